@@ -1,0 +1,349 @@
+//! Warden's built-in template engine: minijinja, locked down for untrusted prompt templates.
+//!
+//! The same code runs natively (for tests and the host's benchmarks) and as the
+//! `template-engine` component Warden embeds. Every render gets a fresh minijinja
+//! environment with strict undefined, minijinja's own fuel and recursion limits, no loader
+//! (a template cannot read other templates or files) and auto-escaping off, because prompts
+//! are not HTML.
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+use std::collections::BTreeSet;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
+
+/// minijinja instructions a render may execute unless the caller asks for fewer.
+pub const DEFAULT_ENGINE_FUEL: u64 = 5_000_000;
+/// Nesting depth (macros, loops, recursion) a render may reach unless the caller asks for less.
+pub const DEFAULT_MAX_RECURSION: u32 = 64;
+/// Hard ceiling on the recursion limit a caller may request.
+pub const MAX_RECURSION_CEILING: u32 = 500;
+
+/// Per-render options; `None` means the default documented on each field.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// Refuse undefined variables (default `true`).
+    pub strict_undefined: Option<bool>,
+    /// minijinja's instruction budget (default [`DEFAULT_ENGINE_FUEL`]).
+    pub engine_fuel: Option<u64>,
+    /// Maximum nesting depth (default [`DEFAULT_MAX_RECURSION`], capped at [`MAX_RECURSION_CEILING`]).
+    pub max_recursion: Option<u32>,
+    /// Remove the first newline after a block tag (default `false`).
+    pub trim_blocks: Option<bool>,
+    /// Strip whitespace before a block tag (default `false`).
+    pub lstrip_blocks: Option<bool>,
+    /// Keep the template's final newline (default `false`).
+    pub keep_trailing_newline: Option<bool>,
+}
+
+/// A 1-based line and column (in characters) inside a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column in Unicode scalar values, from 1.
+    pub column: u32,
+}
+
+/// Why a template could not be rendered or inspected; always the caller's input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// Short machine-readable reason: `syntax`, `undefined`, `json`, `fuel`, `recursion`, `render`.
+    pub kind: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Where in the template, when known.
+    pub position: Option<Position>,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some(p) => write!(f, "{} error at line {}, column {}: {}", self.kind, p.line, p.column, self.message),
+            None => write!(f, "{} error: {}", self.kind, self.message),
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// What a template reads from its context, found by static analysis (no rendering).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TemplateInfo {
+    /// Top-level variable names, sorted.
+    pub variables: Vec<String>,
+    /// Nested attribute paths such as `user.name`, sorted.
+    pub paths: Vec<String>,
+}
+
+/// One chat message: a role and its (template) content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// `system`, `user`, `assistant`, ...
+    pub role: String,
+    /// Message text.
+    pub content: String,
+}
+
+const TEMPLATE_NAME: &str = "template";
+
+fn environment(opts: &RenderOptions) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_debug(true);
+    env.set_undefined_behavior(if opts.strict_undefined.unwrap_or(true) {
+        UndefinedBehavior::Strict
+    } else {
+        UndefinedBehavior::Lenient
+    });
+    env.set_fuel(Some(opts.engine_fuel.unwrap_or(DEFAULT_ENGINE_FUEL)));
+    let depth = opts
+        .max_recursion
+        .unwrap_or(DEFAULT_MAX_RECURSION)
+        .min(MAX_RECURSION_CEILING);
+    env.set_recursion_limit(depth as usize);
+    if let Ok(syntax) = SyntaxConfig::builder()
+        .trim_blocks(opts.trim_blocks.unwrap_or(false))
+        .lstrip_blocks(opts.lstrip_blocks.unwrap_or(false))
+        .keep_trailing_newline(opts.keep_trailing_newline.unwrap_or(false))
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env
+}
+
+fn builtins_env() -> Environment<'static> {
+    environment(&RenderOptions::default())
+}
+
+/// Forces one-time set-up (environment construction, first parse) so that a pre-initialised
+/// component never pays it on a call.
+pub fn warm() {
+    let env = builtins_env();
+    if let Ok(t) = env.template_from_named_str(TEMPLATE_NAME, "{{ x | upper }}{% for i in y %}{{ i }}{% endfor %}") {
+        let _ = t.render(minijinja::context! { x => "warm", y => vec![1, 2] });
+    }
+}
+
+fn parse_context(context_json: &str) -> Result<Value, TemplateError> {
+    let trimmed = context_json.trim();
+    if trimmed.is_empty() {
+        return Ok(Value::from(Serde(serde_json::Map::new())));
+    }
+    let json: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| TemplateError {
+        kind: "json",
+        message: format!("context is not valid JSON: {e}"),
+        position: Some(Position {
+            line: u32::try_from(e.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(e.column()).unwrap_or(u32::MAX),
+        }),
+    })?;
+    if !json.is_object() {
+        return Err(TemplateError {
+            kind: "json",
+            message: "context must be a JSON object (variable name to value)".to_owned(),
+            position: None,
+        });
+    }
+    Ok(Value::from(Serde(json)))
+}
+
+fn position_of(source: &str, err: &minijinja::Error) -> Option<Position> {
+    if let Some(range) = err.range()
+        && let Some(before) = source.get(..range.start.min(source.len()))
+    {
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        return Some(Position {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        });
+    }
+    err.line().map(|line| Position {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: 1,
+    })
+}
+
+fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
+    let kind = match err.kind() {
+        ErrorKind::SyntaxError => "syntax",
+        ErrorKind::UndefinedError => "undefined",
+        ErrorKind::OutOfFuel => "fuel",
+        ErrorKind::InvalidOperation
+            if err.detail().is_some_and(|d| d.contains("recursion")) =>
+        {
+            "recursion"
+        }
+        ErrorKind::TemplateNotFound => "include",
+        _ => "render",
+    };
+    let message = match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    };
+    TemplateError {
+        kind,
+        message,
+        position: position_of(source, err),
+    }
+}
+
+/// Renders `source` with the JSON object `context_json` (empty string = no variables).
+pub fn render(source: &str, context_json: &str, opts: &RenderOptions) -> Result<String, TemplateError> {
+    let ctx = parse_context(context_json)?;
+    render_value(source, &ctx, opts)
+}
+
+fn render_value(source: &str, ctx: &Value, opts: &RenderOptions) -> Result<String, TemplateError> {
+    let env = environment(opts);
+    let tmpl = env
+        .template_from_named_str(TEMPLATE_NAME, source)
+        .map_err(|e| convert(source, &e))?;
+    tmpl.render(ctx).map_err(|e| convert(source, &e))
+}
+
+/// Renders every message's content as a template with the same context.
+pub fn render_chat(
+    messages: &[ChatMessage],
+    context_json: &str,
+    opts: &RenderOptions,
+) -> Result<Vec<ChatMessage>, TemplateError> {
+    let ctx = parse_context(context_json)?;
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            render_value(&m.content, &ctx, opts)
+                .map(|content| ChatMessage {
+                    role: m.role.clone(),
+                    content,
+                })
+                .map_err(|mut e| {
+                    e.message = format!("message {i} ({}): {}", m.role, e.message);
+                    e
+                })
+        })
+        .collect()
+}
+
+/// Parses `source` and lists the variables and attribute paths it reads.
+pub fn inspect(source: &str) -> Result<TemplateInfo, TemplateError> {
+    let env = builtins_env();
+    let tmpl = env
+        .template_from_named_str(TEMPLATE_NAME, source)
+        .map_err(|e| convert(source, &e))?;
+    let globals: BTreeSet<String> = env.globals().map(|(name, _)| name.to_string()).collect();
+    let keep = |name: &String| {
+        let root = name.split('.').next().unwrap_or(name);
+        !globals.contains(root)
+    };
+    let variables: BTreeSet<String> = tmpl.undeclared_variables(false).into_iter().filter(keep).collect();
+    let paths: BTreeSet<String> = tmpl.undeclared_variables(true).into_iter().filter(keep).collect();
+    Ok(TemplateInfo {
+        variables: variables.into_iter().collect(),
+        paths: paths.into_iter().collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(src: &str, ctx: &str) -> Result<String, TemplateError> {
+        render(src, ctx, &RenderOptions::default())
+    }
+
+    #[test]
+    fn renders_variables_filters_and_loops() {
+        let out = r(
+            "Hello {{ name | title }}!{% for t in topics %} #{{ loop.index }} {{ t }}{% endfor %}",
+            r#"{"name": "ada lovelace", "topics": ["math", "engines"]}"#,
+        );
+        assert_eq!(out.as_deref(), Ok("Hello Ada Lovelace! #1 math #2 engines"));
+    }
+
+    #[test]
+    fn strict_undefined_is_the_default() {
+        let err = r("Hi {{ missing }}", "{}").unwrap_err();
+        assert_eq!(err.kind, "undefined");
+        let lenient = render(
+            "Hi {{ missing }}",
+            "{}",
+            &RenderOptions { strict_undefined: Some(false), ..Default::default() },
+        );
+        assert_eq!(lenient.as_deref(), Ok("Hi "));
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = inspect("line one\n  {{ user. }}").unwrap_err();
+        assert_eq!(err.kind, "syntax");
+        let pos = err.position.unwrap();
+        assert_eq!(pos.line, 2);
+        assert!(pos.column > 1, "{pos:?}");
+    }
+
+    #[test]
+    fn no_autoescape_for_prompts() {
+        assert_eq!(r("{{ x }}", r#"{"x": "<b>&'\""}"#).as_deref(), Ok("<b>&'\""));
+    }
+
+    #[test]
+    fn includes_have_no_loader() {
+        let err = r("{% include 'secrets.txt' %}", "{}").unwrap_err();
+        assert_eq!(err.kind, "include");
+    }
+
+    #[test]
+    fn engine_fuel_stops_runaway_loops() {
+        let err = render(
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            "{}",
+            &RenderOptions { engine_fuel: Some(10_000), ..Default::default() },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, "fuel");
+    }
+
+    #[test]
+    fn recursion_limit_stops_runaway_macros() {
+        let err = r("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "{}").unwrap_err();
+        assert_eq!(err.kind, "recursion", "{err}");
+    }
+
+    #[test]
+    fn context_must_be_a_json_object() {
+        assert_eq!(r("x", "[1]").unwrap_err().kind, "json");
+        let err = r("x", "{\"a\": ").unwrap_err();
+        assert_eq!(err.kind, "json");
+        assert!(err.position.is_some());
+        assert_eq!(r("plain", "").as_deref(), Ok("plain"));
+    }
+
+    #[test]
+    fn inspect_lists_variables_but_not_builtins_or_locals() {
+        let info = inspect("{% set greeting = 'hi' %}{{ greeting }} {{ user.name }}{% for d in docs %}{{ d.title }}{% endfor %}{{ range(3) | list }}").unwrap();
+        assert_eq!(info.variables, vec!["docs", "user"]);
+        assert_eq!(info.paths, vec!["docs", "user.name"]);
+    }
+
+    #[test]
+    fn chat_messages_render_with_one_context() {
+        let msgs = vec![
+            ChatMessage { role: "system".into(), content: "You help {{ team }}.".into() },
+            ChatMessage { role: "user".into(), content: "{{ question }}".into() },
+        ];
+        let out = render_chat(&msgs, r#"{"team": "support", "question": "Why?"}"#, &RenderOptions::default()).unwrap();
+        assert_eq!(out[0].content, "You help support.");
+        assert_eq!(out[1].role, "user");
+        assert_eq!(out[1].content, "Why?");
+        let err = render_chat(&msgs, "{}", &RenderOptions::default()).unwrap_err();
+        assert!(err.message.starts_with("message 0 (system)"), "{}", err.message);
+    }
+}
