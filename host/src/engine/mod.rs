@@ -325,7 +325,8 @@ impl Engine {
             Ok(Err(guest)) => Err(CallError::Guest(guest)),
             Err(e) => Err(classify(&e, store.data(), &limits)),
         };
-        Outcome { result, report: report(&store, &limits, start) }
+        let report = report(&store, &limits, start);
+        Outcome { result: result.map_err(|e| with_panic_message(e, &report.logs)), report }
     }
 
     fn store(&self, limits: &Limits, tools: Arc<dyn Tools>, start: Instant) -> Store<CallState> {
@@ -353,6 +354,21 @@ fn report(store: &Store<CallState>, limits: &Limits, start: Instant) -> CallRepo
         logs,
         logs_truncated,
     }
+}
+
+/// Adds a Rust guest's panic message (which it writes to stderr before trapping) to a trap, so
+/// the caller sees why without digging through the logs.
+fn with_panic_message(err: CallError, logs: &str) -> CallError {
+    let CallError::Trap { message } = err else {
+        return err;
+    };
+    let mut lines = logs.lines().skip_while(|l| !l.contains("panicked at"));
+    let message = match (lines.next(), lines.next()) {
+        (Some(at), Some(what)) => format!("{message} ({} {what})", at.trim_end_matches(':').trim()),
+        (Some(at), None) => format!("{message} ({})", at.trim()),
+        _ => message,
+    };
+    CallError::Trap { message }
 }
 
 /// Turns a wasmtime error into the typed outcome a caller can act on.

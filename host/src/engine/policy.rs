@@ -304,7 +304,7 @@ mod tests {
     #[test]
     fn non_wasm_and_core_modules_are_refused() {
         assert!(matches!(inspect(b"hello").refusal, Some(InvalidComponent::Malformed { .. })));
-        let core = wasmtime::wat::parse_str("(module)").unwrap();
+        let core = wat::parse_str("(module)").unwrap();
         assert_eq!(inspect(&core).refusal, Some(InvalidComponent::CoreModule));
         let truncated = &core[..5];
         assert!(matches!(inspect(truncated).refusal, Some(InvalidComponent::Malformed { .. })));
@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn a_component_without_a_world_is_refused() {
-        let c = wasmtime::wat::parse_str("(component)").unwrap();
+        let c = wat::parse_str("(component)").unwrap();
         let info = inspect(&c);
         assert!(matches!(info.refusal, Some(InvalidComponent::WrongWorld { .. })), "{info:?}");
     }

@@ -392,7 +392,8 @@ impl CodeSession {
                 Err(err)
             }
         };
-        Outcome { result, report: report(&self.store, &limits, start) }
+        let report = report(&self.store, &limits, start);
+        Outcome { result: result.map_err(|e| super::with_panic_message(e, &report.logs)), report }
     }
 
     /// Evaluates one cell; variables and functions persist to the next.
