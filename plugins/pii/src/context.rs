@@ -1,0 +1,228 @@
+//! Context words: keywords near a candidate that make it more (or less) likely to be real.
+
+/// Words that make a nearby number an `AU_TFN`.
+pub(crate) const TFN: &[&str] = &["tfn", "tax file", "tax-file", "taxfile"];
+/// Words that make a nearby number a `US_SSN`.
+pub(crate) const SSN: &[&str] = &[
+    "ssn",
+    "ssns",
+    "social security",
+    "social-security",
+    "ss#",
+    "ssn#",
+];
+/// Words that make a nearby number an `AU_MEDICARE` number.
+pub(crate) const MEDICARE: &[&str] = &["medicare"];
+/// Words that make a nearby number an `AU_ABN`.
+pub(crate) const ABN: &[&str] = &["abn", "australian business number", "business number"];
+/// Words that make a nearby number a payment card.
+pub(crate) const CARD: &[&str] = &[
+    "card",
+    "cards",
+    "visa",
+    "mastercard",
+    "amex",
+    "american express",
+    "discover",
+    "jcb",
+    "diners",
+    "credit",
+    "debit",
+    "cc",
+    "cardholder",
+    "payment",
+    "paid",
+    "charged",
+    "charge",
+    "unionpay",
+    "maestro",
+];
+/// Words that make a nearby number a telephone number.
+pub(crate) const PHONE: &[&str] = &[
+    "phone",
+    "phones",
+    "call",
+    "called",
+    "calling",
+    "mobile",
+    "mob",
+    "tel",
+    "telephone",
+    "ring",
+    "number",
+    "contact",
+    "fax",
+    "cell",
+    "sms",
+    "text",
+    "whatsapp",
+    "landline",
+    "callback",
+    "dial",
+    "reach",
+    "ph",
+];
+/// Words that say a number is something other than personal data.
+pub(crate) const NOT_PERSONAL: &[&str] = &[
+    "ref",
+    "reference",
+    "batch",
+    "serial",
+    "order",
+    "invoice",
+    "tracking",
+    "sku",
+    "part",
+    "id",
+    "ticket",
+    "build",
+    "version",
+    "qty",
+    "units",
+];
+/// Words that make a dotted quad or hex group an IP address.
+pub(crate) const IP: &[&str] = &[
+    "ip",
+    "ips",
+    "ipv4",
+    "ipv6",
+    "server",
+    "host",
+    "address",
+    "addr",
+    "from",
+    "src",
+    "dst",
+    "source",
+    "destination",
+    "whitelist",
+    "allowlist",
+    "blocklist",
+    "blacklist",
+    "connection",
+    "connections",
+    "connect",
+    "ping",
+    "subnet",
+    "gateway",
+    "dns",
+    "firewall",
+    "vpn",
+    "proxy",
+    "login",
+    "access",
+    "route",
+    "node",
+    "client",
+    "peer",
+    "remote",
+    "nat",
+];
+/// Words that make a dotted number a software version rather than an address.
+pub(crate) const VERSION: &[&str] = &[
+    "version",
+    "versions",
+    "ver",
+    "build",
+    "builds",
+    "firmware",
+    "release",
+    "released",
+    "releases",
+    "upgrade",
+    "upgraded",
+    "upgrading",
+    "update",
+    "updated",
+    "patch",
+    "v",
+    "sdk",
+    "kernel",
+    "driver",
+    "package",
+    "pkg",
+    "library",
+    "app",
+    "api",
+    "rc",
+    "beta",
+    "alpha",
+];
+
+/// The keyword of `words` nearest to `text[start..end]`, looking `before` bytes back and `after`
+/// bytes ahead, with its distance in bytes. Matching is ASCII case-insensitive on whole words.
+pub(crate) fn nearest(
+    text: &str,
+    start: usize,
+    end: usize,
+    before: usize,
+    after: usize,
+    words: &[&'static str],
+) -> Option<(&'static str, usize)> {
+    let bytes = text.as_bytes();
+    let lo = start.saturating_sub(before);
+    let hi = end.saturating_add(after).min(bytes.len());
+    let mut best: Option<(&'static str, usize)> = None;
+    for &w in words {
+        let wb = w.as_bytes();
+        // Before the span: search backwards so the first hit is the nearest.
+        let mut i = start;
+        while i >= lo + wb.len() {
+            let s = i - wb.len();
+            if word_at(bytes, s, wb) {
+                let dist = start - i;
+                if best.is_none_or(|(_, d)| dist < d) {
+                    best = Some((w, dist));
+                }
+                break;
+            }
+            i -= 1;
+        }
+        let mut s = end;
+        while s + wb.len() <= hi {
+            if word_at(bytes, s, wb) {
+                let dist = s - end;
+                if best.is_none_or(|(_, d)| dist < d) {
+                    best = Some((w, dist));
+                }
+                break;
+            }
+            s += 1;
+        }
+    }
+    best
+}
+
+/// Whether `w` (lower-case ASCII) occurs at `bytes[s..]` as a whole word.
+fn word_at(bytes: &[u8], s: usize, w: &[u8]) -> bool {
+    let e = s + w.len();
+    if e > bytes.len() || !bytes[s..e].eq_ignore_ascii_case(w) {
+        return false;
+    }
+    let before_ok = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
+    let after_ok = e == bytes.len() || !bytes[e].is_ascii_alphanumeric();
+    before_ok && after_ok
+}
+
+/// The keyword of `words` nearest before `start` (within `before` bytes), if any.
+pub(crate) fn nearest_before(
+    text: &str,
+    start: usize,
+    before: usize,
+    words: &[&'static str],
+) -> Option<(&'static str, usize)> {
+    nearest(text, start, start, before, 0, words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nearest_whole_word() {
+        let t = "my TFN is 123 456 782 ok";
+        assert_eq!(nearest(t, 10, 21, 30, 10, TFN), Some(("tfn", 4)));
+        assert_eq!(nearest("abn123", 3, 6, 10, 0, ABN), None);
+        assert_eq!(nearest("ß tfn é", 0, 0, 0, 8, TFN), Some(("tfn", 3)));
+    }
+}

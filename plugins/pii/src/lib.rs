@@ -1,0 +1,312 @@
+//! Warden's built-in PII detector: finds personal data in prompts with patterns, checksums,
+//! context words and a name gazetteer, so it runs anywhere (natively or as a component) with
+//! no model download.
+//!
+//! [`detect`] runs every recognizer, drops findings under the minimum score, then resolves
+//! overlaps (higher score wins, then the longer span), so findings never overlap and are
+//! sorted by start. Offsets are UTF-8 byte offsets on character boundaries.
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+mod checksum;
+mod context;
+mod patterns;
+mod person;
+
+use std::fmt;
+
+/// The detector's stable name.
+pub const NAME: &str = "builtin-pii";
+/// The detector's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Minimum score of a reported finding unless the caller asks otherwise.
+pub const DEFAULT_MIN_SCORE: f32 = 0.5;
+
+/// A kind of personal data this detector can find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityType {
+    /// A person's name.
+    Person,
+    /// An e-mail address.
+    EmailAddress,
+    /// A telephone number (US, UK, AU national formats, E.164 international).
+    PhoneNumber,
+    /// A payment card number (Luhn-valid, known issuer range).
+    CreditCard,
+    /// An International Bank Account Number (mod 97, per-country length).
+    IbanCode,
+    /// An IPv4 or IPv6 address.
+    IpAddress,
+    /// A US Social Security Number (SSA issuing rules).
+    UsSsn,
+    /// An Australian Tax File Number (check digit).
+    AuTfn,
+    /// An Australian Medicare card number (check digit).
+    AuMedicare,
+    /// An Australian Business Number (check digits).
+    AuAbn,
+    /// A web address with a scheme or a `www.` host.
+    Url,
+}
+
+impl EntityType {
+    /// Every entity type, in the order `describe` lists them.
+    pub const ALL: [EntityType; 11] = [
+        EntityType::Person,
+        EntityType::EmailAddress,
+        EntityType::PhoneNumber,
+        EntityType::CreditCard,
+        EntityType::IbanCode,
+        EntityType::IpAddress,
+        EntityType::UsSsn,
+        EntityType::AuTfn,
+        EntityType::AuMedicare,
+        EntityType::AuAbn,
+        EntityType::Url,
+    ];
+
+    /// The wire name, such as `EMAIL_ADDRESS`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Person => "PERSON",
+            EntityType::EmailAddress => "EMAIL_ADDRESS",
+            EntityType::PhoneNumber => "PHONE_NUMBER",
+            EntityType::CreditCard => "CREDIT_CARD",
+            EntityType::IbanCode => "IBAN_CODE",
+            EntityType::IpAddress => "IP_ADDRESS",
+            EntityType::UsSsn => "US_SSN",
+            EntityType::AuTfn => "AU_TFN",
+            EntityType::AuMedicare => "AU_MEDICARE",
+            EntityType::AuAbn => "AU_ABN",
+            EntityType::Url => "URL",
+        }
+    }
+
+    /// Parses a wire name (exact, upper case).
+    pub fn parse(name: &str) -> Option<EntityType> {
+        EntityType::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
+
+impl fmt::Display for EntityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What this detector is and what it can find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectorInfo {
+    /// A short stable name ([`NAME`]).
+    pub name: &'static str,
+    /// The detector's version ([`VERSION`]).
+    pub version: &'static str,
+    /// Wire names of the entity types it can report.
+    pub entity_types: Vec<&'static str>,
+}
+
+/// Describes the detector.
+pub fn describe() -> DetectorInfo {
+    DetectorInfo {
+        name: NAME,
+        version: VERSION,
+        entity_types: EntityType::ALL.iter().map(|e| e.as_str()).collect(),
+    }
+}
+
+/// Per-call options.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetectOptions {
+    /// Only report these types; empty means all.
+    pub entities: Vec<EntityType>,
+    /// Drop findings scoring below this (default [`DEFAULT_MIN_SCORE`]).
+    pub min_score: Option<f32>,
+    /// Fill in [`Finding::explanation`].
+    pub explain: bool,
+}
+
+/// Why caller-supplied options were rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionsError {
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+impl fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for OptionsError {}
+
+impl DetectOptions {
+    /// Builds options from wire values, rejecting unknown entity names and a minimum score
+    /// outside 0.0..=1.0 (or NaN).
+    pub fn from_wire<S: AsRef<str>>(
+        entities: &[S],
+        min_score: Option<f32>,
+        explain: bool,
+    ) -> Result<DetectOptions, OptionsError> {
+        let mut list = Vec::with_capacity(entities.len());
+        for name in entities {
+            let name = name.as_ref();
+            let Some(e) = EntityType::parse(name) else {
+                let known: Vec<&str> = EntityType::ALL.iter().map(|e| e.as_str()).collect();
+                return Err(OptionsError {
+                    message: format!("unknown entity type {name}; known: {}", known.join(", ")),
+                });
+            };
+            if !list.contains(&e) {
+                list.push(e);
+            }
+        }
+        if let Some(s) = min_score
+            && !(0.0..=1.0).contains(&s)
+        {
+            return Err(OptionsError {
+                message: format!("min-score must be between 0.0 and 1.0, got {s}"),
+            });
+        }
+        Ok(DetectOptions {
+            entities: list,
+            min_score,
+            explain,
+        })
+    }
+}
+
+/// One piece of personal data found in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The entity type.
+    pub entity_type: EntityType,
+    /// Start, in UTF-8 bytes (inclusive), on a character boundary.
+    pub start: usize,
+    /// End, in UTF-8 bytes (exclusive), on a character boundary.
+    pub end: usize,
+    /// Confidence from 0.0 to 1.0.
+    pub score: f32,
+    /// Why it was reported, when [`DetectOptions::explain`] was set.
+    pub explanation: Option<String>,
+}
+
+/// The reasons behind a candidate, turned into text only when asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Why {
+    /// The pattern or recognizer that proposed it.
+    pattern: &'static str,
+    /// The checksum or rule it passed.
+    check: Option<&'static str>,
+    /// The context word that changed its score.
+    context: Option<&'static str>,
+}
+
+impl Why {
+    /// Reason with just the proposing pattern.
+    pub(crate) fn pattern(pattern: &'static str) -> Why {
+        Why {
+            pattern,
+            check: None,
+            context: None,
+        }
+    }
+    /// Adds the validation it passed.
+    pub(crate) fn check(self, check: &'static str) -> Why {
+        Why {
+            check: Some(check),
+            ..self
+        }
+    }
+    /// Adds the context word that changed the score.
+    pub(crate) fn context(self, word: &'static str) -> Why {
+        Why {
+            context: Some(word),
+            ..self
+        }
+    }
+    fn text(&self) -> String {
+        let mut s = format!("pattern: {}", self.pattern);
+        if let Some(c) = self.check {
+            s.push_str("; valid: ");
+            s.push_str(c);
+        }
+        if let Some(c) = self.context {
+            s.push_str("; context: \"");
+            s.push_str(c);
+            s.push('"');
+        }
+        s
+    }
+}
+
+/// A proposed finding before filtering and overlap resolution.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    pub(crate) entity: EntityType,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) score: f32,
+    pub(crate) why: Why,
+}
+
+/// Compiles every regex and loads every table, so that no later call pays for it.
+pub fn warm() {
+    patterns::warm();
+    person::warm();
+}
+
+/// Finds personal data in `text`: sorted by start, never overlapping.
+pub fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {
+    let want = |e: EntityType| opts.entities.is_empty() || opts.entities.contains(&e);
+    let min = match opts.min_score {
+        Some(s) if s.is_finite() => s.clamp(0.0, 1.0),
+        _ => DEFAULT_MIN_SCORE,
+    };
+    let mut cands = Vec::new();
+    patterns::scan(text, want, &mut cands);
+    if want(EntityType::Person) {
+        person::scan(text, &mut cands);
+    }
+    cands.retain(|c| {
+        c.score >= min
+            && c.start < c.end
+            && c.end <= text.len()
+            && text.is_char_boundary(c.start)
+            && text.is_char_boundary(c.end)
+    });
+    // Highest score first, then the longer span, then the earlier one.
+    cands.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    let mut kept = Vec::new();
+    for c in cands {
+        let clash_before = taken
+            .range(..c.end)
+            .next_back()
+            .is_some_and(|(_, &e)| e > c.start);
+        if clash_before {
+            continue;
+        }
+        taken.insert(c.start, c.end);
+        kept.push(c);
+    }
+    kept.sort_by_key(|c| c.start);
+    kept.into_iter()
+        .map(|c| Finding {
+            entity_type: c.entity,
+            start: c.start,
+            end: c.end,
+            score: c.score,
+            explanation: opts.explain.then(|| c.why.text()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,803 @@
+//! Pattern recognizers for the structured entity types: a regular expression proposes
+//! candidates, then checksums, issuing rules, boundaries and context words decide.
+
+use std::net::Ipv6Addr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::checksum;
+use crate::context::{self, nearest, nearest_before};
+use crate::{Candidate, EntityType, Why};
+
+/// Letters outside ASCII that may appear in internationalised e-mail addresses (Latin, Greek,
+/// Cyrillic, Hebrew, Arabic, Indic, Thai, CJK, Hangul); written as ranges because the regex
+/// crate is built without Unicode tables.
+const INTL: &str = r"\u{C0}-\u{D6}\u{D8}-\u{F6}\u{F8}-\u{2AF}\u{370}-\u{3FF}\u{400}-\u{52F}\u{5D0}-\u{5EA}\u{620}-\u{64A}\u{900}-\u{DFF}\u{E00}-\u{E7F}\u{1E00}-\u{1FFF}\u{3040}-\u{30FF}\u{4E00}-\u{9FFF}\u{AC00}-\u{D7AF}";
+
+/// Compiles a built-in pattern.
+// The patterns are constants of this crate, compiled by `warm()` in every test run, so a failure
+// here is a bug caught before release rather than a runtime condition.
+#[allow(clippy::expect_used)]
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("built-in pattern compiles")
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    let l = INTL;
+    re(&format!(
+        r"[A-Za-z0-9_%+\-{l}](?:[A-Za-z0-9._%+\-{l}]*[A-Za-z0-9_%+\-{l}])?@(?:[A-Za-z0-9{l}](?:[A-Za-z0-9\-{l}]*[A-Za-z0-9{l}])?\.)+[A-Za-z{l}]{{2,24}}"
+    ))
+});
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ff][Tt][Pp]://|[Ww][Ww][Ww]\.)[^\x00-\x20<>"'`{}|\\^\u{7F}-\u{A0}\u{2000}-\u{200F}\u{2028}-\u{202F}\u{3000}]+"#,
+    )
+});
+static CARD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"[0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{3})?|[0-9]{4}[ \-][0-9]{6}[ \-][0-9]{4,5}|[0-9]{13,19}",
+    )
+});
+static IBAN: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){10,32}"));
+static IPV4: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,2})?"));
+static IPV6: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[0-9A-Za-z]{1,16})?(?:/[0-9]{1,3})?")
+});
+static SSN: LazyLock<Regex> = LazyLock::new(|| re(r"[0-9]{3}[ \-][0-9]{2}[ \-][0-9]{4}|[0-9]{9}"));
+static TFN: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{3}|[0-9]{9}|[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{2}|[0-9]{8}")
+});
+static MEDICARE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[2-6][0-9]{3}[ \-][0-9]{5}[ \-][0-9]|[2-6][0-9]{9}"));
+static ABN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[0-9]{2} [0-9]{3} [0-9]{3} [0-9]{3}|[0-9]{11}"));
+static PHONE_INTL: LazyLock<Regex> = LazyLock::new(|| re(r"\+[0-9][0-9 .\-()]{5,24}[0-9]"));
+static PHONE_NATIONAL: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\(?[0-9]{1,5}\)?(?:[ .\-]?\(?[0-9]{1,8}\)?){0,4}"));
+
+/// Forces every regex of this module to compile.
+pub(crate) fn warm() {
+    for r in [
+        &EMAIL,
+        &URL,
+        &CARD,
+        &IBAN,
+        &IPV4,
+        &IPV6,
+        &SSN,
+        &TFN,
+        &MEDICARE,
+        &ABN,
+        &PHONE_INTL,
+        &PHONE_NATIONAL,
+    ] {
+        LazyLock::force(r);
+    }
+}
+
+/// Runs every recognizer enabled by `want`, appending candidates to `out`.
+pub(crate) fn scan(text: &str, want: impl Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
+    if want(EntityType::EmailAddress) {
+        emails(text, out);
+    }
+    if want(EntityType::Url) {
+        urls(text, out);
+    }
+    if want(EntityType::CreditCard) {
+        cards(text, out);
+    }
+    if want(EntityType::IbanCode) {
+        ibans(text, out);
+    }
+    if want(EntityType::IpAddress) {
+        ipv4(text, out);
+        ipv6(text, out);
+    }
+    if want(EntityType::UsSsn) {
+        ssns(text, out);
+    }
+    if want(EntityType::AuTfn) {
+        tfns(text, out);
+    }
+    if want(EntityType::AuMedicare) {
+        medicares(text, out);
+    }
+    if want(EntityType::AuAbn) {
+        abns(text, out);
+    }
+    if want(EntityType::PhoneNumber) {
+        phones(text, out);
+    }
+}
+
+fn byte_at(text: &str, i: usize) -> u8 {
+    text.as_bytes().get(i).copied().unwrap_or(b' ')
+}
+
+/// Whether `text[s..e]` stands alone as a number: not glued to letters or digits, and not one
+/// group of a longer number (a digit followed by one of `seps` on either side).
+fn isolated(text: &str, s: usize, e: usize, seps: &[u8]) -> bool {
+    let b = text.as_bytes();
+    if s > 0 {
+        let p = b[s - 1];
+        if p.is_ascii_alphanumeric() || p == b'_' {
+            return false;
+        }
+        if seps.contains(&p) && s >= 2 && b[s - 2].is_ascii_digit() {
+            return false;
+        }
+    }
+    if e < b.len() {
+        let n = b[e];
+        if n.is_ascii_alphanumeric() || n == b'_' {
+            return false;
+        }
+        if seps.contains(&n) && b.get(e + 1).is_some_and(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether every non-digit character of `s` is the same separator.
+fn consistent_separators(s: &str) -> bool {
+    let mut sep = None;
+    s.bytes()
+        .filter(|b| !b.is_ascii_digit())
+        .all(|b| *sep.get_or_insert(b) == b)
+}
+
+fn push(out: &mut Vec<Candidate>, entity: EntityType, s: usize, e: usize, score: f32, why: Why) {
+    out.push(Candidate {
+        entity,
+        start: s,
+        end: e,
+        score: score.clamp(0.0, 1.0),
+        why,
+    });
+}
+
+fn emails(text: &str, out: &mut Vec<Candidate>) {
+    for m in EMAIL.find_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        let prev = text[..s].chars().next_back();
+        if prev.is_some_and(|c| c == '@' || c == '.') {
+            continue;
+        }
+        let next = text[e..].chars().next();
+        if next.is_some_and(|c| c.is_alphanumeric() || c == '@') {
+            continue;
+        }
+        push(
+            out,
+            EntityType::EmailAddress,
+            s,
+            e,
+            0.95,
+            Why::pattern("e-mail address"),
+        );
+    }
+}
+
+fn urls(text: &str, out: &mut Vec<Candidate>) {
+    for m in URL.find_iter(text) {
+        let s = m.start();
+        let prev = text[..s].chars().next_back();
+        if prev.is_some_and(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '/' | '-' | '_')) {
+            continue;
+        }
+        let mut u = m.as_str();
+        // Trailing punctuation belongs to the sentence, and a closing bracket only to the URL
+        // when it opened one.
+        while let Some(c) = u.chars().next_back() {
+            let strip = match c {
+                '.' | ',' | ';' | ':' | '!' | '?' | '*' | '\'' | '"' => true,
+                ')' => u.matches('(').count() < u.matches(')').count(),
+                ']' => u.matches('[').count() < u.matches(']').count(),
+                _ => false,
+            };
+            if !strip {
+                break;
+            }
+            u = &u[..u.len() - c.len_utf8()];
+        }
+        let lower_scheme = u.len() >= 4 && u.as_bytes()[..4].eq_ignore_ascii_case(b"www.");
+        let rest = match u.find("://") {
+            Some(i) => &u[i + 3..],
+            None => u,
+        };
+        let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let host = &rest[..host_end];
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let host = host.split(':').next().unwrap_or(host);
+        let labels: Vec<&str> = host.split('.').collect();
+        let valid_host = host == "localhost"
+            || host.starts_with('[')
+            || (labels.len() >= 2
+                && labels
+                    .iter()
+                    .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
+                && labels.last().is_some_and(|t| t.len() >= 2));
+        if !valid_host || (lower_scheme && labels.len() < 3) {
+            continue;
+        }
+        let score = if lower_scheme { 0.8 } else { 0.9 };
+        let why = Why::pattern(if lower_scheme {
+            "www. address"
+        } else {
+            "URL with scheme"
+        });
+        push(out, EntityType::Url, s, s + u.len(), score, why);
+    }
+}
+
+fn cards(text: &str, out: &mut Vec<Candidate>) {
+    for m in CARD.find_iter(text) {
+        let (s, mut e) = (m.start(), m.end());
+        let mut t = m.as_str();
+        if !consistent_separators(t) {
+            continue;
+        }
+        let grouped = t.bytes().any(|b| !b.is_ascii_digit());
+        // A 4-4-4-4 card followed by another short number: try without the last group.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let Some(d) = checksum::digits(t, 19) else {
+                break;
+            };
+            let scheme = checksum::card_scheme(&d);
+            if isolated(text, s, e, b" -") && scheme.is_some() && checksum::luhn(&d) {
+                let mut score = if grouped { 0.75 } else { 0.6 };
+                let mut why = Why::pattern(scheme.unwrap_or("card")).check("Luhn");
+                if let Some((w, _)) = nearest(text, s, e, 40, 24, context::CARD) {
+                    score += 0.2;
+                    why = why.context(w);
+                } else if let Some((w, _)) = nearest_before(text, s, 20, context::NOT_PERSONAL) {
+                    score -= 0.35;
+                    why = why.context(w);
+                }
+                push(out, EntityType::CreditCard, s, e, score, why);
+                break;
+            }
+            if tries > 1 || !(grouped && t.len() == 23) {
+                break;
+            }
+            t = &t[..19];
+            e = s + 19;
+        }
+    }
+}
+
+fn ibans(text: &str, out: &mut Vec<Candidate>) {
+    for m in IBAN.find_iter(text) {
+        let s = m.start();
+        if s > 0 && byte_at(text, s - 1).is_ascii_alphanumeric() {
+            continue;
+        }
+        let t = m.as_str().as_bytes();
+        let Some(len) = checksum::iban_length(&t[..2]) else {
+            continue;
+        };
+        let mut compact = Vec::with_capacity(len);
+        let mut end = 0;
+        for (i, &c) in t.iter().enumerate() {
+            if c != b' ' {
+                compact.push(c);
+                if compact.len() == len {
+                    end = i + 1;
+                    break;
+                }
+            }
+        }
+        if compact.len() != len {
+            continue;
+        }
+        let e = s + end;
+        // The IBAN must end at a word boundary (a following group would make it too long).
+        if byte_at(text, e).is_ascii_alphanumeric() {
+            continue;
+        }
+        if byte_at(text, e) == b' ' {
+            let after = text.as_bytes().get(e + 1..).unwrap_or_default();
+            let next: Vec<u8> = after
+                .iter()
+                .copied()
+                .take_while(u8::is_ascii_alphanumeric)
+                .collect();
+            if (1..=4).contains(&next.len()) && next.iter().all(u8::is_ascii_digit) {
+                continue;
+            }
+        }
+        if !checksum::iban_mod97(&compact) {
+            continue;
+        }
+        push(
+            out,
+            EntityType::IbanCode,
+            s,
+            e,
+            0.95,
+            Why::pattern("IBAN").check("mod 97 and country length"),
+        );
+    }
+}
+
+fn ipv4(text: &str, out: &mut Vec<Candidate>) {
+    for m in IPV4.find_iter(text) {
+        let (s, mut e) = (m.start(), m.end());
+        let b = text.as_bytes();
+        if s > 0 && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'.') {
+            continue;
+        }
+        if e < b.len()
+            && (b[e].is_ascii_alphanumeric()
+                || (b[e] == b'.' && b.get(e + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            continue;
+        }
+        let t = m.as_str();
+        let (addr, prefix) = match t.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (t, None),
+        };
+        let ok = addr.split('.').all(|o| {
+            o.parse::<u16>().is_ok_and(|v| v <= 255) && !(o.len() > 1 && o.starts_with('0'))
+        });
+        if !ok {
+            continue;
+        }
+        if let Some(p) = prefix
+            && !p.parse::<u8>().is_ok_and(|v| v <= 32)
+        {
+            e = s + addr.len();
+        }
+        // A version word before the quad outweighs network words after it; a network word
+        // between the version word and the quad wins.
+        let ip_ctx = nearest(text, s, e, 40, 24, context::IP);
+        let ip_before = nearest_before(text, s, 40, context::IP);
+        let ver_ctx = nearest_before(text, s, 40, context::VERSION);
+        let mut why = Why::pattern("IPv4 address");
+        let score = match (ip_ctx, ver_ctx) {
+            (_, Some((v, dv))) if ip_before.is_none_or(|(_, di)| dv < di) => {
+                why = why.context(v);
+                0.1
+            }
+            (Some((w, _)), _) => {
+                why = why.context(w);
+                0.9
+            }
+            _ => 0.65,
+        };
+        push(out, EntityType::IpAddress, s, e, score, why);
+    }
+}
+
+fn ipv6(text: &str, out: &mut Vec<Candidate>) {
+    for m in IPV6.find_iter(text) {
+        let s = m.start();
+        let b = text.as_bytes();
+        if s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b':' | b'.')) {
+            continue;
+        }
+        let mut t = m.as_str();
+        let mut tail = "";
+        if let Some(i) = t.find(['%', '/']) {
+            tail = &t[i..];
+            t = &t[..i];
+        }
+        while t.ends_with(':') && !t.ends_with("::") {
+            t = &t[..t.len() - 1];
+            tail = "";
+        }
+        let e_addr = s + t.len();
+        if e_addr < b.len()
+            && tail.is_empty()
+            && (b[e_addr].is_ascii_alphanumeric()
+                || (b[e_addr] == b'.' && b.get(e_addr + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            continue;
+        }
+        let groups: Vec<&str> = t.split(':').filter(|g| !g.is_empty()).collect();
+        if groups.len() < 2 || !groups.iter().any(|g| g.len() >= 3) {
+            continue;
+        }
+        if t.parse::<Ipv6Addr>().is_err() {
+            continue;
+        }
+        let mut e = e_addr;
+        if let Some(p) = tail.strip_prefix('/')
+            && p.parse::<u8>().is_ok_and(|v| v <= 128)
+        {
+            e += tail.len();
+        }
+        if e < b.len() && b[e].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut why = Why::pattern("IPv6 address");
+        let mut score = 0.8;
+        if let Some((w, _)) = nearest(text, s, e, 40, 24, context::IP) {
+            score = 0.95;
+            why = why.context(w);
+        }
+        push(out, EntityType::IpAddress, s, e, score, why);
+    }
+}
+
+fn ssns(text: &str, out: &mut Vec<Candidate>) {
+    for m in SSN.find_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        let t = m.as_str();
+        if !consistent_separators(t) || !isolated(text, s, e, b" -./") {
+            continue;
+        }
+        let Some(d) = checksum::digits(t, 9) else {
+            continue;
+        };
+        if !checksum::ssn(&d) {
+            continue;
+        }
+        let (mut score, boost, pat) = match t.as_bytes()[3] {
+            b'-' => (0.6, 0.35, "SSN ddd-dd-dddd"),
+            b' ' => (0.5, 0.4, "SSN ddd dd dddd"),
+            _ => (0.2, 0.6, "nine digits"),
+        };
+        let mut why = Why::pattern(pat).check("SSA issuing rules");
+        if let Some((w, _)) = nearest(text, s, e, 64, 48, context::SSN) {
+            score += boost;
+            why = why.context(w);
+        } else if let Some((w, _)) = nearest_before(text, s, 20, context::NOT_PERSONAL) {
+            score -= 0.3;
+            why = why.context(w);
+        }
+        push(out, EntityType::UsSsn, s, e, score, why);
+    }
+}
+
+fn tfns(text: &str, out: &mut Vec<Candidate>) {
+    for m in TFN.find_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        let t = m.as_str();
+        if !consistent_separators(t) || !isolated(text, s, e, b" -./") {
+            continue;
+        }
+        let Some(d) = checksum::digits(t, 9) else {
+            continue;
+        };
+        if !checksum::tfn(&d) {
+            continue;
+        }
+        let grouped = t.len() > d.len();
+        let (mut score, boost) = match (d.len(), grouped) {
+            (9, true) => (0.45, 0.45),
+            (9, false) => (0.35, 0.55),
+            _ => (0.2, 0.6),
+        };
+        let mut why = Why::pattern("tax file number").check("TFN mod 11");
+        if let Some((w, _)) = nearest(text, s, e, 64, 40, context::TFN) {
+            score += boost;
+            why = why.context(w);
+        }
+        push(out, EntityType::AuTfn, s, e, score, why);
+    }
+}
+
+fn medicares(text: &str, out: &mut Vec<Candidate>) {
+    for m in MEDICARE.find_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        let t = m.as_str();
+        if !consistent_separators(t) || !isolated(text, s, e, b" -./") {
+            continue;
+        }
+        let Some(d) = checksum::digits(t, 10) else {
+            continue;
+        };
+        if !checksum::medicare(&d) {
+            continue;
+        }
+        let grouped = t.len() > d.len();
+        let (mut score, boost) = if grouped { (0.65, 0.3) } else { (0.35, 0.55) };
+        let mut why = Why::pattern("Medicare number").check("Medicare check digit");
+        if let Some((w, _)) = nearest(text, s, e, 64, 40, context::MEDICARE) {
+            score += boost;
+            why = why.context(w);
+        } else if let Some((w, _)) = nearest_before(text, s, 20, context::NOT_PERSONAL) {
+            score -= 0.3;
+            why = why.context(w);
+        }
+        push(out, EntityType::AuMedicare, s, e, score, why);
+    }
+}
+
+fn abns(text: &str, out: &mut Vec<Candidate>) {
+    for m in ABN.find_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        let t = m.as_str();
+        if !isolated(text, s, e, b" -./") {
+            continue;
+        }
+        let Some(d) = checksum::digits(t, 11) else {
+            continue;
+        };
+        if !checksum::abn(&d) {
+            continue;
+        }
+        let grouped = t.len() > d.len();
+        let (mut score, boost) = if grouped { (0.6, 0.35) } else { (0.35, 0.55) };
+        let mut why = Why::pattern("ABN").check("ABN mod 89");
+        if let Some((w, _)) = nearest(text, s, e, 64, 40, context::ABN) {
+            score += boost;
+            why = why.context(w);
+        } else if let Some((w, _)) = nearest_before(text, s, 20, context::NOT_PERSONAL) {
+            score -= 0.3;
+            why = why.context(w);
+        }
+        push(out, EntityType::AuAbn, s, e, score, why);
+    }
+}
+
+/// One run of digits in a phone-number candidate.
+#[derive(Clone, Copy)]
+struct Group {
+    /// Byte offset just past the group (in the candidate).
+    end: usize,
+    /// Number of digits.
+    len: usize,
+    /// Whether the group is wrapped in parentheses.
+    paren: bool,
+    /// The separator before the group (`0` for none).
+    sep: u8,
+}
+
+/// Splits a candidate into digit groups; `None` when brackets are unbalanced or misplaced.
+fn groups(t: &str) -> Option<Vec<Group>> {
+    let mut out: Vec<Group> = Vec::new();
+    let mut open = false;
+    let mut last = 0u8;
+    let mut cur: Option<Group> = None;
+    for (i, c) in t.bytes().enumerate() {
+        if c.is_ascii_digit() {
+            let g = cur.get_or_insert(Group {
+                end: i,
+                len: 0,
+                paren: open,
+                sep: last,
+            });
+            g.len += 1;
+            g.end = i + 1;
+            continue;
+        }
+        if let Some(mut g) = cur.take() {
+            if c == b')' {
+                g.end = i + 1;
+            }
+            out.push(g);
+        }
+        match c {
+            b'(' if open => return None,
+            b'(' => open = true,
+            b')' if !open => return None,
+            b')' => open = false,
+            _ if open => return None,
+            _ => {}
+        }
+        last = c;
+    }
+    if open {
+        return None;
+    }
+    out.extend(cur);
+    Some(out)
+}
+
+/// Number of national digits an international number of country code `cc` has, as a range.
+fn national_len(cc: &str) -> Option<(usize, usize)> {
+    Some(match cc {
+        "1" => (10, 10),
+        "44" => (9, 10),
+        "61" => (9, 9),
+        "64" => (8, 10),
+        "353" => (7, 9),
+        "33" | "31" | "34" | "27" | "32" | "41" | "46" | "45" => (8, 9),
+        "49" | "43" => (6, 13),
+        "39" => (6, 11),
+        "91" | "7" | "52" => (10, 10),
+        "86" => (11, 11),
+        "81" | "82" => (9, 10),
+        "65" | "852" => (8, 8),
+        "55" => (10, 11),
+        _ => return None,
+    })
+}
+
+fn phones(text: &str, out: &mut Vec<Candidate>) {
+    for m in PHONE_INTL.find_iter(text) {
+        let s = m.start();
+        if s > 0 && byte_at(text, s - 1).is_ascii_alphanumeric() {
+            continue;
+        }
+        if let Some((e, score, why)) = international(m.as_str()) {
+            phone_candidate(text, s, s + e, score, why, out);
+        }
+    }
+    for m in PHONE_NATIONAL.find_iter(text) {
+        let s = m.start();
+        let b = text.as_bytes();
+        if s > 0
+            && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'.' | b'-' | b'/'))
+        {
+            continue;
+        }
+        if let Some((e, score, why)) = national(m.as_str()) {
+            phone_candidate(text, s, s + e, score, why, out);
+        }
+    }
+}
+
+fn phone_candidate(
+    text: &str,
+    s: usize,
+    e: usize,
+    mut score: f32,
+    mut why: Why,
+    out: &mut Vec<Candidate>,
+) {
+    let b = text.as_bytes();
+    if e < b.len()
+        && (b[e].is_ascii_alphanumeric()
+            || (matches!(b[e], b'-' | b'.' | b'/') && b.get(e + 1).is_some_and(u8::is_ascii_digit)))
+    {
+        return;
+    }
+    if let Some((w, _)) = nearest(text, s, e, 40, 24, context::PHONE) {
+        score += 0.25;
+        why = why.context(w);
+    }
+    push(out, EntityType::PhoneNumber, s, e, score, why);
+}
+
+/// Validates an international (`+`) candidate, trying shorter prefixes of its digit groups.
+fn international(t: &str) -> Option<(usize, f32, Why)> {
+    let body = &t[1..];
+    let gs = groups(body)?;
+    for n in (1..=gs.len()).rev() {
+        let gs = &gs[..n];
+        let end = 1 + gs[n - 1].end;
+        let cand = &t[..end];
+        if cand.ends_with(['(', ' ', '-', '.']) {
+            continue;
+        }
+        let digits: String = body[..gs[n - 1].end]
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(char::from)
+            .collect();
+        // Country code: the first group when it is short, else a known prefix.
+        let (cc, rest_start) = if gs[0].len <= 3 && n > 1 {
+            (&digits[..gs[0].len], gs[0].len)
+        } else {
+            let cc = [
+                "1", "7", "44", "61", "64", "33", "49", "91", "86", "353", "852",
+            ]
+            .into_iter()
+            .find(|cc| digits.starts_with(cc))?;
+            (cc, cc.len())
+        };
+        // A "(0)" trunk prefix after the country code is not part of the number.
+        let trunk = n > 1
+            && gs[1].paren
+            && gs[1].len == 1
+            && digits.as_bytes().get(rest_start) == Some(&b'0');
+        let national = &digits[rest_start + usize::from(trunk)..];
+        let nl = national.len();
+        let first = national.bytes().next().unwrap_or(b'0');
+        let ok = match (cc, national_len(cc)) {
+            ("1", _) => {
+                nl == 10
+                    && (b'2'..=b'9').contains(&first)
+                    && (b'2'..=b'9').contains(&national.as_bytes()[3])
+            }
+            ("44", _) => (nl == 10 || nl == 9) && matches!(first, b'1' | b'2' | b'3' | b'7' | b'8'),
+            ("61", _) => nl == 9 && matches!(first, b'2' | b'3' | b'4' | b'7' | b'8'),
+            (_, Some((lo, hi))) => (lo..=hi).contains(&nl) && first != b'0',
+            (_, None) => (7..=12).contains(&nl) && cc.len() + nl <= 15 && first != b'0',
+        };
+        if ok {
+            let known = national_len(cc).is_some();
+            let score = if known { 0.75 } else { 0.55 };
+            return Some((end, score, Why::pattern("international (E.164) number")));
+        }
+    }
+    None
+}
+
+/// Validates a national US/UK/AU candidate, trying shorter prefixes of its digit groups.
+fn national(t: &str) -> Option<(usize, f32, Why)> {
+    let gs = groups(t)?;
+    for n in (1..=gs.len().min(4)).rev() {
+        let gs = &gs[..n];
+        let end = gs[n - 1].end;
+        let lens: Vec<usize> = gs.iter().map(|g| g.len).collect();
+        let digits: Vec<u8> = t[..end].bytes().filter(u8::is_ascii_digit).collect();
+        let nd = digits.len();
+        if !(10..=11).contains(&nd) {
+            continue;
+        }
+        let seps: Vec<u8> = gs.iter().skip(1).map(|g| g.sep).collect();
+        let spaced = seps.iter().all(|&c| c == b' ' || c == b')');
+        let d = |i: usize| digits.get(i).copied().unwrap_or(b'0');
+        // North American: [1] (NXX) NXX-XXXX.
+        let nanp_groups = match lens.as_slice() {
+            [3, 3, 4] => Some(0),
+            [1, 3, 3, 4] if d(0) == b'1' => Some(1),
+            _ => None,
+        };
+        if let Some(off) = nanp_groups
+            && (b'2'..=b'9').contains(&d(off))
+            && (b'2'..=b'9').contains(&d(off + 3))
+        {
+            let styled =
+                gs[off].paren || seps.iter().all(|&c| c == b'-') || seps.iter().all(|&c| c == b'.');
+            let mixed_ok = gs[off].paren && !gs[off + 1..].iter().any(|g| g.paren);
+            if styled || mixed_ok || spaced {
+                let score = if styled || mixed_ok { 0.7 } else { 0.55 };
+                return Some((end, score, Why::pattern("North American number")));
+            }
+        }
+        if gs.iter().any(|g| g.paren) && !(gs[0].paren && n > 1 && gs[1..].iter().all(|g| !g.paren))
+        {
+            continue;
+        }
+        if d(0) != b'0' {
+            // Australian 1300 / 1800 numbers.
+            if nd == 10
+                && d(0) == b'1'
+                && matches!(d(1), b'3' | b'8')
+                && d(2) == b'0'
+                && d(3) == b'0'
+                && matches!(lens.as_slice(), [4, 3, 3] | [10])
+            {
+                return Some((
+                    end,
+                    if n == 1 { 0.45 } else { 0.6 },
+                    Why::pattern("Australian 1300/1800 number"),
+                ));
+            }
+            continue;
+        }
+        if !(spaced || seps.iter().all(|&c| c == b'-')) {
+            continue;
+        }
+        // Australian: 0X XXXX XXXX, 04XX XXX XXX, (0X) XXXX XXXX, or ten digits.
+        if nd == 10 && matches!(d(1), b'2' | b'3' | b'4' | b'7' | b'8') {
+            let shape_ok = match lens.as_slice() {
+                [2, 4, 4] => true,
+                [4, 3, 3] => d(1) == b'4',
+                [10] => true,
+                _ => false,
+            };
+            if shape_ok {
+                let score = match (n, d(1)) {
+                    (1, b'4') => 0.5,
+                    (1, _) => 0.4,
+                    _ => 0.65,
+                };
+                return Some((end, score, Why::pattern("Australian number")));
+            }
+        }
+        // United Kingdom: 0XXX XXX XXXX, 0XX XXXX XXXX, 07XXX XXXXXX, 0XXXX XXXXXX, or eleven digits.
+        if nd == 11 && matches!(d(1), b'1' | b'2' | b'3' | b'7' | b'8') {
+            let shape_ok = matches!(
+                lens.as_slice(),
+                [4, 3, 4] | [3, 4, 4] | [5, 6] | [5, 3, 3] | [4, 7] | [11]
+            );
+            if shape_ok {
+                let score = if n == 1 { 0.45 } else { 0.65 };
+                return Some((end, score, Why::pattern("United Kingdom number")));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,162 @@
+//! Scores the detector against the labelled development corpus (`shared/pii/dev.jsonl`, beside
+//! the repository) and fails when any metric drops below its floor.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use warden_plugin_pii::{DetectOptions, EntityType, detect};
+
+/// Floors, set just under what the detector reaches, so a regression cannot pass silently.
+const MICRO_F1_FLOOR: f64 = 0.99;
+const PERSON_F1_FLOOR: f64 = 0.99;
+const FP_LINE_RATE_CEILING: f64 = 0.01;
+
+#[derive(Default)]
+struct Counts {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+impl Counts {
+    fn prf(&self) -> (f64, f64, f64) {
+        let p = if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fp) as f64
+        };
+        let r = if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fn_) as f64
+        };
+        let f = if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        };
+        (p, r, f)
+    }
+}
+
+#[test]
+fn corpus_scores() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pii/dev.jsonl");
+    let data = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the PII corpus is required for this test but could not be read at {}: {e}",
+            path.display()
+        )
+    });
+    let verbose = std::env::var_os("PII_CORPUS_VERBOSE").is_some();
+    let mut counts: BTreeMap<&'static str, Counts> = BTreeMap::new();
+    let (mut clean_lines, mut flagged_clean) = (0usize, 0usize);
+    let mut lines = 0usize;
+    for (n, line) in data.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        lines += 1;
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+        let text = v["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("line {}: no text", n + 1));
+        let gold: HashSet<(String, usize, usize)> = v["entities"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (
+                            e["type"].as_str().unwrap_or_default().to_owned(),
+                            e["start"].as_u64().unwrap_or_default() as usize,
+                            e["end"].as_u64().unwrap_or_default() as usize,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let found = detect(text, &DetectOptions::default());
+        let got: HashSet<(String, usize, usize)> = found
+            .iter()
+            .map(|f| (f.entity_type.as_str().to_owned(), f.start, f.end))
+            .collect();
+        if gold.is_empty() {
+            clean_lines += 1;
+            if !got.is_empty() {
+                flagged_clean += 1;
+                if verbose {
+                    println!("FP-LINE {}: {text:?} -> {got:?}", v["id"]);
+                }
+            }
+        }
+        for t in EntityType::ALL {
+            let c = counts.entry(t.as_str()).or_default();
+            let g: HashSet<_> = gold.iter().filter(|x| x.0 == t.as_str()).collect();
+            let f: HashSet<_> = got.iter().filter(|x| x.0 == t.as_str()).collect();
+            c.tp += g.intersection(&f).count();
+            for x in f.difference(&g) {
+                c.fp += 1;
+                if verbose {
+                    println!("FP {} {:?} in {}: {text:?}", x.0, &text[x.1..x.2], v["id"]);
+                }
+            }
+            for x in g.difference(&f) {
+                c.fn_ += 1;
+                if verbose {
+                    println!(
+                        "FN {} {:?} in {}: {text:?} got {got:?}",
+                        x.0,
+                        &text[x.1..x.2],
+                        v["id"]
+                    );
+                }
+            }
+        }
+    }
+    println!("{lines} lines");
+    println!(
+        "{:<14} {:>5} {:>5} {:>5}  {:>6} {:>6} {:>6}",
+        "type", "tp", "fp", "fn", "P", "R", "F1"
+    );
+    let mut micro = Counts::default();
+    for (t, c) in &counts {
+        let (p, r, f) = c.prf();
+        println!(
+            "{t:<14} {:>5} {:>5} {:>5}  {p:>6.3} {r:>6.3} {f:>6.3}",
+            c.tp, c.fp, c.fn_
+        );
+        if *t != "PERSON" {
+            micro.tp += c.tp;
+            micro.fp += c.fp;
+            micro.fn_ += c.fn_;
+        }
+    }
+    let (mp, mr, mf) = micro.prf();
+    let (_, _, pf) = counts.get("PERSON").map(Counts::prf).unwrap_or_default();
+    let fp_rate = if clean_lines == 0 {
+        0.0
+    } else {
+        flagged_clean as f64 / clean_lines as f64
+    };
+    println!("micro (non-PERSON): P {mp:.3} R {mr:.3} F1 {mf:.4}");
+    println!("PERSON F1 {pf:.4}");
+    println!("PII-free lines flagged: {flagged_clean}/{clean_lines} = {fp_rate:.4}");
+    assert!(
+        lines >= 100,
+        "corpus at {} has only {lines} lines",
+        path.display()
+    );
+    assert!(
+        mf >= MICRO_F1_FLOOR,
+        "micro F1 {mf:.4} fell below {MICRO_F1_FLOOR}"
+    );
+    assert!(
+        pf >= PERSON_F1_FLOOR,
+        "PERSON F1 {pf:.4} fell below {PERSON_F1_FLOOR}"
+    );
+    assert!(
+        fp_rate <= FP_LINE_RATE_CEILING,
+        "{fp_rate:.4} of PII-free lines flagged (ceiling {FP_LINE_RATE_CEILING})"
+    );
+}
