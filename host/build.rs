@@ -15,6 +15,8 @@ use std::process::Command;
 /// (package, file stem, name Warden knows it by).
 const PLUGINS: &[(&str, &str, &str)] = &[
     ("warden-plugin-template", "warden_plugin_template", "template"),
+    ("warden-plugin-pii", "warden_plugin_pii", "pii"),
+    ("warden-plugin-python", "warden_plugin_python", "python"),
 ];
 
 fn main() {

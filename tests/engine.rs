@@ -8,13 +8,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use warden::engine::{
-    CallError, ChatMessage, Engine, EngineConfig, GuestError, InvalidComponent, LimitOverrides, Limits, NoTools, Plugin,
-    RenderOptions, World,
+    CallError, ChatMessage, CodeSession, DetectOptions, Engine, EngineConfig, EvalOutput, Finding, GuestError,
+    InvalidComponent, LimitOverrides, Limits, NoTools, Plugin, RenderOptions, SessionOptions, ToolError, Tools, World,
 };
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(EngineConfig::default()).unwrap())
+    // The disk cache is shared with the CLI tests, so each built-in is compiled once per run.
+    ENGINE.get_or_init(|| Engine::new(EngineConfig { cache_dir: Some(common::cache_dir()), ..EngineConfig::default() }).unwrap())
 }
 
 fn builtin(name: &str) -> &'static Plugin {
@@ -329,5 +330,209 @@ fn concurrent_calls_are_isolated() {
     for (i, h) in handles.into_iter().enumerate() {
         assert_eq!(h.join().unwrap(), format!("n={i}"));
     }
-    let _ = Arc::new(NoTools);
+}
+
+// ---- pii built-in -----------------------------------------------------------------------
+
+fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {
+    engine().detect(builtin("pii"), text, opts, limits()).result.unwrap()
+}
+
+fn spans(text: &str) -> Vec<(String, &str)> {
+    detect(text, &DetectOptions::default())
+        .into_iter()
+        .map(|f| (f.entity_type, &text[f.start as usize..f.end as usize]))
+        .collect()
+}
+
+#[test]
+fn pii_finds_each_type_and_skips_its_checksum_decoys() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("EMAIL_ADDRESS", "write to ana.silva@example.org today", "ana.silva@example.org"),
+        ("CREDIT_CARD", "card 4111 1111 1111 1111 on file", "4111 1111 1111 1111"),
+        ("CREDIT_CARD", "mastercard 2221 0000 0000 0009 please", "2221 0000 0000 0009"),
+        ("IBAN_CODE", "iban GB82WEST12345698765432 for refunds", "GB82WEST12345698765432"),
+        ("US_SSN", "my SSN is 536-22-1234.", "536-22-1234"),
+        ("AU_TFN", "my TFN is 123 456 782", "123 456 782"),
+        ("AU_ABN", "ABN 51 824 753 556 on the invoice", "51 824 753 556"),
+        ("IP_ADDRESS", "traffic from 203.0.113.42 was blocked", "203.0.113.42"),
+        ("URL", "see https://example.com/a?b=c.", "https://example.com/a?b=c"),
+    ];
+    for (kind, text, want) in cases {
+        let found = spans(text);
+        assert!(found.iter().any(|(k, s)| k == kind && s == want), "{kind} in {text:?}: {found:?}");
+    }
+    let decoys = [
+        "card 4111 1111 1111 1112 on file",
+        "iban GB82WEST12345698765433 for refunds",
+        "my SSN is 666-22-1234.",
+        "my SSN is 900-22-1234.",
+        "my TFN is 123 456 789",
+        "ABN 51 824 753 557 on the invoice",
+        "upgrade to version 7.4.4.16 tonight",
+    ];
+    for text in decoys {
+        assert!(spans(text).is_empty(), "decoy {text:?} was reported: {:?}", spans(text));
+    }
+}
+
+#[test]
+fn pii_finds_names_from_context_cues() {
+    let text = "Hi, my name is Renee Johnson and I need help.";
+    assert!(spans(text).contains(&("PERSON".to_owned(), "Renee Johnson")), "{:?}", spans(text));
+}
+
+#[test]
+fn pii_options_filter_explain_and_validate() {
+    let text = "Mail jane.doe@example.com or call (212) 555-0199";
+    let only = detect(text, &DetectOptions { entities: vec!["PHONE_NUMBER".into()], ..Default::default() });
+    assert!(!only.is_empty() && only.iter().all(|f| f.entity_type == "PHONE_NUMBER"), "{only:?}");
+    let explained = detect(text, &DetectOptions { explain: true, ..Default::default() });
+    assert!(explained.iter().all(|f| f.explanation.as_deref().is_some_and(|e| !e.is_empty())), "{explained:?}");
+    let bad = engine().detect(builtin("pii"), text, &DetectOptions { entities: vec!["SHOE_SIZE".into()], ..Default::default() }, limits());
+    match bad.result {
+        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => assert!(message.contains("SHOE_SIZE"), "{message}"),
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+}
+
+#[test]
+fn pii_offsets_are_utf8_byte_offsets() {
+    let text = "Zoë Müller — écrivez à zoe.muller@example.fr ☎ merci";
+    let found = detect(text, &DetectOptions::default());
+    let email = found.iter().find(|f| f.entity_type == "EMAIL_ADDRESS").unwrap();
+    assert_eq!(&text[email.start as usize..email.end as usize], "zoe.muller@example.fr");
+}
+
+#[test]
+fn pii_describe_lists_entity_types() {
+    let info = engine().describe(builtin("pii"), limits()).result.unwrap();
+    for t in ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "AU_TFN", "AU_MEDICARE", "AU_ABN", "URL", "PERSON"] {
+        assert!(info.entity_types.iter().any(|e| e == t), "{t} missing from {:?}", info.entity_types);
+    }
+}
+
+// ---- python built-in --------------------------------------------------------------------
+
+fn session() -> CodeSession {
+    engine().start_session(builtin("python"), &SessionOptions::default(), limits(), Arc::new(NoTools)).result.unwrap()
+}
+
+fn eval_ok(s: &mut CodeSession, code: &str) -> EvalOutput {
+    let out = s.eval(code);
+    out.result.unwrap_or_else(|e| panic!("{code:?} failed: {e}"))
+}
+
+#[test]
+fn python_state_persists_between_evals() {
+    let mut s = session();
+    assert_eq!(eval_ok(&mut s, "x = 41\ndef double(v):\n    return v * 2").repr, None);
+    let out = eval_ok(&mut s, "print('hello')\n{'answer': double(x) - 40, 'items': [1, 2]}");
+    assert_eq!(out.stdout, "hello\n");
+    assert_eq!(out.repr.as_deref(), Some("{'answer': 42, 'items': [1, 2]}"));
+    let json: serde_json::Value = serde_json::from_str(out.json.as_deref().unwrap()).unwrap();
+    assert_eq!(json["answer"], 42);
+}
+
+#[test]
+fn python_exceptions_and_syntax_errors_are_invalid_input() {
+    let mut s = session();
+    match s.eval("1 / 0").result {
+        Err(CallError::Guest(GuestError::InvalidInput { kind, message, .. })) => {
+            assert_eq!(kind, "exception");
+            assert!(message.contains("ZeroDivisionError"), "{message}");
+        }
+        other => panic!("expected an exception, got {other:?}"),
+    }
+    match s.eval("x = (1,\ny = 2").result {
+        Err(CallError::Guest(GuestError::InvalidInput { kind, position, .. })) => {
+            assert_eq!(kind, "syntax");
+            assert!(position.is_some());
+        }
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+    assert_eq!(eval_ok(&mut s, "2 + 2").repr.as_deref(), Some("4"), "an exception must not end the session");
+}
+
+#[test]
+fn python_snapshot_restores_into_a_fresh_instance() {
+    let mut s = session();
+    eval_ok(&mut s, "counter = 10\ndef bump(n):\n    global counter\n    counter += n\n    return counter");
+    eval_ok(&mut s, "bump(5)");
+    let snap = s.snapshot().result.unwrap();
+    drop(s);
+    let mut restored = engine()
+        .restore_session(builtin("python"), &snap, &SessionOptions::default(), limits(), Arc::new(NoTools))
+        .result
+        .unwrap();
+    assert_eq!(eval_ok(&mut restored, "bump(1)").repr.as_deref(), Some("16"));
+}
+
+#[test]
+fn python_has_no_file_or_os_access() {
+    let mut s = session();
+    for code in ["open('/etc/passwd').read()", "import os\nos.listdir('/')", "import socket"] {
+        assert!(matches!(s.eval(code).result, Err(CallError::Guest(GuestError::InvalidInput { .. }))), "{code} should raise");
+    }
+}
+
+#[test]
+fn python_infinite_loop_is_stopped_by_fuel_and_the_session_says_so() {
+    let l = Limits { fuel: 20_000_000, ..limits() };
+    let mut s = engine().start_session(builtin("python"), &SessionOptions::default(), l, Arc::new(NoTools)).result.unwrap();
+    assert!(matches!(s.eval("while True:\n    pass").result, Err(CallError::OutOfFuel { .. })));
+    match s.eval("1").result {
+        Err(CallError::Trap { message }) => assert!(message.contains("restore it from a snapshot"), "{message}"),
+        other => panic!("a session after a limit must refuse further evals, got {other:?}"),
+    }
+    assert_engine_still_serves();
+}
+
+#[test]
+fn python_memory_bombs_are_contained() {
+    let l = Limits { memory_bytes: 48 << 20, ..limits() };
+    for code in ["'a' * 2**40", "x = []\nwhile True:\n    x.append('y' * 10000)"] {
+        let mut s = engine().start_session(builtin("python"), &SessionOptions::default(), l, Arc::new(NoTools)).result.unwrap();
+        let r = s.eval(code).result;
+        assert!(
+            matches!(r, Err(CallError::MemoryLimit { .. }) | Err(CallError::Guest(GuestError::InvalidInput { .. }))),
+            "{code}: {r:?}"
+        );
+    }
+    assert_engine_still_serves();
+}
+
+#[test]
+fn python_deep_recursion_raises_recursion_error() {
+    let mut s = session();
+    match s.eval("def f(n):\n    return f(n + 1)\nf(0)").result {
+        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => assert!(message.contains("RecursionError"), "{message}"),
+        other => panic!("expected RecursionError, got {other:?}"),
+    }
+    assert_eq!(eval_ok(&mut s, "'still alive'").repr.as_deref(), Some("'still alive'"));
+}
+
+struct Echo;
+
+impl Tools for Echo {
+    fn call(&self, name: &str, args_json: &str, _deadline: std::time::Instant) -> Result<String, ToolError> {
+        match name {
+            "echo" => Ok(format!(r#"{{"tool": "{name}", "args": {args_json}}}"#)),
+            _ => Err(ToolError::UnknownTool(name.into())),
+        }
+    }
+}
+
+#[test]
+fn python_calls_host_tools_by_name() {
+    let opts = SessionOptions { tools: vec!["echo".into(), "missing".into()], ..Default::default() };
+    let mut s = engine().start_session(builtin("python"), &opts, limits(), Arc::new(Echo)).result.unwrap();
+    let out = eval_ok(&mut s, "r = echo(1, 'two')\nr['tool']");
+    assert_eq!(out.repr.as_deref(), Some("'echo'"));
+    match s.eval("missing()").result {
+        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => assert!(message.contains("unknown tool"), "{message}"),
+        other => panic!("expected an exception from the unknown tool, got {other:?}"),
+    }
+    let mut plain = session();
+    assert!(plain.eval("echo(1)").result.is_err(), "tools not granted to a session are not callable");
 }

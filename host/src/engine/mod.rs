@@ -39,8 +39,8 @@ pub use self::outcome::{CallError, CallReport, GuestError, InvalidComponent, Out
 pub use self::policy::{ALLOWED_WASI, ComponentInfo, PREINIT_EXPORT, WIT_VERSION, World, inspect};
 pub use self::tools::{NoTools, ToolError, Tools};
 pub use self::worlds::{
-    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions, SessionOptions,
-    TemplateInfo,
+    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions, ReusedInstance,
+    SessionOptions, TemplateInfo,
 };
 
 use self::cache::{Cache, Lookup};
@@ -129,6 +129,8 @@ pub struct Engine {
 struct Inner {
     engine: wasmtime::Engine,
     linker: Linker<CallState>,
+    /// Built on first use: only a cache miss on a pre-initialisable component needs it.
+    preinit: std::sync::OnceLock<Result<(wasmtime::Engine, Linker<CallState>), String>>,
     config: EngineConfig,
     cache: Option<Cache>,
     pooling: bool,
@@ -157,6 +159,25 @@ fn wasm_config(pooling: Option<&EngineConfig>) -> Config {
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.max_wasm_stack(1 << 20);
     if let Some(c) = pooling {
+        pooled(&mut config, c);
+    }
+    config
+}
+
+/// The engine that runs `wizer-initialize`: the code it compiles runs once and is thrown away,
+/// so it skips Cranelift's optimisations (compiling a large interpreter twice as fast).
+fn preinit_config() -> Config {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+    config.cranelift_opt_level(wasmtime::OptLevel::None);
+    config.max_wasm_stack(1 << 20);
+    config
+}
+
+fn pooled(config: &mut Config, c: &EngineConfig) {
+    {
         let mut pool = PoolingAllocationConfig::default();
         let max_memory = usize::try_from(c.caps.memory_bytes.max(c.preinit.memory_bytes)).unwrap_or(usize::MAX);
         pool.total_component_instances(c.pool_instances)
@@ -171,7 +192,6 @@ fn wasm_config(pooling: Option<&EngineConfig>) -> Config {
             .table_elements(1 << 16);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
-    config
 }
 
 impl Engine {
@@ -213,6 +233,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 engine,
                 linker,
+                preinit: std::sync::OnceLock::new(),
                 config,
                 cache,
                 pooling,
@@ -268,7 +289,17 @@ impl Engine {
                 let t = Instant::now();
                 let prepared = if info.preinit {
                     let limits = inner.config.preinit;
-                    Some(preinit::preinitialize(&inner.engine, &inner.linker, bytes, &limits, ticks(limits.wall_time))?)
+                    let (engine, linker) = inner
+                        .preinit
+                        .get_or_init(|| {
+                            let engine = wasmtime::Engine::new(&preinit_config()).map_err(|e| e.to_string())?;
+                            let linker = bindings::linker(&engine).map_err(|e| e.to_string())?;
+                            Ok((engine, linker))
+                        })
+                        .as_ref()
+                        .map_err(|e| InvalidComponent::PreinitFailed { detail: format!("engine: {e}") })?;
+                    let _tick = PreinitTicker::start(engine.clone());
+                    Some(preinit::preinitialize(engine, linker, bytes, &limits, ticks(limits.wall_time))?)
                 } else {
                     None
                 };
@@ -294,6 +325,8 @@ impl Engine {
             detail: format!("the component does not match the {world} world: {e:#}"),
         })?;
         report.link = t.elapsed();
+        tracing::info!(%digest, %world, cache_hit = report.cache_hit, preinit = ?report.preinit, compile = ?report.compile,
+            deserialize = ?report.deserialize, link = ?report.link, "component loaded");
         Ok(Plugin { world, digest, info, pre, exports, load_report: report })
     }
 
@@ -337,6 +370,26 @@ impl Engine {
         store.set_epoch_deadline(ticks(limits.wall_time));
         store.epoch_deadline_trap();
         store
+    }
+}
+
+/// Advances the pre-initialisation engine's epoch while a pre-initialisation runs.
+struct PreinitTicker(#[allow(dead_code)] Ticker);
+
+impl PreinitTicker {
+    fn start(engine: wasmtime::Engine) -> PreinitTicker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("warden-preinit-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        PreinitTicker(Ticker { stop, handle })
     }
 }
 

@@ -444,3 +444,67 @@ mod tests {
         assert!(check_findings(text, &[f(0, 6, 0.5), f(4, 6, 0.5)]).unwrap_err().contains("overlaps"));
     }
 }
+
+/// One instance kept across calls, for measuring what a fresh instance per call costs.
+/// Benchmarks only: Warden never reuses an instance between calls in production.
+#[doc(hidden)]
+pub struct ReusedInstance {
+    store: Store<CallState>,
+    instance: wasmtime::component::Instance,
+    limits: Limits,
+}
+
+impl Engine {
+    /// Instantiates `plugin` once for [`ReusedInstance`] calls (benchmarks only).
+    #[doc(hidden)]
+    pub fn reused_instance(&self, plugin: &Plugin, limits: Limits) -> Result<ReusedInstance, CallError> {
+        let mut store = self.store(&limits, Arc::new(super::NoTools), Instant::now());
+        let instance = plugin.pre.instantiate(&mut store).map_err(|e| classify(&e, store.data(), &limits))?;
+        Ok(ReusedInstance { store, instance, limits })
+    }
+}
+
+impl ReusedInstance {
+    fn reset(&mut self) {
+        let _ = self.store.set_fuel(self.limits.fuel);
+        self.store.set_epoch_deadline(super::ticks(self.limits.wall_time));
+    }
+
+    /// Renders in the kept instance.
+    pub fn render(&mut self, plugin: &Plugin, template: &str, context_json: &str) -> Result<String, CallError> {
+        let Exports::Template(idx) = &plugin.exports else {
+            return Err(CallError::Host("not a template engine".into()));
+        };
+        self.reset();
+        let mut run = || -> wasmtime::Result<Result<String, types::Error>> {
+            let guest = idx.load(&mut self.store, &self.instance)?;
+            guest.call_render(&mut self.store, template, context_json, RenderOptions::default().into())
+        };
+        match run() {
+            Ok(r) => r.map_err(|e| CallError::Guest(guest_error(e))),
+            Err(e) => Err(classify(&e, self.store.data(), &self.limits)),
+        }
+    }
+
+    /// Detects in the kept instance.
+    pub fn detect(&mut self, plugin: &Plugin, text: &str) -> Result<usize, CallError> {
+        let Exports::Pii(idx) = &plugin.exports else {
+            return Err(CallError::Host("not a detector".into()));
+        };
+        self.reset();
+        let opts = detector::DetectOptions { entities: vec![], min_score: None, explain: false, language: None };
+        let mut run = || -> wasmtime::Result<Result<Vec<detector::Finding>, types::Error>> {
+            let guest = idx.load(&mut self.store, &self.instance)?;
+            guest.call_detect(&mut self.store, text, &opts)
+        };
+        match run() {
+            Ok(r) => r.map(|f| f.len()).map_err(|e| CallError::Guest(guest_error(e))),
+            Err(e) => Err(classify(&e, self.store.data(), &self.limits)),
+        }
+    }
+
+    /// Fuel the last call used.
+    pub fn fuel_used(&self) -> u64 {
+        self.limits.fuel.saturating_sub(self.store.get_fuel().unwrap_or(0))
+    }
+}

@@ -1,0 +1,25 @@
+# The two commands a newcomer needs. Both install the pinned toolchain first (rustup does not
+# do it by itself for a rust-toolchain.toml), then let cargo build everything else, including
+# the built-in WebAssembly plugins that the `warden` binary embeds.
+#
+#   make run               build Warden and run a built-in (ARGS="..." to pass your own)
+#   make test              the whole test suite: format, lints, unit, engine and CLI tests
+
+ARGS ?= run template --template 'Hello {{ name | title }}, you have {{ items | length }} new messages.' --context '{"name": "ada lovelace", "items": [1, 2, 3]}'
+
+.PHONY: run test toolchain bench
+
+toolchain:
+	@rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
+	@rustup show active-toolchain >/dev/null
+
+run: toolchain
+	cargo run --quiet --package warden -- $(ARGS)
+
+test: toolchain
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace --no-fail-fast
+
+bench: toolchain
+	cargo bench --package warden --bench engine
