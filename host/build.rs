@@ -14,14 +14,22 @@ use std::process::Command;
 
 /// (package, file stem, name Warden knows it by).
 const PLUGINS: &[(&str, &str, &str)] = &[
-    ("warden-plugin-template", "warden_plugin_template", "template"),
+    (
+        "warden-plugin-template",
+        "warden_plugin_template",
+        "template",
+    ),
     ("warden-plugin-pii", "warden_plugin_pii", "pii"),
     ("warden-plugin-python", "warden_plugin_python", "python"),
 ];
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest_dir.parent().expect("host/ sits in the workspace root").to_path_buf();
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace root")
+        .to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target_base = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -31,13 +39,21 @@ fn main() {
     for dir in ["wit", "plugins", "sdk/src"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.toml").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.toml").display()
+    );
 
     let mut listing = String::new();
     for (package, stem, name) in PLUGINS {
         build_plugin(&root, &target_dir, package);
-        let built = target_dir.join("wasm32-wasip2/plugin").join(format!("{stem}.wasm"));
+        let built = target_dir
+            .join("wasm32-wasip2/plugin")
+            .join(format!("{stem}.wasm"));
         let dest = out_dir.join(format!("{name}.wasm"));
         std::fs::copy(&built, &dest)
             .unwrap_or_else(|e| panic!("copying {} to {}: {e}", built.display(), dest.display()));
@@ -45,14 +61,25 @@ fn main() {
             "(\"{name}\", include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}.wasm\"))),\n"
         ));
     }
-    std::fs::write(out_dir.join("builtins.rs"), format!("&[\n{listing}]\n")).expect("writing builtins.rs");
+    std::fs::write(out_dir.join("builtins.rs"), format!("&[\n{listing}]\n"))
+        .expect("writing builtins.rs");
 }
 
 fn build_plugin(root: &Path, target_dir: &Path, package: &str) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--quiet", "--package", package, "--target", "wasm32-wasip2", "--profile", "plugin", "--target-dir"])
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            package,
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "plugin",
+            "--target-dir",
+        ])
         .arg(target_dir)
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"));

@@ -15,13 +15,22 @@ fn warden(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
         .args(args)
         .env("WARDEN_CACHE_DIR", cache)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     child.wait_with_output().unwrap()
 }
@@ -31,16 +40,33 @@ fn warden(args: &[&str], stdin: Option<&str>) -> Output {
 fn warm_cache() {
     static WARM: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     WARM.get_or_init(|| {
-        for args in [&["run", "python", "--code", "1"][..], &["run", "pii", "--text", "x"], &["run", "template", "--template", "x"]] {
-            let out = Command::new(env!("CARGO_BIN_EXE_warden")).args(args).env("WARDEN_CACHE_DIR", common::cache_dir()).output().unwrap();
-            assert!(out.status.success(), "warming the cache: {}", String::from_utf8_lossy(&out.stderr));
+        for args in [
+            &["run", "python", "--code", "1"][..],
+            &["run", "pii", "--text", "x"],
+            &["run", "template", "--template", "x"],
+        ] {
+            let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+                .args(args)
+                .env("WARDEN_CACHE_DIR", common::cache_dir())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "warming the cache: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     });
 }
 
 fn json(out: &Output) -> Value {
     let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 fn stderr(out: &Output) -> String {
@@ -49,7 +75,17 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn run_template_prints_the_rendered_text() {
-    let out = warden(&["run", "template", "--template", "Hi {{ name | upper }}", "--context", r#"{"name": "ada"}"#], None);
+    let out = warden(
+        &[
+            "run",
+            "template",
+            "--template",
+            "Hi {{ name | upper }}",
+            "--context",
+            r#"{"name": "ada"}"#,
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["ok"], true);
@@ -70,16 +106,34 @@ fn template_errors_are_results_with_exit_code_1() {
 #[test]
 fn bad_input_is_one_line_and_exit_code_2() {
     for (args, needle) in [
-        (vec!["run", "template", "--template", "x", "--context", "{nope"], "not valid JSON"),
-        (vec!["run", "template", "--template", "x", "--context", "[1, 2]"], "JSON object"),
-        (vec!["run", "template", "--file", "/definitely/missing.j2"], "cannot read template file"),
-        (vec!["run", "/definitely/missing.wasm"], "neither a built-in"),
-        (vec!["inspect", "/definitely/missing.wasm"], "cannot read component"),
+        (
+            vec!["run", "template", "--template", "x", "--context", "{nope"],
+            "not valid JSON",
+        ),
+        (
+            vec!["run", "template", "--template", "x", "--context", "[1, 2]"],
+            "JSON object",
+        ),
+        (
+            vec!["run", "template", "--file", "/definitely/missing.j2"],
+            "cannot read template file",
+        ),
+        (
+            vec!["run", "/definitely/missing.wasm"],
+            "neither a built-in",
+        ),
+        (
+            vec!["inspect", "/definitely/missing.wasm"],
+            "cannot read component",
+        ),
     ] {
         let out = warden(&args, None);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
-        assert!(err.starts_with("error: ") && err.contains(needle), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(out.stdout.is_empty());
     }
@@ -92,7 +146,11 @@ fn running_a_file_that_is_not_a_component_fails_cleanly() {
     std::fs::write(&path, "just text").unwrap();
     let out = warden(&["run", path.to_str().unwrap(), "--template", "x"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not a valid WebAssembly binary"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a valid WebAssembly binary"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -117,20 +175,38 @@ fn forbidden_components_are_refused_by_run_and_explained_by_inspect() {
     let f = forbidden.to_str().unwrap();
     let out = warden(&["run", f, "--template", "/etc/passwd"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("imports wasi:filesystem/"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("imports wasi:filesystem/"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = warden(&["inspect", f], None);
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["accepted"], false);
     assert_eq!(v["world"], "template-engine");
-    assert!(v["refusal"].as_str().unwrap().contains("no file system access"));
-    assert!(v["imports"].as_array().unwrap().iter().any(|i| i.as_str().unwrap().starts_with("wasi:filesystem/")));
+    assert!(
+        v["refusal"]
+            .as_str()
+            .unwrap()
+            .contains("no file system access")
+    );
+    assert!(
+        v["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i.as_str().unwrap().starts_with("wasi:filesystem/"))
+    );
 }
 
 #[test]
 fn inspect_accepts_a_good_component() {
-    let out = warden(&["inspect", common::fixture("hostile").to_str().unwrap()], None);
+    let out = warden(
+        &["inspect", common::fixture("hostile").to_str().unwrap()],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["accepted"], true);
@@ -140,27 +216,50 @@ fn inspect_accepts_a_good_component() {
 #[test]
 fn run_pii_scans_json_lines_in_bulk() {
     let input = concat!(
-        r#"{"id": "a", "text": "Mail jane.doe@example.com about the invoice"}"#, "\n",
+        r#"{"id": "a", "text": "Mail jane.doe@example.com about the invoice"}"#,
+        "\n",
         "not json\n",
-        r#"{"text": "nothing personal here"}"#, "\n",
+        r#"{"text": "nothing personal here"}"#,
+        "\n",
     );
     let out = warden(&["run", "pii"], Some(input));
-    assert_eq!(out.status.code(), Some(1), "one bad line makes the run fail: {}", stderr(&out));
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one bad line makes the run fail: {}",
+        stderr(&out)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["id"], "a");
     assert_eq!(lines[0]["line"], 1);
     let findings = lines[0]["result"].as_array().unwrap();
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0]["entity_type"], "EMAIL_ADDRESS");
-    assert_eq!((findings[0]["start"].as_u64(), findings[0]["end"].as_u64()), (Some(5), Some(25)));
+    assert_eq!(
+        (findings[0]["start"].as_u64(), findings[0]["end"].as_u64()),
+        (Some(5), Some(25))
+    );
     assert_eq!(lines[1]["ok"], false);
     assert_eq!(lines[2]["result"].as_array().unwrap().len(), 0);
 }
 
 #[test]
 fn run_pii_single_text_with_entity_filter() {
-    let out = warden(&["run", "pii", "--text", "Call +61 2 9374 4000 or mail a@b.co", "--entities", "PHONE_NUMBER"], None);
+    let out = warden(
+        &[
+            "run",
+            "pii",
+            "--text",
+            "Call +61 2 9374 4000 or mail a@b.co",
+            "--entities",
+            "PHONE_NUMBER",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
     let findings = v["result"].as_array().unwrap();
@@ -173,7 +272,16 @@ fn run_python_carries_state_between_cells_and_across_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     let snap = dir.path().join("session.bin");
     let out = warden(
-        &["run", "python", "--code", "x = 41\ndef inc(v):\n    return v + 1", "--code", "print('hi')\ninc(x)", "--snapshot-out", snap.to_str().unwrap()],
+        &[
+            "run",
+            "python",
+            "--code",
+            "x = 41\ndef inc(v):\n    return v + 1",
+            "--code",
+            "print('hi')\ninc(x)",
+            "--snapshot-out",
+            snap.to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -181,14 +289,34 @@ fn run_python_carries_state_between_cells_and_across_snapshots() {
     assert_eq!(v["cells"][1]["result"]["repr"], "42");
     assert_eq!(v["cells"][1]["result"]["stdout"], "hi\n");
 
-    let out = warden(&["run", "python", "--restore", snap.to_str().unwrap(), "--code", "inc(x) * 2"], None);
+    let out = warden(
+        &[
+            "run",
+            "python",
+            "--restore",
+            snap.to_str().unwrap(),
+            "--code",
+            "inc(x) * 2",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["cells"][0]["result"]["json"], "84");
 }
 
 #[test]
 fn run_python_stops_hostile_code() {
-    let out = warden(&["run", "python", "--code", "while True:\n    pass", "--fuel", "20000000"], None);
+    let out = warden(
+        &[
+            "run",
+            "python",
+            "--code",
+            "while True:\n    pass",
+            "--fuel",
+            "20000000",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json(&out)["cells"][0]["error"]["outcome"], "out_of_fuel");
 }

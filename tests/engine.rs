@@ -8,14 +8,21 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use warden::engine::{
-    CallError, ChatMessage, CodeSession, DetectOptions, Engine, EngineConfig, EvalOutput, Finding, GuestError,
-    InvalidComponent, LimitOverrides, Limits, NoTools, Plugin, RenderOptions, SessionOptions, ToolError, Tools, World,
+    CallError, ChatMessage, CodeSession, DetectOptions, Engine, EngineConfig, EvalOutput, Finding,
+    GuestError, InvalidComponent, LimitOverrides, Limits, NoTools, Plugin, RenderOptions,
+    SessionOptions, ToolError, Tools, World,
 };
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     // The disk cache is shared with the CLI tests, so each built-in is compiled once per run.
-    ENGINE.get_or_init(|| Engine::new(EngineConfig { cache_dir: Some(common::cache_dir()), ..EngineConfig::default() }).unwrap())
+    ENGINE.get_or_init(|| {
+        Engine::new(EngineConfig {
+            cache_dir: Some(common::cache_dir()),
+            ..EngineConfig::default()
+        })
+        .unwrap()
+    })
 }
 
 fn builtin(name: &str) -> &'static Plugin {
@@ -41,7 +48,9 @@ fn limits() -> Limits {
 }
 
 fn render(plugin: &Plugin, template: &str, ctx: &str) -> Result<String, CallError> {
-    engine().render(plugin, template, ctx, RenderOptions::default(), limits()).result
+    engine()
+        .render(plugin, template, ctx, RenderOptions::default(), limits())
+        .result
 }
 
 /// After any hostile call, the same engine must still serve a normal call correctly.
@@ -66,7 +75,12 @@ fn template_renders_filters_loops_and_conditionals() {
 
 #[test]
 fn template_undefined_variables_are_errors_with_position() {
-    let err = render(builtin("template"), "line 1\nHello {{ nme }}", r#"{"name": "x"}"#).unwrap_err();
+    let err = render(
+        builtin("template"),
+        "line 1\nHello {{ nme }}",
+        r#"{"name": "x"}"#,
+    )
+    .unwrap_err();
     match err {
         CallError::Guest(GuestError::InvalidInput { kind, position, .. }) => {
             assert_eq!(kind, "undefined");
@@ -81,7 +95,11 @@ fn template_undefined_variables_are_errors_with_position() {
 fn template_syntax_errors_carry_line_and_column() {
     let out = engine().inspect_template(builtin("template"), "ok\n{% for x in %}", limits());
     match out.result.unwrap_err() {
-        CallError::Guest(GuestError::InvalidInput { kind, position: Some(p), .. }) => {
+        CallError::Guest(GuestError::InvalidInput {
+            kind,
+            position: Some(p),
+            ..
+        }) => {
             assert_eq!(kind, "syntax");
             assert_eq!(p.line, 2);
             assert!(p.column >= 4, "{p:?}");
@@ -93,7 +111,11 @@ fn template_syntax_errors_carry_line_and_column() {
 #[test]
 fn template_inspect_lists_variables() {
     let info = engine()
-        .inspect_template(builtin("template"), "{{ a }}{% for i in items %}{{ i.x }}{% endfor %}{{ user.email }}", limits())
+        .inspect_template(
+            builtin("template"),
+            "{{ a }}{% for i in items %}{{ i.x }}{% endfor %}{{ user.email }}",
+            limits(),
+        )
         .result
         .unwrap();
     assert_eq!(info.variables, vec!["a", "items", "user"]);
@@ -103,11 +125,23 @@ fn template_inspect_lists_variables() {
 #[test]
 fn template_chat_form_renders_every_message() {
     let msgs = vec![
-        ChatMessage { role: "system".into(), content: "You are {{ persona }}.".into() },
-        ChatMessage { role: "user".into(), content: "Summarise: {{ text }}".into() },
+        ChatMessage {
+            role: "system".into(),
+            content: "You are {{ persona }}.".into(),
+        },
+        ChatMessage {
+            role: "user".into(),
+            content: "Summarise: {{ text }}".into(),
+        },
     ];
     let out = engine()
-        .render_chat(builtin("template"), &msgs, r#"{"persona": "terse", "text": "long"}"#, RenderOptions::default(), limits())
+        .render_chat(
+            builtin("template"),
+            &msgs,
+            r#"{"persona": "terse", "text": "long"}"#,
+            RenderOptions::default(),
+            limits(),
+        )
         .result
         .unwrap();
     assert_eq!(out[0].content, "You are terse.");
@@ -116,8 +150,17 @@ fn template_chat_form_renders_every_message() {
 
 #[test]
 fn template_engine_fuel_is_separate_from_wasm_fuel() {
-    let opts = RenderOptions { engine_fuel: Some(1_000), ..Default::default() };
-    let out = engine().render(builtin("template"), "{% for i in range(100000) %}x{% endfor %}", "{}", opts, limits());
+    let opts = RenderOptions {
+        engine_fuel: Some(1_000),
+        ..Default::default()
+    };
+    let out = engine().render(
+        builtin("template"),
+        "{% for i in range(100000) %}x{% endfor %}",
+        "{}",
+        opts,
+        limits(),
+    );
     match out.result.unwrap_err() {
         CallError::Guest(GuestError::InvalidInput { kind, .. }) => assert_eq!(kind, "fuel"),
         other => panic!("expected minijinja's fuel error, got {other:?}"),
@@ -126,7 +169,13 @@ fn template_engine_fuel_is_separate_from_wasm_fuel() {
 
 #[test]
 fn calls_report_their_cost() {
-    let out = engine().render(builtin("template"), "{{ x }}", r#"{"x": 1}"#, RenderOptions::default(), limits());
+    let out = engine().render(
+        builtin("template"),
+        "{{ x }}",
+        r#"{"x": 1}"#,
+        RenderOptions::default(),
+        limits(),
+    );
     assert_eq!(out.result.unwrap(), "1");
     assert!(out.report.fuel_used > 0);
     assert!(out.report.peak_memory_bytes > 0);
@@ -138,41 +187,75 @@ fn calls_report_their_cost() {
 #[test]
 fn every_call_gets_a_fresh_instance() {
     for _ in 0..3 {
-        assert_eq!(render(hostile(), "count", "{}").unwrap(), "1", "state leaked between calls");
+        assert_eq!(
+            render(hostile(), "count", "{}").unwrap(),
+            "1",
+            "state leaked between calls"
+        );
     }
 }
 
 #[test]
 fn infinite_loop_runs_out_of_fuel() {
-    let l = Limits { fuel: 50_000_000, ..limits() };
+    let l = Limits {
+        fuel: 50_000_000,
+        ..limits()
+    };
     let out = engine().render(hostile(), "loop", "{}", RenderOptions::default(), l);
-    assert!(matches!(out.result, Err(CallError::OutOfFuel { limit: 50_000_000 })), "{:?}", out.result);
+    assert!(
+        matches!(out.result, Err(CallError::OutOfFuel { limit: 50_000_000 })),
+        "{:?}",
+        out.result
+    );
     assert!(out.report.fuel_used >= 50_000_000);
     assert_engine_still_serves();
 }
 
 #[test]
 fn infinite_loop_hits_the_deadline_when_fuel_is_plentiful() {
-    let l = Limits { fuel: u64::MAX / 2, wall_time: Duration::from_millis(100), ..limits() };
+    let l = Limits {
+        fuel: u64::MAX / 2,
+        wall_time: Duration::from_millis(100),
+        ..limits()
+    };
     let out = engine().render(hostile(), "loop", "{}", RenderOptions::default(), l);
-    assert!(matches!(out.result, Err(CallError::DeadlineExceeded { .. })), "{:?}", out.result);
+    assert!(
+        matches!(out.result, Err(CallError::DeadlineExceeded { .. })),
+        "{:?}",
+        out.result
+    );
     assert_engine_still_serves();
 }
 
 #[test]
 fn memory_bomb_hits_the_memory_limit() {
-    let l = Limits { memory_bytes: 16 << 20, ..limits() };
+    let l = Limits {
+        memory_bytes: 16 << 20,
+        ..limits()
+    };
     let out = engine().render(hostile(), "memory", "{}", RenderOptions::default(), l);
-    assert!(matches!(out.result, Err(CallError::MemoryLimit { limit }) if limit == 16 << 20), "{:?}", out.result);
+    assert!(
+        matches!(out.result, Err(CallError::MemoryLimit { limit }) if limit == 16 << 20),
+        "{:?}",
+        out.result
+    );
     assert!(out.report.peak_memory_bytes <= 16 << 20);
     assert_engine_still_serves();
 }
 
 #[test]
 fn unbounded_recursion_traps_on_stack_exhaustion() {
-    let out = engine().render(hostile(), "recurse", "{}", RenderOptions::default(), limits());
+    let out = engine().render(
+        hostile(),
+        "recurse",
+        "{}",
+        RenderOptions::default(),
+        limits(),
+    );
     match out.result {
-        Err(CallError::Trap { message }) => assert!(message.contains("call stack exhausted"), "{message}"),
+        Err(CallError::Trap { message }) => {
+            assert!(message.contains("call stack exhausted"), "{message}")
+        }
         other => panic!("expected a stack-overflow trap, got {other:?}"),
     }
     assert_engine_still_serves();
@@ -181,22 +264,35 @@ fn unbounded_recursion_traps_on_stack_exhaustion() {
 #[test]
 fn panics_and_traps_are_reported_with_their_message() {
     match render(hostile(), "panic", "{}") {
-        Err(CallError::Trap { message }) => assert!(message.contains("hostile plugin panicked on purpose"), "{message}"),
+        Err(CallError::Trap { message }) => assert!(
+            message.contains("hostile plugin panicked on purpose"),
+            "{message}"
+        ),
         other => panic!("expected a trap, got {other:?}"),
     }
     match render(hostile(), "trap", "{}") {
         Err(CallError::Trap { message }) => assert!(message.contains("unreachable"), "{message}"),
         other => panic!("expected a trap, got {other:?}"),
     }
-    assert!(matches!(render(hostile(), "exit", "{}"), Err(CallError::Trap { .. })));
+    assert!(matches!(
+        render(hostile(), "exit", "{}"),
+        Err(CallError::Trap { .. })
+    ));
     assert_engine_still_serves();
 }
 
 #[test]
 fn huge_output_is_refused() {
-    let l = Limits { output_bytes: 1 << 20, ..limits() };
+    let l = Limits {
+        output_bytes: 1 << 20,
+        ..limits()
+    };
     let out = engine().render(hostile(), "huge:2000000", "{}", RenderOptions::default(), l);
-    assert!(matches!(out.result, Err(CallError::OutputTooLarge { size: 2_000_000, limit }) if limit == 1 << 20), "{:?}", out.result);
+    assert!(
+        matches!(out.result, Err(CallError::OutputTooLarge { size: 2_000_000, limit }) if limit == 1 << 20),
+        "{:?}",
+        out.result
+    );
     let ok = engine().render(hostile(), "huge:1000", "{}", RenderOptions::default(), l);
     assert_eq!(ok.result.unwrap().len(), 1000);
     assert_engine_still_serves();
@@ -204,7 +300,10 @@ fn huge_output_is_refused() {
 
 #[test]
 fn logs_are_captured_and_truncated_at_the_cap() {
-    let l = Limits { log_bytes: 1000, ..limits() };
+    let l = Limits {
+        log_bytes: 1000,
+        ..limits()
+    };
     let out = engine().render(hostile(), "logs:50000", "{}", RenderOptions::default(), l);
     assert_eq!(out.result.unwrap(), "logged");
     assert!(out.report.logs.starts_with("log line\n"));
@@ -215,7 +314,9 @@ fn logs_are_captured_and_truncated_at_the_cap() {
 #[test]
 fn guest_reported_errors_are_not_traps() {
     match render(hostile(), "error", "{}") {
-        Err(CallError::Guest(GuestError::GuestFailure { message })) => assert!(message.contains("failure of its own")),
+        Err(CallError::Guest(GuestError::GuestFailure { message })) => {
+            assert!(message.contains("failure of its own"))
+        }
         other => panic!("expected a guest failure, got {other:?}"),
     }
 }
@@ -223,7 +324,11 @@ fn guest_reported_errors_are_not_traps() {
 #[test]
 fn per_call_limits_are_clamped_to_host_caps() {
     let caps = engine().config().caps;
-    let l = engine().limits(&LimitOverrides { fuel: Some(u64::MAX), memory_bytes: Some(u64::MAX), ..Default::default() });
+    let l = engine().limits(&LimitOverrides {
+        fuel: Some(u64::MAX),
+        memory_bytes: Some(u64::MAX),
+        ..Default::default()
+    });
     assert_eq!(l.fuel, caps.fuel);
     assert_eq!(l.memory_bytes, caps.memory_bytes);
 }
@@ -232,7 +337,9 @@ fn per_call_limits_are_clamped_to_host_caps() {
 
 #[test]
 fn forbidden_imports_are_refused_at_load_naming_the_import() {
-    let err = engine().load(&common::fixture_bytes("forbidden")).unwrap_err();
+    let err = engine()
+        .load(&common::fixture_bytes("forbidden"))
+        .unwrap_err();
     match &err {
         InvalidComponent::ForbiddenImport { import, why } => {
             assert!(import.starts_with("wasi:filesystem/"), "{import}");
@@ -240,17 +347,29 @@ fn forbidden_imports_are_refused_at_load_naming_the_import() {
         }
         other => panic!("expected a forbidden import, got {other:?}"),
     }
-    assert!(err.to_string().starts_with("imports wasi:filesystem/"), "{err}");
+    assert!(
+        err.to_string().starts_with("imports wasi:filesystem/"),
+        "{err}"
+    );
     assert_engine_still_serves();
 }
 
 #[test]
 fn malformed_binaries_and_core_modules_are_refused() {
-    assert!(matches!(engine().load(b"definitely not wasm"), Err(InvalidComponent::Malformed { .. })));
+    assert!(matches!(
+        engine().load(b"definitely not wasm"),
+        Err(InvalidComponent::Malformed { .. })
+    ));
     let bytes = common::fixture_bytes("hostile");
-    assert!(matches!(engine().load(&bytes[..bytes.len() / 2]), Err(InvalidComponent::Malformed { .. })));
+    assert!(matches!(
+        engine().load(&bytes[..bytes.len() / 2]),
+        Err(InvalidComponent::Malformed { .. })
+    ));
     let core = wat::parse_str("(module (func (export \"f\")))").unwrap();
-    assert_eq!(engine().load(&core).unwrap_err(), InvalidComponent::CoreModule);
+    assert_eq!(
+        engine().load(&core).unwrap_err(),
+        InvalidComponent::CoreModule
+    );
 }
 
 #[test]
@@ -271,27 +390,50 @@ fn components_of_no_warden_world_are_refused() {
 #[test]
 fn a_plugin_is_only_called_through_its_own_world() {
     let out = engine().detect(builtin("template"), "text", &Default::default(), limits());
-    assert!(matches!(out.result, Err(CallError::Invalid(InvalidComponent::WorldMismatch { .. }))));
+    assert!(matches!(
+        out.result,
+        Err(CallError::Invalid(InvalidComponent::WorldMismatch { .. }))
+    ));
     assert_eq!(builtin("template").world(), World::TemplateEngine);
 }
 
 #[test]
 fn oversized_components_are_refused() {
-    let e = Engine::new(EngineConfig { max_component_bytes: 1000, pooling: false, ..EngineConfig::default() }).unwrap();
-    assert!(matches!(e.load(&common::fixture_bytes("hostile")), Err(InvalidComponent::TooLarge { .. })));
+    let e = Engine::new(EngineConfig {
+        max_component_bytes: 1000,
+        pooling: false,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    assert!(matches!(
+        e.load(&common::fixture_bytes("hostile")),
+        Err(InvalidComponent::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn precompiled_cache_is_used_and_corrupt_entries_are_recompiled() {
     let dir = tempfile::tempdir().unwrap();
-    let config = EngineConfig { cache_dir: Some(dir.path().to_owned()), pooling: false, ..EngineConfig::default() };
+    let config = EngineConfig {
+        cache_dir: Some(dir.path().to_owned()),
+        pooling: false,
+        ..EngineConfig::default()
+    };
     let bytes = common::fixture_bytes("hostile");
     let first = Engine::new(config.clone()).unwrap().load(&bytes).unwrap();
     assert!(!first.load_report().cache_hit);
     let e = Engine::new(config.clone()).unwrap();
     let second = e.load(&bytes).unwrap();
-    assert!(second.load_report().cache_hit, "second load should come from the cache");
-    assert_eq!(e.render(&second, "ok", "{}", RenderOptions::default(), limits()).result.unwrap(), "fine");
+    assert!(
+        second.load_report().cache_hit,
+        "second load should come from the cache"
+    );
+    assert_eq!(
+        e.render(&second, "ok", "{}", RenderOptions::default(), limits())
+            .result
+            .unwrap(),
+        "fine"
+    );
 
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
@@ -304,13 +446,25 @@ fn precompiled_cache_is_used_and_corrupt_entries_are_recompiled() {
     }
     let e = Engine::new(config).unwrap();
     let third = e.load(&bytes).unwrap();
-    assert!(!third.load_report().cache_hit, "a corrupt artifact must not be trusted");
-    assert_eq!(e.render(&third, "ok", "{}", RenderOptions::default(), limits()).result.unwrap(), "fine");
+    assert!(
+        !third.load_report().cache_hit,
+        "a corrupt artifact must not be trusted"
+    );
+    assert_eq!(
+        e.render(&third, "ok", "{}", RenderOptions::default(), limits())
+            .result
+            .unwrap(),
+        "fine"
+    );
 }
 
 #[test]
 fn builtins_are_preinitialised_components_of_their_worlds() {
-    for (name, world) in [("template", World::TemplateEngine), ("pii", World::PiiDetector), ("python", World::CodeRunner)] {
+    for (name, world) in [
+        ("template", World::TemplateEngine),
+        ("pii", World::PiiDetector),
+        ("python", World::CodeRunner),
+    ] {
         let info = warden::engine::inspect(warden::builtins::get(name).unwrap());
         assert_eq!(info.accepted(), Ok(world), "{name}");
         assert!(info.preinit, "{name} should export wizer-initialize");
@@ -335,7 +489,10 @@ fn concurrent_calls_are_isolated() {
 // ---- pii built-in -----------------------------------------------------------------------
 
 fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {
-    engine().detect(builtin("pii"), text, opts, limits()).result.unwrap()
+    engine()
+        .detect(builtin("pii"), text, opts, limits())
+        .result
+        .unwrap()
 }
 
 fn spans(text: &str) -> Vec<(String, &str)> {
@@ -348,19 +505,50 @@ fn spans(text: &str) -> Vec<(String, &str)> {
 #[test]
 fn pii_finds_each_type_and_skips_its_checksum_decoys() {
     let cases: &[(&str, &str, &str)] = &[
-        ("EMAIL_ADDRESS", "write to ana.silva@example.org today", "ana.silva@example.org"),
-        ("CREDIT_CARD", "card 4111 1111 1111 1111 on file", "4111 1111 1111 1111"),
-        ("CREDIT_CARD", "mastercard 2221 0000 0000 0009 please", "2221 0000 0000 0009"),
-        ("IBAN_CODE", "iban GB82WEST12345698765432 for refunds", "GB82WEST12345698765432"),
+        (
+            "EMAIL_ADDRESS",
+            "write to ana.silva@example.org today",
+            "ana.silva@example.org",
+        ),
+        (
+            "CREDIT_CARD",
+            "card 4111 1111 1111 1111 on file",
+            "4111 1111 1111 1111",
+        ),
+        (
+            "CREDIT_CARD",
+            "mastercard 2221 0000 0000 0009 please",
+            "2221 0000 0000 0009",
+        ),
+        (
+            "IBAN_CODE",
+            "iban GB82WEST12345698765432 for refunds",
+            "GB82WEST12345698765432",
+        ),
         ("US_SSN", "my SSN is 536-22-1234.", "536-22-1234"),
         ("AU_TFN", "my TFN is 123 456 782", "123 456 782"),
-        ("AU_ABN", "ABN 51 824 753 556 on the invoice", "51 824 753 556"),
-        ("IP_ADDRESS", "traffic from 203.0.113.42 was blocked", "203.0.113.42"),
-        ("URL", "see https://example.com/a?b=c.", "https://example.com/a?b=c"),
+        (
+            "AU_ABN",
+            "ABN 51 824 753 556 on the invoice",
+            "51 824 753 556",
+        ),
+        (
+            "IP_ADDRESS",
+            "traffic from 203.0.113.42 was blocked",
+            "203.0.113.42",
+        ),
+        (
+            "URL",
+            "see https://example.com/a?b=c.",
+            "https://example.com/a?b=c",
+        ),
     ];
     for (kind, text, want) in cases {
         let found = spans(text);
-        assert!(found.iter().any(|(k, s)| k == kind && s == want), "{kind} in {text:?}: {found:?}");
+        assert!(
+            found.iter().any(|(k, s)| k == kind && s == want),
+            "{kind} in {text:?}: {found:?}"
+        );
     }
     let decoys = [
         "card 4111 1111 1111 1112 on file",
@@ -372,26 +560,64 @@ fn pii_finds_each_type_and_skips_its_checksum_decoys() {
         "upgrade to version 7.4.4.16 tonight",
     ];
     for text in decoys {
-        assert!(spans(text).is_empty(), "decoy {text:?} was reported: {:?}", spans(text));
+        assert!(
+            spans(text).is_empty(),
+            "decoy {text:?} was reported: {:?}",
+            spans(text)
+        );
     }
 }
 
 #[test]
 fn pii_finds_names_from_context_cues() {
     let text = "Hi, my name is Renee Johnson and I need help.";
-    assert!(spans(text).contains(&("PERSON".to_owned(), "Renee Johnson")), "{:?}", spans(text));
+    assert!(
+        spans(text).contains(&("PERSON".to_owned(), "Renee Johnson")),
+        "{:?}",
+        spans(text)
+    );
 }
 
 #[test]
 fn pii_options_filter_explain_and_validate() {
     let text = "Mail jane.doe@example.com or call (212) 555-0199";
-    let only = detect(text, &DetectOptions { entities: vec!["PHONE_NUMBER".into()], ..Default::default() });
-    assert!(!only.is_empty() && only.iter().all(|f| f.entity_type == "PHONE_NUMBER"), "{only:?}");
-    let explained = detect(text, &DetectOptions { explain: true, ..Default::default() });
-    assert!(explained.iter().all(|f| f.explanation.as_deref().is_some_and(|e| !e.is_empty())), "{explained:?}");
-    let bad = engine().detect(builtin("pii"), text, &DetectOptions { entities: vec!["SHOE_SIZE".into()], ..Default::default() }, limits());
+    let only = detect(
+        text,
+        &DetectOptions {
+            entities: vec!["PHONE_NUMBER".into()],
+            ..Default::default()
+        },
+    );
+    assert!(
+        !only.is_empty() && only.iter().all(|f| f.entity_type == "PHONE_NUMBER"),
+        "{only:?}"
+    );
+    let explained = detect(
+        text,
+        &DetectOptions {
+            explain: true,
+            ..Default::default()
+        },
+    );
+    assert!(
+        explained
+            .iter()
+            .all(|f| f.explanation.as_deref().is_some_and(|e| !e.is_empty())),
+        "{explained:?}"
+    );
+    let bad = engine().detect(
+        builtin("pii"),
+        text,
+        &DetectOptions {
+            entities: vec!["SHOE_SIZE".into()],
+            ..Default::default()
+        },
+        limits(),
+    );
     match bad.result {
-        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => assert!(message.contains("SHOE_SIZE"), "{message}"),
+        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => {
+            assert!(message.contains("SHOE_SIZE"), "{message}")
+        }
         other => panic!("expected invalid input, got {other:?}"),
     }
 }
@@ -400,34 +626,71 @@ fn pii_options_filter_explain_and_validate() {
 fn pii_offsets_are_utf8_byte_offsets() {
     let text = "Zoë Müller — écrivez à zoe.muller@example.fr ☎ merci";
     let found = detect(text, &DetectOptions::default());
-    let email = found.iter().find(|f| f.entity_type == "EMAIL_ADDRESS").unwrap();
-    assert_eq!(&text[email.start as usize..email.end as usize], "zoe.muller@example.fr");
+    let email = found
+        .iter()
+        .find(|f| f.entity_type == "EMAIL_ADDRESS")
+        .unwrap();
+    assert_eq!(
+        &text[email.start as usize..email.end as usize],
+        "zoe.muller@example.fr"
+    );
 }
 
 #[test]
 fn pii_describe_lists_entity_types() {
     let info = engine().describe(builtin("pii"), limits()).result.unwrap();
-    for t in ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "AU_TFN", "AU_MEDICARE", "AU_ABN", "URL", "PERSON"] {
-        assert!(info.entity_types.iter().any(|e| e == t), "{t} missing from {:?}", info.entity_types);
+    for t in [
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+        "US_SSN",
+        "AU_TFN",
+        "AU_MEDICARE",
+        "AU_ABN",
+        "URL",
+        "PERSON",
+    ] {
+        assert!(
+            info.entity_types.iter().any(|e| e == t),
+            "{t} missing from {:?}",
+            info.entity_types
+        );
     }
 }
 
 // ---- python built-in --------------------------------------------------------------------
 
 fn session() -> CodeSession {
-    engine().start_session(builtin("python"), &SessionOptions::default(), limits(), Arc::new(NoTools)).result.unwrap()
+    engine()
+        .start_session(
+            builtin("python"),
+            &SessionOptions::default(),
+            limits(),
+            Arc::new(NoTools),
+        )
+        .result
+        .unwrap()
 }
 
 fn eval_ok(s: &mut CodeSession, code: &str) -> EvalOutput {
     let out = s.eval(code);
-    out.result.unwrap_or_else(|e| panic!("{code:?} failed: {e}"))
+    out.result
+        .unwrap_or_else(|e| panic!("{code:?} failed: {e}"))
 }
 
 #[test]
 fn python_state_persists_between_evals() {
     let mut s = session();
-    assert_eq!(eval_ok(&mut s, "x = 41\ndef double(v):\n    return v * 2").repr, None);
-    let out = eval_ok(&mut s, "print('hello')\n{'answer': double(x) - 40, 'items': [1, 2]}");
+    assert_eq!(
+        eval_ok(&mut s, "x = 41\ndef double(v):\n    return v * 2").repr,
+        None
+    );
+    let out = eval_ok(
+        &mut s,
+        "print('hello')\n{'answer': double(x) - 40, 'items': [1, 2]}",
+    );
     assert_eq!(out.stdout, "hello\n");
     assert_eq!(out.repr.as_deref(), Some("{'answer': 42, 'items': [1, 2]}"));
     let json: serde_json::Value = serde_json::from_str(out.json.as_deref().unwrap()).unwrap();
@@ -451,38 +714,80 @@ fn python_exceptions_and_syntax_errors_are_invalid_input() {
         }
         other => panic!("expected a syntax error, got {other:?}"),
     }
-    assert_eq!(eval_ok(&mut s, "2 + 2").repr.as_deref(), Some("4"), "an exception must not end the session");
+    assert_eq!(
+        eval_ok(&mut s, "2 + 2").repr.as_deref(),
+        Some("4"),
+        "an exception must not end the session"
+    );
 }
 
 #[test]
 fn python_snapshot_restores_into_a_fresh_instance() {
     let mut s = session();
-    eval_ok(&mut s, "counter = 10\ndef bump(n):\n    global counter\n    counter += n\n    return counter");
+    eval_ok(
+        &mut s,
+        "counter = 10\ndef bump(n):\n    global counter\n    counter += n\n    return counter",
+    );
     eval_ok(&mut s, "bump(5)");
     let snap = s.snapshot().result.unwrap();
     drop(s);
     let mut restored = engine()
-        .restore_session(builtin("python"), &snap, &SessionOptions::default(), limits(), Arc::new(NoTools))
+        .restore_session(
+            builtin("python"),
+            &snap,
+            &SessionOptions::default(),
+            limits(),
+            Arc::new(NoTools),
+        )
         .result
         .unwrap();
-    assert_eq!(eval_ok(&mut restored, "bump(1)").repr.as_deref(), Some("16"));
+    assert_eq!(
+        eval_ok(&mut restored, "bump(1)").repr.as_deref(),
+        Some("16")
+    );
 }
 
 #[test]
 fn python_has_no_file_or_os_access() {
     let mut s = session();
-    for code in ["open('/etc/passwd').read()", "import os\nos.listdir('/')", "import socket"] {
-        assert!(matches!(s.eval(code).result, Err(CallError::Guest(GuestError::InvalidInput { .. }))), "{code} should raise");
+    for code in [
+        "open('/etc/passwd').read()",
+        "import os\nos.listdir('/')",
+        "import socket",
+    ] {
+        assert!(
+            matches!(
+                s.eval(code).result,
+                Err(CallError::Guest(GuestError::InvalidInput { .. }))
+            ),
+            "{code} should raise"
+        );
     }
 }
 
 #[test]
 fn python_infinite_loop_is_stopped_by_fuel_and_the_session_says_so() {
-    let l = Limits { fuel: 20_000_000, ..limits() };
-    let mut s = engine().start_session(builtin("python"), &SessionOptions::default(), l, Arc::new(NoTools)).result.unwrap();
-    assert!(matches!(s.eval("while True:\n    pass").result, Err(CallError::OutOfFuel { .. })));
+    let l = Limits {
+        fuel: 20_000_000,
+        ..limits()
+    };
+    let mut s = engine()
+        .start_session(
+            builtin("python"),
+            &SessionOptions::default(),
+            l,
+            Arc::new(NoTools),
+        )
+        .result
+        .unwrap();
+    assert!(matches!(
+        s.eval("while True:\n    pass").result,
+        Err(CallError::OutOfFuel { .. })
+    ));
     match s.eval("1").result {
-        Err(CallError::Trap { message }) => assert!(message.contains("restore it from a snapshot"), "{message}"),
+        Err(CallError::Trap { message }) => {
+            assert!(message.contains("restore it from a snapshot"), "{message}")
+        }
         other => panic!("a session after a limit must refuse further evals, got {other:?}"),
     }
     assert_engine_still_serves();
@@ -490,12 +795,30 @@ fn python_infinite_loop_is_stopped_by_fuel_and_the_session_says_so() {
 
 #[test]
 fn python_memory_bombs_are_contained() {
-    let l = Limits { memory_bytes: 48 << 20, ..limits() };
-    for code in ["'a' * 2**40", "x = []\nwhile True:\n    x.append('y' * 10000)"] {
-        let mut s = engine().start_session(builtin("python"), &SessionOptions::default(), l, Arc::new(NoTools)).result.unwrap();
+    let l = Limits {
+        memory_bytes: 48 << 20,
+        ..limits()
+    };
+    for code in [
+        "'a' * 2**40",
+        "x = []\nwhile True:\n    x.append('y' * 10000)",
+    ] {
+        let mut s = engine()
+            .start_session(
+                builtin("python"),
+                &SessionOptions::default(),
+                l,
+                Arc::new(NoTools),
+            )
+            .result
+            .unwrap();
         let r = s.eval(code).result;
         assert!(
-            matches!(r, Err(CallError::MemoryLimit { .. }) | Err(CallError::Guest(GuestError::InvalidInput { .. }))),
+            matches!(
+                r,
+                Err(CallError::MemoryLimit { .. })
+                    | Err(CallError::Guest(GuestError::InvalidInput { .. }))
+            ),
             "{code}: {r:?}"
         );
     }
@@ -506,16 +829,26 @@ fn python_memory_bombs_are_contained() {
 fn python_deep_recursion_raises_recursion_error() {
     let mut s = session();
     match s.eval("def f(n):\n    return f(n + 1)\nf(0)").result {
-        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => assert!(message.contains("RecursionError"), "{message}"),
+        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => {
+            assert!(message.contains("RecursionError"), "{message}")
+        }
         other => panic!("expected RecursionError, got {other:?}"),
     }
-    assert_eq!(eval_ok(&mut s, "'still alive'").repr.as_deref(), Some("'still alive'"));
+    assert_eq!(
+        eval_ok(&mut s, "'still alive'").repr.as_deref(),
+        Some("'still alive'")
+    );
 }
 
 struct Echo;
 
 impl Tools for Echo {
-    fn call(&self, name: &str, args_json: &str, _deadline: std::time::Instant) -> Result<String, ToolError> {
+    fn call(
+        &self,
+        name: &str,
+        args_json: &str,
+        _deadline: std::time::Instant,
+    ) -> Result<String, ToolError> {
         match name {
             "echo" => Ok(format!(r#"{{"tool": "{name}", "args": {args_json}}}"#)),
             _ => Err(ToolError::UnknownTool(name.into())),
@@ -525,14 +858,25 @@ impl Tools for Echo {
 
 #[test]
 fn python_calls_host_tools_by_name() {
-    let opts = SessionOptions { tools: vec!["echo".into(), "missing".into()], ..Default::default() };
-    let mut s = engine().start_session(builtin("python"), &opts, limits(), Arc::new(Echo)).result.unwrap();
+    let opts = SessionOptions {
+        tools: vec!["echo".into(), "missing".into()],
+        ..Default::default()
+    };
+    let mut s = engine()
+        .start_session(builtin("python"), &opts, limits(), Arc::new(Echo))
+        .result
+        .unwrap();
     let out = eval_ok(&mut s, "r = echo(1, 'two')\nr['tool']");
     assert_eq!(out.repr.as_deref(), Some("'echo'"));
     match s.eval("missing()").result {
-        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => assert!(message.contains("unknown tool"), "{message}"),
+        Err(CallError::Guest(GuestError::InvalidInput { message, .. })) => {
+            assert!(message.contains("unknown tool"), "{message}")
+        }
         other => panic!("expected an exception from the unknown tool, got {other:?}"),
     }
     let mut plain = session();
-    assert!(plain.eval("echo(1)").result.is_err(), "tools not granted to a session are not callable");
+    assert!(
+        plain.eval("echo(1)").result.is_err(),
+        "tools not granted to a session are not callable"
+    );
 }

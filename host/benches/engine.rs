@@ -61,7 +61,10 @@ fn measure(iters: usize, mut f: impl FnMut()) -> Stats {
         })
         .collect();
     samples.sort();
-    Stats { median: samples[samples.len() / 2], p99: samples[(samples.len() * 99 / 100).min(samples.len() - 1)] }
+    Stats {
+        median: samples[samples.len() / 2],
+        p99: samples[(samples.len() * 99 / 100).min(samples.len() - 1)],
+    }
 }
 
 fn us(d: Duration) -> String {
@@ -77,7 +80,10 @@ fn ratio(a: Duration, b: Duration) -> String {
 }
 
 fn main() {
-    let iters: usize = std::env::var("WARDEN_BENCH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let iters: usize = std::env::var("WARDEN_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
     let engine = Engine::new(EngineConfig::default()).unwrap();
     let limits = engine.limits(&LimitOverrides::default());
     let mut report = String::new();
@@ -88,10 +94,20 @@ fn main() {
     let cache = tempfile::tempdir().unwrap();
     for name in ["template", "pii", "python"] {
         let bytes = warden::builtins::get(name).unwrap();
-        let cold = Engine::new(EngineConfig { cache_dir: Some(cache.path().into()), pooling: false, ..Default::default() }).unwrap();
+        let cold = Engine::new(EngineConfig {
+            cache_dir: Some(cache.path().into()),
+            pooling: false,
+            ..Default::default()
+        })
+        .unwrap();
         let p = cold.load(bytes).unwrap();
         let r = p.load_report().clone();
-        let warm = Engine::new(EngineConfig { cache_dir: Some(cache.path().into()), pooling: false, ..Default::default() }).unwrap();
+        let warm = Engine::new(EngineConfig {
+            cache_dir: Some(cache.path().into()),
+            pooling: false,
+            ..Default::default()
+        })
+        .unwrap();
         let t = Instant::now();
         let p2 = warm.load(bytes).unwrap();
         let hit_total = t.elapsed();
@@ -108,22 +124,56 @@ fn main() {
     }
 
     // Template.
-    let template = engine.load(warden::builtins::get("template").unwrap()).unwrap();
-    let native_out = warden_plugin_template::render(TEMPLATE, CONTEXT, &Default::default()).unwrap();
-    let sandbox = engine.render(&template, TEMPLATE, CONTEXT, RenderOptions::default(), limits);
+    let template = engine
+        .load(warden::builtins::get("template").unwrap())
+        .unwrap();
+    let native_out =
+        warden_plugin_template::render(TEMPLATE, CONTEXT, &Default::default()).unwrap();
+    let sandbox = engine.render(
+        &template,
+        TEMPLATE,
+        CONTEXT,
+        RenderOptions::default(),
+        limits,
+    );
     assert_eq!(sandbox.result.as_deref().unwrap(), native_out);
     let fuel = sandbox.report.fuel_used;
     let native = measure(iters, || {
-        black_box(warden_plugin_template::render(black_box(TEMPLATE), CONTEXT, &Default::default()).unwrap());
+        black_box(
+            warden_plugin_template::render(black_box(TEMPLATE), CONTEXT, &Default::default())
+                .unwrap(),
+        );
     });
     let fresh = measure(iters, || {
-        black_box(engine.render(&template, black_box(TEMPLATE), CONTEXT, RenderOptions::default(), limits).result.unwrap());
+        black_box(
+            engine
+                .render(
+                    &template,
+                    black_box(TEMPLATE),
+                    CONTEXT,
+                    RenderOptions::default(),
+                    limits,
+                )
+                .result
+                .unwrap(),
+        );
     });
     let mut reused_instance = engine.reused_instance(&template, limits).unwrap();
     let reused = measure(iters, || {
-        black_box(reused_instance.render(&template, black_box(TEMPLATE), CONTEXT).unwrap());
+        black_box(
+            reused_instance
+                .render(&template, black_box(TEMPLATE), CONTEXT)
+                .unwrap(),
+        );
     });
-    row(&mut rows, "template (render, 1.1 KB out)", &native, &fresh, &reused, fuel);
+    row(
+        &mut rows,
+        "template (render, 1.1 KB out)",
+        &native,
+        &fresh,
+        &reused,
+        fuel,
+    );
 
     // PII.
     let pii = engine.load(warden::builtins::get("pii").unwrap()).unwrap();
@@ -132,47 +182,102 @@ fn main() {
     assert_eq!(sandbox.result.as_ref().unwrap().len(), native_n);
     let fuel = sandbox.report.fuel_used;
     let native = measure(iters, || {
-        black_box(warden_plugin_pii::detect(black_box(PII_TEXT), &Default::default()));
+        black_box(warden_plugin_pii::detect(
+            black_box(PII_TEXT),
+            &Default::default(),
+        ));
     });
     let fresh = measure(iters, || {
-        black_box(engine.detect(&pii, black_box(PII_TEXT), &DetectOptions::default(), limits).result.unwrap());
+        black_box(
+            engine
+                .detect(&pii, black_box(PII_TEXT), &DetectOptions::default(), limits)
+                .result
+                .unwrap(),
+        );
     });
     let mut reused_instance = engine.reused_instance(&pii, limits).unwrap();
     let reused = measure(iters, || {
         black_box(reused_instance.detect(&pii, black_box(PII_TEXT)).unwrap());
     });
-    row(&mut rows, &format!("pii (detect, {} B, {native_n} findings)", PII_TEXT.len()), &native, &fresh, &reused, fuel);
+    row(
+        &mut rows,
+        &format!("pii (detect, {} B, {native_n} findings)", PII_TEXT.len()),
+        &native,
+        &fresh,
+        &reused,
+        fuel,
+    );
 
     // Python: fresh sandbox + new session + first eval, vs the same natively, vs next eval.
-    let python = engine.load(warden::builtins::get("python").unwrap()).unwrap();
+    let python = engine
+        .load(warden::builtins::get("python").unwrap())
+        .unwrap();
     let code = "sum([i * i for i in range(10)])";
-    let mut no_tools = |_: &str, _: &str| Err(warden_plugin_python::ToolError::UnknownTool("none".into()));
+    let mut no_tools =
+        |_: &str, _: &str| Err(warden_plugin_python::ToolError::UnknownTool("none".into()));
     let py_iters = iters / 2;
     let native = measure(py_iters, || {
         let mut s = warden_plugin_python::Session::new(&Default::default());
         black_box(s.eval(black_box(code), &mut no_tools).unwrap());
     });
     let first = {
-        let mut s = engine.start_session(&python, &SessionOptions::default(), limits, std::sync::Arc::new(NoTools)).result.unwrap();
+        let mut s = engine
+            .start_session(
+                &python,
+                &SessionOptions::default(),
+                limits,
+                std::sync::Arc::new(NoTools),
+            )
+            .result
+            .unwrap();
         let o = s.eval(code);
         assert_eq!(o.result.unwrap().repr.as_deref(), Some("285"));
         o.report.fuel_used
     };
     let fresh = measure(py_iters, || {
-        let mut s = engine.start_session(&python, &SessionOptions::default(), limits, std::sync::Arc::new(NoTools)).result.unwrap();
+        let mut s = engine
+            .start_session(
+                &python,
+                &SessionOptions::default(),
+                limits,
+                std::sync::Arc::new(NoTools),
+            )
+            .result
+            .unwrap();
         black_box(s.eval(black_box(code)).result.unwrap());
     });
-    let mut session = engine.start_session(&python, &SessionOptions::default(), limits, std::sync::Arc::new(NoTools)).result.unwrap();
+    let mut session = engine
+        .start_session(
+            &python,
+            &SessionOptions::default(),
+            limits,
+            std::sync::Arc::new(NoTools),
+        )
+        .result
+        .unwrap();
     let reused = measure(py_iters, || {
         black_box(session.eval(black_box(code)).result.unwrap());
     });
-    row(&mut rows, "python (new session + eval of a small expression)", &native, &fresh, &reused, first);
+    row(
+        &mut rows,
+        "python (new session + eval of a small expression)",
+        &native,
+        &fresh,
+        &reused,
+        first,
+    );
 
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let _ = writeln!(report, "# Benchmarks\n");
     let _ = writeln!(
         report,
@@ -182,13 +287,25 @@ fn main() {
         engine.pooling()
     );
     let _ = writeln!(report, "## Per call: native vs sandboxed\n");
-    let _ = writeln!(report, "*Native* runs the built-in's own crate in-process. *Fresh* is what Warden does for every call: a new instance (from a cached `InstancePre`) in a new store with fuel, memory, deadline and output limits, then the call, then teardown. *Reused* calls one kept instance again (not done in production; shown to isolate the per-instance cost).\n");
-    let _ = writeln!(report, "| built-in | native median | native p99 | fresh median | fresh p99 | reused median | fresh / native | fuel per call |");
+    let _ = writeln!(
+        report,
+        "*Native* runs the built-in's own crate in-process. *Fresh* is what Warden does for every call: a new instance (from a cached `InstancePre`) in a new store with fuel, memory, deadline and output limits, then the call, then teardown. *Reused* calls one kept instance again (not done in production; shown to isolate the per-instance cost).\n"
+    );
+    let _ = writeln!(
+        report,
+        "| built-in | native median | native p99 | fresh median | fresh p99 | reused median | fresh / native | fuel per call |"
+    );
     let _ = writeln!(report, "|---|---|---|---|---|---|---|---|");
     report.push_str(&rows);
-    let _ = writeln!(report, "\nFor python the native column creates a monty session and evaluates the cell in-process; *fresh* adds a new sandbox instance and session; *reused* is the next eval in a live session.\n");
+    let _ = writeln!(
+        report,
+        "\nFor python the native column creates a monty session and evaluates the cell in-process; *fresh* adds a new sandbox instance and session; *reused* is the next eval in a live session.\n"
+    );
     let _ = writeln!(report, "## Loading a component\n");
-    let _ = writeln!(report, "| built-in | size | pre-initialise | Cranelift compile | precompiled load (`deserialize_file`) | cache-hit load total (checksum + deserialize + link) |");
+    let _ = writeln!(
+        report,
+        "| built-in | size | pre-initialise | Cranelift compile | precompiled load (`deserialize_file`) | cache-hit load total (checksum + deserialize + link) |"
+    );
     let _ = writeln!(report, "|---|---|---|---|---|---|");
     report.push_str(&load_rows);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");

@@ -16,8 +16,8 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
 use crate::engine::{
-    CallError, CallReport, DetectOptions, Engine, EngineConfig, LimitOverrides, Outcome, Plugin, RenderOptions,
-    SessionOptions, World,
+    CallError, CallReport, DetectOptions, Engine, EngineConfig, LimitOverrides, Outcome, Plugin,
+    RenderOptions, SessionOptions, World,
 };
 
 /// Run untrusted logic for AI applications as WebAssembly components under hard limits.
@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a built-in (template, pii, python) or a local component file once.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print a component's world, imports, exports and size, and whether Warden accepts it.
     Inspect {
         /// The component file.
@@ -194,14 +194,21 @@ pub struct Failure {
 
 impl Failure {
     fn usage(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), code: 2 }
+        Failure {
+            message: message.into(),
+            code: 2,
+        }
     }
 }
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG").unwrap_or_else(|_| "warn".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG").unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -220,7 +227,12 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             let engine = engine(&args)?;
             match args.target {
                 RunTarget::Template(t) => {
-                    let plugin = load(&engine, t.plugin.as_deref(), "template", World::TemplateEngine)?;
+                    let plugin = load(
+                        &engine,
+                        t.plugin.as_deref(),
+                        "template",
+                        World::TemplateEngine,
+                    )?;
                     run_template(&engine, &plugin, &t)
                 }
                 RunTarget::Pii(p) => {
@@ -248,11 +260,16 @@ fn engine(args: &RunArgs) -> Result<Engine, Failure> {
                 .map(|d| d.join("warden"))
         })
     };
-    Engine::new(EngineConfig { cache_dir, ..EngineConfig::default() }).map_err(|e| Failure::usage(e.to_string()))
+    Engine::new(EngineConfig {
+        cache_dir,
+        ..EngineConfig::default()
+    })
+    .map_err(|e| Failure::usage(e.to_string()))
 }
 
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {what} {}: {e}", path.display())))
+    std::fs::read(path)
+        .map_err(|e| Failure::usage(format!("cannot read {what} {}: {e}", path.display())))
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
@@ -260,7 +277,12 @@ fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
         .map_err(|_| Failure::usage(format!("{what} {} is not UTF-8 text", path.display())))
 }
 
-fn load(engine: &Engine, file: Option<&Path>, builtin: &str, world: World) -> Result<Plugin, Failure> {
+fn load(
+    engine: &Engine,
+    file: Option<&Path>,
+    builtin: &str,
+    world: World,
+) -> Result<Plugin, Failure> {
     let (bytes, label) = match file {
         Some(path) => (read_file(path, "component")?, path.display().to_string()),
         None => (
@@ -270,9 +292,14 @@ fn load(engine: &Engine, file: Option<&Path>, builtin: &str, world: World) -> Re
             format!("built-in {builtin}"),
         ),
     };
-    let plugin = engine.load(&bytes).map_err(|e| Failure::usage(format!("{label}: {e}")))?;
+    let plugin = engine
+        .load(&bytes)
+        .map_err(|e| Failure::usage(format!("{label}: {e}")))?;
     if plugin.world() != world {
-        return Err(Failure::usage(format!("{label} implements the {} world, not {world}", plugin.world())));
+        return Err(Failure::usage(format!(
+            "{label} implements the {} world, not {world}",
+            plugin.world()
+        )));
     }
     Ok(plugin)
 }
@@ -289,7 +316,9 @@ fn run_file(engine: &Engine, argv: Vec<OsString>) -> Result<u8, Failure> {
         )));
     }
     let bytes = read_file(&path, "component")?;
-    let plugin = engine.load(&bytes).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let plugin = engine
+        .load(&bytes)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     let rest = argv[1..].iter().cloned();
     let name = format!("warden run {}", path.display());
     let parse_err = |e: clap::Error| Failure::usage(e.to_string().trim().to_owned());
@@ -310,9 +339,21 @@ fn run_file(engine: &Engine, argv: Vec<OsString>) -> Result<u8, Failure> {
     }
     let argv = std::iter::once(OsString::from(name)).chain(rest);
     match plugin.world() {
-        World::TemplateEngine => run_template(engine, &plugin, &T::try_parse_from(argv).map_err(parse_err)?.a),
-        World::PiiDetector => run_pii(engine, &plugin, &P::try_parse_from(argv).map_err(parse_err)?.a),
-        World::CodeRunner => run_python(engine, &plugin, &Y::try_parse_from(argv).map_err(parse_err)?.a),
+        World::TemplateEngine => run_template(
+            engine,
+            &plugin,
+            &T::try_parse_from(argv).map_err(parse_err)?.a,
+        ),
+        World::PiiDetector => run_pii(
+            engine,
+            &plugin,
+            &P::try_parse_from(argv).map_err(parse_err)?.a,
+        ),
+        World::CodeRunner => run_python(
+            engine,
+            &plugin,
+            &Y::try_parse_from(argv).map_err(parse_err)?.a,
+        ),
     }
 }
 
@@ -333,7 +374,11 @@ fn inspect(file: &Path) -> Result<u8, Failure> {
     emit(&out);
     if std::io::stdout().is_terminal() {
         match &accepted {
-            Ok(w) => eprintln!("accepted: {w} component, {} bytes, {} imports", info.size, info.imports.len()),
+            Ok(w) => eprintln!(
+                "accepted: {w} component, {} bytes, {} imports",
+                info.size,
+                info.imports.len()
+            ),
             Err(e) => eprintln!("refused: {e}"),
         }
     }
@@ -363,7 +408,10 @@ fn outcome_json<T: serde::Serialize>(o: &Outcome<T>) -> (Value, bool) {
     let report = serde_json::to_value(&o.report).unwrap_or(Value::Null);
     match &o.result {
         Ok(v) => (json!({ "ok": true, "result": v, "report": report }), true),
-        Err(e) => (json!({ "ok": false, "error": error_json(e), "report": report }), false),
+        Err(e) => (
+            json!({ "ok": false, "error": error_json(e), "report": report }),
+            false,
+        ),
     }
 }
 
@@ -394,30 +442,53 @@ fn context(t: &TemplateArgs) -> Result<String, Failure> {
     };
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(_)) => Ok(text),
-        Ok(_) => Err(Failure::usage(format!("{source} must be a JSON object of variables"))),
+        Ok(_) => Err(Failure::usage(format!(
+            "{source} must be a JSON object of variables"
+        ))),
         Err(e) => Err(Failure::usage(format!("{source} is not valid JSON: {e}"))),
     }
 }
 
 fn run_template(engine: &Engine, plugin: &Plugin, t: &TemplateArgs) -> Result<u8, Failure> {
     let limits = engine.limits(&t.limits.overrides());
-    let options = RenderOptions { strict_undefined: Some(!t.lenient), ..Default::default() };
+    let options = RenderOptions {
+        strict_undefined: Some(!t.lenient),
+        ..Default::default()
+    };
     if let Some(chat) = &t.chat {
-        let messages: Vec<crate::engine::ChatMessage> = serde_json::from_str(&read_text(chat, "chat file")?)
-            .map_err(|e| Failure::usage(format!("{} is not a JSON list of {{\"role\", \"content\"}} messages: {e}", chat.display())))?;
+        let messages: Vec<crate::engine::ChatMessage> =
+            serde_json::from_str(&read_text(chat, "chat file")?).map_err(|e| {
+                Failure::usage(format!(
+                    "{} is not a JSON list of {{\"role\", \"content\"}} messages: {e}",
+                    chat.display()
+                ))
+            })?;
         let ctx = context(t)?;
-        return Ok(finish(&engine.render_chat(plugin, &messages, &ctx, options, limits), "render-chat"));
+        return Ok(finish(
+            &engine.render_chat(plugin, &messages, &ctx, options, limits),
+            "render-chat",
+        ));
     }
     let template = match (&t.template, &t.file) {
         (Some(s), _) => s.clone(),
         (None, Some(f)) => read_text(f, "template file")?,
-        (None, None) => return Err(Failure::usage("give the template with --template, --file or --chat")),
+        (None, None) => {
+            return Err(Failure::usage(
+                "give the template with --template, --file or --chat",
+            ));
+        }
     };
     if t.inspect {
-        return Ok(finish(&engine.inspect_template(plugin, &template, limits), "inspect"));
+        return Ok(finish(
+            &engine.inspect_template(plugin, &template, limits),
+            "inspect",
+        ));
     }
     let ctx = context(t)?;
-    Ok(finish(&engine.render(plugin, &template, &ctx, options, limits), "render"))
+    Ok(finish(
+        &engine.render(plugin, &template, &ctx, options, limits),
+        "render",
+    ))
 }
 
 fn run_pii(engine: &Engine, plugin: &Plugin, p: &PiiArgs) -> Result<u8, Failure> {
@@ -437,12 +508,17 @@ fn run_pii(engine: &Engine, plugin: &Plugin, p: &PiiArgs) -> Result<u8, Failure>
         (None, None) => None,
     };
     if let Some(text) = text {
-        return Ok(finish(&engine.detect(plugin, &text, &options, limits), "detect"));
+        return Ok(finish(
+            &engine.detect(plugin, &text, &options, limits),
+            "detect",
+        ));
     }
     // Bulk: one JSON object per stdin line, one result line per input, streamed.
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Err(Failure::usage("give --text or --file, or pipe JSON lines ({\"text\": …}) on stdin"));
+        return Err(Failure::usage(
+            "give --text or --file, or pipe JSON lines ({\"text\": …}) on stdin",
+        ));
     }
     let mut failed = 0usize;
     let mut out = std::io::stdout().lock();
@@ -487,13 +563,24 @@ fn run_python(engine: &Engine, plugin: &Plugin, p: &PythonArgs) -> Result<u8, Fa
         cells.push(read_text(f, "code file")?);
     }
     if cells.is_empty() && p.snapshot_out.is_none() {
-        return Err(Failure::usage("give at least one cell with --code or a file"));
+        return Err(Failure::usage(
+            "give at least one cell with --code or a file",
+        ));
     }
     let limits = engine.limits(&p.limits.overrides());
-    let options = SessionOptions { max_recursion: p.max_recursion, ..Default::default() };
+    let options = SessionOptions {
+        max_recursion: p.max_recursion,
+        ..Default::default()
+    };
     let tools = Arc::new(crate::engine::NoTools);
     let opened = match &p.restore {
-        Some(path) => engine.restore_session(plugin, &read_file(path, "snapshot")?, &options, limits, tools),
+        Some(path) => engine.restore_session(
+            plugin,
+            &read_file(path, "snapshot")?,
+            &options,
+            limits,
+            tools,
+        ),
         None => engine.start_session(plugin, &options, limits, tools),
     };
     let mut session = match opened.result {
@@ -523,8 +610,9 @@ fn run_python(engine: &Engine, plugin: &Plugin, p: &PythonArgs) -> Result<u8, Fa
     if ok && let Some(path) = &p.snapshot_out {
         let o = session.snapshot();
         match o.result {
-            Ok(bytes) => std::fs::write(path, bytes)
-                .map_err(|e| Failure::usage(format!("cannot write snapshot {}: {e}", path.display())))?,
+            Ok(bytes) => std::fs::write(path, bytes).map_err(|e| {
+                Failure::usage(format!("cannot write snapshot {}: {e}", path.display()))
+            })?,
             Err(e) => {
                 ok = false;
                 results.push(json!({ "ok": false, "snapshot": true, "error": error_json(&e) }));
@@ -541,7 +629,9 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a byte size such as 65536, 64M or 64MiB"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a byte size such as 65536, 64M or 64MiB"))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -549,7 +639,8 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 1 << 30,
         other => return Err(format!("unknown size unit {other:?}; use K, M or G")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("{s:?} is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 #[cfg(test)]

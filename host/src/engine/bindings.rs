@@ -23,13 +23,19 @@ pub use warden::plugin::types;
 impl warden::plugin::types::Host for CallState {}
 
 impl warden::plugin::tools::Host for CallState {
-    fn call(&mut self, name: String, args_json: String) -> Result<String, warden::plugin::tools::ToolError> {
+    fn call(
+        &mut self,
+        name: String,
+        args_json: String,
+    ) -> Result<String, warden::plugin::tools::ToolError> {
         use warden::plugin::tools::ToolError as Wit;
-        self.tools.call(&name, &args_json, self.deadline).map_err(|e| match e {
-            ToolError::UnknownTool(n) => Wit::UnknownTool(n),
-            ToolError::InvalidArguments(m) => Wit::InvalidArguments(m),
-            ToolError::Failed(m) => Wit::Failed(m),
-        })
+        self.tools
+            .call(&name, &args_json, self.deadline)
+            .map_err(|e| match e {
+                ToolError::UnknownTool(n) => Wit::UnknownTool(n),
+                ToolError::InvalidArguments(m) => Wit::InvalidArguments(m),
+                ToolError::Failed(m) => Wit::Failed(m),
+            })
     }
 }
 
@@ -55,7 +61,9 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<CallS
     clocks::monotonic_clock::add_to_linker::<CallState, WasiClocks>(&mut l, CallState::clocks)?;
     random::random::add_to_linker::<CallState, WasiRandom>(&mut l, |t| t.ctx().ctx.random())?;
     random::insecure::add_to_linker::<CallState, WasiRandom>(&mut l, |t| t.ctx().ctx.random())?;
-    random::insecure_seed::add_to_linker::<CallState, WasiRandom>(&mut l, |t| t.ctx().ctx.random())?;
+    random::insecure_seed::add_to_linker::<CallState, WasiRandom>(&mut l, |t| {
+        t.ctx().ctx.random()
+    })?;
     cli::exit::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
     cli::environment::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
     cli::stdin::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;

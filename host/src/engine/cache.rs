@@ -35,12 +35,18 @@ impl Cache {
         engine.precompile_compatibility_hash().hash(&mut hasher);
         env!("CARGO_PKG_VERSION").hash(&mut hasher);
         "wizer-component-v1".hash(&mut hasher);
-        Ok(Cache { dir: dir.to_owned(), engine_key: format!("{:016x}", hasher.finish()) })
+        Ok(Cache {
+            dir: dir.to_owned(),
+            engine_key: format!("{:016x}", hasher.finish()),
+        })
     }
 
     fn paths(&self, digest: &str) -> (PathBuf, PathBuf) {
         let stem = format!("{digest}-{}", self.engine_key);
-        (self.dir.join(format!("{stem}.cwasm")), self.dir.join(format!("{stem}.sha256")))
+        (
+            self.dir.join(format!("{stem}.cwasm")),
+            self.dir.join(format!("{stem}.sha256")),
+        )
     }
 
     /// Loads the artifact for `digest` if present and intact.

@@ -58,7 +58,9 @@ impl Limits {
         Limits {
             fuel: overrides.fuel.unwrap_or(self.fuel),
             memory_bytes: overrides.memory_bytes.unwrap_or(self.memory_bytes),
-            wall_time: overrides.wall_time_ms.map_or(self.wall_time, Duration::from_millis),
+            wall_time: overrides
+                .wall_time_ms
+                .map_or(self.wall_time, Duration::from_millis),
             output_bytes: overrides.output_bytes.unwrap_or(self.output_bytes),
             log_bytes: overrides.log_bytes.unwrap_or(self.log_bytes),
         }
@@ -113,8 +115,15 @@ mod tests {
 
     #[test]
     fn overrides_apply_then_clamp_to_caps() {
-        let caps = Limits { fuel: 10, ..Limits::default() };
-        let asked = LimitOverrides { fuel: Some(1_000), wall_time_ms: Some(5), ..Default::default() };
+        let caps = Limits {
+            fuel: 10,
+            ..Limits::default()
+        };
+        let asked = LimitOverrides {
+            fuel: Some(1_000),
+            wall_time_ms: Some(5),
+            ..Default::default()
+        };
         let got = Limits::default().with(&asked).clamp_to(&caps);
         assert_eq!(got.fuel, 10);
         assert_eq!(got.wall_time, Duration::from_millis(5));

@@ -39,8 +39,8 @@ pub use self::outcome::{CallError, CallReport, GuestError, InvalidComponent, Out
 pub use self::policy::{ALLOWED_WASI, ComponentInfo, PREINIT_EXPORT, WIT_VERSION, World, inspect};
 pub use self::tools::{NoTools, ToolError, Tools};
 pub use self::worlds::{
-    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions, ReusedInstance,
-    SessionOptions, TemplateInfo,
+    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions,
+    ReusedInstance, SessionOptions, TemplateInfo,
 };
 
 use self::cache::{Cache, Lookup};
@@ -179,7 +179,8 @@ fn preinit_config() -> Config {
 fn pooled(config: &mut Config, c: &EngineConfig) {
     {
         let mut pool = PoolingAllocationConfig::default();
-        let max_memory = usize::try_from(c.caps.memory_bytes.max(c.preinit.memory_bytes)).unwrap_or(usize::MAX);
+        let max_memory =
+            usize::try_from(c.caps.memory_bytes.max(c.preinit.memory_bytes)).unwrap_or(usize::MAX);
         pool.total_component_instances(c.pool_instances)
             .total_core_instances(c.pool_instances * 4)
             .total_memories(c.pool_instances * 2)
@@ -202,17 +203,24 @@ impl Engine {
                 Ok(e) => (e, true),
                 Err(e) => {
                     tracing::warn!(error = %e, "pooling allocator unavailable; falling back to on-demand allocation");
-                    let e = wasmtime::Engine::new(&wasm_config(None)).map_err(|e| EngineError::Config(e.to_string()))?;
+                    let e = wasmtime::Engine::new(&wasm_config(None))
+                        .map_err(|e| EngineError::Config(e.to_string()))?;
                     (e, false)
                 }
             }
         } else {
-            let e = wasmtime::Engine::new(&wasm_config(None)).map_err(|e| EngineError::Config(e.to_string()))?;
+            let e = wasmtime::Engine::new(&wasm_config(None))
+                .map_err(|e| EngineError::Config(e.to_string()))?;
             (e, false)
         };
         let linker = bindings::linker(&engine).map_err(|e| EngineError::Config(e.to_string()))?;
         let cache = match &config.cache_dir {
-            Some(dir) => Some(Cache::open(dir, &engine).map_err(|source| EngineError::Cache { path: dir.clone(), source })?),
+            Some(dir) => Some(
+                Cache::open(dir, &engine).map_err(|source| EngineError::Cache {
+                    path: dir.clone(),
+                    source,
+                })?,
+            ),
             None => None,
         };
         let stop = Arc::new(AtomicBool::new(false));
@@ -227,7 +235,9 @@ impl Engine {
                         engine.increment_epoch();
                     }
                 })
-                .map_err(|e| EngineError::Config(format!("could not start the epoch ticker: {e}")))?
+                .map_err(|e| {
+                    EngineError::Config(format!("could not start the epoch ticker: {e}"))
+                })?
         };
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -237,7 +247,10 @@ impl Engine {
                 config,
                 cache,
                 pooling,
-                _ticker: Ticker { stop, handle: Some(handle) },
+                _ticker: Ticker {
+                    stop,
+                    handle: Some(handle),
+                },
             }),
         })
     }
@@ -254,7 +267,11 @@ impl Engine {
 
     /// Limits for a call that asked for `overrides`: defaults, then overrides, then caps.
     pub fn limits(&self, overrides: &LimitOverrides) -> Limits {
-        self.inner.config.defaults.with(overrides).clamp_to(&self.inner.config.caps)
+        self.inner
+            .config
+            .defaults
+            .with(overrides)
+            .clamp_to(&self.inner.config.caps)
     }
 
     /// Validates, pre-initialises, compiles (or loads from cache) and links a component.
@@ -264,7 +281,10 @@ impl Engine {
     pub fn load(&self, bytes: &[u8]) -> Result<Plugin, InvalidComponent> {
         let inner = &self.inner;
         if bytes.len() as u64 > inner.config.max_component_bytes {
-            return Err(InvalidComponent::TooLarge { size: bytes.len() as u64, limit: inner.config.max_component_bytes });
+            return Err(InvalidComponent::TooLarge {
+                size: bytes.len() as u64,
+                limit: inner.config.max_component_bytes,
+            });
         }
         let info = inspect(bytes);
         let world = info.accepted()?;
@@ -292,21 +312,32 @@ impl Engine {
                     let (engine, linker) = inner
                         .preinit
                         .get_or_init(|| {
-                            let engine = wasmtime::Engine::new(&preinit_config()).map_err(|e| e.to_string())?;
+                            let engine = wasmtime::Engine::new(&preinit_config())
+                                .map_err(|e| e.to_string())?;
                             let linker = bindings::linker(&engine).map_err(|e| e.to_string())?;
                             Ok((engine, linker))
                         })
                         .as_ref()
-                        .map_err(|e| InvalidComponent::PreinitFailed { detail: format!("engine: {e}") })?;
+                        .map_err(|e| InvalidComponent::PreinitFailed {
+                            detail: format!("engine: {e}"),
+                        })?;
                     let _tick = PreinitTicker::start(engine.clone());
-                    Some(preinit::preinitialize(engine, linker, bytes, &limits, ticks(limits.wall_time))?)
+                    Some(preinit::preinitialize(
+                        engine,
+                        linker,
+                        bytes,
+                        &limits,
+                        ticks(limits.wall_time),
+                    )?)
                 } else {
                     None
                 };
                 report.preinit = t.elapsed();
                 let t = Instant::now();
                 let component = Component::new(&inner.engine, prepared.as_deref().unwrap_or(bytes))
-                    .map_err(|e| InvalidComponent::Compile { detail: format!("{e:#}") })?;
+                    .map_err(|e| InvalidComponent::Compile {
+                        detail: format!("{e:#}"),
+                    })?;
                 report.compile = t.elapsed();
                 if let Some(cache) = &inner.cache
                     && let Err(e) = cache.store(&digest, &component)
@@ -317,17 +348,28 @@ impl Engine {
             }
         };
         let t = Instant::now();
-        let pre = inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| InvalidComponent::Compile { detail: format!("{e:#}") })?;
-        let exports = worlds::Exports::new(world, &pre).map_err(|e| InvalidComponent::WrongWorld {
-            detail: format!("the component does not match the {world} world: {e:#}"),
-        })?;
+        let pre =
+            inner
+                .linker
+                .instantiate_pre(&component)
+                .map_err(|e| InvalidComponent::Compile {
+                    detail: format!("{e:#}"),
+                })?;
+        let exports =
+            worlds::Exports::new(world, &pre).map_err(|e| InvalidComponent::WrongWorld {
+                detail: format!("the component does not match the {world} world: {e:#}"),
+            })?;
         report.link = t.elapsed();
         tracing::info!(%digest, %world, cache_hit = report.cache_hit, preinit = ?report.preinit, compile = ?report.compile,
             deserialize = ?report.deserialize, link = ?report.link, "component loaded");
-        Ok(Plugin { world, digest, info, pre, exports, load_report: report })
+        Ok(Plugin {
+            world,
+            digest,
+            info,
+            pre,
+            exports,
+            load_report: report,
+        })
     }
 
     /// Runs `f` against a fresh instance of `plugin` under `limits`, and reports the cost.
@@ -337,7 +379,10 @@ impl Engine {
         limits: Limits,
         tools: Arc<dyn Tools>,
         output_size: impl FnOnce(&R) -> usize,
-        f: impl FnOnce(&mut Store<CallState>, &wasmtime::component::Instance) -> wasmtime::Result<Result<R, GuestError>>,
+        f: impl FnOnce(
+            &mut Store<CallState>,
+            &wasmtime::component::Instance,
+        ) -> wasmtime::Result<Result<R, GuestError>>,
     ) -> Outcome<R> {
         let limits = limits.clamp_to(&self.inner.config.caps);
         let start = Instant::now();
@@ -350,7 +395,10 @@ impl Engine {
             Ok(Ok(value)) => {
                 let size = output_size(&value) as u64;
                 if size > limits.output_bytes {
-                    Err(CallError::OutputTooLarge { size, limit: limits.output_bytes })
+                    Err(CallError::OutputTooLarge {
+                        size,
+                        limit: limits.output_bytes,
+                    })
                 } else {
                     Ok(value)
                 }
@@ -359,11 +407,17 @@ impl Engine {
             Err(e) => Err(classify(&e, store.data(), &limits)),
         };
         let report = report(&store, &limits, start);
-        Outcome { result: result.map_err(|e| with_panic_message(e, &report.logs)), report }
+        Outcome {
+            result: result.map_err(|e| with_panic_message(e, &report.logs)),
+            report,
+        }
     }
 
     fn store(&self, limits: &Limits, tools: Arc<dyn Tools>, start: Instant) -> Store<CallState> {
-        let mut store = Store::new(&self.inner.engine, CallState::new(limits, tools, start + limits.wall_time));
+        let mut store = Store::new(
+            &self.inner.engine,
+            CallState::new(limits, tools, start + limits.wall_time),
+        );
         store.limiter(|s| &mut s.limiter);
         // Fuel is always enabled on this engine, so this cannot fail.
         let _ = store.set_fuel(limits.fuel);
@@ -395,7 +449,9 @@ impl PreinitTicker {
 
 fn ticks(wall: Duration) -> u64 {
     let tick = EPOCH_TICK.as_nanos().max(1);
-    u64::try_from(wall.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
+    u64::try_from(wall.as_nanos().div_ceil(tick))
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
 }
 
 fn report(store: &Store<CallState>, limits: &Limits, start: Instant) -> CallReport {
@@ -429,18 +485,29 @@ fn classify(err: &wasmtime::Error, state: &CallState, limits: &Limits) -> CallEr
     if let Some(trap) = err.downcast_ref::<Trap>() {
         match trap {
             Trap::OutOfFuel => return CallError::OutOfFuel { limit: limits.fuel },
-            Trap::Interrupt => return CallError::DeadlineExceeded { limit: limits.wall_time },
+            Trap::Interrupt => {
+                return CallError::DeadlineExceeded {
+                    limit: limits.wall_time,
+                };
+            }
             _ => {}
         }
     }
     if state.limiter.hit {
-        return CallError::MemoryLimit { limit: limits.memory_bytes };
+        return CallError::MemoryLimit {
+            limit: limits.memory_bytes,
+        };
     }
-    if err.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
+    if err
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
         return CallError::Host("too many concurrent plugin instances; retry later".into());
     }
     if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return CallError::Trap { message: format!("plugin called exit({})", exit.0) };
+        return CallError::Trap {
+            message: format!("plugin called exit({})", exit.0),
+        };
     }
     let message = match err.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),
@@ -495,6 +562,9 @@ impl Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("world", &self.world).field("digest", &self.digest).finish()
+        f.debug_struct("Plugin")
+            .field("world", &self.world)
+            .field("digest", &self.digest)
+            .finish()
     }
 }

@@ -28,7 +28,9 @@ pub enum InvalidComponent {
         detail: String,
     },
     /// A core module where a component is required.
-    #[error("this is a core WebAssembly module, not a component; build it for wasm32-wasip2 (or run `wasm-tools component new`)")]
+    #[error(
+        "this is a core WebAssembly module, not a component; build it for wasm32-wasip2 (or run `wasm-tools component new`)"
+    )]
     CoreModule,
     /// The component exports none of Warden's worlds (or more than one).
     #[error("{detail}")]
@@ -97,10 +99,22 @@ pub enum GuestError {
 impl std::fmt::Display for GuestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            GuestError::InvalidInput { kind, message, position: Some(p) } => {
-                write!(f, "{kind} at line {}, column {}: {message}", p.line, p.column)
+            GuestError::InvalidInput {
+                kind,
+                message,
+                position: Some(p),
+            } => {
+                write!(
+                    f,
+                    "{kind} at line {}, column {}: {message}",
+                    p.line, p.column
+                )
             }
-            GuestError::InvalidInput { kind, message, position: None } => write!(f, "{kind}: {message}"),
+            GuestError::InvalidInput {
+                kind,
+                message,
+                position: None,
+            } => write!(f, "{kind}: {message}"),
             GuestError::GuestFailure { message } => write!(f, "plugin failed: {message}"),
         }
     }

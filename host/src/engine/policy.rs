@@ -125,7 +125,9 @@ impl ComponentInfo {
         match (&self.refusal, self.world) {
             (Some(r), _) => Err(r.clone()),
             (None, Some(w)) => Ok(w),
-            (None, None) => Err(InvalidComponent::WrongWorld { detail: "no world".into() }),
+            (None, None) => Err(InvalidComponent::WrongWorld {
+                detail: "no world".into(),
+            }),
         }
     }
 }
@@ -165,22 +167,31 @@ fn list(bytes: &[u8], info: &mut ComponentInfo) -> Result<(), InvalidComponent> 
     }
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload.map_err(|e| InvalidComponent::Malformed { detail: e.to_string() })?;
+        let payload = payload.map_err(|e| InvalidComponent::Malformed {
+            detail: e.to_string(),
+        })?;
         match payload {
-            Payload::Version { encoding: Encoding::Module, .. } if depth == 0 => {
+            Payload::Version {
+                encoding: Encoding::Module,
+                ..
+            } if depth == 0 => {
                 return Err(InvalidComponent::CoreModule);
             }
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::ComponentImportSection(reader) if depth == 0 => {
                 for import in reader {
-                    let import = import.map_err(|e| InvalidComponent::Malformed { detail: e.to_string() })?;
+                    let import = import.map_err(|e| InvalidComponent::Malformed {
+                        detail: e.to_string(),
+                    })?;
                     info.imports.push(import.name.full_name().into_owned());
                 }
             }
             Payload::ComponentExportSection(reader) if depth == 0 => {
                 for export in reader {
-                    let export = export.map_err(|e| InvalidComponent::Malformed { detail: e.to_string() })?;
+                    let export = export.map_err(|e| InvalidComponent::Malformed {
+                        detail: e.to_string(),
+                    })?;
                     info.exports.push(export.name.full_name().into_owned());
                 }
             }
@@ -190,7 +201,9 @@ fn list(bytes: &[u8], info: &mut ComponentInfo) -> Result<(), InvalidComponent> 
     let mut validator = Validator::new_with_features(WasmFeatures::all());
     validator
         .validate_all(bytes)
-        .map_err(|e| InvalidComponent::Malformed { detail: e.to_string() })?;
+        .map_err(|e| InvalidComponent::Malformed {
+            detail: e.to_string(),
+        })?;
     Ok(())
 }
 
@@ -201,7 +214,10 @@ fn judge(info: &mut ComponentInfo) -> Result<(), InvalidComponent> {
             info.preinit = true;
             continue;
         }
-        match World::ALL.into_iter().find(|w| w.export_interface() == unversioned(export)) {
+        match World::ALL
+            .into_iter()
+            .find(|w| w.export_interface() == unversioned(export))
+        {
             Some(world) => {
                 let v = version(export).unwrap_or("none");
                 if !compatible(v) {
@@ -231,7 +247,8 @@ fn judge(info: &mut ComponentInfo) -> Result<(), InvalidComponent> {
         }
         _ => {
             return Err(InvalidComponent::WrongWorld {
-                detail: "exports more than one Warden world; a plugin implements exactly one".into(),
+                detail: "exports more than one Warden world; a plugin implements exactly one"
+                    .into(),
             });
         }
     };
@@ -276,11 +293,18 @@ fn check_import(world: World, import: &str) -> Result<(), InvalidComponent> {
     } else if name.starts_with("wasi:sockets/") || name.starts_with("wasi:http/") {
         "plugins get no network access".to_owned()
     } else if name == "warden:plugin/tools" {
-        format!("only the code-runner world may call host tools, and this component implements {world}")
+        format!(
+            "only the code-runner world may call host tools, and this component implements {world}"
+        )
     } else {
-        format!("the {world} world grants only its own interfaces and deny-by-default WASI (clocks, random, stdio)")
+        format!(
+            "the {world} world grants only its own interfaces and deny-by-default WASI (clocks, random, stdio)"
+        )
     };
-    Err(InvalidComponent::ForbiddenImport { import: import.to_owned(), why })
+    Err(InvalidComponent::ForbiddenImport {
+        import: import.to_owned(),
+        why,
+    })
 }
 
 #[cfg(test)]
@@ -293,9 +317,15 @@ mod tests {
         assert!(check_import(World::PiiDetector, "warden:plugin/types@0.1.0").is_ok());
         assert!(check_import(World::CodeRunner, "warden:plugin/tools@0.1.0").is_ok());
         let err = check_import(World::PiiDetector, "warden:plugin/tools@0.1.0").unwrap_err();
-        assert!(err.to_string().contains("only the code-runner world"), "{err}");
+        assert!(
+            err.to_string().contains("only the code-runner world"),
+            "{err}"
+        );
         let err = check_import(World::TemplateEngine, "wasi:sockets/tcp@0.2.0").unwrap_err();
-        assert_eq!(err.to_string(), "imports wasi:sockets/tcp@0.2.0, which is not allowed: plugins get no network access");
+        assert_eq!(
+            err.to_string(),
+            "imports wasi:sockets/tcp@0.2.0, which is not allowed: plugins get no network access"
+        );
         assert!(check_import(World::TemplateEngine, "wasi:filesystem/types@0.2.0").is_err());
         assert!(check_import(World::TemplateEngine, "wasi:cli/stdout@0.3.0").is_err());
         assert!(check_import(World::TemplateEngine, "warden:plugin/types@0.2.0").is_err());
@@ -303,17 +333,26 @@ mod tests {
 
     #[test]
     fn non_wasm_and_core_modules_are_refused() {
-        assert!(matches!(inspect(b"hello").refusal, Some(InvalidComponent::Malformed { .. })));
+        assert!(matches!(
+            inspect(b"hello").refusal,
+            Some(InvalidComponent::Malformed { .. })
+        ));
         let core = wat::parse_str("(module)").unwrap();
         assert_eq!(inspect(&core).refusal, Some(InvalidComponent::CoreModule));
         let truncated = &core[..5];
-        assert!(matches!(inspect(truncated).refusal, Some(InvalidComponent::Malformed { .. })));
+        assert!(matches!(
+            inspect(truncated).refusal,
+            Some(InvalidComponent::Malformed { .. })
+        ));
     }
 
     #[test]
     fn a_component_without_a_world_is_refused() {
         let c = wat::parse_str("(component)").unwrap();
         let info = inspect(&c);
-        assert!(matches!(info.refusal, Some(InvalidComponent::WrongWorld { .. })), "{info:?}");
+        assert!(
+            matches!(info.refusal, Some(InvalidComponent::WrongWorld { .. })),
+            "{info:?}"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub(crate) fn preinitialize(
     let mut store = Store::new(engine, CallState::new(limits, Arc::new(NoTools), deadline));
     store.limiter(|s| &mut s.limiter);
     let failed = |detail: String| InvalidComponent::PreinitFailed { detail };
-    store.set_fuel(limits.fuel).map_err(|e| failed(e.to_string()))?;
+    store
+        .set_fuel(limits.fuel)
+        .map_err(|e| failed(e.to_string()))?;
     store.set_epoch_deadline(ticks);
     store.epoch_deadline_trap();
     let mut wizer = Wizer::new();
@@ -44,7 +46,11 @@ pub(crate) fn preinitialize(
         Err(e) => {
             let (logs, _) = store.data().logs.take();
             let why = super::classify(&e, store.data(), limits).to_string();
-            let last_log = logs.lines().last().map(|l| format!(" (last log line: {l})")).unwrap_or_default();
+            let last_log = logs
+                .lines()
+                .last()
+                .map(|l| format!(" (last log line: {l})"))
+                .unwrap_or_default();
             Err(failed(format!("{why}{last_log}")))
         }
     }

@@ -38,7 +38,10 @@ fn guest_error(e: types::Error) -> GuestError {
         types::Error::InvalidInput(i) => GuestError::InvalidInput {
             kind: i.kind,
             message: i.message,
-            position: i.position.map(|p| Position { line: p.line, column: p.column }),
+            position: i.position.map(|p| Position {
+                line: p.line,
+                column: p.column,
+            }),
         },
         types::Error::GuestFailure(message) => GuestError::GuestFailure { message },
     }
@@ -179,16 +182,27 @@ fn check_findings(text: &str, findings: &[Finding]) -> Result<(), String> {
     for (i, f) in findings.iter().enumerate() {
         let (s, e) = (f.start as usize, f.end as usize);
         if f.start >= f.end || e > text.len() {
-            return Err(format!("finding {i} has offsets {}..{} outside the {}-byte text", f.start, f.end, text.len()));
+            return Err(format!(
+                "finding {i} has offsets {}..{} outside the {}-byte text",
+                f.start,
+                f.end,
+                text.len()
+            ));
         }
         if !text.is_char_boundary(s) || !text.is_char_boundary(e) {
-            return Err(format!("finding {i} ({}..{}) splits a UTF-8 character", f.start, f.end));
+            return Err(format!(
+                "finding {i} ({}..{}) splits a UTF-8 character",
+                f.start, f.end
+            ));
         }
         if !f.score.is_finite() || !(0.0..=1.0).contains(&f.score) {
             return Err(format!("finding {i} has score {}, outside [0, 1]", f.score));
         }
         if i > 0 && f.start < previous_end {
-            return Err(format!("finding {i} ({}..{}) overlaps or precedes the one before it", f.start, f.end));
+            return Err(format!(
+                "finding {i} ({}..{}) overlaps or precedes the one before it",
+                f.start, f.end
+            ));
         }
         if f.entity_type.is_empty() || f.entity_type.len() > 64 {
             return Err(format!("finding {i} has an invalid entity type"));
@@ -200,14 +214,29 @@ fn check_findings(text: &str, findings: &[Finding]) -> Result<(), String> {
 
 impl Engine {
     /// Renders `template` with the JSON object `context_json` in a fresh instance of `plugin`.
-    pub fn render(&self, plugin: &Plugin, template: &str, context_json: &str, options: RenderOptions, limits: Limits) -> Outcome<String> {
+    pub fn render(
+        &self,
+        plugin: &Plugin,
+        template: &str,
+        context_json: &str,
+        options: RenderOptions,
+        limits: Limits,
+    ) -> Outcome<String> {
         let Exports::Template(idx) = &plugin.exports else {
             return mismatch(plugin, World::TemplateEngine);
         };
-        self.call(plugin, limits, Arc::new(super::NoTools), String::len, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            Ok(guest.call_render(&mut *store, template, context_json, options.into())?.map_err(guest_error))
-        })
+        self.call(
+            plugin,
+            limits,
+            Arc::new(super::NoTools),
+            String::len,
+            |store, instance| {
+                let guest = idx.load(&mut *store, instance)?;
+                Ok(guest
+                    .call_render(&mut *store, template, context_json, options.into())?
+                    .map_err(guest_error))
+            },
+        )
     }
 
     /// Renders each message's content with one context.
@@ -224,31 +253,62 @@ impl Engine {
         };
         let wit: Vec<template::ChatMessage> = messages
             .iter()
-            .map(|m| template::ChatMessage { role: m.role.clone(), content: m.content.clone() })
+            .map(|m| template::ChatMessage {
+                role: m.role.clone(),
+                content: m.content.clone(),
+            })
             .collect();
-        let size = |out: &Vec<ChatMessage>| out.iter().map(|m| m.role.len() + m.content.len()).sum();
-        self.call(plugin, limits, Arc::new(super::NoTools), size, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            Ok(guest
-                .call_render_chat(&mut *store, &wit, context_json, options.into())?
-                .map(|out| out.into_iter().map(|m| ChatMessage { role: m.role, content: m.content }).collect())
-                .map_err(guest_error))
-        })
+        let size =
+            |out: &Vec<ChatMessage>| out.iter().map(|m| m.role.len() + m.content.len()).sum();
+        self.call(
+            plugin,
+            limits,
+            Arc::new(super::NoTools),
+            size,
+            |store, instance| {
+                let guest = idx.load(&mut *store, instance)?;
+                Ok(guest
+                    .call_render_chat(&mut *store, &wit, context_json, options.into())?
+                    .map(|out| {
+                        out.into_iter()
+                            .map(|m| ChatMessage {
+                                role: m.role,
+                                content: m.content,
+                            })
+                            .collect()
+                    })
+                    .map_err(guest_error))
+            },
+        )
     }
 
     /// Lists the variables a template reads; a syntax error comes back with its position.
-    pub fn inspect_template(&self, plugin: &Plugin, template: &str, limits: Limits) -> Outcome<TemplateInfo> {
+    pub fn inspect_template(
+        &self,
+        plugin: &Plugin,
+        template: &str,
+        limits: Limits,
+    ) -> Outcome<TemplateInfo> {
         let Exports::Template(idx) = &plugin.exports else {
             return mismatch(plugin, World::TemplateEngine);
         };
         let size = |i: &TemplateInfo| i.variables.iter().chain(&i.paths).map(String::len).sum();
-        self.call(plugin, limits, Arc::new(super::NoTools), size, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            Ok(guest
-                .call_inspect(&mut *store, template)?
-                .map(|i| TemplateInfo { variables: i.variables, paths: i.paths })
-                .map_err(guest_error))
-        })
+        self.call(
+            plugin,
+            limits,
+            Arc::new(super::NoTools),
+            size,
+            |store, instance| {
+                let guest = idx.load(&mut *store, instance)?;
+                Ok(guest
+                    .call_inspect(&mut *store, template)?
+                    .map(|i| TemplateInfo {
+                        variables: i.variables,
+                        paths: i.paths,
+                    })
+                    .map_err(guest_error))
+            },
+        )
     }
 
     /// Asks a detector what it is.
@@ -256,16 +316,34 @@ impl Engine {
         let Exports::Pii(idx) = &plugin.exports else {
             return mismatch(plugin, World::PiiDetector);
         };
-        let size = |i: &DetectorInfo| i.name.len() + i.version.len() + i.entity_types.iter().map(String::len).sum::<usize>();
-        self.call(plugin, limits, Arc::new(super::NoTools), size, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            let i = guest.call_describe(&mut *store)?;
-            Ok(Ok(DetectorInfo { name: i.name, version: i.version, entity_types: i.entity_types }))
-        })
+        let size = |i: &DetectorInfo| {
+            i.name.len() + i.version.len() + i.entity_types.iter().map(String::len).sum::<usize>()
+        };
+        self.call(
+            plugin,
+            limits,
+            Arc::new(super::NoTools),
+            size,
+            |store, instance| {
+                let guest = idx.load(&mut *store, instance)?;
+                let i = guest.call_describe(&mut *store)?;
+                Ok(Ok(DetectorInfo {
+                    name: i.name,
+                    version: i.version,
+                    entity_types: i.entity_types,
+                }))
+            },
+        )
     }
 
     /// Finds personal data in `text`; the findings are checked before they are returned.
-    pub fn detect(&self, plugin: &Plugin, text: &str, options: &DetectOptions, limits: Limits) -> Outcome<Vec<Finding>> {
+    pub fn detect(
+        &self,
+        plugin: &Plugin,
+        text: &str,
+        options: &DetectOptions,
+        limits: Limits,
+    ) -> Outcome<Vec<Finding>> {
         let Exports::Pii(idx) = &plugin.exports else {
             return mismatch(plugin, World::PiiDetector);
         };
@@ -275,26 +353,50 @@ impl Engine {
             explain: options.explain,
             language: options.language.clone(),
         };
-        let size = |fs: &Vec<Finding>| fs.iter().map(|f| 16 + f.entity_type.len() + f.explanation.as_ref().map_or(0, String::len)).sum();
-        self.call(plugin, limits, Arc::new(super::NoTools), size, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            let found = match guest.call_detect(&mut *store, text, &opts)? {
-                Ok(found) => found,
-                Err(e) => return Ok(Err(guest_error(e))),
-            };
-            let findings: Vec<Finding> = found
-                .into_iter()
-                .map(|f| Finding { entity_type: f.entity_type, start: f.start, end: f.end, score: f.score, explanation: f.explanation })
-                .collect();
-            Ok(match check_findings(text, &findings) {
-                Ok(()) => Ok(findings),
-                Err(why) => Err(GuestError::GuestFailure { message: format!("the detector returned an invalid result: {why}") }),
-            })
-        })
+        let size = |fs: &Vec<Finding>| {
+            fs.iter()
+                .map(|f| 16 + f.entity_type.len() + f.explanation.as_ref().map_or(0, String::len))
+                .sum()
+        };
+        self.call(
+            plugin,
+            limits,
+            Arc::new(super::NoTools),
+            size,
+            |store, instance| {
+                let guest = idx.load(&mut *store, instance)?;
+                let found = match guest.call_detect(&mut *store, text, &opts)? {
+                    Ok(found) => found,
+                    Err(e) => return Ok(Err(guest_error(e))),
+                };
+                let findings: Vec<Finding> = found
+                    .into_iter()
+                    .map(|f| Finding {
+                        entity_type: f.entity_type,
+                        start: f.start,
+                        end: f.end,
+                        score: f.score,
+                        explanation: f.explanation,
+                    })
+                    .collect();
+                Ok(match check_findings(text, &findings) {
+                    Ok(()) => Ok(findings),
+                    Err(why) => Err(GuestError::GuestFailure {
+                        message: format!("the detector returned an invalid result: {why}"),
+                    }),
+                })
+            },
+        )
     }
 
     /// Starts a code-runner session whose instance lives until the [`CodeSession`] is dropped.
-    pub fn start_session(&self, plugin: &Plugin, options: &SessionOptions, limits: Limits, tools: Arc<dyn Tools>) -> Outcome<CodeSession> {
+    pub fn start_session(
+        &self,
+        plugin: &Plugin,
+        options: &SessionOptions,
+        limits: Limits,
+        tools: Arc<dyn Tools>,
+    ) -> Outcome<CodeSession> {
         self.open_session(plugin, options, limits, tools, None)
     }
 
@@ -330,7 +432,10 @@ impl Engine {
             let guest = idx.load(&mut store, &instance)?;
             let made = match snapshot {
                 None => Ok(guest.session().call_constructor(&mut store, &opts)?),
-                Some(bytes) => guest.session().call_restore(&mut store, bytes, &opts)?.map_err(guest_error),
+                Some(bytes) => guest
+                    .session()
+                    .call_restore(&mut store, bytes, &opts)?
+                    .map_err(guest_error),
             };
             Ok(made.map(|session| (guest, session)))
         })();
@@ -340,14 +445,22 @@ impl Engine {
             Err(e) => Err(classify(&e, store.data(), &limits)),
         };
         let report = report(&store, &limits, start);
-        let result = result.map(|(guest, session)| CodeSession { store, guest, session, limits, broken: None });
+        let result = result.map(|(guest, session)| CodeSession {
+            store,
+            guest,
+            session,
+            limits,
+            broken: None,
+        });
         Outcome { result, report }
     }
 }
 
 fn mismatch<T>(plugin: &Plugin, world: World) -> Outcome<T> {
     Outcome {
-        result: plugin.expect_world(world).and(Err(CallError::Host("world mismatch".into()))),
+        result: plugin
+            .expect_world(world)
+            .and(Err(CallError::Host("world mismatch".into()))),
         report: Default::default(),
     }
 }
@@ -368,22 +481,37 @@ impl CodeSession {
     fn begin(&mut self) -> Result<Instant, CallError> {
         if let Some(why) = &self.broken {
             return Err(CallError::Trap {
-                message: format!("this session ended after an earlier failure ({why}); restore it from a snapshot"),
+                message: format!(
+                    "this session ended after an earlier failure ({why}); restore it from a snapshot"
+                ),
             });
         }
         let start = Instant::now();
         let _ = self.store.set_fuel(self.limits.fuel);
-        self.store.set_epoch_deadline(super::ticks(self.limits.wall_time));
+        self.store
+            .set_epoch_deadline(super::ticks(self.limits.wall_time));
         self.store.data_mut().deadline = start + self.limits.wall_time;
         Ok(start)
     }
 
-    fn finish<T>(&mut self, start: Instant, result: wasmtime::Result<Result<T, GuestError>>, size: impl FnOnce(&T) -> usize) -> Outcome<T> {
+    fn finish<T>(
+        &mut self,
+        start: Instant,
+        result: wasmtime::Result<Result<T, GuestError>>,
+        size: impl FnOnce(&T) -> usize,
+    ) -> Outcome<T> {
         let limits = self.limits;
         let result = match result {
             Ok(Ok(v)) => {
                 let n = size(&v) as u64;
-                if n > limits.output_bytes { Err(CallError::OutputTooLarge { size: n, limit: limits.output_bytes }) } else { Ok(v) }
+                if n > limits.output_bytes {
+                    Err(CallError::OutputTooLarge {
+                        size: n,
+                        limit: limits.output_bytes,
+                    })
+                } else {
+                    Ok(v)
+                }
             }
             Ok(Err(e)) => Err(CallError::Guest(e)),
             Err(e) => {
@@ -393,55 +521,64 @@ impl CodeSession {
             }
         };
         let report = report(&self.store, &limits, start);
-        Outcome { result: result.map_err(|e| super::with_panic_message(e, &report.logs)), report }
+        Outcome {
+            result: result.map_err(|e| super::with_panic_message(e, &report.logs)),
+            report,
+        }
     }
 
     /// Evaluates one cell; variables and functions persist to the next.
     pub fn eval(&mut self, code: &str) -> Outcome<EvalOutput> {
         let start = match self.begin() {
             Ok(s) => s,
-            Err(e) => return Outcome { result: Err(e), report: Default::default() },
+            Err(e) => {
+                return Outcome {
+                    result: Err(e),
+                    report: Default::default(),
+                };
+            }
         };
-        let r = self.guest.session().call_eval(&mut self.store, self.session, code).map(|r| {
-            r.map(|o| EvalOutput { stdout: o.stdout, repr: o.repr, json: o.json }).map_err(guest_error)
-        });
-        self.finish(start, r, |o| o.stdout.len() + o.repr.as_ref().map_or(0, String::len) + o.json.as_ref().map_or(0, String::len))
+        let r = self
+            .guest
+            .session()
+            .call_eval(&mut self.store, self.session, code)
+            .map(|r| {
+                r.map(|o| EvalOutput {
+                    stdout: o.stdout,
+                    repr: o.repr,
+                    json: o.json,
+                })
+                .map_err(guest_error)
+            });
+        self.finish(start, r, |o| {
+            o.stdout.len()
+                + o.repr.as_ref().map_or(0, String::len)
+                + o.json.as_ref().map_or(0, String::len)
+        })
     }
 
     /// Serialises the session's state, to be given to [`Engine::restore_session`].
     pub fn snapshot(&mut self) -> Outcome<Vec<u8>> {
         let start = match self.begin() {
             Ok(s) => s,
-            Err(e) => return Outcome { result: Err(e), report: Default::default() },
+            Err(e) => {
+                return Outcome {
+                    result: Err(e),
+                    report: Default::default(),
+                };
+            }
         };
-        let r = self.guest.session().call_snapshot(&mut self.store, self.session).map(|r| r.map_err(guest_error));
+        let r = self
+            .guest
+            .session()
+            .call_snapshot(&mut self.store, self.session)
+            .map(|r| r.map_err(guest_error));
         self.finish(start, r, Vec::len)
     }
 
     /// Largest memory the session's instance has reached, bytes.
     pub fn peak_memory_bytes(&self) -> u64 {
         self.store.data().limiter.peak as u64
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn f(start: u32, end: u32, score: f32) -> Finding {
-        Finding { entity_type: "X".into(), start, end, score, explanation: None }
-    }
-
-    #[test]
-    fn findings_from_plugins_are_checked() {
-        let text = "héllo wörld";
-        assert!(check_findings(text, &[f(0, 3, 0.5), f(4, 6, 1.0)]).is_ok());
-        assert!(check_findings(text, &[f(0, 2, 0.5)]).unwrap_err().contains("splits"));
-        assert!(check_findings(text, &[f(0, 99, 0.5)]).unwrap_err().contains("outside"));
-        assert!(check_findings(text, &[f(3, 3, 0.5)]).is_err());
-        assert!(check_findings(text, &[f(0, 3, f32::NAN)]).unwrap_err().contains("score"));
-        assert!(check_findings(text, &[f(0, 3, 1.5)]).is_err());
-        assert!(check_findings(text, &[f(0, 6, 0.5), f(4, 6, 0.5)]).unwrap_err().contains("overlaps"));
     }
 }
 
@@ -457,28 +594,50 @@ pub struct ReusedInstance {
 impl Engine {
     /// Instantiates `plugin` once for [`ReusedInstance`] calls (benchmarks only).
     #[doc(hidden)]
-    pub fn reused_instance(&self, plugin: &Plugin, limits: Limits) -> Result<ReusedInstance, CallError> {
+    pub fn reused_instance(
+        &self,
+        plugin: &Plugin,
+        limits: Limits,
+    ) -> Result<ReusedInstance, CallError> {
         let mut store = self.store(&limits, Arc::new(super::NoTools), Instant::now());
-        let instance = plugin.pre.instantiate(&mut store).map_err(|e| classify(&e, store.data(), &limits))?;
-        Ok(ReusedInstance { store, instance, limits })
+        let instance = plugin
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| classify(&e, store.data(), &limits))?;
+        Ok(ReusedInstance {
+            store,
+            instance,
+            limits,
+        })
     }
 }
 
 impl ReusedInstance {
     fn reset(&mut self) {
         let _ = self.store.set_fuel(self.limits.fuel);
-        self.store.set_epoch_deadline(super::ticks(self.limits.wall_time));
+        self.store
+            .set_epoch_deadline(super::ticks(self.limits.wall_time));
     }
 
     /// Renders in the kept instance.
-    pub fn render(&mut self, plugin: &Plugin, template: &str, context_json: &str) -> Result<String, CallError> {
+    pub fn render(
+        &mut self,
+        plugin: &Plugin,
+        template: &str,
+        context_json: &str,
+    ) -> Result<String, CallError> {
         let Exports::Template(idx) = &plugin.exports else {
             return Err(CallError::Host("not a template engine".into()));
         };
         self.reset();
         let mut run = || -> wasmtime::Result<Result<String, types::Error>> {
             let guest = idx.load(&mut self.store, &self.instance)?;
-            guest.call_render(&mut self.store, template, context_json, RenderOptions::default().into())
+            guest.call_render(
+                &mut self.store,
+                template,
+                context_json,
+                RenderOptions::default().into(),
+            )
         };
         match run() {
             Ok(r) => r.map_err(|e| CallError::Guest(guest_error(e))),
@@ -492,19 +651,71 @@ impl ReusedInstance {
             return Err(CallError::Host("not a detector".into()));
         };
         self.reset();
-        let opts = detector::DetectOptions { entities: vec![], min_score: None, explain: false, language: None };
+        let opts = detector::DetectOptions {
+            entities: vec![],
+            min_score: None,
+            explain: false,
+            language: None,
+        };
         let mut run = || -> wasmtime::Result<Result<Vec<detector::Finding>, types::Error>> {
             let guest = idx.load(&mut self.store, &self.instance)?;
             guest.call_detect(&mut self.store, text, &opts)
         };
         match run() {
-            Ok(r) => r.map(|f| f.len()).map_err(|e| CallError::Guest(guest_error(e))),
+            Ok(r) => r
+                .map(|f| f.len())
+                .map_err(|e| CallError::Guest(guest_error(e))),
             Err(e) => Err(classify(&e, self.store.data(), &self.limits)),
         }
     }
 
     /// Fuel the last call used.
     pub fn fuel_used(&self) -> u64 {
-        self.limits.fuel.saturating_sub(self.store.get_fuel().unwrap_or(0))
+        self.limits
+            .fuel
+            .saturating_sub(self.store.get_fuel().unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(start: u32, end: u32, score: f32) -> Finding {
+        Finding {
+            entity_type: "X".into(),
+            start,
+            end,
+            score,
+            explanation: None,
+        }
+    }
+
+    #[test]
+    fn findings_from_plugins_are_checked() {
+        let text = "héllo wörld";
+        assert!(check_findings(text, &[f(0, 3, 0.5), f(4, 6, 1.0)]).is_ok());
+        assert!(
+            check_findings(text, &[f(0, 2, 0.5)])
+                .unwrap_err()
+                .contains("splits")
+        );
+        assert!(
+            check_findings(text, &[f(0, 99, 0.5)])
+                .unwrap_err()
+                .contains("outside")
+        );
+        assert!(check_findings(text, &[f(3, 3, 0.5)]).is_err());
+        assert!(
+            check_findings(text, &[f(0, 3, f32::NAN)])
+                .unwrap_err()
+                .contains("score")
+        );
+        assert!(check_findings(text, &[f(0, 3, 1.5)]).is_err());
+        assert!(
+            check_findings(text, &[f(0, 6, 0.5), f(4, 6, 0.5)])
+                .unwrap_err()
+                .contains("overlaps")
+        );
     }
 }

@@ -9,7 +9,9 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use exports::warden::plugin::template::{ChatMessage, Guest as Template, RenderOptions, TemplateInfo};
+use exports::warden::plugin::template::{
+    ChatMessage, Guest as Template, RenderOptions, TemplateInfo,
+};
 use warden::plugin::types::{Error, InputError, Position};
 
 struct Component;
@@ -37,12 +39,19 @@ fn error(e: crate::TemplateError) -> Error {
     Error::InvalidInput(InputError {
         kind: e.kind.to_owned(),
         message: e.message,
-        position: e.position.map(|p| Position { line: p.line, column: p.column }),
+        position: e.position.map(|p| Position {
+            line: p.line,
+            column: p.column,
+        }),
     })
 }
 
 impl Template for Component {
-    fn render(template: String, context_json: String, options: RenderOptions) -> Result<String, Error> {
+    fn render(
+        template: String,
+        context_json: String,
+        options: RenderOptions,
+    ) -> Result<String, Error> {
         crate::render(&template, &context_json, &self::options(options)).map_err(error)
     }
 
@@ -53,12 +62,18 @@ impl Template for Component {
     ) -> Result<Vec<ChatMessage>, Error> {
         let msgs: Vec<crate::ChatMessage> = messages
             .into_iter()
-            .map(|m| crate::ChatMessage { role: m.role, content: m.content })
+            .map(|m| crate::ChatMessage {
+                role: m.role,
+                content: m.content,
+            })
             .collect();
         crate::render_chat(&msgs, &context_json, &self::options(options))
             .map(|out| {
                 out.into_iter()
-                    .map(|m| ChatMessage { role: m.role, content: m.content })
+                    .map(|m| ChatMessage {
+                        role: m.role,
+                        content: m.content,
+                    })
                     .collect()
             })
             .map_err(error)
@@ -66,7 +81,10 @@ impl Template for Component {
 
     fn inspect(template: String) -> Result<TemplateInfo, Error> {
         crate::inspect(&template)
-            .map(|i| TemplateInfo { variables: i.variables, paths: i.paths })
+            .map(|i| TemplateInfo {
+                variables: i.variables,
+                paths: i.paths,
+            })
             .map_err(error)
     }
 }

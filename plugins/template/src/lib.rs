@@ -62,7 +62,11 @@ pub struct TemplateError {
 impl std::fmt::Display for TemplateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.position {
-            Some(p) => write!(f, "{} error at line {}, column {}: {}", self.kind, p.line, p.column, self.message),
+            Some(p) => write!(
+                f,
+                "{} error at line {}, column {}: {}",
+                self.kind, p.line, p.column, self.message
+            ),
             None => write!(f, "{} error: {}", self.kind, self.message),
         }
     }
@@ -124,7 +128,10 @@ fn builtins_env() -> Environment<'static> {
 /// component never pays it on a call.
 pub fn warm() {
     let env = builtins_env();
-    if let Ok(t) = env.template_from_named_str(TEMPLATE_NAME, "{{ x | upper }}{% for i in y %}{{ i }}{% endfor %}") {
+    if let Ok(t) = env.template_from_named_str(
+        TEMPLATE_NAME,
+        "{{ x | upper }}{% for i in y %}{{ i }}{% endfor %}",
+    ) {
         let _ = t.render(minijinja::context! { x => "warm", y => vec![1, 2] });
     }
 }
@@ -175,9 +182,7 @@ fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
         ErrorKind::SyntaxError => "syntax",
         ErrorKind::UndefinedError => "undefined",
         ErrorKind::OutOfFuel => "fuel",
-        ErrorKind::InvalidOperation
-            if err.detail().is_some_and(|d| d.contains("recursion")) =>
-        {
+        ErrorKind::InvalidOperation if err.detail().is_some_and(|d| d.contains("recursion")) => {
             "recursion"
         }
         ErrorKind::TemplateNotFound => "include",
@@ -195,7 +200,11 @@ fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
 }
 
 /// Renders `source` with the JSON object `context_json` (empty string = no variables).
-pub fn render(source: &str, context_json: &str, opts: &RenderOptions) -> Result<String, TemplateError> {
+pub fn render(
+    source: &str,
+    context_json: &str,
+    opts: &RenderOptions,
+) -> Result<String, TemplateError> {
     let ctx = parse_context(context_json)?;
     render_value(source, &ctx, opts)
 }
@@ -243,8 +252,16 @@ pub fn inspect(source: &str) -> Result<TemplateInfo, TemplateError> {
         let root = name.split('.').next().unwrap_or(name);
         !globals.contains(root)
     };
-    let variables: BTreeSet<String> = tmpl.undeclared_variables(false).into_iter().filter(keep).collect();
-    let paths: BTreeSet<String> = tmpl.undeclared_variables(true).into_iter().filter(keep).collect();
+    let variables: BTreeSet<String> = tmpl
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(keep)
+        .collect();
+    let paths: BTreeSet<String> = tmpl
+        .undeclared_variables(true)
+        .into_iter()
+        .filter(keep)
+        .collect();
     Ok(TemplateInfo {
         variables: variables.into_iter().collect(),
         paths: paths.into_iter().collect(),
@@ -275,7 +292,10 @@ mod tests {
         let lenient = render(
             "Hi {{ missing }}",
             "{}",
-            &RenderOptions { strict_undefined: Some(false), ..Default::default() },
+            &RenderOptions {
+                strict_undefined: Some(false),
+                ..Default::default()
+            },
         );
         assert_eq!(lenient.as_deref(), Ok("Hi "));
     }
@@ -291,7 +311,10 @@ mod tests {
 
     #[test]
     fn no_autoescape_for_prompts() {
-        assert_eq!(r("{{ x }}", r#"{"x": "<b>&'\""}"#).as_deref(), Ok("<b>&'\""));
+        assert_eq!(
+            r("{{ x }}", r#"{"x": "<b>&'\""}"#).as_deref(),
+            Ok("<b>&'\"")
+        );
     }
 
     #[test]
@@ -305,7 +328,10 @@ mod tests {
         let err = render(
             "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
             "{}",
-            &RenderOptions { engine_fuel: Some(10_000), ..Default::default() },
+            &RenderOptions {
+                engine_fuel: Some(10_000),
+                ..Default::default()
+            },
         )
         .unwrap_err();
         assert_eq!(err.kind, "fuel");
@@ -313,7 +339,11 @@ mod tests {
 
     #[test]
     fn recursion_limit_stops_runaway_macros() {
-        let err = r("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "{}").unwrap_err();
+        let err = r(
+            "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+            "{}",
+        )
+        .unwrap_err();
         assert_eq!(err.kind, "recursion", "{err}");
     }
 
@@ -336,14 +366,29 @@ mod tests {
     #[test]
     fn chat_messages_render_with_one_context() {
         let msgs = vec![
-            ChatMessage { role: "system".into(), content: "You help {{ team }}.".into() },
-            ChatMessage { role: "user".into(), content: "{{ question }}".into() },
+            ChatMessage {
+                role: "system".into(),
+                content: "You help {{ team }}.".into(),
+            },
+            ChatMessage {
+                role: "user".into(),
+                content: "{{ question }}".into(),
+            },
         ];
-        let out = render_chat(&msgs, r#"{"team": "support", "question": "Why?"}"#, &RenderOptions::default()).unwrap();
+        let out = render_chat(
+            &msgs,
+            r#"{"team": "support", "question": "Why?"}"#,
+            &RenderOptions::default(),
+        )
+        .unwrap();
         assert_eq!(out[0].content, "You help support.");
         assert_eq!(out[1].role, "user");
         assert_eq!(out[1].content, "Why?");
         let err = render_chat(&msgs, "{}", &RenderOptions::default()).unwrap_err();
-        assert!(err.message.starts_with("message 0 (system)"), "{}", err.message);
+        assert!(
+            err.message.starts_with("message 0 (system)"),
+            "{}",
+            err.message
+        );
     }
 }
