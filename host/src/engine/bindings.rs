@@ -18,17 +18,17 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::warden::plugin::{detector, runner, template};
-pub use warden::plugin::types;
+pub use self::warden::plugin::types;
 
-impl warden::plugin::types::Host for CallState {}
+impl self::warden::plugin::types::Host for CallState {}
 
-impl warden::plugin::tools::Host for CallState {
+impl self::warden::plugin::tools::Host for CallState {
     fn call(
         &mut self,
         name: String,
         args_json: String,
-    ) -> Result<String, warden::plugin::tools::ToolError> {
-        use warden::plugin::tools::ToolError as Wit;
+    ) -> Result<String, self::warden::plugin::tools::ToolError> {
+        use self::warden::plugin::tools::ToolError as Wit;
         self.tools
             .call(&name, &args_json, self.deadline)
             .map_err(|e| match e {
@@ -51,8 +51,8 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<CallS
     use wasmtime_wasi::p2::bindings::{cli, clocks, random, sync::io};
 
     let mut l = Linker::<CallState>::new(engine);
-    warden::plugin::types::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
-    warden::plugin::tools::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+    self::warden::plugin::types::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
+    self::warden::plugin::tools::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
 
     wasmtime_wasi_io_error(&mut l)?;
     io::poll::add_to_linker::<CallState, HasIo>(&mut l, |t| t.ctx().table)?;
