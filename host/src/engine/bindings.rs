@@ -17,8 +17,8 @@ wasmtime::component::bindgen!({
     world: "warden:host/host",
 });
 
-pub use exports::warden::plugin::{detector, runner, template};
 pub use self::warden::plugin::types;
+pub use exports::warden::plugin::{detector, runner, template};
 
 impl self::warden::plugin::types::Host for CallState {}
 

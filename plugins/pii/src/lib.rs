@@ -257,7 +257,10 @@ pub fn warm() {
     person::warm();
     // Run every recognizer once over text that exercises it, so the regex engines' lazily
     // built automata and caches already exist in a pre-initialised snapshot.
-    let opts = DetectOptions { explain: true, ..DetectOptions::default() };
+    let opts = DetectOptions {
+        explain: true,
+        ..DetectOptions::default()
+    };
     let _ = detect(WARM_TEXT, &opts);
     let _ = detect(&WARM_TEXT.to_ascii_lowercase(), &opts);
 }
