@@ -151,13 +151,19 @@ impl Drop for Ticker {
     }
 }
 
-fn wasm_config(pooling: Option<&EngineConfig>) -> Config {
+/// The settings every engine here shares: fuel, epochs, the component model, a 1 MiB stack.
+fn base_config(opt: wasmtime::OptLevel) -> Config {
     let mut config = Config::new();
     config.consume_fuel(true);
     config.epoch_interruption(true);
     config.wasm_component_model(true);
-    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config.cranelift_opt_level(opt);
     config.max_wasm_stack(1 << 20);
+    config
+}
+
+fn wasm_config(pooling: Option<&EngineConfig>) -> Config {
+    let mut config = base_config(wasmtime::OptLevel::Speed);
     if let Some(c) = pooling {
         pooled(&mut config, c);
     }
@@ -165,15 +171,9 @@ fn wasm_config(pooling: Option<&EngineConfig>) -> Config {
 }
 
 /// The engine that runs `wizer-initialize`: the code it compiles runs once and is thrown away,
-/// so it skips Cranelift's optimisations (compiling a large interpreter twice as fast).
+/// so it skips Cranelift's optimisations (about 20% less compile time on the Python built-in).
 fn preinit_config() -> Config {
-    let mut config = Config::new();
-    config.consume_fuel(true);
-    config.epoch_interruption(true);
-    config.wasm_component_model(true);
-    config.cranelift_opt_level(wasmtime::OptLevel::None);
-    config.max_wasm_stack(1 << 20);
-    config
+    base_config(wasmtime::OptLevel::None)
 }
 
 fn pooled(config: &mut Config, c: &EngineConfig) {
@@ -190,7 +190,12 @@ fn pooled(config: &mut Config, c: &EngineConfig) {
             .max_tables_per_component(8)
             .max_core_instances_per_component(16)
             .max_memory_size(max_memory)
-            .table_elements(1 << 16);
+            .table_elements(1 << 16)
+            // Reset a freed slot with memset instead of madvise for the first MiBs, so the next
+            // instance of the same (pre-initialised) component does not page-fault its way back
+            // into memory the snapshot already filled.
+            .linear_memory_keep_resident(8 << 20)
+            .table_keep_resident(64 << 10);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
 }

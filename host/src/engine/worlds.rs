@@ -440,7 +440,7 @@ impl Engine {
             Ok(made.map(|session| (guest, session)))
         })();
         let result = match opened {
-            Ok(Ok((guest, session))) => Ok(()).map(|()| (guest, session)),
+            Ok(Ok(pair)) => Ok(pair),
             Ok(Err(e)) => Err(CallError::Guest(e)),
             Err(e) => Err(classify(&e, store.data(), &limits)),
         };
@@ -527,8 +527,16 @@ impl CodeSession {
         }
     }
 
-    /// Evaluates one cell; variables and functions persist to the next.
-    pub fn eval(&mut self, code: &str) -> Outcome<EvalOutput> {
+    /// Runs one call on the session's instance with fresh per-call budgets.
+    fn run<T>(
+        &mut self,
+        call: impl FnOnce(
+            &runner::Guest,
+            &mut Store<CallState>,
+            ResourceAny,
+        ) -> wasmtime::Result<Result<T, GuestError>>,
+        size: impl FnOnce(&T) -> usize,
+    ) -> Outcome<T> {
         let start = match self.begin() {
             Ok(s) => s,
             Err(e) => {
@@ -538,42 +546,43 @@ impl CodeSession {
                 };
             }
         };
-        let r = self
-            .guest
-            .session()
-            .call_eval(&mut self.store, self.session, code)
-            .map(|r| {
-                r.map(|o| EvalOutput {
-                    stdout: o.stdout,
-                    repr: o.repr,
-                    json: o.json,
-                })
-                .map_err(guest_error)
-            });
-        self.finish(start, r, |o| {
-            o.stdout.len()
-                + o.repr.as_ref().map_or(0, String::len)
-                + o.json.as_ref().map_or(0, String::len)
-        })
+        let r = call(&self.guest, &mut self.store, self.session);
+        self.finish(start, r, size)
+    }
+
+    /// Evaluates one cell; variables and functions persist to the next.
+    pub fn eval(&mut self, code: &str) -> Outcome<EvalOutput> {
+        self.run(
+            |guest, store, session| {
+                Ok(guest
+                    .session()
+                    .call_eval(store, session, code)?
+                    .map(|o| EvalOutput {
+                        stdout: o.stdout,
+                        repr: o.repr,
+                        json: o.json,
+                    })
+                    .map_err(guest_error))
+            },
+            |o| {
+                o.stdout.len()
+                    + o.repr.as_ref().map_or(0, String::len)
+                    + o.json.as_ref().map_or(0, String::len)
+            },
+        )
     }
 
     /// Serialises the session's state, to be given to [`Engine::restore_session`].
     pub fn snapshot(&mut self) -> Outcome<Vec<u8>> {
-        let start = match self.begin() {
-            Ok(s) => s,
-            Err(e) => {
-                return Outcome {
-                    result: Err(e),
-                    report: Default::default(),
-                };
-            }
-        };
-        let r = self
-            .guest
-            .session()
-            .call_snapshot(&mut self.store, self.session)
-            .map(|r| r.map_err(guest_error));
-        self.finish(start, r, Vec::len)
+        self.run(
+            |guest, store, session| {
+                Ok(guest
+                    .session()
+                    .call_snapshot(store, session)?
+                    .map_err(guest_error))
+            },
+            Vec::len,
+        )
     }
 
     /// Largest memory the session's instance has reached, bytes.
