@@ -378,11 +378,11 @@ impl Engine {
     }
 
     /// Runs `f` against a fresh instance of `plugin` under `limits`, and reports the cost.
+    /// One-shot calls get no tools: only code-runner sessions may import them.
     fn call<R>(
         &self,
         plugin: &Plugin,
         limits: Limits,
-        tools: Arc<dyn Tools>,
         output_size: impl FnOnce(&R) -> usize,
         f: impl FnOnce(
             &mut Store<CallState>,
@@ -391,7 +391,7 @@ impl Engine {
     ) -> Outcome<R> {
         let limits = limits.clamp_to(&self.inner.config.caps);
         let start = Instant::now();
-        let mut store = self.store(&limits, tools, start);
+        let mut store = self.store(&limits, Arc::new(NoTools), start);
         let result = match plugin.pre.instantiate(&mut store) {
             Ok(instance) => f(&mut store, &instance),
             Err(e) => Err(e),

@@ -225,18 +225,12 @@ impl Engine {
         let Exports::Template(idx) = &plugin.exports else {
             return mismatch(plugin, World::TemplateEngine);
         };
-        self.call(
-            plugin,
-            limits,
-            Arc::new(super::NoTools),
-            String::len,
-            |store, instance| {
-                let guest = idx.load(&mut *store, instance)?;
-                Ok(guest
-                    .call_render(&mut *store, template, context_json, options.into())?
-                    .map_err(guest_error))
-            },
-        )
+        self.call(plugin, limits, String::len, |store, instance| {
+            let guest = idx.load(&mut *store, instance)?;
+            Ok(guest
+                .call_render(&mut *store, template, context_json, options.into())?
+                .map_err(guest_error))
+        })
     }
 
     /// Renders each message's content with one context.
@@ -260,26 +254,20 @@ impl Engine {
             .collect();
         let size =
             |out: &Vec<ChatMessage>| out.iter().map(|m| m.role.len() + m.content.len()).sum();
-        self.call(
-            plugin,
-            limits,
-            Arc::new(super::NoTools),
-            size,
-            |store, instance| {
-                let guest = idx.load(&mut *store, instance)?;
-                Ok(guest
-                    .call_render_chat(&mut *store, &wit, context_json, options.into())?
-                    .map(|out| {
-                        out.into_iter()
-                            .map(|m| ChatMessage {
-                                role: m.role,
-                                content: m.content,
-                            })
-                            .collect()
-                    })
-                    .map_err(guest_error))
-            },
-        )
+        self.call(plugin, limits, size, |store, instance| {
+            let guest = idx.load(&mut *store, instance)?;
+            Ok(guest
+                .call_render_chat(&mut *store, &wit, context_json, options.into())?
+                .map(|out| {
+                    out.into_iter()
+                        .map(|m| ChatMessage {
+                            role: m.role,
+                            content: m.content,
+                        })
+                        .collect()
+                })
+                .map_err(guest_error))
+        })
     }
 
     /// Lists the variables a template reads; a syntax error comes back with its position.
@@ -293,22 +281,16 @@ impl Engine {
             return mismatch(plugin, World::TemplateEngine);
         };
         let size = |i: &TemplateInfo| i.variables.iter().chain(&i.paths).map(String::len).sum();
-        self.call(
-            plugin,
-            limits,
-            Arc::new(super::NoTools),
-            size,
-            |store, instance| {
-                let guest = idx.load(&mut *store, instance)?;
-                Ok(guest
-                    .call_inspect(&mut *store, template)?
-                    .map(|i| TemplateInfo {
-                        variables: i.variables,
-                        paths: i.paths,
-                    })
-                    .map_err(guest_error))
-            },
-        )
+        self.call(plugin, limits, size, |store, instance| {
+            let guest = idx.load(&mut *store, instance)?;
+            Ok(guest
+                .call_inspect(&mut *store, template)?
+                .map(|i| TemplateInfo {
+                    variables: i.variables,
+                    paths: i.paths,
+                })
+                .map_err(guest_error))
+        })
     }
 
     /// Asks a detector what it is.
@@ -319,21 +301,15 @@ impl Engine {
         let size = |i: &DetectorInfo| {
             i.name.len() + i.version.len() + i.entity_types.iter().map(String::len).sum::<usize>()
         };
-        self.call(
-            plugin,
-            limits,
-            Arc::new(super::NoTools),
-            size,
-            |store, instance| {
-                let guest = idx.load(&mut *store, instance)?;
-                let i = guest.call_describe(&mut *store)?;
-                Ok(Ok(DetectorInfo {
-                    name: i.name,
-                    version: i.version,
-                    entity_types: i.entity_types,
-                }))
-            },
-        )
+        self.call(plugin, limits, size, |store, instance| {
+            let guest = idx.load(&mut *store, instance)?;
+            let i = guest.call_describe(&mut *store)?;
+            Ok(Ok(DetectorInfo {
+                name: i.name,
+                version: i.version,
+                entity_types: i.entity_types,
+            }))
+        })
     }
 
     /// Finds personal data in `text`; the findings are checked before they are returned.
@@ -358,35 +334,29 @@ impl Engine {
                 .map(|f| 16 + f.entity_type.len() + f.explanation.as_ref().map_or(0, String::len))
                 .sum()
         };
-        self.call(
-            plugin,
-            limits,
-            Arc::new(super::NoTools),
-            size,
-            |store, instance| {
-                let guest = idx.load(&mut *store, instance)?;
-                let found = match guest.call_detect(&mut *store, text, &opts)? {
-                    Ok(found) => found,
-                    Err(e) => return Ok(Err(guest_error(e))),
-                };
-                let findings: Vec<Finding> = found
-                    .into_iter()
-                    .map(|f| Finding {
-                        entity_type: f.entity_type,
-                        start: f.start,
-                        end: f.end,
-                        score: f.score,
-                        explanation: f.explanation,
-                    })
-                    .collect();
-                Ok(match check_findings(text, &findings) {
-                    Ok(()) => Ok(findings),
-                    Err(why) => Err(GuestError::GuestFailure {
-                        message: format!("the detector returned an invalid result: {why}"),
-                    }),
+        self.call(plugin, limits, size, |store, instance| {
+            let guest = idx.load(&mut *store, instance)?;
+            let found = match guest.call_detect(&mut *store, text, &opts)? {
+                Ok(found) => found,
+                Err(e) => return Ok(Err(guest_error(e))),
+            };
+            let findings: Vec<Finding> = found
+                .into_iter()
+                .map(|f| Finding {
+                    entity_type: f.entity_type,
+                    start: f.start,
+                    end: f.end,
+                    score: f.score,
+                    explanation: f.explanation,
                 })
-            },
-        )
+                .collect();
+            Ok(match check_findings(text, &findings) {
+                Ok(()) => Ok(findings),
+                Err(why) => Err(GuestError::GuestFailure {
+                    message: format!("the detector returned an invalid result: {why}"),
+                }),
+            })
+        })
     }
 
     /// Starts a code-runner session whose instance lives until the [`CodeSession`] is dropped.
