@@ -121,11 +121,16 @@ pub struct Finding {
     pub start: u32,
     /// End, UTF-8 bytes, exclusive.
     pub end: u32,
-    /// Confidence in [0, 1].
+    /// Confidence in [0, 1] (JSON shows it rounded to 4 decimals, not as f32 noise).
+    #[serde(serialize_with = "four_decimals")]
     pub score: f32,
     /// Why it was reported, when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
+}
+
+fn four_decimals<S: serde::Serializer>(score: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*score) * 1e4).round() / 1e4)
 }
 
 /// What a detector is and what it finds.
