@@ -880,3 +880,22 @@ fn python_calls_host_tools_by_name() {
         "tools not granted to a session are not callable"
     );
 }
+
+#[test]
+fn python_refuses_a_forged_snapshot_without_harm() {
+    let out = engine().restore_session(
+        builtin("python"),
+        b"not a monty snapshot at all",
+        &SessionOptions::default(),
+        limits(),
+        Arc::new(NoTools),
+    );
+    match out.result {
+        Err(CallError::Guest(GuestError::InvalidInput { kind, .. })) => {
+            assert_eq!(kind, "snapshot")
+        }
+        Err(other) => panic!("expected the snapshot to be refused as invalid input, got {other:?}"),
+        Ok(_) => panic!("a forged snapshot must not restore"),
+    }
+    assert_engine_still_serves();
+}
