@@ -899,3 +899,55 @@ fn python_refuses_a_forged_snapshot_without_harm() {
     }
     assert_engine_still_serves();
 }
+
+#[test]
+fn async_callers_are_not_blocked_by_running_guests() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let pool = warden::engine::CallPool::new(engine().clone(), 2);
+        let slow = Limits {
+            fuel: u64::MAX / 2,
+            wall_time: Duration::from_secs(3),
+            ..limits()
+        };
+        let spinning = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.run(move |e| {
+                    e.render(hostile(), "loop", "{}", RenderOptions::default(), slow)
+                        .result
+                })
+                .await
+            }
+        });
+        // The runtime has one thread: if the guest ran on it, nothing else could run until the
+        // 3-second deadline. A normal call and a plain task both complete meanwhile.
+        let normal = pool
+            .run(|e| {
+                e.render(
+                    builtin("template"),
+                    "{{ 6 * 7 }}",
+                    "{}",
+                    RenderOptions::default(),
+                    limits(),
+                )
+                .result
+            })
+            .await
+            .unwrap();
+        assert_eq!(normal.unwrap(), "42");
+        assert_eq!(tokio::spawn(async { 7 }).await.unwrap(), 7);
+        assert!(
+            !spinning.is_finished(),
+            "the spinning guest should still be running"
+        );
+        let stopped = spinning.await.unwrap().unwrap();
+        assert!(
+            matches!(stopped, Err(CallError::DeadlineExceeded { .. })),
+            "{stopped:?}"
+        );
+    });
+}

@@ -10,15 +10,16 @@
 //!
 //! **Blocking**: every call runs synchronously on the caller's thread and returns when the
 //! guest returns or a limit fires. CPU-bound guest code would starve an async runtime's worker
-//! threads even with yields, so async callers (the server) run calls on a bounded blocking pool
-//! (`spawn_blocking` behind a semaphore sized to the cores); the deadline is enforced by epoch
-//! interruption from a ticker thread, so a call never outlives its wall-clock limit.
+//! threads even with yields, so async callers (the server) go through [`CallPool`]: calls on
+//! tokio's blocking threads behind a semaphore sized to the cores. The deadline is enforced by
+//! epoch interruption from a ticker thread, so a call never outlives its wall-clock limit.
 
 mod bindings;
 mod cache;
 mod limits;
 mod outcome;
 mod policy;
+mod pool;
 mod preinit;
 mod state;
 mod tools;
@@ -37,6 +38,7 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, Stor
 pub use self::limits::{LimitOverrides, Limits};
 pub use self::outcome::{CallError, CallReport, GuestError, InvalidComponent, Outcome, Position};
 pub use self::policy::{ALLOWED_WASI, ComponentInfo, PREINIT_EXPORT, WIT_VERSION, World, inspect};
+pub use self::pool::CallPool;
 pub use self::tools::{NoTools, ToolError, Tools};
 pub use self::worlds::{
     ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions,
