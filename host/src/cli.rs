@@ -39,6 +39,51 @@ pub enum Command {
         /// The component file.
         file: PathBuf,
     },
+    /// Start the HTTP server (127.0.0.1:8080, data in ./warden-data unless configured).
+    Serve(ServeArgs),
+    /// Print the effective configuration (file, environment, flags) with secrets masked.
+    Config(ServeArgs),
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Where the server's configuration comes from.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// A TOML configuration file (overridden by WARDEN_* variables and by flags).
+    #[arg(long, env = "WARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The data directory [default: ./warden-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+/// `warden audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every tenant's audit chain and report the first broken link (exit 1 if broken).
+    Verify {
+        /// The data directory [default: ./warden-data].
+        #[arg(long, default_value = "./warden-data")]
+        data_dir: PathBuf,
+    },
+}
+
+impl ServeArgs {
+    fn load(&self) -> Result<crate::config::Config, Failure> {
+        crate::config::Config::load(
+            self.config.as_deref(),
+            &crate::config::FlagOverrides {
+                listen: self.listen,
+                data_dir: self.data_dir.clone(),
+            },
+        )
+        .map_err(|e| Failure::usage(e.to_string()))
+    }
 }
 
 /// `warden run` and where to find compiled components.
@@ -203,13 +248,18 @@ impl Failure {
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn main() -> ExitCode {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG").unwrap_or_else(|_| "warn".into());
+    let cli = Cli::parse();
+    // The server logs what it does; one-shot commands only warnings.
+    let default = match cli.command {
+        Command::Serve(_) => "info,tower_http=warn",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
+        .unwrap_or_else(|_| default.into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
@@ -223,6 +273,46 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Inspect { file } => inspect(&file),
+        Command::Serve(args) => {
+            let config = args.load()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Failure::usage(format!("cannot start the async runtime: {e}")))?;
+            runtime
+                .block_on(crate::server::serve(config))
+                .map_err(|e| Failure::usage(format!("{e:#}")))?;
+            Ok(0)
+        }
+        Command::Config(args) => {
+            print!("{}", args.load()?.to_toml());
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Verify { data_dir }) => {
+            let path = data_dir.join("warden.redb");
+            if !path.exists() {
+                return Err(Failure::usage(format!(
+                    "no Warden database at {}",
+                    path.display()
+                )));
+            }
+            let v = crate::storage::audit::verify_file(&path)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            match &v.first_break {
+                None => {
+                    eprintln!("audit log intact: {} records", v.records);
+                    Ok(0)
+                }
+                Some(b) => {
+                    eprintln!(
+                        "audit log BROKEN: tenant {} record {}: {}",
+                        b.tenant, b.seq, b.reason
+                    );
+                    Ok(1)
+                }
+            }
+        }
         Command::Run(args) => {
             let engine = engine(&args)?;
             match args.target {

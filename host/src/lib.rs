@@ -3,9 +3,22 @@
 //! time and output limits.
 //!
 //! This library is the `warden` binary's core, public so that tests and benchmarks drive the
-//! real engine: [`engine`] (the sandbox), [`builtins`] (the embedded components) and [`cli`]
-//! (the command line).
+//! real code: [`engine`] (the sandbox), [`builtins`] (the embedded components), [`cli`] (the
+//! command line), [`server`] with [`api`] (HTTP), the services behind it ([`registry`],
+//! [`pii`], [`sessions`]) and [`storage`] (redb and the audit chain).
 
+pub mod api;
+pub mod app;
+pub mod auth;
 pub mod builtins;
 pub mod cli;
+pub mod config;
 pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod names;
+pub mod pii;
+pub mod registry;
+pub mod server;
+pub mod sessions;
+pub mod storage;

@@ -94,6 +94,20 @@ pub struct LimitOverrides {
     pub log_bytes: Option<u64>,
 }
 
+impl LimitOverrides {
+    /// `top`'s fields where set, otherwise `base`'s: a request's limits over a plugin's
+    /// declared defaults.
+    pub fn merge(base: &LimitOverrides, top: &LimitOverrides) -> LimitOverrides {
+        LimitOverrides {
+            fuel: top.fuel.or(base.fuel),
+            memory_bytes: top.memory_bytes.or(base.memory_bytes),
+            wall_time_ms: top.wall_time_ms.or(base.wall_time_ms),
+            output_bytes: top.output_bytes.or(base.output_bytes),
+            log_bytes: top.log_bytes.or(base.log_bytes),
+        }
+    }
+}
+
 mod millis {
     //! Durations as whole milliseconds in JSON, which is what people write by hand.
     use std::time::Duration;

@@ -1,0 +1,266 @@
+//! The HTTP API: routes, the layers around them, the OpenAPI document and the health, readiness
+//! and metrics endpoints.
+//!
+//! **Architecture Invariant:** every response is JSON, and every error response is a problem
+//! document — including the ones axum and tower-http produce themselves (unknown route, wrong
+//! method, body over the limit, timeout), which [`problem_fallback`] rewrites.
+
+pub mod error;
+pub mod extract;
+pub mod v1;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::OpenApi;
+
+use self::error::Problem;
+use crate::app::Warden;
+
+/// The OpenAPI document of every route.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Warden", description = "Run untrusted logic for AI applications in WebAssembly sandboxes."),
+    paths(
+        healthz, readyz, metrics,
+        v1::list_plugins, v1::plugin_versions, v1::get_plugin, v1::upload_plugin,
+        v1::delete_plugin_version, v1::delete_plugin,
+        v1::list_templates, v1::get_template, v1::create_template_version, v1::get_template_version,
+        v1::set_label, v1::delete_label, v1::diff_template, v1::render_template,
+        v1::export_templates, v1::import_templates,
+        v1::detect, v1::anonymize, v1::deanonymize, v1::delete_vault,
+        v1::list_dictionaries, v1::get_dictionary, v1::put_dictionary, v1::delete_dictionary,
+        v1::create_session, v1::list_sessions, v1::get_session, v1::eval_session,
+        v1::fork_session, v1::delete_session, v1::eval_once,
+        v1::audit_log, v1::audit_verify,
+    ),
+    components(schemas(Problem, Health)),
+    tags(
+        (name = "plugins", description = "Upload and manage components"),
+        (name = "templates", description = "The prompt registry"),
+        (name = "pii", description = "Detect, anonymise and restore personal data"),
+        (name = "sessions", description = "Python code sessions"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "system", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The whole application: routes, state and layers. Tests may drive it without a socket.
+pub fn app(state: Arc<Warden>) -> Router {
+    let body_limit = usize::try_from(state.config.server.max_body_bytes).unwrap_or(usize::MAX);
+    let upload_limit = usize::try_from(state.config.server.max_upload_bytes).unwrap_or(usize::MAX);
+    let uploads = Router::new()
+        .route(
+            "/v1/plugins/{name}/versions/{version}",
+            post(v1::upload_plugin)
+                .get(v1::get_plugin)
+                .delete(v1::delete_plugin_version),
+        )
+        .route("/v1/templates/import", post(v1::import_templates))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(
+            upload_limit.saturating_add(64 << 10),
+        ));
+    let api = Router::new()
+        .route("/v1/plugins", get(v1::list_plugins))
+        .route(
+            "/v1/plugins/{name}",
+            get(v1::plugin_versions).delete(v1::delete_plugin),
+        )
+        .route("/v1/templates", get(v1::list_templates))
+        .route("/v1/templates/export", get(v1::export_templates))
+        .route("/v1/templates/{name}", get(v1::get_template))
+        .route(
+            "/v1/templates/{name}/versions",
+            post(v1::create_template_version),
+        )
+        .route(
+            "/v1/templates/{name}/versions/{version}",
+            get(v1::get_template_version),
+        )
+        .route(
+            "/v1/templates/{name}/labels/{label}",
+            put(v1::set_label).delete(v1::delete_label),
+        )
+        .route("/v1/templates/{name}/diff", get(v1::diff_template))
+        .route("/v1/templates/{name}/render", post(v1::render_template))
+        .route("/v1/pii/detect", post(v1::detect))
+        .route("/v1/pii/anonymize", post(v1::anonymize))
+        .route("/v1/pii/deanonymize", post(v1::deanonymize))
+        .route(
+            "/v1/pii/vaults/{id}",
+            axum::routing::delete(v1::delete_vault),
+        )
+        .route("/v1/pii/dictionaries", get(v1::list_dictionaries))
+        .route(
+            "/v1/pii/dictionaries/{name}",
+            get(v1::get_dictionary)
+                .put(v1::put_dictionary)
+                .delete(v1::delete_dictionary),
+        )
+        .route(
+            "/v1/sessions",
+            post(v1::create_session).get(v1::list_sessions),
+        )
+        .route(
+            "/v1/sessions/{id}",
+            get(v1::get_session).delete(v1::delete_session),
+        )
+        .route("/v1/sessions/{id}/eval", post(v1::eval_session))
+        .route("/v1/sessions/{id}/fork", post(v1::fork_session))
+        .route("/v1/code/eval", post(v1::eval_once))
+        .route("/v1/audit", get(v1::audit_log))
+        .route("/v1/audit/verify", get(v1::audit_verify))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .merge(api)
+        .merge(uploads)
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            problem_fallback,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            state.config.server.request_timeout,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not-found", "no such route")
+}
+
+/// Counts every request in the metrics and turns any error response that is not already a
+/// problem document (axum's and tower-http's own) into one.
+async fn problem_fallback(State(w): State<Arc<Warden>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(req).await;
+    let status = response.status();
+    w.metrics
+        .request(method.as_str(), &route, status.as_u16(), started.elapsed());
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let mut response = if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let detail = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => format!(
+                "the request body is over the {}-byte limit",
+                if route.starts_with("/v1/plugins") || route == "/v1/templates/import" {
+                    w.config.server.max_upload_bytes
+                } else {
+                    w.config.server.max_body_bytes
+                }
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed on this route"),
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => format!(
+                "the request took longer than the {:?} request timeout",
+                w.config.server.request_timeout
+            ),
+            StatusCode::NOT_FOUND => "no such route".to_owned(),
+            other => other.canonical_reason().unwrap_or("error").to_owned(),
+        };
+        let slug = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+            StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+            StatusCode::NOT_FOUND => "not-found",
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => "timeout",
+            _ => "error",
+        };
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let mut r = Problem::new(status, slug, detail).into_response();
+        if let Some(a) = allow {
+            r.headers_mut().insert(header::ALLOW, a);
+        }
+        r
+    } else {
+        response
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Liveness.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`, or `starting` while components load.
+    pub status: String,
+    /// The Warden version.
+    pub version: String,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// Readiness: the built-ins and stored plugins are compiled and loaded.
+#[utoipa::path(get, path = "/readyz", tag = "system",
+    responses((status = 200, body = Health), (status = 503, body = Problem)))]
+pub async fn readyz(State(w): State<Arc<Warden>>) -> Response {
+    if w.is_ready() {
+        Json(Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        })
+        .into_response()
+    } else {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting",
+            "components are still being compiled",
+        )
+        .into_response()
+    }
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+pub async fn metrics(State(w): State<Arc<Warden>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        w.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

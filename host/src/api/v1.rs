@@ -1,0 +1,628 @@
+//! The `/v1` handlers: thin translations between HTTP and the services.
+//!
+//! Each handler takes the caller's [`Principal`], parses its input with the problem-reporting
+//! extractors and calls one service function; status codes for success live here, error
+//! statuses in `api::error`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::error::{ApiError, Problem};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::app::Warden;
+use crate::auth::Principal;
+use crate::engine::LimitOverrides;
+use crate::error::Error;
+use crate::pii::dictionary::Dictionary;
+use crate::pii::service as pii;
+use crate::registry::plugins::{self, PluginRecord, PluginSummary, UploadMeta};
+use crate::registry::templates::{
+    self, Created, ImportReport, NewVersion, RenderRequest, Rendered, TemplateSummary,
+    TemplateVersion,
+};
+use crate::sessions::{self, CreateSession, EvalRequest, EvalResponse, OneShot, SessionRecord};
+use crate::storage::audit::{self, AuditPage, AuditQuery, Verification};
+
+type AppState = State<Arc<Warden>>;
+type ApiResult<T> = Result<T, ApiError>;
+
+// ---------------------------------------------------------------- plugins
+
+/// Lists plugins: the tenant's uploads and the built-ins.
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins",
+    responses((status = 200, body = Vec<PluginSummary>)))]
+pub async fn list_plugins(
+    State(w): AppState,
+    who: Principal,
+) -> ApiResult<Json<Vec<PluginSummary>>> {
+    Ok(Json(plugins::list(&w, &who)?))
+}
+
+/// Lists a plugin's versions.
+#[utoipa::path(get, path = "/v1/plugins/{name}", tag = "plugins",
+    params(("name" = String, Path)),
+    responses((status = 200, body = Vec<PluginRecord>), (status = 404, body = Problem)))]
+pub async fn plugin_versions(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<Vec<PluginRecord>>> {
+    Ok(Json(plugins::versions(&w, &who, &name)?))
+}
+
+/// Gets one plugin version (`latest` allowed).
+#[utoipa::path(get, path = "/v1/plugins/{name}/versions/{version}", tag = "plugins",
+    params(("name" = String, Path), ("version" = String, Path)),
+    responses((status = 200, body = PluginRecord), (status = 404, body = Problem)))]
+pub async fn get_plugin(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, version)): ApiPath<(String, String)>,
+) -> ApiResult<Json<PluginRecord>> {
+    Ok(Json(plugins::get(&w, &who, &name, &version)?))
+}
+
+fn header_meta(headers: &HeaderMap) -> Result<UploadMeta, Error> {
+    let text = |name: &str| -> Result<Option<String>, Error> {
+        headers
+            .get(name)
+            .map(|v| {
+                v.to_str()
+                    .map(str::to_owned)
+                    .map_err(|_| Error::BadRequest(format!("header {name} is not valid text")))
+            })
+            .transpose()
+    };
+    let limits = match text("x-warden-limits")? {
+        Some(j) => serde_json::from_str::<LimitOverrides>(&j)
+            .map_err(|e| Error::BadRequest(format!("header x-warden-limits: {e}")))?,
+        None => LimitOverrides::default(),
+    };
+    Ok(UploadMeta {
+        world: text("x-warden-world")?,
+        description: text("x-warden-description")?.unwrap_or_default(),
+        limits,
+    })
+}
+
+/// Uploads a component as a new plugin version: the body is the component
+/// (`application/wasm`, metadata in `X-Warden-World`, `X-Warden-Description` and
+/// `X-Warden-Limits` headers) or `multipart/form-data` with a `component` part and an optional
+/// JSON `metadata` part.
+#[utoipa::path(post, path = "/v1/plugins/{name}/versions/{version}", tag = "plugins",
+    params(("name" = String, Path), ("version" = String, Path, description = "semver")),
+    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    responses((status = 201, body = PluginRecord), (status = 400, body = Problem),
+        (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn upload_plugin(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, version)): ApiPath<(String, String)>,
+    request: Request,
+) -> ApiResult<Response> {
+    let limit = w.config.server.max_upload_bytes;
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let too_large = |size: u64| Error::TooLarge {
+        what: "the component",
+        size,
+        limit,
+    };
+    let (meta, bytes) = if is_multipart {
+        let mut multipart = Multipart::from_request(request, &w)
+            .await
+            .map_err(|e| Error::BadRequest(e.body_text()))?;
+        let mut meta = UploadMeta::default();
+        let mut bytes = None;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| Error::BadRequest(format!("malformed multipart body: {e}")))?
+        {
+            match field.name() {
+                Some("component") => {
+                    let b = field
+                        .bytes()
+                        .await
+                        .map_err(|e| Error::BadRequest(format!("component part: {e}")))?;
+                    if b.len() as u64 > limit {
+                        return Err(too_large(b.len() as u64).into());
+                    }
+                    bytes = Some(b.to_vec());
+                }
+                Some("metadata") => {
+                    let b = field
+                        .bytes()
+                        .await
+                        .map_err(|e| Error::BadRequest(format!("metadata part: {e}")))?;
+                    meta = serde_json::from_slice(&b)
+                        .map_err(|e| Error::BadRequest(format!("metadata part: {e}")))?;
+                }
+                other => {
+                    return Err(Error::BadRequest(format!(
+                        "unexpected multipart part {:?}; send `component` and optionally `metadata`",
+                        other.unwrap_or("")
+                    ))
+                    .into());
+                }
+            }
+        }
+        let bytes = bytes.ok_or_else(|| {
+            Error::BadRequest("the multipart body has no `component` part".into())
+        })?;
+        (meta, bytes)
+    } else {
+        let meta = header_meta(request.headers())?;
+        let body = axum::body::to_bytes(
+            request.into_body(),
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        )
+        .await
+        .map_err(|_| too_large(limit + 1))?;
+        (meta, body.to_vec())
+    };
+    if bytes.is_empty() {
+        return Err(
+            Error::BadRequest("the body is empty: send the component's bytes".into()).into(),
+        );
+    }
+    let record = plugins::upload(&w, &who, &name, &version, meta, bytes).await?;
+    Ok((StatusCode::CREATED, Json(record)).into_response())
+}
+
+/// Deletes one plugin version.
+#[utoipa::path(delete, path = "/v1/plugins/{name}/versions/{version}", tag = "plugins",
+    params(("name" = String, Path), ("version" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_plugin_version(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, version)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    plugins::delete(&w, &who, &name, Some(&version))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes every version of a plugin.
+#[utoipa::path(delete, path = "/v1/plugins/{name}", tag = "plugins",
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_plugin(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    plugins::delete(&w, &who, &name, None)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- templates
+
+/// Lists templates with their versions and labels.
+#[utoipa::path(get, path = "/v1/templates", tag = "templates",
+    responses((status = 200, body = Vec<TemplateSummary>)))]
+pub async fn list_templates(
+    State(w): AppState,
+    who: Principal,
+) -> ApiResult<Json<Vec<TemplateSummary>>> {
+    Ok(Json(templates::list(&w, &who)?))
+}
+
+/// One template's versions and labels.
+#[utoipa::path(get, path = "/v1/templates/{name}", tag = "templates",
+    params(("name" = String, Path)),
+    responses((status = 200, body = TemplateSummary), (status = 404, body = Problem)))]
+pub async fn get_template(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<TemplateSummary>> {
+    Ok(Json(templates::summary(&w, &who, &name)?))
+}
+
+/// Creates a new version (the template is created with its first version).
+#[utoipa::path(post, path = "/v1/templates/{name}/versions", tag = "templates",
+    params(("name" = String, Path)), request_body = NewVersion,
+    responses((status = 201, body = Created), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_template_version(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<NewVersion>,
+) -> ApiResult<Response> {
+    let created = templates::create_version(&w, &who, &name, body).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// One version.
+#[utoipa::path(get, path = "/v1/templates/{name}/versions/{version}", tag = "templates",
+    params(("name" = String, Path), ("version" = u64, Path)),
+    responses((status = 200, body = TemplateVersion), (status = 404, body = Problem)))]
+pub async fn get_template_version(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, version)): ApiPath<(String, u64)>,
+) -> ApiResult<Json<TemplateVersion>> {
+    Ok(Json(templates::get_version(&w, &who, &name, version)?))
+}
+
+/// Where a label should point.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelBody {
+    /// The version.
+    pub version: u64,
+}
+
+/// Points a label at a version (a rollback is a label move).
+#[utoipa::path(put, path = "/v1/templates/{name}/labels/{label}", tag = "templates",
+    params(("name" = String, Path), ("label" = String, Path)), request_body = LabelBody,
+    responses((status = 200, body = TemplateSummary), (status = 404, body = Problem)))]
+pub async fn set_label(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, label)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<LabelBody>,
+) -> ApiResult<Json<TemplateSummary>> {
+    templates::set_label(&w, &who, &name, &label, body.version)?;
+    Ok(Json(templates::summary(&w, &who, &name)?))
+}
+
+/// Removes a label.
+#[utoipa::path(delete, path = "/v1/templates/{name}/labels/{label}", tag = "templates",
+    params(("name" = String, Path), ("label" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_label(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, label)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    templates::delete_label(&w, &who, &name, &label)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which versions to compare.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    /// The old version.
+    pub from: u64,
+    /// The new version.
+    pub to: u64,
+}
+
+/// The diff between two versions.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DiffResponse {
+    /// Unified diff (empty when identical).
+    pub diff: String,
+}
+
+/// A unified diff between two versions.
+#[utoipa::path(get, path = "/v1/templates/{name}/diff", tag = "templates",
+    params(("name" = String, Path), DiffQuery),
+    responses((status = 200, body = DiffResponse), (status = 404, body = Problem)))]
+pub async fn diff_template(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> ApiResult<Json<DiffResponse>> {
+    Ok(Json(DiffResponse {
+        diff: templates::diff(&w, &who, &name, q.from, q.to)?,
+    }))
+}
+
+/// Renders a template in the sandbox.
+#[utoipa::path(post, path = "/v1/templates/{name}/render", tag = "templates",
+    params(("name" = String, Path)), request_body = RenderRequest,
+    responses((status = 200, body = Rendered), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 504, body = Problem)))]
+pub async fn render_template(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<RenderRequest>,
+) -> ApiResult<Json<Rendered>> {
+    Ok(Json(templates::render(&w, &who, &name, body).await?))
+}
+
+/// Every template as YAML, one document per template.
+#[utoipa::path(get, path = "/v1/templates/export", tag = "templates",
+    responses((status = 200, content_type = "application/yaml", body = String)))]
+pub async fn export_templates(State(w): AppState, who: Principal) -> ApiResult<Response> {
+    let yaml = templates::export(&w, &who)?;
+    Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())
+}
+
+/// Imports templates from YAML written by export; idempotent.
+#[utoipa::path(post, path = "/v1/templates/import", tag = "templates",
+    request_body(content = String, content_type = "application/yaml"),
+    responses((status = 200, body = ImportReport), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_templates(
+    State(w): AppState,
+    who: Principal,
+    body: Body,
+) -> ApiResult<Json<ImportReport>> {
+    let limit = w.config.server.max_upload_bytes;
+    let bytes = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
+        .await
+        .map_err(|_| Error::TooLarge {
+            what: "the import",
+            size: limit + 1,
+            limit,
+        })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::BadRequest("the import is not UTF-8 text".into()))?;
+    Ok(Json(templates::import(&w, &who, text).await?))
+}
+
+// ---------------------------------------------------------------- pii
+
+/// Detects personal data.
+#[utoipa::path(post, path = "/v1/pii/detect", tag = "pii", request_body = pii::DetectRequest,
+    responses((status = 200, body = pii::Detected), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn detect(
+    State(w): AppState,
+    who: Principal,
+    ApiJson(body): ApiJson<pii::DetectRequest>,
+) -> ApiResult<Json<pii::Detected>> {
+    Ok(Json(pii::detect(&w, &who, body).await?))
+}
+
+/// Anonymises a text; pseudonyms go into an encrypted vault.
+#[utoipa::path(post, path = "/v1/pii/anonymize", tag = "pii", request_body = pii::AnonymizeRequest,
+    responses((status = 200, body = pii::AnonymizeResponse), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn anonymize(
+    State(w): AppState,
+    who: Principal,
+    ApiJson(body): ApiJson<pii::AnonymizeRequest>,
+) -> ApiResult<Json<pii::AnonymizeResponse>> {
+    Ok(Json(pii::anonymize(&w, &who, body).await?))
+}
+
+/// Restores a vault's values in a text.
+#[utoipa::path(post, path = "/v1/pii/deanonymize", tag = "pii", request_body = pii::DeanonymizeRequest,
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+pub async fn deanonymize(
+    State(w): AppState,
+    who: Principal,
+    ApiJson(body): ApiJson<pii::DeanonymizeRequest>,
+) -> ApiResult<Json<crate::pii::anonymize::Deanonymized>> {
+    Ok(Json(pii::deanonymize(&w, &who, body)?))
+}
+
+/// Deletes a vault before its TTL.
+#[utoipa::path(delete, path = "/v1/pii/vaults/{id}", tag = "pii",
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_vault(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    pii::delete_vault(&w, &who, &id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lists the tenant's dictionaries.
+#[utoipa::path(get, path = "/v1/pii/dictionaries", tag = "pii",
+    responses((status = 200, body = Vec<pii::DictionaryInfo>)))]
+pub async fn list_dictionaries(
+    State(w): AppState,
+    who: Principal,
+) -> ApiResult<Json<Vec<pii::DictionaryInfo>>> {
+    Ok(Json(pii::list_dictionaries(&w, &who)?))
+}
+
+/// One dictionary with its terms.
+#[utoipa::path(get, path = "/v1/pii/dictionaries/{name}", tag = "pii",
+    params(("name" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
+pub async fn get_dictionary(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<Dictionary>> {
+    Ok(Json(pii::get_dictionary(&w, &who, &name)?))
+}
+
+/// Creates or replaces a dictionary: `{"kind": "deny"|"allow", "entity_type": ..., "terms": [...]}`.
+#[utoipa::path(put, path = "/v1/pii/dictionaries/{name}", tag = "pii",
+    params(("name" = String, Path)), request_body = Object,
+    responses((status = 201), (status = 200), (status = 422, body = Problem)))]
+pub async fn put_dictionary(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<Dictionary>,
+) -> ApiResult<Response> {
+    let created = pii::put_dictionary(&w, &who, &name, body)?;
+    let info = pii::list_dictionaries(&w, &who)?
+        .into_iter()
+        .find(|d| d.name == name);
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(info)).into_response())
+}
+
+/// Deletes a dictionary.
+#[utoipa::path(delete, path = "/v1/pii/dictionaries/{name}", tag = "pii",
+    params(("name" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_dictionary(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    pii::delete_dictionary(&w, &who, &name)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- sessions
+
+/// Creates a code session.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = CreateSession,
+    responses((status = 201, body = SessionRecord), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn create_session(
+    State(w): AppState,
+    who: Principal,
+    ApiJson(body): ApiJson<CreateSession>,
+) -> ApiResult<Response> {
+    let s = sessions::create(&w, &who, body).await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+/// Lists sessions.
+#[utoipa::path(get, path = "/v1/sessions", tag = "sessions",
+    responses((status = 200, body = Vec<SessionRecord>)))]
+pub async fn list_sessions(
+    State(w): AppState,
+    who: Principal,
+) -> ApiResult<Json<Vec<SessionRecord>>> {
+    Ok(Json(sessions::list(&w, &who)?))
+}
+
+/// One session.
+#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path)), responses((status = 200, body = SessionRecord), (status = 404, body = Problem)))]
+pub async fn get_session(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<SessionRecord>> {
+    Ok(Json(sessions::get(&w, &who, &id)?))
+}
+
+/// Evaluates code in a session.
+#[utoipa::path(post, path = "/v1/sessions/{id}/eval", tag = "sessions",
+    params(("id" = String, Path)), request_body = EvalRequest,
+    responses((status = 200, body = EvalResponse), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 504, body = Problem)))]
+pub async fn eval_session(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<EvalRequest>,
+) -> ApiResult<Json<EvalResponse>> {
+    Ok(Json(sessions::eval(&w, &who, &id, body.code).await?))
+}
+
+/// Forks a session: a new id with the same state.
+#[utoipa::path(post, path = "/v1/sessions/{id}/fork", tag = "sessions",
+    params(("id" = String, Path)), responses((status = 201, body = SessionRecord), (status = 404, body = Problem)))]
+pub async fn fork_session(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let s = sessions::fork(&w, &who, &id).await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+/// Deletes a session.
+#[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_session(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    sessions::delete(&w, &who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Evaluates code once, without a session.
+#[utoipa::path(post, path = "/v1/code/eval", tag = "sessions", request_body = OneShot,
+    responses((status = 200, body = EvalResponse), (status = 422, body = Problem), (status = 504, body = Problem)))]
+pub async fn eval_once(
+    State(w): AppState,
+    who: Principal,
+    ApiJson(body): ApiJson<OneShot>,
+) -> ApiResult<Json<EvalResponse>> {
+    Ok(Json(sessions::one_shot(&w, &who, body).await?))
+}
+
+// ---------------------------------------------------------------- audit
+
+/// Audit log filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Records at or after this time (RFC 3339).
+    pub since: Option<String>,
+    /// Records before this time (RFC 3339).
+    pub until: Option<String>,
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only this action, or a prefix ending in `.`.
+    pub action: Option<String>,
+    /// Only this target.
+    pub target: Option<String>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<u64>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+fn parse_time(name: &str, s: &Option<String>) -> Result<Option<u64>, Error> {
+    s.as_ref()
+        .map(|t| {
+            humantime::parse_rfc3339_weak(t)
+                .ok()
+                .and_then(|st| st.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .ok_or_else(|| Error::BadRequest(format!("`{name}` must be an RFC 3339 time")))
+        })
+        .transpose()
+}
+
+/// Reads the tenant's audit log.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditParams),
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem)))]
+pub async fn audit_log(
+    State(w): AppState,
+    who: Principal,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> ApiResult<Json<AuditPage>> {
+    let limit = p.limit.unwrap_or(100);
+    if limit == 0 || limit > 1000 {
+        return Err(Error::BadRequest("`limit` must be between 1 and 1000".into()).into());
+    }
+    let q = AuditQuery {
+        since_ms: parse_time("since", &p.since)?,
+        until_ms: parse_time("until", &p.until)?,
+        actor: p.actor,
+        action: p.action,
+        target: p.target,
+        cursor: p.cursor,
+        limit,
+    };
+    let db = w.db.clone();
+    let tenant = who.tenant.clone();
+    let page = tokio::task::spawn_blocking(move || audit::query(&db, &tenant, &q))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    Ok(Json(page))
+}
+
+/// Walks the tenant's audit chain and reports the first broken link.
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
+    responses((status = 200, body = Verification)))]
+pub async fn audit_verify(State(w): AppState, who: Principal) -> ApiResult<Json<Verification>> {
+    let db = w.db.clone();
+    let tenant = who.tenant.clone();
+    let v = tokio::task::spawn_blocking(move || audit::verify(&db, Some(&tenant)))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    Ok(Json(v))
+}

@@ -1,0 +1,392 @@
+//! The server's configuration: defaults, then a TOML file, then `WARDEN_*` environment
+//! variables, then command-line flags, each overriding the one before.
+//!
+//! Configuration is checked completely before anything starts: an unknown key, a value of the
+//! wrong type or an out-of-range setting stops start-up with a message naming the key. Secrets
+//! (the vault master key) are masked whenever the configuration is printed or logged.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Limits;
+
+/// The complete server configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Listening, data directory, request limits.
+    pub server: ServerConfig,
+    /// Sandbox limits: what a call gets by default and the most it may ask for.
+    pub limits: LimitsConfig,
+    /// Python (code-runner) sessions.
+    pub sessions: SessionsConfig,
+    /// PII vaults.
+    pub pii: PiiConfig,
+}
+
+/// Where and how the HTTP server runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory holding the database, the compiled-component cache and the master key.
+    pub data_dir: PathBuf,
+    /// How long shutdown waits for in-flight requests.
+    #[serde(with = "humantime_serde")]
+    pub grace_period: Duration,
+    /// Largest request body accepted, bytes (plugin uploads have their own cap).
+    pub max_body_bytes: u64,
+    /// Largest plugin upload accepted, bytes.
+    pub max_upload_bytes: u64,
+    /// Longest a request may take before it is answered with a timeout.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Sandbox calls running at once; more wait their turn.
+    pub max_concurrent_calls: usize,
+}
+
+/// Sandbox limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// What a call gets when neither the plugin's metadata nor the request says otherwise.
+    pub defaults: Limits,
+    /// The most any call may ask for; requests are clamped to these.
+    pub caps: Limits,
+}
+
+/// Code-runner sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// A session unused for this long is deleted.
+    #[serde(with = "humantime_serde")]
+    pub idle_ttl: Duration,
+    /// Sessions one tenant may hold at once.
+    pub max_per_tenant: usize,
+}
+
+/// PII vaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PiiConfig {
+    /// How long a vault lives when the request does not say.
+    #[serde(with = "humantime_serde")]
+    pub vault_ttl: Duration,
+    /// The longest TTL a request may ask for.
+    #[serde(with = "humantime_serde")]
+    pub max_vault_ttl: Duration,
+    /// The vault master key (base64 of 32 bytes). Unset: a key file in the data directory,
+    /// created with mode 0600 on first start.
+    pub master_key: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./warden-data"),
+            grace_period: Duration::from_secs(10),
+            max_body_bytes: 1 << 20,
+            max_upload_bytes: 50 << 20,
+            request_timeout: Duration::from_secs(60),
+            max_concurrent_calls: 64,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            defaults: Limits::default(),
+            caps: Limits::default_caps(),
+        }
+    }
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            idle_ttl: Duration::from_secs(3600),
+            max_per_tenant: 256,
+        }
+    }
+}
+
+impl Default for PiiConfig {
+    fn default() -> Self {
+        PiiConfig {
+            vault_ttl: Duration::from_secs(24 * 3600),
+            max_vault_ttl: Duration::from_secs(30 * 24 * 3600),
+            master_key: None,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            limits: LimitsConfig::default(),
+            sessions: SessionsConfig::default(),
+            pii: PiiConfig::default(),
+        }
+    }
+}
+
+/// Why the configuration cannot be used; the message names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file given with `--config` does not exist or cannot be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A value could not be parsed (figment's message names the key and where it came from).
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A value parsed but is out of range.
+    #[error("invalid configuration: `{key}` {message}")]
+    Invalid {
+        /// The dotted key.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FlagOverrides {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Environment variables that belong to the CLI, not to this configuration.
+const NOT_CONFIG_ENV: &[&str] = &["LOG", "CACHE_DIR", "CONFIG"];
+
+impl Config {
+    /// Builds the effective configuration from all layers and checks it.
+    pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Config, ConfigError> {
+        Self::load_from(file, flags, Env::prefixed("WARDEN_"))
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        flags: &FlagOverrides,
+        env: Env,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::File {
+                path: path.to_owned(),
+                source,
+            })?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        figment = figment.merge(env.ignore(NOT_CONFIG_ENV).split("__"));
+        if let Some(listen) = flags.listen {
+            figment = figment.merge(Serialized::default("server.listen", listen));
+        }
+        if let Some(dir) = &flags.data_dir {
+            figment = figment.merge(Serialized::default("server.data_dir", dir));
+        }
+        let config: Config = figment.extract().map_err(|e| {
+            ConfigError::Parse(
+                e.into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges and relations the types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn bad(key: &'static str, message: impl Into<String>) -> Result<(), ConfigError> {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        }
+        let s = &self.server;
+        if s.data_dir.as_os_str().is_empty() {
+            return bad("server.data_dir", "must not be empty");
+        }
+        if s.max_body_bytes < 1024 {
+            return bad("server.max_body_bytes", "must be at least 1024");
+        }
+        if s.max_upload_bytes < 1024 {
+            return bad("server.max_upload_bytes", "must be at least 1024");
+        }
+        if s.max_concurrent_calls == 0 {
+            return bad("server.max_concurrent_calls", "must be at least 1");
+        }
+        if s.request_timeout < Duration::from_millis(100) {
+            return bad("server.request_timeout", "must be at least 100ms");
+        }
+        let (d, c) = (&self.limits.defaults, &self.limits.caps);
+        for (key, value) in [
+            ("limits.defaults.fuel", d.fuel),
+            ("limits.defaults.memory_bytes", d.memory_bytes),
+            ("limits.defaults.output_bytes", d.output_bytes),
+            ("limits.caps.fuel", c.fuel),
+            ("limits.caps.memory_bytes", c.memory_bytes),
+            ("limits.caps.output_bytes", c.output_bytes),
+        ] {
+            if value == 0 {
+                return bad(key, "must be greater than 0");
+            }
+        }
+        if d.wall_time.is_zero() || c.wall_time.is_zero() {
+            return bad("limits.defaults.wall_time", "must be greater than 0");
+        }
+        for (key, default, cap) in [
+            ("limits.defaults.fuel", d.fuel, c.fuel),
+            (
+                "limits.defaults.memory_bytes",
+                d.memory_bytes,
+                c.memory_bytes,
+            ),
+            (
+                "limits.defaults.output_bytes",
+                d.output_bytes,
+                c.output_bytes,
+            ),
+            ("limits.defaults.log_bytes", d.log_bytes, c.log_bytes),
+        ] {
+            if default > cap {
+                return bad(key, format!("({default}) is above its cap ({cap})"));
+            }
+        }
+        if d.wall_time > c.wall_time {
+            return bad("limits.defaults.wall_time", "is above its cap");
+        }
+        if self.sessions.idle_ttl < Duration::from_secs(1) {
+            return bad("sessions.idle_ttl", "must be at least 1s");
+        }
+        if self.sessions.max_per_tenant == 0 {
+            return bad("sessions.max_per_tenant", "must be at least 1");
+        }
+        if self.pii.vault_ttl.is_zero() || self.pii.vault_ttl > self.pii.max_vault_ttl {
+            return bad(
+                "pii.vault_ttl",
+                "must be greater than 0 and at most pii.max_vault_ttl",
+            );
+        }
+        if let Some(key) = &self.pii.master_key
+            && crate::pii::crypto::MasterKey::from_base64(key).is_err()
+        {
+            return bad("pii.master_key", "must be the base64 encoding of 32 bytes");
+        }
+        Ok(())
+    }
+
+    /// The configuration with secrets replaced by `********`, for printing and logs.
+    pub fn masked(&self) -> Config {
+        let mut c = self.clone();
+        if c.pii.master_key.is_some() {
+            c.pii.master_key = Some("********".into());
+        }
+        c
+    }
+
+    /// The masked configuration as TOML, what `warden config` prints.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(&self.masked())
+            .unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("warden.toml");
+        std::fs::write(&file, toml).unwrap();
+        Config::load_from(
+            Some(&file),
+            &FlagOverrides::default(),
+            Env::prefixed("WARDEN_TEST_NEVER_SET_"),
+        )
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let c = load("[server]\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+        assert_eq!(c.server.listen.port(), 9999);
+        assert_eq!(c.server.data_dir, PathBuf::from("./warden-data"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = load("[server]\nlisen = \"127.0.0.1:9999\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lisen"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let e = load("[server]\nmax_body_bytes = \"lots\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_body_bytes"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_is_named() {
+        let e = load("[limits.defaults]\nfuel = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("limits.defaults"), "{e}");
+        let e = load("[pii]\nmaster_key = \"short\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pii.master_key"), "{e}");
+    }
+
+    #[test]
+    fn env_overrides_file_and_flags_override_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("warden.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:1111\"\n").unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("WARDEN_SERVER__LISTEN", "127.0.0.1:2222");
+            jail.set_env("WARDEN_LOG", "debug");
+            let c = Config::load(Some(&file), &FlagOverrides::default()).unwrap();
+            assert_eq!(c.server.listen.port(), 2222);
+            let flags = FlagOverrides {
+                listen: Some("127.0.0.1:3333".parse().unwrap()),
+                data_dir: None,
+            };
+            let c = Config::load(Some(&file), &flags).unwrap();
+            assert_eq!(c.server.listen.port(), 3333);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 32]);
+        let c = load(&format!("[pii]\nmaster_key = \"{key}\"\n")).unwrap();
+        let printed = c.to_toml();
+        assert!(!printed.contains(&key), "{printed}");
+        assert!(printed.contains("********"));
+    }
+}

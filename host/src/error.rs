@@ -1,0 +1,111 @@
+//! The error every server operation returns: what went wrong, in terms a caller can act on.
+//!
+//! **API Boundary:** this type knows nothing of HTTP; `api::error` maps each variant to a
+//! status and an RFC 9457 problem document in one place. Variants that are Warden's own fault
+//! ([`Error::Storage`], [`Error::Internal`]) carry details for the log only.
+
+use crate::engine::{CallError, CallReport, InvalidComponent};
+use crate::storage::StorageError;
+
+/// One field-level problem with a request (a schema violation, a bad dictionary term).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON pointer to the field ("" for the whole value).
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed: a bad name, a bad parameter, a value out of range.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request is well-formed but its content is refused, with field-level reasons.
+    #[error("{message}")]
+    Unprocessable {
+        /// Summary.
+        message: String,
+        /// Field-level reasons.
+        errors: Vec<FieldError>,
+    },
+    /// No such object in the caller's tenant.
+    #[error("{kind} `{name}` not found")]
+    NotFound {
+        /// What kind of object (`plugin`, `template`, ...).
+        kind: &'static str,
+        /// Its name as the caller gave it.
+        name: String,
+    },
+    /// The change conflicts with what is stored (an existing version, a referrer).
+    #[error("{0}")]
+    Conflict(String),
+    /// A body or value over its size limit.
+    #[error("{what} is {size} bytes, over the {limit}-byte limit")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// An uploaded component was refused.
+    #[error("{0}")]
+    InvalidComponent(#[from] InvalidComponent),
+    /// A sandbox call failed; the report says what it cost.
+    #[error("{error}")]
+    Call {
+        /// The typed outcome.
+        error: CallError,
+        /// Its cost.
+        report: Box<CallReport>,
+    },
+    /// The server is starting or stopping.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Any other fault of Warden's own.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A stable snake_case name for the audit log and metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "bad_request",
+            Error::Unprocessable { .. } => "unprocessable",
+            Error::NotFound { .. } => "not_found",
+            Error::Conflict(_) => "conflict",
+            Error::TooLarge { .. } => "too_large",
+            Error::InvalidComponent(_) => "invalid_component",
+            Error::Call { error, .. } => error.outcome(),
+            Error::Unavailable(_) => "unavailable",
+            Error::Storage(_) => "storage_error",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// A not-found error.
+    pub fn not_found(kind: &'static str, name: impl Into<String>) -> Error {
+        Error::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// A sandbox call failure with its report.
+    pub fn call(error: CallError, report: CallReport) -> Error {
+        Error::Call {
+            error,
+            report: Box::new(report),
+        }
+    }
+}
+
+/// Result of a server operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,7 @@
+//! Personal data on the host side: merging detector findings, Presidio-style operators,
+//! tenant dictionaries, vault encryption, and the service the API calls.
+
+pub mod anonymize;
+pub mod crypto;
+pub mod dictionary;
+pub mod service;

@@ -1,0 +1,613 @@
+//! REPL-style code sessions that survive restarts: each eval runs in a live instance, and the
+//! interpreter's snapshot is stored (sealed with the tenant's key) after every eval, so any
+//! request — after a restart, on another worker — can resume the session.
+//!
+//! Evals on one session are serialised by a per-session lock. Live instances are a cache:
+//! at most a bounded number are kept, the least recently used is dropped (its state is already
+//! stored), and an eval on a session without a live instance restores it from its snapshot.
+//! After a limit or a trap the instance is discarded and the session rolls back to its state
+//! after its last successful eval.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::Warden;
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::engine::{
+    CallError, CallReport, CodeSession, EvalOutput, LimitOverrides, NoTools, Outcome,
+    SessionOptions, World,
+};
+use crate::error::{Error, Result};
+use crate::registry::plugins::{self, PluginRef};
+use crate::storage::audit::{self, AuditEvent};
+use crate::storage::{StorageError, get_json, now_ms, put_json, rfc3339, scan_prefix, tables};
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionRecord {
+    /// Its id.
+    pub id: String,
+    /// The code-runner component it runs on.
+    pub runner: PluginRef,
+    /// Interpreter options.
+    #[schema(value_type = Object)]
+    pub options: SessionOptions,
+    /// Limits for each eval.
+    #[schema(value_type = Object)]
+    pub limits: LimitOverrides,
+    /// Who created it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Last eval or creation, ms since the epoch.
+    pub last_used_ms: u64,
+    /// Successful evals so far.
+    pub evals: u64,
+    /// Forked from this session, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<String>,
+}
+
+/// A request to create a session.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    /// The code-runner: `python` (built-in, default) or an uploaded plugin (`name[@version]`).
+    pub runner: Option<String>,
+    /// Interpreter options.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: SessionOptions,
+    /// Limits for each eval (within host caps).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub limits: LimitOverrides,
+}
+
+/// Code to evaluate.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvalRequest {
+    /// The code.
+    pub code: String,
+}
+
+/// A one-shot evaluation.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneShot {
+    /// The code.
+    pub code: String,
+    /// The code-runner (default `python`).
+    pub runner: Option<String>,
+    /// Interpreter options.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: SessionOptions,
+    /// Limits (within host caps).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub limits: LimitOverrides,
+}
+
+/// An eval's result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EvalResponse {
+    /// Everything printed.
+    pub stdout: String,
+    /// `repr()` of the last expression, if any.
+    pub repr: Option<String>,
+    /// The last expression as JSON, when representable.
+    pub json: Option<serde_json::Value>,
+    /// Fuel burned.
+    pub fuel: u64,
+    /// Call duration, microseconds.
+    pub duration_us: u64,
+}
+
+impl EvalResponse {
+    fn new(out: EvalOutput, report: &CallReport) -> Self {
+        EvalResponse {
+            stdout: out.stdout,
+            repr: out.repr,
+            json: out.json.and_then(|j| serde_json::from_str(&j).ok()),
+            fuel: report.fuel_used,
+            duration_us: u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+struct Slot {
+    live: Option<CodeSession>,
+    used: Instant,
+}
+
+/// Live session instances and the per-session locks.
+pub struct Sessions {
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
+    max_live: usize,
+    max_per_tenant: usize,
+}
+
+impl Sessions {
+    /// An empty set sized from the configuration.
+    pub fn new(config: &Config) -> Sessions {
+        Sessions {
+            slots: Mutex::new(HashMap::new()),
+            max_live: (config.server.max_concurrent_calls * 2).clamp(8, 128),
+            max_per_tenant: config.sessions.max_per_tenant,
+        }
+    }
+
+    fn slot(&self, key: &str) -> Arc<tokio::sync::Mutex<Slot>> {
+        let mut map = match self.slots.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        map.entry(key.to_owned())
+            .or_insert_with(|| {
+                Arc::new(tokio::sync::Mutex::new(Slot {
+                    live: None,
+                    used: Instant::now(),
+                }))
+            })
+            .clone()
+    }
+
+    fn forget(&self, key: &str) {
+        if let Ok(mut map) = self.slots.lock() {
+            map.remove(key);
+        }
+    }
+
+    /// Drops the least recently used live instances beyond the bound (their state is stored).
+    fn evict(&self, keep: &str) {
+        let slots: Vec<(String, Arc<tokio::sync::Mutex<Slot>>)> = match self.slots.lock() {
+            Ok(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Err(_) => return,
+        };
+        let mut live: Vec<(Instant, String, Arc<tokio::sync::Mutex<Slot>>)> = slots
+            .into_iter()
+            .filter_map(|(k, s)| {
+                let g = s.try_lock().ok()?;
+                g.live.as_ref()?;
+                Some((g.used, k, s.clone()))
+            })
+            .collect();
+        if live.len() <= self.max_live {
+            return;
+        }
+        live.sort_by_key(|(t, _, _)| *t);
+        let excess = live.len() - self.max_live;
+        for (_, k, s) in live.into_iter().filter(|(_, k, _)| k != keep).take(excess) {
+            if let Ok(mut g) = s.try_lock() {
+                g.live = None;
+            }
+            tracing::debug!(session = %k, "dropped an idle live session instance");
+        }
+    }
+}
+
+fn key(tenant: &str, id: &str) -> String {
+    format!("{tenant}/{id}")
+}
+
+fn aad(tenant: &str, id: &str) -> Vec<u8> {
+    format!("warden/session/{tenant}/{id}").into_bytes()
+}
+
+fn new_id() -> String {
+    format!("s_{}", hex::encode(rand::random::<[u8; 16]>()))
+}
+
+fn check_id(id: &str) -> Result<()> {
+    if id.len() == 34 && id.starts_with("s_") && id[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(Error::not_found(
+            "session",
+            id.chars().take(64).collect::<String>(),
+        ))
+    }
+}
+
+/// One stored session.
+pub fn get(w: &Warden, who: &Principal, id: &str) -> Result<SessionRecord> {
+    check_id(id)?;
+    let txn = w.db.read()?;
+    let table = txn
+        .open_table(tables::SESSIONS)
+        .map_err(StorageError::from)?;
+    get_json(&table, "sessions", &key(&who.tenant, id))?
+        .ok_or_else(|| Error::not_found("session", id))
+}
+
+/// Every session of the tenant.
+pub fn list(w: &Warden, who: &Principal) -> Result<Vec<SessionRecord>> {
+    let txn = w.db.read()?;
+    let table = txn
+        .open_table(tables::SESSIONS)
+        .map_err(StorageError::from)?;
+    Ok(
+        scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect(),
+    )
+}
+
+/// Creates a session (its instance starts on first eval).
+pub async fn create(w: &Warden, who: &Principal, req: CreateSession) -> Result<SessionRecord> {
+    let runner = req.runner.as_deref().unwrap_or("python");
+    let (pref, _plugin) = plugins::resolve(w, who, runner, World::CodeRunner).await?;
+    let record = SessionRecord {
+        id: new_id(),
+        runner: pref,
+        options: req.options,
+        limits: req.limits,
+        created_by: who.actor.clone(),
+        created_at: rfc3339(now_ms()),
+        last_used_ms: now_ms(),
+        evals: 0,
+        forked_from: None,
+    };
+    let max = w.sessions.max_per_tenant;
+    w.db.write(|txn| {
+        let mut table = txn
+            .open_table(tables::SESSIONS)
+            .map_err(StorageError::from)?;
+        let count =
+            scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?.len();
+        if count >= max {
+            return Err(Error::Conflict(format!(
+                "this tenant already has {count} sessions, the most allowed; delete some first"
+            )));
+        }
+        put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
+        let mut event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "session.create",
+            format!("session/{}", record.id),
+        );
+        event.plugin_digest = Some(record.runner.digest.clone());
+        audit::append(txn, event)?;
+        Ok(())
+    })?;
+    Ok(record)
+}
+
+fn load_snapshot(w: &Warden, who: &Principal, id: &str) -> Result<Option<Vec<u8>>> {
+    let txn = w.db.read()?;
+    let table = txn
+        .open_table(tables::SNAPSHOTS)
+        .map_err(StorageError::from)?;
+    let sealed = table
+        .get(key(&who.tenant, id).as_str())
+        .map_err(StorageError::from)?
+        .map(|v| v.value().to_vec());
+    match sealed {
+        None => Ok(None),
+        Some(s) => w
+            .tenant_key(&who.tenant)
+            .open(&aad(&who.tenant, id), &s)
+            .map(Some)
+            .map_err(|e| Error::Internal(format!("session {id} snapshot cannot be opened: {e}"))),
+    }
+}
+
+/// Evaluates code in a session; the new state is stored before the response.
+pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result<EvalResponse> {
+    let record = get(w, who, id)?;
+    let slot_key = key(&who.tenant, id);
+    let slot = w.sessions.slot(&slot_key);
+    let mut guard = slot.lock().await;
+    // The record may have changed while we waited (another eval); re-read it.
+    let mut record = get(w, who, id).unwrap_or(record);
+    let plugin = w.plugin(&record.runner.digest).await?;
+    let declared = plugins::declared_limits(w, who, &record.runner);
+    let limits = w
+        .pool
+        .engine()
+        .limits(&LimitOverrides::merge(&declared, &record.limits));
+    let live = guard.live.take();
+    let snapshot = if live.is_none() {
+        load_snapshot(w, who, id)?
+    } else {
+        None
+    };
+    let options = record.options.clone();
+    let input = code.clone().into_bytes();
+    let world = plugin.world();
+    let digest = plugin.digest().to_owned();
+    type Step = (Option<CodeSession>, Outcome<EvalOutput>, Option<Vec<u8>>);
+    let (session, outcome, new_snapshot): Step = w
+        .pool
+        .run(move |engine| {
+            let opened = match (live, snapshot) {
+                (Some(s), _) => Outcome {
+                    result: Ok(s),
+                    report: CallReport::default(),
+                },
+                (None, Some(snap)) => {
+                    engine.restore_session(&plugin, &snap, &options, limits, Arc::new(NoTools))
+                }
+                (None, None) => engine.start_session(&plugin, &options, limits, Arc::new(NoTools)),
+            };
+            let mut session = match opened.result {
+                Ok(s) => s,
+                Err(e) => {
+                    return (
+                        None,
+                        Outcome {
+                            result: Err(e),
+                            report: opened.report,
+                        },
+                        None,
+                    );
+                }
+            };
+            let mut out = session.eval(&code);
+            out.report.fuel_used += opened.report.fuel_used;
+            out.report.duration += opened.report.duration;
+            let alive = matches!(&out.result, Ok(_) | Err(CallError::Guest(_)));
+            if !alive {
+                return (None, out, None);
+            }
+            let snap = session.snapshot();
+            match snap.result {
+                Ok(bytes) => (Some(session), out, Some(bytes)),
+                Err(e) => (
+                    None,
+                    Outcome {
+                        result: Err(e),
+                        report: out.report,
+                    },
+                    None,
+                ),
+            }
+        })
+        .await
+        .map_err(|e| Error::call(e, CallReport::default()))?;
+    let outcome_name = match &outcome.result {
+        Ok(_) => "ok",
+        Err(e) => e.outcome(),
+    };
+    w.metrics.call(
+        world.name(),
+        outcome_name,
+        outcome.report.fuel_used,
+        outcome.report.duration,
+    );
+    let mut event = AuditEvent::new(
+        &who.tenant,
+        &who.actor,
+        "session.eval",
+        format!("session/{id}"),
+    )
+    .input(&input)
+    .outcome(outcome_name);
+    event.plugin_digest = Some(digest);
+    event.fuel = Some(outcome.report.fuel_used);
+    event.duration_us =
+        Some(u64::try_from(outcome.report.duration.as_micros()).unwrap_or(u64::MAX));
+    if let Ok(out) = &outcome.result {
+        event = event.output(&serde_json::to_vec(out).unwrap_or_default());
+    }
+    match new_snapshot {
+        Some(snap) => {
+            let sealed = w
+                .tenant_key(&who.tenant)
+                .seal(&aad(&who.tenant, id), &snap)
+                .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?;
+            record.last_used_ms = now_ms();
+            if outcome.result.is_ok() {
+                record.evals += 1;
+            }
+            let stored = w.db.write(|txn| {
+                let mut table = txn
+                    .open_table(tables::SESSIONS)
+                    .map_err(StorageError::from)?;
+                // Deleted while running: do not resurrect it.
+                if get_json::<SessionRecord, _>(&table, "sessions", &slot_key)?.is_none() {
+                    return Ok(false);
+                }
+                put_json(&mut table, &slot_key, &record)?;
+                let mut snaps = txn
+                    .open_table(tables::SNAPSHOTS)
+                    .map_err(StorageError::from)?;
+                snaps
+                    .insert(slot_key.as_str(), sealed.as_slice())
+                    .map_err(StorageError::from)?;
+                audit::append(txn, event)?;
+                Ok::<_, Error>(true)
+            })?;
+            if stored {
+                guard.live = session;
+                guard.used = Instant::now();
+            }
+        }
+        None => {
+            guard.live = None;
+            w.audit.record(event);
+        }
+    }
+    drop(guard);
+    w.sessions.evict(&slot_key);
+    match outcome.result {
+        Ok(out) => Ok(EvalResponse::new(out, &outcome.report)),
+        Err(e) => Err(Error::call(e, outcome.report)),
+    }
+}
+
+/// Copies a session (its stored state) under a new id.
+pub async fn fork(w: &Warden, who: &Principal, id: &str) -> Result<SessionRecord> {
+    let source = get(w, who, id)?;
+    let slot = w.sessions.slot(&key(&who.tenant, id));
+    let _guard = slot.lock().await;
+    let snapshot = load_snapshot(w, who, id)?;
+    let mut record = source.clone();
+    record.id = new_id();
+    record.created_by = who.actor.clone();
+    record.created_at = rfc3339(now_ms());
+    record.last_used_ms = now_ms();
+    record.forked_from = Some(id.to_owned());
+    let sealed = match &snapshot {
+        Some(s) => Some(
+            w.tenant_key(&who.tenant)
+                .seal(&aad(&who.tenant, &record.id), s)
+                .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?,
+        ),
+        None => None,
+    };
+    let max = w.sessions.max_per_tenant;
+    w.db.write(|txn| {
+        let mut table = txn
+            .open_table(tables::SESSIONS)
+            .map_err(StorageError::from)?;
+        let count =
+            scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?.len();
+        if count >= max {
+            return Err(Error::Conflict(format!(
+                "this tenant already has {count} sessions, the most allowed; delete some first"
+            )));
+        }
+        put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
+        if let Some(s) = &sealed {
+            txn.open_table(tables::SNAPSHOTS)
+                .map_err(StorageError::from)?
+                .insert(key(&who.tenant, &record.id).as_str(), s.as_slice())
+                .map_err(StorageError::from)?;
+        }
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "session.fork",
+                format!("session/{}", record.id),
+            )
+            .detail(format!("from session/{id}")),
+        )?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(record)
+}
+
+/// Deletes a session and its state.
+pub async fn delete(w: &Warden, who: &Principal, id: &str) -> Result<()> {
+    check_id(id)?;
+    let k = key(&who.tenant, id);
+    let slot = w.sessions.slot(&k);
+    let mut guard = slot.lock().await;
+    let result = remove(w, &who.tenant, &who.actor, id, "session.delete");
+    guard.live = None;
+    drop(guard);
+    w.sessions.forget(&k);
+    result
+}
+
+fn remove(w: &Warden, tenant: &str, actor: &str, id: &str, action: &str) -> Result<()> {
+    let k = key(tenant, id);
+    w.db.write(|txn| {
+        let mut table = txn
+            .open_table(tables::SESSIONS)
+            .map_err(StorageError::from)?;
+        if table
+            .remove(k.as_str())
+            .map_err(StorageError::from)?
+            .is_none()
+        {
+            return Err(Error::not_found("session", id));
+        }
+        txn.open_table(tables::SNAPSHOTS)
+            .map_err(StorageError::from)?
+            .remove(k.as_str())
+            .map_err(StorageError::from)?;
+        audit::append(
+            txn,
+            AuditEvent::new(tenant, actor, action, format!("session/{id}")),
+        )?;
+        Ok(())
+    })
+}
+
+/// Deletes sessions idle for longer than the configured TTL; returns how many.
+pub fn expire_idle(w: &Warden) -> Result<usize> {
+    let ttl = u64::try_from(w.config.sessions.idle_ttl.as_millis()).unwrap_or(u64::MAX);
+    let now = now_ms();
+    let idle: Vec<(String, SessionRecord)> = {
+        let txn = w.db.read()?;
+        let table = txn
+            .open_table(tables::SESSIONS)
+            .map_err(StorageError::from)?;
+        scan_prefix::<SessionRecord, _>(&table, "sessions", "")?
+            .into_iter()
+            .filter(|(_, s)| s.last_used_ms.saturating_add(ttl) <= now)
+            .collect()
+    };
+    let mut n = 0;
+    for (k, s) in idle {
+        let tenant = k.split('/').next().unwrap_or_default().to_owned();
+        if let Ok(mut map) = w.sessions.slots.lock()
+            && let Some(slot) = map.get(&k)
+        {
+            // Busy right now: not idle after all.
+            if slot.try_lock().is_err() {
+                continue;
+            }
+            map.remove(&k);
+        }
+        if remove(w, &tenant, "warden", &s.id, "session.expire").is_ok() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Runs code once in a fresh instance; nothing is stored but the audit record.
+pub async fn one_shot(w: &Warden, who: &Principal, req: OneShot) -> Result<EvalResponse> {
+    let runner = req.runner.as_deref().unwrap_or("python");
+    let (pref, plugin) = plugins::resolve(w, who, runner, World::CodeRunner).await?;
+    let declared = plugins::declared_limits(w, who, &pref);
+    let limits = w
+        .pool
+        .engine()
+        .limits(&LimitOverrides::merge(&declared, &req.limits));
+    let event = AuditEvent::new(
+        &who.tenant,
+        &who.actor,
+        "code.eval",
+        format!("plugin/{}/{}", pref.name, pref.version),
+    )
+    .input(req.code.as_bytes());
+    let options = req.options;
+    let code = req.code;
+    let (out, report) = w
+        .call(
+            event,
+            plugin,
+            move |engine, plugin| {
+                let opened = engine.start_session(plugin, &options, limits, Arc::new(NoTools));
+                match opened.result {
+                    Ok(mut s) => {
+                        let mut out = s.eval(&code);
+                        out.report.fuel_used += opened.report.fuel_used;
+                        out.report.duration += opened.report.duration;
+                        out
+                    }
+                    Err(e) => Outcome {
+                        result: Err(e),
+                        report: opened.report,
+                    },
+                }
+            },
+            |o: &EvalOutput| serde_json::to_vec(o).unwrap_or_default(),
+        )
+        .await?;
+    Ok(EvalResponse::new(out, &report))
+}
