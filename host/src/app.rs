@@ -85,7 +85,13 @@ impl Warden {
             }
         };
         let engine = Engine::new(EngineConfig {
-            cache_dir: Some(cache_dir(dir)),
+            cache_dir: Some(
+                config
+                    .server
+                    .cache_dir
+                    .clone()
+                    .unwrap_or_else(|| cache_dir(dir)),
+            ),
             defaults: config.limits.defaults,
             caps: config.limits.caps,
             max_component_bytes: config.server.max_upload_bytes,

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Directory holding the database, the compiled-component cache and the master key.
     pub data_dir: PathBuf,
+    /// Where compiled components are cached [default: DATA_DIR/cache]; servers may share one.
+    pub cache_dir: Option<PathBuf>,
     /// How long shutdown waits for in-flight requests.
     #[serde(with = "humantime_serde")]
     pub grace_period: Duration,
@@ -92,6 +94,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./warden-data"),
+            cache_dir: None,
             grace_period: Duration::from_secs(10),
             max_body_bytes: 1 << 20,
             max_upload_bytes: 50 << 20,

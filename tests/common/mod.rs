@@ -76,3 +76,189 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixture(name)).unwrap()
 }
+
+/// A real `warden serve` on an ephemeral loopback port with its own data directory, sharing
+/// the test compiled-component cache. Killed on drop.
+pub struct Server {
+    child: Option<std::process::Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The data directory (kept across [`Server::restart`]).
+    pub data: std::sync::Arc<tempfile::TempDir>,
+    extra: String,
+    client: reqwest::blocking::Client,
+}
+
+impl Server {
+    /// Starts a server with default configuration.
+    pub fn start() -> Server {
+        Server::with_config("")
+    }
+
+    /// Starts a server with extra TOML configuration.
+    pub fn with_config(extra: &str) -> Server {
+        let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
+        Server::launch(data, extra)
+    }
+
+    fn launch(data: std::sync::Arc<tempfile::TempDir>, extra: &str) -> Server {
+        use std::io::BufRead;
+        let config = data.path().join("warden.toml");
+        std::fs::write(&config, extra).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("WARDEN_SERVER__CACHE_DIR", cache_dir())
+            .env("WARDEN_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("starting warden serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("warden listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        let client = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .unwrap();
+        let server = Server {
+            child: Some(child),
+            url,
+            data,
+            extra: extra.to_owned(),
+            client,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        loop {
+            if let Ok(r) = server.client.get(format!("{}/readyz", server.url)).send()
+                && r.status() == 200
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server not ready in time"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Stops the server with SIGTERM and waits; returns its exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server already stopped");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        child.wait().unwrap()
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub fn restart(mut self) -> Server {
+        let status = self.stop();
+        assert!(status.success(), "graceful stop failed: {status:?}");
+        let data = self.data.clone();
+        let extra = self.extra.clone();
+        Server::launch(data, &extra)
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data.path().join("warden.redb")
+    }
+
+    /// Sends a request; returns status and JSON body (Null when empty or not JSON).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::parse(req.send().unwrap())
+    }
+
+    /// Sends raw bytes with headers.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Self::parse(req.send().unwrap())
+    }
+
+    /// GET returning the body as text.
+    pub fn text(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    }
+
+    fn parse(r: reqwest::blocking::Response) -> (u16, serde_json::Value) {
+        let status = r.status().as_u16();
+        let is_error = status >= 400;
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = r.text().unwrap();
+        if is_error {
+            assert_eq!(
+                ct, "application/problem+json",
+                "error {status} is not a problem document: {text}"
+            );
+        }
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        if is_error {
+            for field in ["type", "title", "status", "detail"] {
+                assert!(json.get(field).is_some(), "problem without {field}: {text}");
+            }
+            assert_eq!(json["status"], status);
+        }
+        (status, json)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Server {
+    /// Starts a new server on a stopped server's data directory and configuration.
+    pub fn launch_on(other: &Server) -> Server {
+        Server::launch(other.data.clone(), &other.extra)
+    }
+}

@@ -137,7 +137,10 @@ pub fn app(state: Arc<Warden>) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             state.config.server.request_timeout,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(
+            // Server errors are logged where they happen, with their cause.
+            tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+        ))
         .with_state(state)
 }
 

@@ -1,0 +1,593 @@
+//! `cargo bench --package warden --bench http`: end-to-end HTTP throughput and latency of
+//! `warden serve`, driven by a real load generator (`wrk`), next to an unsandboxed native
+//! ceiling (axum + minijinja in-process, the same template and variables, JSON in and out).
+//!
+//! The engine bench measures one sandbox call; this one measures what a client sees: HTTP
+//! parsing, routing, JSON, the call pool, the sandbox, the audit record and the response. It
+//! exists to check the serving targets (render throughput at least 0.7× the native ceiling,
+//! render p99 at most 5 ms at 64 connections) and to show where they are missed.
+//!
+//! It starts the release `warden` binary on a temporary data directory and an ephemeral port,
+//! runs render, detect and eval against it and render against the ceiling at 1, 16 and 64
+//! connections (`WARDEN_BENCH_SECS` seconds each, default 5, after a 1 s warm-up), prints a
+//! table and replaces the `## HTTP (warden serve)` section of `docs/benchmarks.md`. Nothing is
+//! asserted: these are measurements, and they are only as good as the machine is idle.
+// A bench is not a request path: failing loudly on a broken setup is what it should do.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+
+const TEMPLATE: &str = "Hello {{ name }}! You have {{ items | length }} messages.";
+const TEMPLATE_NAME: &str = "bench";
+const RENDER_BODY: &str = r#"{"variables": {"name": "Ada", "items": [1, 2, 3]}}"#;
+const DETECT_BODY: &str = r#"{"text": "Contact Ada at ada@example.com or +1 415 555 0100."}"#;
+const EVAL_BODY: &str = r#"{"code": "sum(range(100))"}"#;
+const CONCURRENCY: [u32; 3] = [1, 16, 64];
+const WARM_UP_SECS: u64 = 1;
+/// Targets the table is checked against.
+const TARGET_RATIO: f64 = 0.7;
+const TARGET_P99_MS: f64 = 5.0;
+const TARGET_P99_AT: u32 = 64;
+const SECTION: &str = "## HTTP (warden serve)";
+
+/// The `warden serve` child process; killed when dropped, so also on a panic.
+struct Server {
+    child: Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(log: &Path) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+        cmd.args(["serve", "--data-dir"])
+            .arg(data.path())
+            .args(["--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap());
+        // The server reads every `WARDEN_*` variable as configuration and refuses unknown keys:
+        // keep the bench's own knobs away from it (others, such as WARDEN_LOG or
+        // WARDEN_SERVER__MAX_CONCURRENT_CALLS, pass through on purpose).
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("WARDEN_BENCH_") {
+                cmd.env_remove(k);
+            }
+        }
+        let mut child = cmd.spawn().expect("cannot start the warden binary");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        // Read the address line, then keep draining stdout so the server never blocks on it.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.strip_prefix("warden listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            _data: data,
+        };
+        server.base = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(base) => base,
+            Err(_) => panic!(
+                "warden did not print its address within 60 s; its log: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            ),
+        };
+        server
+    }
+}
+
+/// One measured run, parsed from wrk's output.
+#[derive(Clone)]
+struct Run {
+    endpoint: &'static str,
+    connections: u32,
+    rps: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+    socket_errors: u64,
+    requests: u64,
+}
+
+impl Run {
+    fn errors(&self) -> u64 {
+        self.non_2xx + self.socket_errors
+    }
+}
+
+/// Makes sure `wrk` is on the PATH: installs it with apt-get when running as root, otherwise
+/// says how to.
+fn ensure_wrk() {
+    let found = || {
+        Command::new("sh")
+            .args(["-c", "command -v wrk"])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if found() {
+        return;
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let has_apt = Command::new("sh")
+        .args(["-c", "command -v apt-get"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if is_root && has_apt {
+        eprintln!("wrk is not installed: installing it with apt-get");
+        let install = || {
+            Command::new("apt-get")
+                .args(["install", "-y", "-q", "wrk"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !install() {
+            let _ = Command::new("apt-get").args(["update", "-q"]).status();
+            install();
+        }
+        if found() {
+            return;
+        }
+    }
+    eprintln!(
+        "error: this benchmark drives load with wrk, which is not installed.\n\
+         Install it (Debian/Ubuntu: `sudo apt-get install -y wrk`) and run it again."
+    );
+    std::process::exit(2);
+}
+
+/// A wrk script that POSTs `body` as JSON.
+fn lua_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    assert!(!body.contains("]==]"));
+    let path = dir.join(format!("{name}.lua"));
+    std::fs::write(
+        &path,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = [==[{body}]==]\n\
+             wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A wrk time such as `812.00us`, `1.25ms` or `2.00s`, in milliseconds.
+fn parse_time_ms(s: &str) -> Option<f64> {
+    let split = s.find(|c: char| c.is_ascii_alphabetic())?;
+    let (n, unit) = s.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    Some(match unit {
+        "us" => n / 1e3,
+        "ms" => n,
+        "s" => n * 1e3,
+        "m" => n * 60e3,
+        "h" => n * 3600e3,
+        _ => return None,
+    })
+}
+
+fn parse_wrk(endpoint: &'static str, connections: u32, out: &str) -> Run {
+    let mut run = Run {
+        endpoint,
+        connections,
+        rps: f64::NAN,
+        p50_ms: f64::NAN,
+        p90_ms: f64::NAN,
+        p99_ms: f64::NAN,
+        non_2xx: 0,
+        socket_errors: 0,
+        requests: 0,
+    };
+    for line in out.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", t] => run.p50_ms = parse_time_ms(t).unwrap_or(f64::NAN),
+            ["90%", t] => run.p90_ms = parse_time_ms(t).unwrap_or(f64::NAN),
+            ["99%", t] => run.p99_ms = parse_time_ms(t).unwrap_or(f64::NAN),
+            ["Requests/sec:", r] => run.rps = r.parse().unwrap_or(f64::NAN),
+            [n, "requests", "in", ..] => run.requests = n.parse().unwrap_or(0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => run.non_2xx = n.parse().unwrap_or(0),
+            ["Socket", "errors:", rest @ ..] => {
+                // "connect 0, read 0, write 0, timeout 0"
+                run.socket_errors = rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum();
+            }
+            _ => {}
+        }
+    }
+    run
+}
+
+fn wrk(url: &str, script: &Path, connections: u32, secs: u64) -> String {
+    let threads = connections.min(2);
+    let out = Command::new("wrk")
+        .args(["--latency", "-t", &threads.to_string()])
+        .args(["-c", &connections.to_string()])
+        .args(["-d", &format!("{secs}s")])
+        .arg("-s")
+        .arg(script)
+        .arg(url)
+        .output()
+        .expect("cannot run wrk");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// Warm up, then measure one endpoint at one concurrency.
+fn measure(endpoint: &'static str, url: &str, script: &Path, connections: u32, secs: u64) -> Run {
+    wrk(url, script, connections, WARM_UP_SECS);
+    let out = wrk(url, script, connections, secs);
+    let run = parse_wrk(endpoint, connections, &out);
+    assert!(
+        run.rps.is_finite() && run.p99_ms.is_finite(),
+        "cannot parse wrk's output:\n{out}"
+    );
+    eprintln!(
+        "{endpoint} c={connections}: {:.0} req/s, p99 {:.2} ms, {} errors",
+        run.rps,
+        run.p99_ms,
+        run.errors()
+    );
+    run
+}
+
+// ---------------------------------------------------------------- the native ceiling
+
+#[derive(serde::Deserialize)]
+struct NativeRequest {
+    #[serde(default)]
+    variables: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(serde::Serialize)]
+struct NativeResponse {
+    name: &'static str,
+    text: String,
+}
+
+async fn native_render(
+    State(env): State<Arc<minijinja::Environment<'static>>>,
+    Json(req): Json<NativeRequest>,
+) -> Result<Json<NativeResponse>, (axum::http::StatusCode, String)> {
+    let text = env
+        .get_template(TEMPLATE_NAME)
+        .and_then(|t| t.render(&req.variables))
+        .map_err(|e| (axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    Ok(Json(NativeResponse {
+        name: TEMPLATE_NAME,
+        text,
+    }))
+}
+
+/// Starts the ceiling on its own multi-thread runtime; returns its base URL.
+fn start_native(rt: &tokio::runtime::Runtime) -> String {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template(TEMPLATE_NAME, TEMPLATE).unwrap();
+    let app = Router::new()
+        .route("/render", post(native_render))
+        .with_state(Arc::new(env));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+// ---------------------------------------------------------------- the report
+
+fn cell_ms(v: f64) -> String {
+    format!("{v:.2} ms")
+}
+
+fn table(runs: &[Run]) -> String {
+    let mut t = String::from(
+        "| endpoint | connections | req/s | p50 | p90 | p99 | errors |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in runs {
+        let errors = if r.errors() == 0 {
+            "0".to_owned()
+        } else {
+            format!(
+                "**{} of {}** (non-2xx {}, socket {})",
+                r.errors(),
+                r.requests,
+                r.non_2xx,
+                r.socket_errors
+            )
+        };
+        let rps = if r.errors() == 0 {
+            format!("{:.0}", r.rps)
+        } else {
+            format!("{:.0} (invalid: errors)", r.rps)
+        };
+        let _ = writeln!(
+            t,
+            "| {} | {} | {rps} | {} | {} | {} | {errors} |",
+            r.endpoint,
+            r.connections,
+            cell_ms(r.p50_ms),
+            cell_ms(r.p90_ms),
+            cell_ms(r.p99_ms),
+        );
+    }
+    t
+}
+
+fn find<'a>(runs: &'a [Run], endpoint: &str, c: u32) -> &'a Run {
+    runs.iter()
+        .find(|r| r.endpoint == endpoint && r.connections == c)
+        .unwrap()
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "MET" } else { "NOT MET" }
+}
+
+fn targets(runs: &[Run]) -> String {
+    let mut out = String::from(
+        "| connections | Warden render req/s | native req/s | Warden / native |\n|---|---|---|---|\n",
+    );
+    let mut ratio_met = true;
+    for c in CONCURRENCY {
+        let w = find(runs, WARDEN_RENDER, c);
+        let n = find(runs, NATIVE_RENDER, c);
+        let ratio = w.rps / n.rps;
+        ratio_met &= ratio >= TARGET_RATIO && w.errors() == 0 && n.errors() == 0;
+        let _ = writeln!(out, "| {c} | {:.0} | {:.0} | {ratio:.2}× |", w.rps, n.rps);
+    }
+    let tail = find(runs, WARDEN_RENDER, TARGET_P99_AT);
+    let p99_met = tail.p99_ms <= TARGET_P99_MS && tail.errors() == 0;
+    let _ = writeln!(
+        out,
+        "\n- Render throughput ≥ {TARGET_RATIO}× native at every concurrency: **{}**",
+        verdict(ratio_met)
+    );
+    let _ = writeln!(
+        out,
+        "- Render p99 ≤ {TARGET_P99_MS} ms at {TARGET_P99_AT} connections: **{}** ({:.2} ms)",
+        verdict(p99_met),
+        tail.p99_ms
+    );
+    let others: Vec<String> = [WARDEN_DETECT, WARDEN_EVAL]
+        .iter()
+        .map(|e| {
+            let r = find(runs, e, TARGET_P99_AT);
+            format!("{e} {:.2} ms", r.p99_ms)
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "- For reference, p99 at {TARGET_P99_AT} connections of the other endpoints: {}.",
+        others.join(", ")
+    );
+    if runs.iter().any(|r| r.errors() > 0) {
+        let _ = writeln!(
+            out,
+            "- **Some runs had errors**: their throughput is not a valid measurement."
+        );
+    }
+    out
+}
+
+/// Replaces the section starting with `heading` (up to the next `## `) or appends it.
+fn replace_section(doc: &str, heading: &str, section: &str) -> String {
+    let lines: Vec<&str> = doc.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.trim_end() == heading) else {
+        let mut out = doc.trim_end().to_owned();
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(section.trim_end());
+        out.push('\n');
+        return out;
+    };
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| l.starts_with("## ") || l.starts_with("# "))
+        .map_or(lines.len(), |i| start + 1 + i);
+    let mut out = lines[..start].join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(section.trim_end());
+    out.push('\n');
+    if end < lines.len() {
+        out.push('\n');
+        out.push_str(&lines[end..].join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+const WARDEN_RENDER: &str = "warden render";
+const WARDEN_DETECT: &str = "warden detect";
+const WARDEN_EVAL: &str = "warden eval";
+const NATIVE_RENDER: &str = "native render (ceiling)";
+
+fn main() {
+    let secs: u64 = std::env::var("WARDEN_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(5);
+    ensure_wrk();
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("warden.log");
+
+    let started = Instant::now();
+    let server = Server::start(&log);
+    let http = reqwest::blocking::Client::new();
+    let ready_by = Instant::now() + Duration::from_secs(180);
+    loop {
+        let ok = http
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .is_ok_and(|r| r.status().is_success());
+        if ok {
+            break;
+        }
+        assert!(
+            Instant::now() < ready_by,
+            "warden was not ready within 180 s; its log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let ready_in = started.elapsed();
+    let created = http
+        .post(format!(
+            "{}/v1/templates/{TEMPLATE_NAME}/versions",
+            server.base
+        ))
+        .json(&serde_json::json!({"template": TEMPLATE, "labels": ["production"]}))
+        .send()
+        .unwrap();
+    assert!(
+        created.status().is_success(),
+        "creating the template failed: {}",
+        created.text().unwrap_or_default()
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let native = start_native(&rt);
+
+    // Every endpoint answers 200 with the expected content before any load is sent.
+    let post = |url: &str, body: &str| -> serde_json::Value {
+        let r = http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .unwrap();
+        let status = r.status();
+        let text = r.text().unwrap();
+        assert!(status.is_success(), "{url}: {status}: {text}");
+        serde_json::from_str(&text).unwrap()
+    };
+    let render_url = format!("{}/v1/templates/{TEMPLATE_NAME}/render", server.base);
+    let detect_url = format!("{}/v1/pii/detect", server.base);
+    let eval_url = format!("{}/v1/code/eval", server.base);
+    let native_url = format!("{native}/render");
+    let w = post(&render_url, RENDER_BODY);
+    let n = post(&native_url, RENDER_BODY);
+    assert_eq!(w["text"], "Hello Ada! You have 3 messages.", "{w}");
+    assert_eq!(w["text"], n["text"], "Warden and the ceiling disagree");
+    post(&detect_url, DETECT_BODY);
+    post(&eval_url, EVAL_BODY);
+
+    let scripts = work.path();
+    let render_lua = lua_script(scripts, "render", RENDER_BODY);
+    let detect_lua = lua_script(scripts, "detect", DETECT_BODY);
+    let eval_lua = lua_script(scripts, "eval", EVAL_BODY);
+    let mut runs = Vec::new();
+    for (endpoint, url, script) in [
+        (WARDEN_RENDER, &render_url, &render_lua),
+        (NATIVE_RENDER, &native_url, &render_lua),
+        (WARDEN_DETECT, &detect_url, &detect_lua),
+        (WARDEN_EVAL, &eval_url, &eval_lua),
+    ] {
+        for c in CONCURRENCY {
+            runs.push(measure(endpoint, url, script, c, secs));
+        }
+    }
+    drop(server);
+    rt.shutdown_background();
+
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into());
+    let wrk_version = Command::new("wrk")
+        .arg("-v")
+        .output()
+        .map(|o| {
+            let s = String::from_utf8_lossy(&o.stdout);
+            s.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+        })
+        .unwrap_or_default();
+
+    let mut section = String::new();
+    let _ = writeln!(section, "{SECTION}\n");
+    let _ = writeln!(
+        section,
+        "Generated by `cargo bench --package warden --bench http`. Machine: {cpu}, {cores} cores, \
+         shared by the server, the load generator and the ceiling (load average at the end: {load}). \
+         Load from {wrk_version} (`--latency`, threads = min(connections, 2)), {secs} s per row after a \
+         {WARM_UP_SECS} s warm-up, keep-alive connections, POST with a JSON body. The release `warden` \
+         binary ran with default configuration on a fresh data directory (ready in {:.1} s).\n",
+        ready_in.as_secs_f64()
+    );
+    let _ = writeln!(
+        section,
+        "- *warden render*: `POST /v1/templates/{{name}}/render` of `{TEMPLATE}` with `{RENDER_BODY}`.\n\
+         - *native render (ceiling)*: the same template and variables rendered by minijinja \
+         directly in an axum handler (template parsed once at start-up, no sandbox, no audit, no \
+         middleware) on a multi-thread tokio runtime in the bench process.\n\
+         - *warden detect*: `POST /v1/pii/detect` with `{DETECT_BODY}`.\n\
+         - *warden eval*: `POST /v1/code/eval` with `{EVAL_BODY}` (a fresh Python sandbox per request).\n"
+    );
+    section.push_str(&table(&runs));
+    let _ = writeln!(section, "\n### Against the targets\n");
+    section.push_str(&targets(&runs));
+
+    println!("\n{section}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, replace_section(&doc, SECTION, &section)).unwrap();
+    println!("wrote {}", path.display());
+}
