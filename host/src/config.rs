@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Limits;
 
 /// The complete server configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Listening, data directory, request limits.
@@ -128,17 +128,6 @@ impl Default for PiiConfig {
             vault_ttl: Duration::from_secs(24 * 3600),
             max_vault_ttl: Duration::from_secs(30 * 24 * 3600),
             master_key: None,
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            limits: LimitsConfig::default(),
-            sessions: SessionsConfig::default(),
-            pii: PiiConfig::default(),
         }
     }
 }
@@ -365,6 +354,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's test jail's signature, not ours
     fn env_overrides_file_and_flags_override_env() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("warden.toml");

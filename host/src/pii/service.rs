@@ -201,17 +201,26 @@ fn check_vault_id(id: &str) -> Result<()> {
     }
 }
 
-/// Runs the detectors and dictionaries over `text` and merges what they find.
-async fn find(
-    w: &Warden,
-    who: &Principal,
-    text: &str,
-    entities: &[String],
+/// What one detection pass looks at.
+struct Scan<'a> {
+    text: &'a str,
+    entities: &'a [String],
     min_score: Option<f32>,
-    detectors: Option<&[String]>,
+    detectors: Option<&'a [String]>,
     dictionaries: bool,
-    limits: &LimitOverrides,
-) -> Result<(Vec<Span>, u64, u64)> {
+    limits: &'a LimitOverrides,
+}
+
+/// Runs the detectors and dictionaries over `text` and merges what they find.
+async fn find(w: &Warden, who: &Principal, scan: Scan<'_>) -> Result<(Vec<Span>, u64, u64)> {
+    let Scan {
+        text,
+        entities,
+        min_score,
+        detectors,
+        dictionaries,
+        limits,
+    } = scan;
     if let Some(s) = min_score
         && !(0.0..=1.0).contains(&s)
     {
@@ -295,12 +304,14 @@ pub async fn detect(w: &Warden, who: &Principal, req: DetectRequest) -> Result<D
     let (spans, fuel, duration_us) = find(
         w,
         who,
-        &req.text,
-        &req.entities,
-        req.min_score,
-        req.detectors.as_deref(),
-        req.dictionaries.unwrap_or(true),
-        &req.limits,
+        Scan {
+            text: &req.text,
+            entities: &req.entities,
+            min_score: req.min_score,
+            detectors: req.detectors.as_deref(),
+            dictionaries: req.dictionaries.unwrap_or(true),
+            limits: &req.limits,
+        },
     )
     .await?;
     Ok(Detected {
@@ -353,12 +364,14 @@ pub async fn anonymize(
     let (spans, _, _) = find(
         w,
         who,
-        &req.text,
-        &req.entities,
-        req.min_score,
-        req.detectors.as_deref(),
-        req.dictionaries.unwrap_or(true),
-        &req.limits,
+        Scan {
+            text: &req.text,
+            entities: &req.entities,
+            min_score: req.min_score,
+            detectors: req.detectors.as_deref(),
+            dictionaries: req.dictionaries.unwrap_or(true),
+            limits: &req.limits,
+        },
     )
     .await?;
     let key = w.tenant_key(&who.tenant);

@@ -489,7 +489,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(verify(&db, None).unwrap().first_break.unwrap().seq, 2);
-        let (_d, db) = db();
+        let (_d2, db) = self::db();
         add(&db, "a", 5);
         db.write(|txn| {
             txn.open_table(tables::AUDIT)?.remove(("a", 5))?;
