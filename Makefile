@@ -2,10 +2,10 @@
 # do it by itself for a rust-toolchain.toml), then let cargo build everything else, including
 # the built-in WebAssembly plugins that the `warden` binary embeds.
 #
-#   make run               build Warden and run a built-in (ARGS="..." to pass your own)
-#   make test              the whole test suite: format, lints, unit, engine and CLI tests
+#   make run               build Warden and start the server (ARGS="..." to run something else)
+#   make test              the whole test suite: format, lints, unit, engine, CLI and server tests
 
-ARGS ?= run template --template 'Hello {{ name | title }}, you have {{ items | length }} new messages.' --context '{"name": "ada lovelace", "items": [1, 2, 3]}'
+ARGS ?= serve
 
 .PHONY: run test toolchain bench
 

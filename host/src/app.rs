@@ -97,6 +97,7 @@ impl Warden {
             max_component_bytes: config.server.max_upload_bytes,
             ..EngineConfig::default()
         })?;
+        engine.prune_cache();
         let pool = CallPool::new(engine, config.server.max_concurrent_calls);
         let builtins = crate::builtins::ALL
             .iter()

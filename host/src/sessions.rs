@@ -268,6 +268,7 @@ pub async fn create(w: &Warden, who: &Principal, req: CreateSession) -> Result<S
             )));
         }
         put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
+        plugins::pin_builtin(w, txn, &record.runner.digest)?;
         let mut event = AuditEvent::new(
             &who.tenant,
             &who.actor,

@@ -110,7 +110,7 @@ impl Server {
             .arg(&config)
             .arg("--data-dir")
             .arg(data.path())
-            .env("WARDEN_SERVER__CACHE_DIR", cache_dir())
+            .env("WARDEN_SERVER__CACHE_DIR", cache_dir().join("server"))
             .env("WARDEN_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())

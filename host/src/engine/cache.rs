@@ -41,6 +41,31 @@ impl Cache {
         })
     }
 
+    /// Removes artifacts compiled by another engine (an upgrade or a configuration change):
+    /// they can never be loaded again, and their components recompile on first use.
+    pub(crate) fn prune_stale(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some(stem) = name
+                .strip_suffix(".cwasm")
+                .or_else(|| name.strip_suffix(".sha256"))
+            else {
+                continue;
+            };
+            let Some((digest, key)) = stem.split_once('-') else {
+                continue;
+            };
+            if digest.len() == 64 && key.len() == 16 && key != self.engine_key {
+                tracing::info!(file = name, "removing a component compiled by another engine");
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     fn paths(&self, digest: &str) -> (PathBuf, PathBuf) {
         let stem = format!("{digest}-{}", self.engine_key);
         (

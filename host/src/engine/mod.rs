@@ -281,6 +281,15 @@ impl Engine {
             .clamp_to(&self.inner.config.caps)
     }
 
+    /// Deletes cached artifacts compiled by a different engine (after an upgrade or a change
+    /// of configuration). Only for a cache directory owned by one configuration, such as a
+    /// server's data directory.
+    pub fn prune_cache(&self) {
+        if let Some(cache) = &self.inner.cache {
+            cache.prune_stale();
+        }
+    }
+
     /// Validates, pre-initialises, compiles (or loads from cache) and links a component.
     ///
     /// Cost: on a cache miss, pre-initialisation plus a Cranelift compile (seconds for a large

@@ -425,6 +425,20 @@ pub async fn resolve(
     ))
 }
 
+/// Stores a built-in's bytes in the blob table when something pins its digest, so a template
+/// version or session keeps rendering with the exact same component after Warden is upgraded
+/// and the embedded built-in changes.
+pub fn pin_builtin(w: &Warden, txn: &redb::WriteTransaction, digest: &str) -> Result<()> {
+    let Some(b) = w.builtins.iter().find(|b| b.digest == digest) else {
+        return Ok(());
+    };
+    let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
+    if blobs.get(digest).map_err(StorageError::from)?.is_none() {
+        blobs.insert(digest, b.bytes).map_err(StorageError::from)?;
+    }
+    Ok(())
+}
+
 /// The default limits a stored plugin declared (none for built-ins).
 pub fn declared_limits(w: &Warden, who: &Principal, r: &PluginRef) -> LimitOverrides {
     get(w, who, &r.name, &r.version)

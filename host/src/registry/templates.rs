@@ -353,6 +353,7 @@ pub async fn create_version(
             })
             .count() as u64;
         record.version = last + 1;
+        plugins::pin_builtin(w, txn, &record.engine.digest)?;
         put_json(
             &mut table,
             &version_key(&who.tenant, name, record.version),
@@ -762,6 +763,7 @@ pub async fn import(w: &Warden, who: &Principal, yaml: &str) -> Result<ImportRep
                                 doc.name, v.version
                             )));
                         }
+                        plugins::pin_builtin(w, txn, &v.engine.digest)?;
                         put_json(&mut table, &k, v)?;
                         audit::append(
                             txn,
