@@ -120,7 +120,7 @@ fn plugin_upload_versions_and_refusals() {
     let (st, rec) = upload(&s, "hostile", "1.0.0", hostile.clone());
     assert_eq!(st, 201, "{rec}");
     assert_eq!(rec["world"], "template-engine");
-    assert_eq!(rec["created_by"], "local");
+    assert_eq!(rec["created_by"], "tester");
     assert_eq!(rec["size"], hostile.len());
     let digest = rec["digest"].as_str().unwrap().to_owned();
     // Immutable versions.
@@ -215,6 +215,7 @@ fn multipart_upload_with_metadata() {
         );
     let r = reqwest::blocking::Client::new()
         .post(format!("{}/v1/plugins/mp/versions/0.1.0", s.url))
+        .bearer_auth(&s.token)
         .multipart(form)
         .send()
         .unwrap();

@@ -169,19 +169,32 @@ fn ensure_wrk() {
     std::process::exit(2);
 }
 
-/// A wrk script that POSTs `body` as JSON.
-fn lua_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+/// A wrk script that POSTs `body` as JSON, with the bearer token if there is one.
+fn lua_script(dir: &Path, name: &str, body: &str, token: Option<&str>) -> PathBuf {
     assert!(!body.contains("]==]"));
     let path = dir.join(format!("{name}.lua"));
-    std::fs::write(
-        &path,
-        format!(
-            "wrk.method = \"POST\"\nwrk.body = [==[{body}]==]\n\
-             wrk.headers[\"Content-Type\"] = \"application/json\"\n"
-        ),
-    )
-    .unwrap();
+    let mut lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = [==[{body}]==]\n\
+         wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+    );
+    if let Some(t) = token {
+        let _ = writeln!(lua, "wrk.headers[\"Authorization\"] = \"Bearer {t}\"");
+    }
+    std::fs::write(&path, lua).unwrap();
     path
+}
+
+/// The admin token a server prints to its log when it creates its own signing key (servers
+/// with bearer-token authentication); `None` for a server that prints none.
+fn bootstrap_token(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines().map(str::trim).find_map(|l| {
+        let jwt = l.starts_with("eyJ")
+            && l.split('.').count() == 3
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        jwt.then(|| l.to_owned())
+    })
 }
 
 /// A wrk time such as `812.00us`, `1.25ms` or `2.00s`, in milliseconds.
@@ -291,7 +304,11 @@ async fn native_render(
 ) -> Result<Json<NativeResponse>, (axum::http::StatusCode, String)> {
     let text = env
         .get_template(TEMPLATE_NAME)
-        .and_then(|t| t.render(&req.variables))
+        .and_then(|t| {
+            t.render(minijinja::Value::from(minijinja::value::Serde(
+                req.variables,
+            )))
+        })
         .map_err(|e| (axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     Ok(Json(NativeResponse {
         name: TEMPLATE_NAME,
@@ -476,11 +493,17 @@ fn main() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let ready_in = started.elapsed();
+    let token = bootstrap_token(&log);
+    let auth = token
+        .as_deref()
+        .map(|t| format!("Bearer {t}"))
+        .unwrap_or_default();
     let created = http
         .post(format!(
             "{}/v1/templates/{TEMPLATE_NAME}/versions",
             server.base
         ))
+        .header("authorization", &auth)
         .json(&serde_json::json!({"template": TEMPLATE, "labels": ["production"]}))
         .send()
         .unwrap();
@@ -501,6 +524,7 @@ fn main() {
         let r = http
             .post(url)
             .header("content-type", "application/json")
+            .header("authorization", &auth)
             .body(body.to_owned())
             .send()
             .unwrap();
@@ -521,9 +545,10 @@ fn main() {
     post(&eval_url, EVAL_BODY);
 
     let scripts = work.path();
-    let render_lua = lua_script(scripts, "render", RENDER_BODY);
-    let detect_lua = lua_script(scripts, "detect", DETECT_BODY);
-    let eval_lua = lua_script(scripts, "eval", EVAL_BODY);
+    let token = token.as_deref();
+    let render_lua = lua_script(scripts, "render", RENDER_BODY, token);
+    let detect_lua = lua_script(scripts, "detect", DETECT_BODY, token);
+    let eval_lua = lua_script(scripts, "eval", EVAL_BODY, token);
     let mut runs = Vec::new();
     for (endpoint, url, script) in [
         (WARDEN_RENDER, &render_url, &render_lua),
@@ -569,8 +594,14 @@ fn main() {
          shared by the server, the load generator and the ceiling (load average at the end: {load}). \
          Load from {wrk_version} (`--latency`, threads = min(connections, 2)), {secs} s per row after a \
          {WARM_UP_SECS} s warm-up, keep-alive connections, POST with a JSON body. The release `warden` \
-         binary ran with default configuration on a fresh data directory (ready in {:.1} s).\n",
-        ready_in.as_secs_f64()
+         binary ran with default configuration on a fresh data directory (ready in {:.1} s); {}.\n",
+        ready_in.as_secs_f64(),
+        if token.is_some() {
+            "every request carries the bootstrap admin token it printed (`Authorization: Bearer`, \
+             verified per request)"
+        } else {
+            "it printed no token, so requests carry none"
+        }
     );
     let _ = writeln!(
         section,

@@ -52,6 +52,10 @@ pub struct Warden {
     pub builtins: Vec<Builtin>,
     /// Live code-runner sessions.
     pub sessions: crate::sessions::Sessions,
+    /// Bearer-token verification keys.
+    pub verifier: crate::auth::Verifier,
+    /// Whether this start created the bootstrap signing secret (print an admin token once).
+    pub bootstrap_created: bool,
     /// Dictionary matchers per tenant, rebuilt when a dictionary changes.
     pub dictionaries: crate::pii::service::MatcherCache,
     master: MasterKey,
@@ -84,6 +88,7 @@ impl Warden {
                 key
             }
         };
+        let (verifier, bootstrap_created) = crate::auth::Verifier::new(&config.auth, dir)?;
         let engine = Engine::new(EngineConfig {
             cache_dir: Some(
                 config
@@ -116,6 +121,8 @@ impl Warden {
             .collect();
         let audit = AuditWriter::start(db.clone());
         Ok(Warden {
+            verifier,
+            bootstrap_created,
             sessions: crate::sessions::Sessions::new(&config),
             config,
             db,

@@ -46,6 +46,33 @@ pub enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Mint bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `warden token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Mint a token signed with the configured HS256 key (or the bootstrap secret in the data
+    /// directory); prints it on stdout.
+    Issue {
+        /// Where the keys are configured.
+        #[command(flatten)]
+        config: ServeArgs,
+        /// The tenant.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// A role (repeatable): admin, author, operator, auditor, pii-reader.
+        #[arg(long = "role", required = true)]
+        roles: Vec<crate::auth::Role>,
+        /// Lifetime, such as 15m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+        /// The subject (actor name in the audit log).
+        #[arg(long, default_value = "cli")]
+        sub: String,
+    },
 }
 
 /// Where the server's configuration comes from.
@@ -282,6 +309,28 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             runtime
                 .block_on(crate::server::serve(config))
                 .map_err(|e| Failure::usage(format!("{e:#}")))?;
+            Ok(0)
+        }
+        Command::Token(TokenCommand::Issue {
+            config,
+            tenant,
+            roles,
+            ttl,
+            sub,
+        }) => {
+            let config = config.load()?;
+            if !crate::names::is_valid(&tenant) {
+                return Err(Failure::usage(format!("invalid tenant name `{tenant}`")));
+            }
+            std::fs::create_dir_all(&config.server.data_dir)
+                .map_err(|e| Failure::usage(format!("cannot create the data directory: {e}")))?;
+            let (verifier, _) = crate::auth::Verifier::new(&config.auth, &config.server.data_dir)
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            let claims = crate::auth::claims(&tenant, &sub, &roles, ttl, &config.auth);
+            let token = verifier
+                .issue(&claims)
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            println!("{token}");
             Ok(0)
         }
         Command::Config(args) => {

@@ -27,6 +27,60 @@ pub struct Config {
     pub sessions: SessionsConfig,
     /// PII vaults.
     pub pii: PiiConfig,
+    /// Authentication.
+    pub auth: AuthConfig,
+}
+
+/// Bearer-token authentication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Fail start-up when no key is configured, instead of generating a bootstrap secret.
+    pub require_keys: bool,
+    /// Verification keys; `kid` selects when tokens carry one.
+    pub keys: Vec<KeyConfig>,
+    /// Required `iss`, if set.
+    pub issuer: Option<String>,
+    /// Required `aud`, if set.
+    pub audience: Option<String>,
+    /// Clock skew allowed for `exp` and `nbf`, seconds.
+    pub leeway_seconds: u64,
+    /// Serve `/metrics` without a token.
+    pub public_metrics: bool,
+    /// Serve `/openapi.json` without a token.
+    pub public_openapi: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            require_keys: false,
+            keys: Vec::new(),
+            issuer: None,
+            audience: None,
+            leeway_seconds: 30,
+            public_metrics: false,
+            public_openapi: true,
+        }
+    }
+}
+
+/// One verification key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyConfig {
+    /// Key id tokens name in their `kid` header.
+    pub kid: Option<String>,
+    /// `HS256`, `RS256`, `ES256` or `EdDSA`.
+    pub algorithm: String,
+    /// HS256 secret, base64 (at least 32 bytes). Masked when printed.
+    pub secret: Option<String>,
+    /// HS256 secret in a 0600 file (created if missing).
+    pub secret_file: Option<PathBuf>,
+    /// Public key (PEM) for RS256, ES256, EdDSA.
+    pub pem_file: Option<PathBuf>,
+    /// A JWKS file of public keys (each key's `kid` and `alg` are used).
+    pub jwks_file: Option<PathBuf>,
 }
 
 /// Where and how the HTTP server runs.
@@ -284,6 +338,19 @@ impl Config {
         {
             return bad("pii.master_key", "must be the base64 encoding of 32 bytes");
         }
+        for (i, k) in self.auth.keys.iter().enumerate() {
+            if !matches!(k.algorithm.as_str(), "HS256" | "RS256" | "ES256" | "EdDSA")
+                && k.jwks_file.is_none()
+            {
+                return Err(ConfigError::Invalid {
+                    key: "auth.keys.algorithm",
+                    message: format!(
+                        "(key {i}) `{}` is not one of HS256, RS256, ES256, EdDSA",
+                        k.algorithm
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -292,6 +359,11 @@ impl Config {
         let mut c = self.clone();
         if c.pii.master_key.is_some() {
             c.pii.master_key = Some("********".into());
+        }
+        for k in &mut c.auth.keys {
+            if k.secret.is_some() {
+                k.secret = Some("********".into());
+            }
         }
         c
     }

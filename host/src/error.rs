@@ -30,6 +30,12 @@ pub enum Error {
         /// Field-level reasons.
         errors: Vec<FieldError>,
     },
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials without the needed role.
+    #[error("{0}")]
+    Forbidden(String),
     /// No such object in the caller's tenant.
     #[error("{kind} `{name}` not found")]
     NotFound {
@@ -80,6 +86,8 @@ impl Error {
             Error::BadRequest(_) => "bad_request",
             Error::Unprocessable { .. } => "unprocessable",
             Error::NotFound { .. } => "not_found",
+            Error::Unauthenticated(_) => "unauthenticated",
+            Error::Forbidden(_) => "forbidden",
             Error::Conflict(_) => "conflict",
             Error::TooLarge { .. } => "too_large",
             Error::InvalidComponent(_) => "invalid_component",

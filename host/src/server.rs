@@ -50,7 +50,28 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     });
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let app = crate::api::app(warden.clone());
+    if warden.bootstrap_created {
+        print_bootstrap_token(&warden);
+    }
+    #[cfg(unix)]
+    {
+        let w = warden.clone();
+        tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                match w.verifier.reload() {
+                    Ok(n) => tracing::info!(keys = n, "reloaded signing keys (SIGHUP)"),
+                    Err(e) => tracing::error!(error = %e, "key reload failed; old keys stay"),
+                }
+            }
+        });
+    }
+    let app = crate::api::app(warden.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut stopped = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stopped.wait_for(|s| *s).await;
@@ -71,6 +92,28 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     drop(warden);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Prints, once, an admin token for the bootstrap secret just created, and how to mint more.
+fn print_bootstrap_token(w: &Warden) {
+    let ttl = Duration::from_secs(3600);
+    let claims = crate::auth::claims(
+        crate::auth::DEFAULT_TENANT,
+        "bootstrap-admin",
+        &[crate::auth::Role::Admin],
+        ttl,
+        &w.config.auth,
+    );
+    match w.verifier.issue(&claims) {
+        Ok(token) => eprintln!(
+            "\nNo signing key was configured, so Warden created one in {dir}/{file} (mode 0600).\n\
+             Admin token for tenant `default`, valid for 1 hour (shown only now):\n\n  {token}\n\n\
+             Mint more with:\n  warden token issue --data-dir {dir} --tenant default --role operator --ttl 1h\n",
+            dir = w.config.server.data_dir.display(),
+            file = crate::auth::BOOTSTRAP_SECRET,
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot mint the bootstrap token"),
+    }
 }
 
 async fn shutdown_signal() {

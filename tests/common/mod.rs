@@ -87,6 +87,37 @@ pub struct Server {
     pub data: std::sync::Arc<tempfile::TempDir>,
     extra: String,
     client: reqwest::blocking::Client,
+    /// The bearer token requests carry (every role, tenant `default`) unless changed.
+    pub token: String,
+}
+
+/// The HS256 secret every test server accepts (kid `test`).
+pub const TEST_SECRET: &[u8; 32] = b"warden-test-secret-0123456789abc";
+
+/// Every role.
+pub const ALL_ROLES: &[&str] = &["admin", "author", "operator", "auditor", "pii-reader"];
+
+/// A valid token for the test servers.
+pub fn token(tenant: &str, sub: &str, roles: &[&str]) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    sign(&serde_json::json!({
+        "sub": sub, "tenant": tenant, "roles": roles, "exp": now + 3600, "nbf": now - 5
+    }))
+}
+
+/// Signs arbitrary claims with the test secret (kid `test`).
+pub fn sign(claims: &serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some("test".into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET),
+    )
+    .unwrap()
 }
 
 impl Server {
@@ -104,7 +135,14 @@ impl Server {
     fn launch(data: std::sync::Arc<tempfile::TempDir>, extra: &str) -> Server {
         use std::io::BufRead;
         let config = data.path().join("warden.toml");
-        std::fs::write(&config, extra).unwrap();
+        std::fs::write(
+            &config,
+            format!(
+                "{extra}\n[[auth.keys]]\nkid = \"test\"\nalgorithm = \"HS256\"\nsecret = \"{}\"\n",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, TEST_SECRET)
+            ),
+        )
+        .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(&config)
@@ -136,6 +174,7 @@ impl Server {
             data,
             extra: extra.to_owned(),
             client,
+            token: token("default", "tester", ALL_ROLES),
         };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
         loop {
@@ -183,8 +222,22 @@ impl Server {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        self.call_as(Some(&self.token), method, path, body)
+    }
+
+    /// Sends a request with another bearer token (or none).
+    pub fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -203,6 +256,7 @@ impl Server {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .body(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -215,6 +269,7 @@ impl Server {
         let r = self
             .client
             .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .send()
             .unwrap();
         (r.status().as_u16(), r.text().unwrap())

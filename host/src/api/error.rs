@@ -137,6 +137,10 @@ impl ApiError {
                 p.errors = errors.clone();
                 p
             }
+            Error::Unauthenticated(m) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", m)
+            }
+            Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
             e @ Error::NotFound { .. } => {
                 Problem::new(StatusCode::NOT_FOUND, "not-found", e.to_string())
             }
@@ -180,6 +184,14 @@ impl IntoResponse for ApiError {
         if problem.status >= 500 {
             tracing::error!(error = %self.0, "request failed");
         }
-        problem.into_response()
+        let unauthenticated = problem.status == 401;
+        let mut response = problem.into_response();
+        if unauthenticated {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"warden\""),
+            );
+        }
+        response
     }
 }

@@ -39,8 +39,10 @@ use crate::app::Warden;
         v1::list_dictionaries, v1::get_dictionary, v1::put_dictionary, v1::delete_dictionary,
         v1::create_session, v1::list_sessions, v1::get_session, v1::eval_session,
         v1::fork_session, v1::delete_session, v1::eval_once,
-        v1::audit_log, v1::audit_verify,
+        v1::audit_log, v1::audit_verify, v1::reload_keys,
     ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     components(schemas(Problem, Health)),
     tags(
         (name = "plugins", description = "Upload and manage components"),
@@ -52,6 +54,25 @@ use crate::app::Warden;
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-token scheme in the OpenAPI document.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The whole application: routes, state and layers. Tests may drive it without a socket.
 pub fn app(state: Arc<Warden>) -> Router {
@@ -128,7 +149,12 @@ pub fn app(state: Arc<Warden>) -> Router {
         .route("/openapi.json", get(openapi))
         .merge(api)
         .merge(uploads)
+        .route("/v1/admin/keys/reload", post(v1::reload_keys))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             problem_fallback,
@@ -142,6 +168,90 @@ pub fn app(state: Arc<Warden>) -> Router {
             tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
         ))
         .with_state(state)
+}
+
+/// The tenant whose audit chain records failed authentications (no valid token, so no tenant
+/// is known); not a valid tenant name, so no tenant can own it.
+pub const SYSTEM_TENANT: &str = "_system";
+
+/// Authenticates every non-public request, authorises its route's action in one place, and
+/// hands the principal to the handler. Failures are audited with the reason and source address,
+/// never the token.
+async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let Some(route) = route else {
+        return next.run(req).await; // unknown route: 404 from the fallback
+    };
+    let auth = &w.config.auth;
+    let public = matches!(route.as_str(), "/healthz" | "/readyz")
+        || (route == "/openapi.json" && auth.public_openapi)
+        || (route == "/metrics" && auth.public_metrics);
+    if public {
+        return next.run(req).await;
+    }
+    let source = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let verified = match token {
+        None => Err(crate::auth::AuthError::Missing),
+        Some(t) => w.verifier.verify(t),
+    };
+    let principal = match verified {
+        Ok(p) => p,
+        Err(e) => {
+            w.audit.record(
+                crate::storage::audit::AuditEvent::new(
+                    SYSTEM_TENANT,
+                    "anonymous",
+                    "auth.failed",
+                    &route,
+                )
+                .outcome("unauthenticated")
+                .detail(format!("{e}; from {source}")),
+            );
+            return error::ApiError(crate::error::Error::Unauthenticated(format!(
+                "{e}: send `Authorization: Bearer <token>`"
+            )))
+            .into_response();
+        }
+    };
+    let method = req.method().as_str().to_owned();
+    let Some(action) = crate::auth::route_action(&method, &route) else {
+        return Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            format!("{method} is not allowed on this route"),
+        )
+        .into_response();
+    };
+    if let Err(e) = crate::auth::authorize(&principal, action) {
+        w.audit.record(
+            crate::storage::audit::AuditEvent::new(
+                &principal.tenant,
+                &principal.actor,
+                "auth.denied",
+                format!("{method} {route}"),
+            )
+            .outcome("forbidden")
+            .detail(format!("{e}; from {source}")),
+        );
+        return error::ApiError(e).into_response();
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
 }
 
 async fn not_found() -> Problem {

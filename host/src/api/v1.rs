@@ -626,3 +626,30 @@ pub async fn audit_verify(State(w): AppState, who: Principal) -> ApiResult<Json<
         .map_err(|e| Error::Internal(e.to_string()))??;
     Ok(Json(v))
 }
+
+// ---------------------------------------------------------------- admin
+
+/// What a key reload found.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Reloaded {
+    /// Keys now in force.
+    pub keys: usize,
+}
+
+/// Re-reads the signing keys (also done on SIGHUP); on error the old keys stay in force.
+#[utoipa::path(post, path = "/v1/admin/keys/reload", tag = "system",
+    responses((status = 200, body = Reloaded), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn reload_keys(State(w): AppState, who: Principal) -> ApiResult<Json<Reloaded>> {
+    let result = w.verifier.reload();
+    let outcome = if result.is_ok() {
+        "ok"
+    } else {
+        "unprocessable"
+    };
+    w.record(&who, "auth.keys.reload", "keys", outcome);
+    let keys = result.map_err(|e| Error::Unprocessable {
+        message: e.to_string(),
+        errors: vec![],
+    })?;
+    Ok(Json(Reloaded { keys }))
+}

@@ -60,7 +60,10 @@ impl Cache {
                 continue;
             };
             if digest.len() == 64 && key.len() == 16 && key != self.engine_key {
-                tracing::info!(file = name, "removing a component compiled by another engine");
+                tracing::info!(
+                    file = name,
+                    "removing a component compiled by another engine"
+                );
                 let _ = std::fs::remove_file(entry.path());
             }
         }

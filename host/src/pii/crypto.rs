@@ -157,6 +157,12 @@ impl MasterKey {
         }
     }
 
+    /// The raw bytes, for using the same 0600 key-file format for another secret (the
+    /// bootstrap JWT signing secret). Never log them.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The key for one tenant: HKDF-SHA256, no salt, info `warden/v1/tenant-key/<tenant>`.
     pub fn tenant_key(&self, tenant: &str) -> TenantKey {
         TenantKey(hkdf32(

@@ -1,0 +1,627 @@
+//! Black-box tests of authentication, the role matrix and tenant isolation, against the real
+//! `warden serve`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::Command;
+
+use base64::Engine as _;
+use common::{ALL_ROLES, Server, TEST_SECRET, sign, token};
+use serde_json::{Value, json};
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn claims() -> Value {
+    json!({"sub": "eve", "tenant": "default", "roles": ["admin"], "exp": now() + 600})
+}
+
+fn openssl(args: &[&str]) {
+    let st = Command::new("openssl")
+        .args(args)
+        .status()
+        .expect("openssl");
+    assert!(st.success(), "openssl {args:?}");
+}
+
+#[test]
+fn public_and_protected_endpoints() {
+    let s = Server::start();
+    for path in ["/healthz", "/readyz", "/openapi.json"] {
+        assert_eq!(s.call_as(None, "GET", path, None).0, 200, "{path}");
+    }
+    let r = reqwest::blocking::get(format!("{}/v1/templates", s.url)).unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(s.call_as(None, "GET", "/metrics", None).0, 401);
+    assert_eq!(s.call("GET", "/metrics", None).0, 200);
+    // The failure is audited in the system chain without the token; nothing leaks to tenants.
+    let (_, page) = s.call("GET", "/v1/audit", None);
+    assert!(
+        !page.to_string().contains("auth.failed"),
+        "tenant audit shows system records"
+    );
+}
+
+#[test]
+fn jwt_attacks_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rsa = dir.path().join("rsa.pem");
+    let rsa_pub = dir.path().join("rsa.pub.pem");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        rsa.to_str().unwrap(),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        rsa.to_str().unwrap(),
+        "-pubout",
+        "-out",
+        rsa_pub.to_str().unwrap(),
+    ]);
+    let ec = dir.path().join("ec.pem");
+    let ec_pub = dir.path().join("ec.pub.pem");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        ec.to_str().unwrap(),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        ec.to_str().unwrap(),
+        "-pubout",
+        "-out",
+        ec_pub.to_str().unwrap(),
+    ]);
+    let config = format!(
+        "[auth]\nissuer = \"https://idp.test\"\naudience = \"warden\"\nleeway_seconds = 5\n\
+         [[auth.keys]]\nkid = \"rsa\"\nalgorithm = \"RS256\"\npem_file = \"{}\"\n\
+         [[auth.keys]]\nkid = \"ec\"\nalgorithm = \"ES256\"\npem_file = \"{}\"\n",
+        rsa_pub.display(),
+        ec_pub.display()
+    );
+    let s = Server::with_config(&config);
+    let good = |extra: Value| {
+        let mut c = claims();
+        c["iss"] = json!("https://idp.test");
+        c["aud"] = json!("warden");
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    };
+    let status = |t: &str| s.call_as(Some(t), "GET", "/v1/templates", None).0;
+    // Valid tokens of each kind are accepted.
+    let hs = sign(&good(json!({})));
+    assert_eq!(status(&hs), 200);
+    let rs_key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&rsa).unwrap()).unwrap();
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    h.kid = Some("rsa".into());
+    let rs = jsonwebtoken::encode(&h, &good(json!({})), &rs_key).unwrap();
+    assert_eq!(status(&rs), 200);
+    let ec_key = jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(&ec).unwrap()).unwrap();
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some("ec".into());
+    let es = jsonwebtoken::encode(&h, &good(json!({})), &ec_key).unwrap();
+    assert_eq!(status(&es), 200);
+
+    let mut refused = Vec::new();
+    // Malformed.
+    refused.push(("garbage", "not.a.jwt".to_owned()));
+    refused.push(("empty", String::new()));
+    // Expired and not yet valid (beyond the leeway).
+    refused.push(("expired", sign(&good(json!({"exp": now() - 60})))));
+    refused.push(("not yet valid", sign(&good(json!({"nbf": now() + 600})))));
+    // Wrong issuer, wrong audience, missing audience.
+    refused.push((
+        "wrong iss",
+        sign(&good(json!({"iss": "https://evil.test"}))),
+    ));
+    refused.push(("wrong aud", sign(&good(json!({"aud": "other"})))));
+    let mut no_aud = good(json!({}));
+    no_aud.as_object_mut().unwrap().remove("aud");
+    refused.push(("missing aud", sign(&no_aud)));
+    // Wrong signature: another secret.
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some("test".into());
+    refused.push((
+        "wrong secret",
+        jsonwebtoken::encode(
+            &h,
+            &good(json!({})),
+            &jsonwebtoken::EncodingKey::from_secret(b"another-secret-another-secret-00"),
+        )
+        .unwrap(),
+    ));
+    // alg: none.
+    let none = format!(
+        "{}.{}.",
+        b64(br#"{"alg":"none","typ":"JWT"}"#),
+        b64(good(json!({})).to_string().as_bytes())
+    );
+    refused.push(("alg none", none));
+    // HS/RS confusion: HS256 signed with the RSA public key as the secret, naming the RSA kid.
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some("rsa".into());
+    refused.push((
+        "hs/rs confusion",
+        jsonwebtoken::encode(
+            &h,
+            &good(json!({})),
+            &jsonwebtoken::EncodingKey::from_secret(&std::fs::read(&rsa_pub).unwrap()),
+        )
+        .unwrap(),
+    ));
+    // Unknown kid.
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some("nope".into());
+    refused.push((
+        "unknown kid",
+        jsonwebtoken::encode(
+            &h,
+            &good(json!({})),
+            &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET),
+        )
+        .unwrap(),
+    ));
+    // Tampered claims: another tenant, the original signature kept.
+    let parts: Vec<&str> = hs.split('.').collect();
+    let mut forged = good(json!({}));
+    forged["tenant"] = json!("victim");
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(forged.to_string().as_bytes()),
+        parts[2]
+    );
+    refused.push(("tampered", tampered));
+    // A bad tenant name in an otherwise valid token.
+    refused.push(("bad tenant", sign(&good(json!({"tenant": "../x"})))));
+    for (what, t) in &refused {
+        let (st, p) = s.call_as(Some(t), "GET", "/v1/templates", None);
+        assert_eq!(st, 401, "{what} was accepted: {p}");
+        assert!(!p["detail"].as_str().unwrap().contains(t.as_str()) || t.is_empty());
+    }
+}
+
+/// One request per route, with the roles the documented matrix (SECURITY.md) allows.
+#[test]
+fn role_matrix_every_cell() {
+    let s = Server::start();
+    let r = |role: &str| token("default", &format!("as-{role}"), &[role]);
+    // Objects the requests refer to; deletes target names that do not exist (404 = allowed).
+    s.call(
+        "POST",
+        "/v1/templates/t/versions",
+        Some(json!({"template": "x {{ a }}"})),
+    );
+    let (_, sess) = s.call("POST", "/v1/sessions", Some(json!({})));
+    let sid = sess["id"].as_str().unwrap().to_owned();
+    let (_, anon) = s.call(
+        "POST",
+        "/v1/pii/anonymize",
+        Some(json!({"text": "a@b.io", "operators": {"default": {"type": "pseudonymize"}}})),
+    );
+    let vault = anon["vault_id"].as_str().unwrap().to_owned();
+    s.call(
+        "PUT",
+        "/v1/pii/dictionaries/d",
+        Some(json!({"kind": "allow", "terms": ["x"]})),
+    );
+    const AD: &str = "admin";
+    const AU: &str = "author";
+    const OP: &str = "operator";
+    const AT: &str = "auditor";
+    const PR: &str = "pii-reader";
+    let cases: Vec<(&str, String, Option<Value>, Vec<&str>)> = vec![
+        ("GET", "/v1/plugins".into(), None, vec![AD, AU, OP, AT]),
+        (
+            "GET",
+            "/v1/plugins/python".into(),
+            None,
+            vec![AD, AU, OP, AT],
+        ),
+        (
+            "GET",
+            "/v1/plugins/python/versions/latest".into(),
+            None,
+            vec![AD, AU, OP, AT],
+        ),
+        (
+            "POST",
+            "/v1/plugins/x/versions/1.0.0".into(),
+            None,
+            vec![AD, AU],
+        ),
+        (
+            "DELETE",
+            "/v1/plugins/nope/versions/1.0.0".into(),
+            None,
+            vec![AD, AU],
+        ),
+        ("DELETE", "/v1/plugins/nope".into(), None, vec![AD, AU]),
+        ("GET", "/v1/templates".into(), None, vec![AD, AU, OP, AT]),
+        ("GET", "/v1/templates/t".into(), None, vec![AD, AU, OP, AT]),
+        (
+            "GET",
+            "/v1/templates/t/versions/1".into(),
+            None,
+            vec![AD, AU, OP],
+        ),
+        (
+            "GET",
+            "/v1/templates/t/diff?from=1&to=1".into(),
+            None,
+            vec![AD, AU, OP],
+        ),
+        ("GET", "/v1/templates/export".into(), None, vec![AD, AU, OP]),
+        (
+            "POST",
+            "/v1/templates/t/versions".into(),
+            Some(json!({})),
+            vec![AD, AU],
+        ),
+        ("POST", "/v1/templates/import".into(), None, vec![AD, AU]),
+        (
+            "PUT",
+            "/v1/templates/t/labels/staging".into(),
+            Some(json!({"version": 1})),
+            vec![AD, AU],
+        ),
+        (
+            "DELETE",
+            "/v1/templates/t/labels/nope".into(),
+            None,
+            vec![AD, AU],
+        ),
+        (
+            "POST",
+            "/v1/templates/t/render".into(),
+            Some(json!({"variables": {"a": 1}})),
+            vec![AD, OP],
+        ),
+        (
+            "POST",
+            "/v1/pii/detect".into(),
+            Some(json!({"text": "x"})),
+            vec![AD, OP],
+        ),
+        (
+            "POST",
+            "/v1/pii/anonymize".into(),
+            Some(json!({"text": "x"})),
+            vec![AD, OP],
+        ),
+        (
+            "POST",
+            "/v1/pii/deanonymize".into(),
+            Some(json!({"text": "x", "vault_id": vault})),
+            vec![PR],
+        ),
+        (
+            "DELETE",
+            "/v1/pii/vaults/v_000000000000000000000000000000000000".into(),
+            None,
+            vec![AD, OP],
+        ),
+        ("GET", "/v1/pii/dictionaries".into(), None, vec![AD, AU, OP]),
+        (
+            "GET",
+            "/v1/pii/dictionaries/d".into(),
+            None,
+            vec![AD, AU, OP],
+        ),
+        (
+            "PUT",
+            "/v1/pii/dictionaries/d".into(),
+            Some(json!({"kind": "allow", "terms": ["x"]})),
+            vec![AD, AU],
+        ),
+        (
+            "DELETE",
+            "/v1/pii/dictionaries/nope".into(),
+            None,
+            vec![AD, AU],
+        ),
+        ("POST", "/v1/sessions".into(), Some(json!({})), vec![AD, OP]),
+        ("GET", "/v1/sessions".into(), None, vec![AD, OP]),
+        ("GET", format!("/v1/sessions/{sid}"), None, vec![AD, OP]),
+        (
+            "POST",
+            format!("/v1/sessions/{sid}/eval"),
+            Some(json!({"code": "1"})),
+            vec![AD, OP],
+        ),
+        (
+            "POST",
+            format!("/v1/sessions/{sid}/fork"),
+            None,
+            vec![AD, OP],
+        ),
+        (
+            "DELETE",
+            "/v1/sessions/s_00000000000000000000000000000000".into(),
+            None,
+            vec![AD, OP],
+        ),
+        (
+            "POST",
+            "/v1/code/eval".into(),
+            Some(json!({"code": "1"})),
+            vec![AD, OP],
+        ),
+        ("GET", "/v1/audit".into(), None, vec![AD, AT]),
+        ("GET", "/v1/audit/verify".into(), None, vec![AD, AT]),
+        ("GET", "/metrics".into(), None, vec![AD, OP, AT]),
+        ("POST", "/v1/admin/keys/reload".into(), None, vec![AD]),
+    ];
+    // Every route in the OpenAPI document is in the table (a new route needs a row).
+    let (_, doc) = s.call("GET", "/openapi.json", None);
+    let mut documented = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            if ["/healthz", "/readyz"].contains(&path.as_str()) {
+                continue;
+            }
+            documented += 1;
+            let m = method.to_uppercase();
+            let covered = cases.iter().any(|(cm, cp, _, _)| {
+                *cm == m && {
+                    let pattern: Vec<&str> = path.split('/').collect();
+                    let concrete: Vec<&str> = cp.split('?').next().unwrap().split('/').collect();
+                    pattern.len() == concrete.len()
+                        && pattern
+                            .iter()
+                            .zip(&concrete)
+                            .all(|(p, c)| p.starts_with('{') || p == c)
+                }
+            });
+            assert!(covered, "no matrix row for {m} {path}");
+        }
+    }
+    assert_eq!(
+        documented,
+        cases.len(),
+        "matrix rows and documented routes differ"
+    );
+    for (method, path, body, allowed) in &cases {
+        for role in ALL_ROLES {
+            let (st, p) = s.call_as(Some(&r(role)), method, path, body.clone());
+            if allowed.contains(role) {
+                assert!(st != 401 && st != 403, "{role} denied {method} {path}: {p}");
+            } else {
+                assert_eq!(st, 403, "{role} allowed {method} {path}: {p}");
+            }
+        }
+        // No role at all: denied.
+        let (st, _) = s.call_as(
+            Some(&token("default", "nobody", &[])),
+            method,
+            path,
+            body.clone(),
+        );
+        assert_eq!(st, 403, "no-role token allowed {method} {path}");
+    }
+}
+
+#[test]
+fn tenants_are_isolated() {
+    let s = Server::start();
+    let a = token("acme", "alice", ALL_ROLES);
+    let b = token("globex", "bob", ALL_ROLES);
+    let call = |t: &str, m: &str, p: &str, body: Option<Value>| s.call_as(Some(t), m, p, body);
+    assert_eq!(
+        call(
+            &a,
+            "POST",
+            "/v1/templates/secret/versions",
+            Some(json!({"template": "A {{ x }}"}))
+        )
+        .0,
+        201
+    );
+    let (_, sess) = call(&a, "POST", "/v1/sessions", Some(json!({})));
+    let sid = sess["id"].as_str().unwrap().to_owned();
+    call(
+        &a,
+        "POST",
+        &format!("/v1/sessions/{sid}/eval"),
+        Some(json!({"code": "k = 1"})),
+    );
+    let (_, anon) = call(
+        &a,
+        "POST",
+        "/v1/pii/anonymize",
+        Some(json!({"text": "a@b.io", "operators": {"default": {"type": "pseudonymize"}}})),
+    );
+    let vault = anon["vault_id"].as_str().unwrap().to_owned();
+    call(
+        &a,
+        "PUT",
+        "/v1/pii/dictionaries/names",
+        Some(json!({"kind": "deny", "entity_type": "PERSON", "terms": ["Alice"]})),
+    );
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/plugins/hostile/versions/1.0.0", s.url))
+        .bearer_auth(&a)
+        .header("content-type", "application/wasm")
+        .body(common::fixture_bytes("hostile"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // B sees none of it: every lookup is a 404, exactly like a missing object.
+    for (m, p, body) in [
+        ("GET", "/v1/templates/secret".to_owned(), None),
+        ("GET", "/v1/templates/secret/versions/1".to_owned(), None),
+        (
+            "POST",
+            "/v1/templates/secret/render".to_owned(),
+            Some(json!({"variables": {"x": 1}})),
+        ),
+        ("GET", format!("/v1/sessions/{sid}"), None),
+        (
+            "POST",
+            format!("/v1/sessions/{sid}/eval"),
+            Some(json!({"code": "k"})),
+        ),
+        ("POST", format!("/v1/sessions/{sid}/fork"), None),
+        ("DELETE", format!("/v1/sessions/{sid}"), None),
+        (
+            "POST",
+            "/v1/pii/deanonymize".to_owned(),
+            Some(json!({"text": "<EMAIL_ADDRESS_1>", "vault_id": vault})),
+        ),
+        ("DELETE", format!("/v1/pii/vaults/{vault}"), None),
+        ("GET", "/v1/pii/dictionaries/names".to_owned(), None),
+        ("GET", "/v1/plugins/hostile".to_owned(), None),
+        ("GET", "/v1/plugins/hostile/versions/1.0.0".to_owned(), None),
+        ("DELETE", "/v1/plugins/hostile".to_owned(), None),
+    ] {
+        let (st, p) = call(&b, m, &p, body);
+        assert_eq!(st, 404, "tenant B reached {m}: {p}");
+    }
+    // B's lists and audit log show nothing of A.
+    for path in ["/v1/templates", "/v1/sessions", "/v1/pii/dictionaries"] {
+        let (_, list) = call(&b, "GET", path, None);
+        assert_eq!(list, json!([]), "{path}");
+    }
+    let (_, plugins) = call(&b, "GET", "/v1/plugins", None);
+    assert!(!plugins.to_string().contains("hostile"));
+    // B's detection does not use A's dictionary.
+    let (_, d) = call(&b, "POST", "/v1/pii/detect", Some(json!({"text": "Alice"})));
+    assert!(!d.to_string().contains("dictionary:names"), "{d}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (_, audit_b) = call(&b, "GET", "/v1/audit?limit=1000", None);
+    let text = audit_b.to_string();
+    assert!(!text.contains("alice") && !text.contains("acme"), "{text}");
+    // A still has everything.
+    let (st, r) = call(
+        &a,
+        "POST",
+        &format!("/v1/sessions/{sid}/eval"),
+        Some(json!({"code": "k"})),
+    );
+    assert_eq!((st, r["json"].as_i64()), (200, Some(1)));
+    let (_, audit_a) = call(&a, "GET", "/v1/audit?limit=1000", None);
+    assert_eq!(audit_a["records"][0]["seq"], 1);
+    assert_eq!(audit_a["records"][0]["tenant"], "acme");
+}
+
+#[test]
+fn bootstrap_secret_token_command_and_require_keys() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env(
+            "WARDEN_SERVER__CACHE_DIR",
+            common::cache_dir().join("server"),
+        )
+        .env("WARDEN_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("warden listening on ")
+        .unwrap()
+        .to_owned();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut admin = None;
+    for _ in 0..40 {
+        let mut l = String::new();
+        if err.read_line(&mut l).unwrap() == 0 {
+            break;
+        }
+        let t = l.trim();
+        if t.starts_with("ey") && t.matches('.').count() == 2 {
+            admin = Some(t.to_owned());
+            break;
+        }
+    }
+    let admin = admin.expect("no bootstrap token printed");
+    let secret = data.join("jwt-hs256.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "secret is readable by others: {mode:o}");
+    }
+    let client = reqwest::blocking::Client::new();
+    let get = |t: &str| {
+        client
+            .get(format!("{url}/v1/audit"))
+            .bearer_auth(t)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(get(&admin), 200);
+    let minted = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args([
+            "token",
+            "issue",
+            "--tenant",
+            "default",
+            "--role",
+            "auditor",
+            "--ttl",
+            "10m",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(minted.status.success(), "{minted:?}");
+    let auditor = String::from_utf8(minted.stdout).unwrap().trim().to_owned();
+    assert_eq!(get(&auditor), 200);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+    // require_keys: no silent fallback.
+    let cfg = dir.path().join("prod.toml");
+    std::fs::write(&cfg, "[auth]\nrequire_keys = true\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("prod"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let msg = String::from_utf8(out.stderr).unwrap();
+    assert!(msg.contains("require_keys"), "{msg}");
+}
