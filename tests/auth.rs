@@ -625,3 +625,152 @@ fn bootstrap_secret_token_command_and_require_keys() {
     let msg = String::from_utf8(out.stderr).unwrap();
     assert!(msg.contains("require_keys"), "{msg}");
 }
+
+#[test]
+fn rate_limits_trip_per_tenant_with_retry_after() {
+    let s = Server::with_config(
+        "[quota]\ntenant_requests_per_second = 2\ntenant_burst = 3\nactor_requests_per_second = 100\nactor_burst = 100\n",
+    );
+    let a = token("acme", "alice", ALL_ROLES);
+    let b = token("globex", "bob", ALL_ROLES);
+    let mut limited = None;
+    for _ in 0..20 {
+        let r = reqwest::blocking::Client::new()
+            .get(format!("{}/v1/templates", s.url))
+            .bearer_auth(&a)
+            .send()
+            .unwrap();
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let r = limited.expect("the rate limit never tripped");
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    let p: Value = r.json().unwrap();
+    assert_eq!(p["type"], "urn:warden:problem:rate-limited");
+    // The other tenant is served normally.
+    assert_eq!(s.call_as(Some(&b), "GET", "/v1/templates", None).0, 200);
+}
+
+#[test]
+fn concurrency_and_fuel_quotas_trip_per_tenant() {
+    let s = Server::with_config(
+        "[quota]\ntenant_concurrent_calls = 1\ntenant_fuel_per_minute = 300000000\n",
+    );
+    let a = token("acme", "alice", ALL_ROLES);
+    let b = token("globex", "bob", ALL_ROLES);
+    for t in [&a, &b] {
+        let r = reqwest::blocking::Client::new()
+            .post(format!("{}/v1/plugins/hostile/versions/1.0.0", s.url))
+            .bearer_auth(t)
+            .header("content-type", "application/wasm")
+            .body(common::fixture_bytes("hostile"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let (st, _) = s.call_as(
+            Some(t),
+            "POST",
+            "/v1/templates/spin/versions",
+            Some(json!({"template": "loop", "engine": "hostile@1.0.0"})),
+        );
+        assert_eq!(st, 201);
+    }
+    // One slow call holds tenant A's only slot; A's second call is refused, B's runs.
+    let slow = json!({"limits": {"fuel": 40000000000u64, "wall_time_ms": 1500}});
+    std::thread::scope(|scope| {
+        let s = &s;
+        let a2 = a.clone();
+        let slow2 = slow.clone();
+        let holder = scope
+            .spawn(move || s.call_as(Some(&a2), "POST", "/v1/templates/spin/render", Some(slow2)));
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let (st, p) = s.call_as(
+            Some(&a),
+            "POST",
+            "/v1/pii/detect",
+            Some(json!({"text": "x"})),
+        );
+        assert_eq!(st, 429, "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("concurrent"), "{p}");
+        let (st, _) = s.call_as(
+            Some(&b),
+            "POST",
+            "/v1/pii/detect",
+            Some(json!({"text": "x"})),
+        );
+        assert_eq!(st, 200);
+        assert_eq!(holder.join().unwrap().0, 504);
+    });
+    // Burning A's fuel budget: the next call is refused until the minute is over; B unaffected.
+    let burn = json!({"limits": {"fuel": 400000000u64}});
+    let (st, p) = s.call_as(
+        Some(&a),
+        "POST",
+        "/v1/templates/spin/render",
+        Some(burn.clone()),
+    );
+    assert_eq!(
+        (st, p["outcome"].as_str()),
+        (422, Some("out_of_fuel")),
+        "{p}"
+    );
+    let (st, p) = s.call_as(
+        Some(&a),
+        "POST",
+        "/v1/pii/detect",
+        Some(json!({"text": "x"})),
+    );
+    assert_eq!(st, 429, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("fuel"), "{p}");
+    let (st, _) = s.call_as(
+        Some(&b),
+        "POST",
+        "/v1/pii/detect",
+        Some(json!({"text": "x"})),
+    );
+    assert_eq!(st, 200);
+}
+
+fn preflight(s: &Server, origin: &str) -> reqwest::blocking::Response {
+    reqwest::blocking::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/templates", s.url))
+        .header("origin", origin)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn cors_is_off_by_default_and_allows_only_listed_origins() {
+    let s = Server::start();
+    let r = preflight(&s, "https://app.example.com");
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert!(r.status().is_client_error());
+    // Security headers on every response.
+    let r = reqwest::blocking::get(format!("{}/healthz", s.url)).unwrap();
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let s = Server::with_config("[cors]\nallowed_origins = [\"https://app.example.com\"]\n");
+    let r = preflight(&s, "https://app.example.com");
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let r = preflight(&s, "https://evil.example.com");
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}

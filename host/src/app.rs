@@ -52,6 +52,8 @@ pub struct Warden {
     pub builtins: Vec<Builtin>,
     /// Live code-runner sessions.
     pub sessions: crate::sessions::Sessions,
+    /// Abuse limits.
+    pub quotas: crate::quota::Quotas,
     /// Bearer-token verification keys.
     pub verifier: crate::auth::Verifier,
     /// Whether this start created the bootstrap signing secret (print an admin token once).
@@ -121,6 +123,7 @@ impl Warden {
             .collect();
         let audit = AuditWriter::start(db.clone());
         Ok(Warden {
+            quotas: crate::quota::Quotas::new(&config.quota),
             verifier,
             bootstrap_created,
             sessions: crate::sessions::Sessions::new(&config),
@@ -264,12 +267,14 @@ impl Warden {
     {
         let world = plugin.world();
         let digest = plugin.digest().to_owned();
+        let _slot = self.quotas.start_call(&event.tenant)?;
         let outcome = self
             .pool
             .run(move |engine| f(engine, &plugin))
             .await
             .map_err(|e| Error::call(e, CallReport::default()))?;
         let report = outcome.report;
+        self.quotas.burned(&event.tenant, report.fuel_used);
         let name = match &outcome.result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),

@@ -29,6 +29,19 @@ pub struct Config {
     pub pii: PiiConfig,
     /// Authentication.
     pub auth: AuthConfig,
+    /// Abuse limits per tenant and actor.
+    pub quota: crate::quota::QuotaConfig,
+    /// Cross-origin access (off unless origins are listed).
+    pub cors: CorsConfig,
+}
+
+/// Cross-origin resource sharing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins (`https://app.example.com`) allowed to call the API from a browser; empty means
+    /// no cross-origin access at all.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Bearer-token authentication.
@@ -337,6 +350,20 @@ impl Config {
             && crate::pii::crypto::MasterKey::from_base64(key).is_err()
         {
             return bad("pii.master_key", "must be the base64 encoding of 32 bytes");
+        }
+        for o in &self.cors.allowed_origins {
+            let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                && !o.ends_with('/')
+                && o != "*"
+                && axum::http::HeaderValue::from_str(o).is_ok();
+            if !ok {
+                return bad(
+                    "cors.allowed_origins",
+                    format!(
+                        "`{o}` is not an origin such as https://app.example.com (no wildcards)"
+                    ),
+                );
+            }
         }
         for (i, k) in self.auth.keys.iter().enumerate() {
             if !matches!(k.algorithm.as_str(), "HS256" | "RS256" | "ES256" | "EdDSA")

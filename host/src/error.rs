@@ -36,6 +36,9 @@ pub enum Error {
     /// Valid credentials without the needed role.
     #[error("{0}")]
     Forbidden(String),
+    /// A rate, concurrency or fuel quota is exhausted.
+    #[error("over {}: retry after {:?}", .0.what, .0.retry_after)]
+    RateLimited(crate::quota::Exceeded),
     /// No such object in the caller's tenant.
     #[error("{kind} `{name}` not found")]
     NotFound {
@@ -88,6 +91,7 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Unauthenticated(_) => "unauthenticated",
             Error::Forbidden(_) => "forbidden",
+            Error::RateLimited(_) => "rate_limited",
             Error::Conflict(_) => "conflict",
             Error::TooLarge { .. } => "too_large",
             Error::InvalidComponent(_) => "invalid_component",

@@ -18,6 +18,7 @@ pub mod error;
 pub mod metrics;
 pub mod names;
 pub mod pii;
+pub mod quota;
 pub mod registry;
 pub mod server;
 pub mod sessions;

@@ -325,6 +325,14 @@ pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result
     let input = code.clone().into_bytes();
     let world = plugin.world();
     let digest = plugin.digest().to_owned();
+    let slot = w.quotas.start_call(&who.tenant);
+    let _slot = match slot {
+        Ok(s) => s,
+        Err(e) => {
+            guard.live = live;
+            return Err(e);
+        }
+    };
     type Step = (Option<CodeSession>, Outcome<EvalOutput>, Option<Vec<u8>>);
     let (session, outcome, new_snapshot): Step = w
         .pool
@@ -374,6 +382,7 @@ pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result
         })
         .await
         .map_err(|e| Error::call(e, CallReport::default()))?;
+    w.quotas.burned(&who.tenant, outcome.report.fuel_used);
     let outcome_name = match &outcome.result {
         Ok(_) => "ok",
         Err(e) => e.outcome(),

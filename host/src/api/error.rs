@@ -141,6 +141,15 @@ impl ApiError {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", m)
             }
             Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
+            Error::RateLimited(e) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                format!(
+                    "over {}; retry in {} s",
+                    e.what,
+                    e.retry_after.as_secs_f64().ceil().max(1.0)
+                ),
+            ),
             e @ Error::NotFound { .. } => {
                 Problem::new(StatusCode::NOT_FOUND, "not-found", e.to_string())
             }
@@ -185,7 +194,18 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self.0, "request failed");
         }
         let unauthenticated = problem.status == 401;
+        let retry_after = match &self.0 {
+            Error::RateLimited(e) => Some(e.retry_after.as_secs_f64().ceil().max(1.0) as u64),
+            _ => None,
+        };
         let mut response = problem.into_response();
+        if let Some(secs) = retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
         if unauthenticated {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

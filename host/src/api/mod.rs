@@ -142,7 +142,8 @@ pub fn app(state: Arc<Warden>) -> Router {
         .route("/v1/audit/verify", get(v1::audit_verify))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit));
-    Router::new()
+    let cors = cors_layer(&state.config.cors);
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -167,7 +168,36 @@ pub fn app(state: Arc<Warden>) -> Router {
             // Server errors are logged where they happen, with their cause.
             tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
         ))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    }
+}
+
+/// CORS for the configured origins only; `None` (no layer, no `Access-Control-*` headers
+/// ever) when none are listed, so browsers refuse every cross-origin read.
+fn cors_layer(config: &crate::config::CorsConfig) -> Option<tower_http::cors::CorsLayer> {
+    if config.allowed_origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([
+                axum::http::Method::GET,
+                axum::http::Method::POST,
+                axum::http::Method::PUT,
+                axum::http::Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// The tenant whose audit chain records failed authentications (no valid token, so no tenant
@@ -250,6 +280,9 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
         );
         return error::ApiError(e).into_response();
     }
+    if let Err(e) = w.quotas.request(&principal.tenant, &principal.actor) {
+        return error::ApiError(crate::error::Error::RateLimited(e)).into_response();
+    }
     req.extensions_mut().insert(principal);
     next.run(req).await
 }
@@ -318,6 +351,11 @@ async fn problem_fallback(State(w): State<Arc<Warden>>, req: Request, next: Next
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
+    );
+    // Nothing here is HTML; if a browser ever renders a response, it may load nothing.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
     );
     response
 }
