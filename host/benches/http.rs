@@ -10,8 +10,10 @@
 //! It starts the release `warden` binary on a temporary data directory and an ephemeral port,
 //! runs render, detect and eval against it and render against the ceiling at 1, 16 and 64
 //! connections (`WARDEN_BENCH_SECS` seconds each, default 5, after a 1 s warm-up), prints a
-//! table and replaces the `## HTTP (warden serve)` section of `docs/benchmarks.md`. Nothing is
-//! asserted: these are measurements, and they are only as good as the machine is idle.
+//! table and replaces the `## HTTP (warden serve)` section of `docs/benchmarks.md`. Requests
+//! carry the bootstrap admin token the server prints, and the per-tenant/per-actor abuse limits
+//! are lifted for the run (one client would otherwise be measured against its rate limit).
+//! Nothing is asserted: these are measurements, and they are only as good as the machine is idle.
 // A bench is not a request path: failing loudly on a broken setup is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -39,6 +41,14 @@ const TARGET_RATIO: f64 = 0.7;
 const TARGET_P99_MS: f64 = 5.0;
 const TARGET_P99_AT: u32 = 64;
 const SECTION: &str = "## HTTP (warden serve)";
+/// Abuse limits lifted for the run (see [`Server::start`]).
+const QUOTA_OVERRIDES: [(&str, &str); 5] = [
+    ("WARDEN_QUOTA__TENANT_REQUESTS_PER_SECOND", "1000000"),
+    ("WARDEN_QUOTA__TENANT_BURST", "1000000"),
+    ("WARDEN_QUOTA__ACTOR_REQUESTS_PER_SECOND", "1000000"),
+    ("WARDEN_QUOTA__ACTOR_BURST", "1000000"),
+    ("WARDEN_QUOTA__TENANT_CONCURRENT_CALLS", "1024"),
+];
 
 /// The `warden serve` child process; killed when dropped, so also on a panic.
 struct Server {
@@ -70,6 +80,14 @@ impl Server {
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with("WARDEN_BENCH_") {
                 cmd.env_remove(k);
+            }
+        }
+        // This measures capacity, not policy: one token is one actor, and the default abuse
+        // limits (100 requests/s per actor, 32 concurrent calls per tenant) would turn most of
+        // the load into 429s. Lift them unless the caller set them; the checks still run.
+        for (k, v) in QUOTA_OVERRIDES {
+            if std::env::var_os(k).is_none() {
+                cmd.env(k, v);
             }
         }
         // Compiled built-ins are cached in the target directory (like the tests' servers do), so
@@ -599,7 +617,13 @@ fn main() {
          shared by the server, the load generator and the ceiling (load average at the end: {load}). \
          Load from {wrk_version} (`--latency`, threads = min(connections, 2)), {secs} s per row after a \
          {WARM_UP_SECS} s warm-up, keep-alive connections, POST with a JSON body. The release `warden` \
-         binary ran with default configuration on a fresh data directory (compiled built-ins cached in `target/bench-cache`; ready in {:.1} s); {}.\n",
+         binary ran with default configuration except the per-tenant and per-actor abuse limits, \
+         lifted so that one client can load it (`{}`; the checks still run), on a fresh data directory (compiled built-ins cached in `target/bench-cache`; ready in {:.1} s); {}.\n",
+        QUOTA_OVERRIDES
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         ready_in.as_secs_f64(),
         if token.is_some() {
             "every request carries the bootstrap admin token it printed (`Authorization: Bearer`, \
