@@ -301,6 +301,30 @@ fn role_matrix_every_cell() {
         ),
         (
             "POST",
+            "/v1/templates/t/labels/production/requests".into(),
+            Some(json!({"version": 1})),
+            vec![AD, AU],
+        ),
+        (
+            "GET",
+            "/v1/templates/t/requests".into(),
+            None,
+            vec![AD, AU, OP, AT],
+        ),
+        (
+            "POST",
+            "/v1/templates/t/requests/cr_000000000000000000000000/approve".into(),
+            None,
+            vec![AD, AU],
+        ),
+        (
+            "POST",
+            "/v1/templates/t/requests/cr_000000000000000000000000/reject".into(),
+            None,
+            vec![AD, AU],
+        ),
+        (
+            "POST",
             "/v1/templates/t/render".into(),
             Some(json!({"variables": {"a": 1}})),
             vec![AD, OP],
@@ -773,4 +797,131 @@ fn cors_is_off_by_default_and_allows_only_listed_origins() {
     );
     let r = preflight(&s, "https://evil.example.com");
     assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn protected_labels_need_an_approval_by_someone_else() {
+    let s = Server::start();
+    let author1 = token("default", "ann", &["author"]);
+    let author2 = token("default", "ben", &["author"]);
+    let operator = token("default", "otto", &["operator"]);
+    for t in ["v1 {{ a }}", "v2 {{ a }}"] {
+        let (st, _) = s.call_as(
+            Some(&author1),
+            "POST",
+            "/v1/templates/p/versions",
+            Some(json!({"template": t})),
+        );
+        assert_eq!(st, 201);
+    }
+    // Direct moves of `production` are for admins only; other labels move freely.
+    let (st, p) = s.call_as(
+        Some(&author1),
+        "PUT",
+        "/v1/templates/p/labels/production",
+        Some(json!({"version": 1})),
+    );
+    assert_eq!(st, 403, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("protected"), "{p}");
+    let (st, _) = s.call_as(
+        Some(&author1),
+        "POST",
+        "/v1/templates/p/versions",
+        Some(json!({"template": "v3", "labels": ["production"]})),
+    );
+    assert_eq!(st, 403);
+    assert_eq!(
+        s.call_as(
+            Some(&author1),
+            "PUT",
+            "/v1/templates/p/labels/staging",
+            Some(json!({"version": 2}))
+        )
+        .0,
+        200
+    );
+    // Request, self-approval refused, operator refused, another author approves.
+    let (st, cr) = s.call_as(
+        Some(&author1),
+        "POST",
+        "/v1/templates/p/labels/production/requests",
+        Some(json!({"version": 2})),
+    );
+    assert_eq!(st, 201, "{cr}");
+    assert_eq!(cr["status"], "pending");
+    let id = cr["id"].as_str().unwrap().to_owned();
+    let approve = format!("/v1/templates/p/requests/{id}/approve");
+    let (st, p) = s.call_as(Some(&author1), "POST", &approve, None);
+    assert_eq!(st, 403, "{p}");
+    assert_eq!(s.call_as(Some(&operator), "POST", &approve, None).0, 403);
+    let (_, sum) = s.call("GET", "/v1/templates/p", None);
+    assert!(sum["labels"].get("production").is_none(), "{sum}");
+    let (st, d) = s.call_as(Some(&author2), "POST", &approve, None);
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["request"]["status"], "approved");
+    assert_eq!(d["request"]["decided_by"], "ben");
+    assert_eq!(d["template"]["labels"]["production"], 2);
+    assert_eq!(s.call_as(Some(&author2), "POST", &approve, None).0, 409);
+    let (_, r) = s.call_as(
+        Some(&operator),
+        "POST",
+        "/v1/templates/p/render",
+        Some(json!({"variables": {"a": 1}})),
+    );
+    assert_eq!(
+        (r["version"].as_u64(), r["label"].as_str()),
+        (Some(2), Some("production"))
+    );
+    // A rejection moves nothing.
+    let (_, cr) = s.call_as(
+        Some(&author2),
+        "POST",
+        "/v1/templates/p/labels/production/requests",
+        Some(json!({"version": 1})),
+    );
+    let id2 = cr["id"].as_str().unwrap().to_owned();
+    let (st, d) = s.call_as(
+        Some(&author1),
+        "POST",
+        &format!("/v1/templates/p/requests/{id2}/reject"),
+        Some(json!({"reason": "not yet"})),
+    );
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["request"]["status"], "rejected");
+    let (_, sum) = s.call("GET", "/v1/templates/p", None);
+    assert_eq!(sum["labels"]["production"], 2);
+    // Admins move it directly; everything is in the audit log.
+    assert_eq!(
+        s.call(
+            "PUT",
+            "/v1/templates/p/labels/production",
+            Some(json!({"version": 1}))
+        )
+        .0,
+        200
+    );
+    let (_, page) = s.call("GET", "/v1/audit?action=template.label.&limit=1000", None);
+    let actions: Vec<(String, String)> = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_owned(),
+                r["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("template.label.request", "ok"),
+        ("template.label.approve", "forbidden"),
+        ("template.label.approve", "ok"),
+        ("template.label.reject", "ok"),
+        ("template.label.move", "ok"),
+    ] {
+        assert!(
+            actions.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} missing from {actions:?}"
+        );
+    }
 }

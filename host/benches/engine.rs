@@ -310,6 +310,11 @@ fn main() {
     report.push_str(&load_rows);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // Keep the sections other benchmarks own (the HTTP bench writes `## HTTP ...`).
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
+    if let Some(at) = previous.find("\n## HTTP") {
+        report.push_str(&previous[at..]);
+    }
     std::fs::write(&path, &report).unwrap();
     println!("{report}");
     println!("wrote {}", path.display());

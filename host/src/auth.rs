@@ -205,8 +205,16 @@ pub fn route_action(method: &str, route: &str) -> Option<Action> {
             | "/v1/templates/{name}/diff"
             | "/v1/templates/export",
         ) => TemplateContent,
-        ("POST", "/v1/templates/{name}/versions" | "/v1/templates/import")
+        (
+            "POST",
+            "/v1/templates/{name}/versions"
+            | "/v1/templates/import"
+            | "/v1/templates/{name}/labels/{label}/requests"
+            | "/v1/templates/{name}/requests/{id}/approve"
+            | "/v1/templates/{name}/requests/{id}/reject",
+        )
         | ("PUT" | "DELETE", "/v1/templates/{name}/labels/{label}") => TemplateWrite,
+        ("GET", "/v1/templates/{name}/requests") => TemplateList,
         ("POST", "/v1/templates/{name}/render") => Render,
         ("POST", "/v1/pii/detect" | "/v1/pii/anonymize") => PiiProcess,
         ("POST", "/v1/pii/deanonymize") => PiiReveal,

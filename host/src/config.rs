@@ -62,6 +62,8 @@ pub struct AuthConfig {
     pub public_metrics: bool,
     /// Serve `/openapi.json` without a token.
     pub public_openapi: bool,
+    /// Labels only an admin, or an approved change request, may move.
+    pub protected_labels: Vec<String>,
 }
 
 impl Default for AuthConfig {
@@ -74,6 +76,7 @@ impl Default for AuthConfig {
             leeway_seconds: 30,
             public_metrics: false,
             public_openapi: true,
+            protected_labels: vec!["production".into()],
         }
     }
 }

@@ -40,6 +40,8 @@ use crate::app::Warden;
         v1::create_session, v1::list_sessions, v1::get_session, v1::eval_session,
         v1::fork_session, v1::delete_session, v1::eval_once,
         v1::audit_log, v1::audit_verify, v1::reload_keys,
+        v1::request_label_move, v1::list_label_requests, v1::approve_label_request,
+        v1::reject_label_request,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -112,6 +114,22 @@ pub fn app(state: Arc<Warden>) -> Router {
             put(v1::set_label).delete(v1::delete_label),
         )
         .route("/v1/templates/{name}/diff", get(v1::diff_template))
+        .route(
+            "/v1/templates/{name}/labels/{label}/requests",
+            post(v1::request_label_move),
+        )
+        .route(
+            "/v1/templates/{name}/requests",
+            get(v1::list_label_requests),
+        )
+        .route(
+            "/v1/templates/{name}/requests/{id}/approve",
+            post(v1::approve_label_request),
+        )
+        .route(
+            "/v1/templates/{name}/requests/{id}/reject",
+            post(v1::reject_label_request),
+        )
         .route("/v1/templates/{name}/render", post(v1::render_template))
         .route("/v1/pii/detect", post(v1::detect))
         .route("/v1/pii/anonymize", post(v1::anonymize))

@@ -21,6 +21,7 @@ use crate::engine::LimitOverrides;
 use crate::error::Error;
 use crate::pii::dictionary::Dictionary;
 use crate::pii::service as pii;
+use crate::registry::approvals;
 use crate::registry::plugins::{self, PluginRecord, PluginSummary, UploadMeta};
 use crate::registry::templates::{
     self, Created, ImportReport, NewVersion, RenderRequest, Rendered, TemplateSummary,
@@ -652,4 +653,88 @@ pub async fn reload_keys(State(w): AppState, who: Principal) -> ApiResult<Json<R
         errors: vec![],
     })?;
     Ok(Json(Reloaded { keys }))
+}
+
+// ---------------------------------------------------------------- approvals
+
+/// A decision on a change request.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Why (kept with the request).
+    pub reason: Option<String>,
+}
+
+/// The optional JSON body of a decision.
+fn decision(body: &[u8]) -> Result<Option<String>, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice::<Decision>(body)
+        .map(|d| d.reason)
+        .map_err(|e| Error::BadRequest(format!("the body does not have the expected fields: {e}")))
+}
+
+/// The outcome of a decision.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Decided {
+    /// The request.
+    pub request: approvals::ChangeRequest,
+    /// The template's labels after an approval.
+    pub template: Option<TemplateSummary>,
+}
+
+/// Requests a move of a protected label (approved by another author or an admin).
+#[utoipa::path(post, path = "/v1/templates/{name}/labels/{label}/requests", tag = "templates",
+    params(("name" = String, Path), ("label" = String, Path)), request_body = LabelBody,
+    responses((status = 201, body = approvals::ChangeRequest), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn request_label_move(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, label)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<LabelBody>,
+) -> ApiResult<Response> {
+    let cr = approvals::request(&w, &who, &name, &label, body.version)?;
+    Ok((StatusCode::CREATED, Json(cr)).into_response())
+}
+
+/// Lists a template's change requests.
+#[utoipa::path(get, path = "/v1/templates/{name}/requests", tag = "templates",
+    params(("name" = String, Path)), responses((status = 200, body = Vec<approvals::ChangeRequest>)))]
+pub async fn list_label_requests(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<Vec<approvals::ChangeRequest>>> {
+    Ok(Json(approvals::list(&w, &who, &name)?))
+}
+
+/// Approves a change request: the label moves. Not by its requester.
+#[utoipa::path(post, path = "/v1/templates/{name}/requests/{id}/approve", tag = "templates",
+    params(("name" = String, Path), ("id" = String, Path)), request_body = Decision,
+    responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve_label_request(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, id)): ApiPath<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Decided>> {
+    let reason = decision(&body)?;
+    let (request, template) = approvals::decide(&w, &who, &name, &id, true, reason)?;
+    Ok(Json(Decided { request, template }))
+}
+
+/// Rejects a change request. Not by its requester.
+#[utoipa::path(post, path = "/v1/templates/{name}/requests/{id}/reject", tag = "templates",
+    params(("name" = String, Path), ("id" = String, Path)), request_body = Decision,
+    responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn reject_label_request(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, id)): ApiPath<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Decided>> {
+    let reason = decision(&body)?;
+    let (request, template) = approvals::decide(&w, &who, &name, &id, false, reason)?;
+    Ok(Json(Decided { request, template }))
 }

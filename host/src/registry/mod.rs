@@ -3,6 +3,7 @@
 //! **API Boundary:** nothing here sees HTTP types; operations take a [`crate::auth::Principal`]
 //! and return [`crate::error::Error`].
 
+pub mod approvals;
 pub mod diff;
 pub mod plugins;
 pub mod schema;

@@ -294,6 +294,7 @@ pub async fn create_version(
     crate::names::check("template", name)?;
     for l in &new.labels {
         check_label(l)?;
+        super::approvals::check_direct_move(w, who, l)?;
     }
     let texts: Vec<String> = match (&new.template, &new.messages) {
         (Some(t), None) => vec![t.clone()],
@@ -489,22 +490,33 @@ pub fn resolve_label(w: &Warden, who: &Principal, name: &str, label: &str) -> Re
 pub fn set_label(w: &Warden, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
     crate::names::check("template", name)?;
     check_label(label)?;
+    super::approvals::check_direct_move(w, who, label)?;
     get_version(w, who, name, version)?;
-    w.db.write(|txn| {
-        let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-        let old = table
-            .insert(label_key(&who.tenant, name, label).as_str(), version)
-            .map_err(StorageError::from)?
-            .map(|v| v.value());
-        audit::append(txn, label_event(who, name, label, old, Some(version)))?;
-        Ok::<_, Error>(())
-    })
+    w.db.write(|txn| move_label_in(txn, who, name, label, version))
+}
+
+/// Points `label` at `version` inside `txn`, with its audit record.
+pub fn move_label_in(
+    txn: &redb::WriteTransaction,
+    who: &Principal,
+    name: &str,
+    label: &str,
+    version: u64,
+) -> Result<()> {
+    let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+    let old = table
+        .insert(label_key(&who.tenant, name, label).as_str(), version)
+        .map_err(StorageError::from)?
+        .map(|v| v.value());
+    audit::append(txn, label_event(who, name, label, old, Some(version)))?;
+    Ok(())
 }
 
 /// Removes a label.
 pub fn delete_label(w: &Warden, who: &Principal, name: &str, label: &str) -> Result<()> {
     crate::names::check("template", name)?;
     check_label(label)?;
+    super::approvals::check_direct_move(w, who, label)?;
     w.db.write(|txn| {
         let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
         let old = table

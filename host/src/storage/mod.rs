@@ -96,6 +96,7 @@ impl Db {
             txn.open_table(tables::SNAPSHOTS)?;
             txn.open_table(tables::AUDIT)?;
             txn.open_table(tables::AUDIT_HEADS)?;
+            txn.open_table(tables::CHANGE_REQUESTS)?;
         }
         txn.commit()?;
         Ok(Db { db })

@@ -29,3 +29,6 @@ pub const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessio
 pub const AUDIT: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("audit_v1");
 /// Each tenant's audit chain head: tenant → JSON `{seq, hash}`.
 pub const AUDIT_HEADS: TableDefinition<&str, &[u8]> = TableDefinition::new("audit_heads_v1");
+/// Protected-label change requests: `tenant/template/id` → JSON request.
+pub const CHANGE_REQUESTS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("label_change_requests_v1");

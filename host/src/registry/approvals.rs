@@ -1,0 +1,222 @@
+//! The approval workflow for protected labels (`production` by default): an author requests a
+//! label move, a different author or admin approves it, and only then does the label move.
+//! Admins may move protected labels directly. Requests, approvals and refusals are audited;
+//! nobody approves their own request.
+
+use serde::{Deserialize, Serialize};
+
+use super::templates::{self, TemplateSummary};
+use crate::app::Warden;
+use crate::auth::{Principal, Role};
+use crate::error::{Error, Result};
+use crate::storage::audit::{self, AuditEvent};
+use crate::storage::{StorageError, get_json, now_ms, put_json, rfc3339, scan_prefix, tables};
+
+/// Where a change request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// Waiting for another author or an admin.
+    Pending,
+    /// Approved; the label moved.
+    Approved,
+    /// Rejected; nothing moved.
+    Rejected,
+}
+
+/// A request to move a protected label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChangeRequest {
+    /// Its id (`cr_…`).
+    pub id: String,
+    /// The template.
+    pub template: String,
+    /// The protected label.
+    pub label: String,
+    /// The version it should point at.
+    pub version: u64,
+    /// Who asked.
+    pub requested_by: String,
+    /// When (RFC 3339).
+    pub requested_at: String,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// Who approved or rejected it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// Why it was rejected, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Whether `label` is protected on this server.
+pub fn is_protected(w: &Warden, label: &str) -> bool {
+    w.config.auth.protected_labels.iter().any(|l| l == label)
+}
+
+/// Refuses a direct move of a protected label by anyone but an admin.
+pub fn check_direct_move(w: &Warden, who: &Principal, label: &str) -> Result<()> {
+    if is_protected(w, label) && !who.has(Role::Admin) {
+        return Err(Error::Forbidden(format!(
+            "`{label}` is a protected label: only an admin moves it directly; request the move \
+             (POST /v1/templates/{{name}}/labels/{label}/requests) and have another author approve it"
+        )));
+    }
+    Ok(())
+}
+
+fn key(tenant: &str, template: &str, id: &str) -> String {
+    format!("{tenant}/{template}/{id}")
+}
+
+fn check_id(id: &str) -> Result<()> {
+    if id.len() == 27 && id.starts_with("cr_") && id[3..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(Error::not_found(
+            "change request",
+            id.chars().take(64).collect::<String>(),
+        ))
+    }
+}
+
+/// Files a request to point protected `label` of `template` at `version`.
+pub fn request(
+    w: &Warden,
+    who: &Principal,
+    template: &str,
+    label: &str,
+    version: u64,
+) -> Result<ChangeRequest> {
+    crate::names::check("template", template)?;
+    crate::names::check("label", label)?;
+    if !is_protected(w, label) {
+        return Err(Error::BadRequest(format!(
+            "`{label}` is not a protected label; move it directly with PUT"
+        )));
+    }
+    templates::get_version(w, who, template, version)?;
+    let cr = ChangeRequest {
+        id: format!("cr_{}", hex::encode(rand::random::<[u8; 12]>())),
+        template: template.to_owned(),
+        label: label.to_owned(),
+        version,
+        requested_by: who.actor.clone(),
+        requested_at: rfc3339(now_ms()),
+        status: RequestStatus::Pending,
+        decided_by: None,
+        reason: None,
+    };
+    w.db.write(|txn| {
+        let mut t = txn
+            .open_table(tables::CHANGE_REQUESTS)
+            .map_err(StorageError::from)?;
+        put_json(&mut t, &key(&who.tenant, template, &cr.id), &cr)?;
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "template.label.request",
+                format!("template/{template}/labels/{label}"),
+            )
+            .detail(format!("{}: -> {version}", cr.id)),
+        )?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(cr)
+}
+
+/// The change requests of a template, oldest first.
+pub fn list(w: &Warden, who: &Principal, template: &str) -> Result<Vec<ChangeRequest>> {
+    crate::names::check("template", template)?;
+    let txn = w.db.read()?;
+    let t = txn
+        .open_table(tables::CHANGE_REQUESTS)
+        .map_err(StorageError::from)?;
+    let mut all: Vec<ChangeRequest> = scan_prefix::<ChangeRequest, _>(
+        &t,
+        "change_requests",
+        &format!("{}/{template}/", who.tenant),
+    )?
+    .into_iter()
+    .map(|(_, r)| r)
+    .collect();
+    all.sort_by(|a, b| a.requested_at.cmp(&b.requested_at));
+    Ok(all)
+}
+
+/// Approves (moving the label) or rejects a pending request; never by its requester.
+pub fn decide(
+    w: &Warden,
+    who: &Principal,
+    template: &str,
+    id: &str,
+    approve: bool,
+    reason: Option<String>,
+) -> Result<(ChangeRequest, Option<TemplateSummary>)> {
+    crate::names::check("template", template)?;
+    check_id(id)?;
+    let k = key(&who.tenant, template, id);
+    let decided = w.db.write(|txn| {
+        let mut t = txn
+            .open_table(tables::CHANGE_REQUESTS)
+            .map_err(StorageError::from)?;
+        let mut cr: ChangeRequest = get_json(&t, "change_requests", &k)?
+            .ok_or_else(|| Error::not_found("change request", id))?;
+        if cr.status != RequestStatus::Pending {
+            return Err(Error::Conflict(
+                format!("change request {id} is already {:?}", cr.status).to_lowercase(),
+            ));
+        }
+        let action = if approve {
+            "template.label.approve"
+        } else {
+            "template.label.reject"
+        };
+        if cr.requested_by == who.actor {
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    action,
+                    format!("template/{template}/labels/{}", cr.label),
+                )
+                .outcome("forbidden")
+                .detail(format!("{id}: own request")),
+            )?;
+            return Ok(Err(Error::Forbidden(
+                "nobody approves or rejects their own change request".into(),
+            )));
+        }
+        cr.status = if approve {
+            RequestStatus::Approved
+        } else {
+            RequestStatus::Rejected
+        };
+        cr.decided_by = Some(who.actor.clone());
+        cr.reason = reason.clone();
+        put_json(&mut t, &k, &cr)?;
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                action,
+                format!("template/{template}/labels/{}", cr.label),
+            )
+            .detail(format!("{id}: -> {}", cr.version)),
+        )?;
+        if approve {
+            templates::move_label_in(txn, who, template, &cr.label, cr.version)?;
+        }
+        Ok::<_, Error>(Ok(cr))
+    })??;
+    let summary = if approve {
+        Some(templates::summary(w, who, template)?)
+    } else {
+        None
+    };
+    Ok((decided, summary))
+}
