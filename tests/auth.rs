@@ -900,6 +900,25 @@ fn protected_labels_need_an_approval_by_someone_else() {
         .0,
         200
     );
+    // Import cannot move a protected label for an author either; unchanged labels are fine.
+    let (_, yaml) = s.text("/v1/templates/export");
+    let import = |t: &str, body: &str| {
+        reqwest::blocking::Client::new()
+            .post(format!("{}/v1/templates/import", s.url))
+            .bearer_auth(t)
+            .header("content-type", "application/yaml")
+            .body(body.to_owned())
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(import(&author1, &yaml), 200);
+    assert!(yaml.contains("production: 1"), "{yaml}");
+    assert_eq!(
+        import(&author1, &yaml.replace("production: 1", "production: 2")),
+        403
+    );
     let (_, page) = s.call("GET", "/v1/audit?action=template.label.&limit=1000", None);
     let actions: Vec<(String, String)> = page["records"]
         .as_array()

@@ -798,6 +798,8 @@ pub async fn import(w: &Warden, who: &Principal, yaml: &str) -> Result<ImportRep
                     .map_err(StorageError::from)?
                     .map(|x| x.value());
                 if old != Some(*v) {
+                    // A protected label moves on import only for an admin (nothing is written).
+                    super::approvals::check_direct_move(w, who, label)?;
                     audit::append(txn, label_event(who, &doc.name, label, old, Some(*v)))?;
                     report.labels_set += 1;
                 }
