@@ -403,6 +403,8 @@ fn role_matrix_every_cell() {
         ("GET", "/v1/audit/verify".into(), None, vec![AD, AT]),
         ("GET", "/metrics".into(), None, vec![AD, OP, AT]),
         ("POST", "/v1/admin/keys/reload".into(), None, vec![AD]),
+        ("GET", "/v1/admin/tenant".into(), None, vec![AD]),
+        ("PUT", "/v1/admin/tenant".into(), Some(json!({})), vec![AD]),
     ];
     // Every route in the OpenAPI document is in the table (a new route needs a row).
     let (_, doc) = s.call("GET", "/openapi.json", None);
@@ -490,7 +492,7 @@ fn tenants_are_isolated() {
         "/v1/pii/dictionaries/names",
         Some(json!({"kind": "deny", "entity_type": "PERSON", "terms": ["Alice"]})),
     );
-    let r = reqwest::blocking::Client::new()
+    let r = common::http()
         .post(format!("{}/v1/plugins/hostile/versions/1.0.0", s.url))
         .bearer_auth(&a)
         .header("content-type", "application/wasm")
@@ -602,7 +604,7 @@ fn bootstrap_secret_token_command_and_require_keys() {
         let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "secret is readable by others: {mode:o}");
     }
-    let client = reqwest::blocking::Client::new();
+    let client = common::http();
     let get = |t: &str| {
         client
             .get(format!("{url}/v1/audit"))
@@ -653,13 +655,13 @@ fn bootstrap_secret_token_command_and_require_keys() {
 #[test]
 fn rate_limits_trip_per_tenant_with_retry_after() {
     let s = Server::with_config(
-        "[quota]\ntenant_requests_per_second = 2\ntenant_burst = 3\nactor_requests_per_second = 100\nactor_burst = 100\n",
+        "[quota.defaults]\nrequests_per_second = 2\nburst = 3\nactor_requests_per_second = 100\nactor_burst = 100\n",
     );
     let a = token("acme", "alice", ALL_ROLES);
     let b = token("globex", "bob", ALL_ROLES);
     let mut limited = None;
     for _ in 0..20 {
-        let r = reqwest::blocking::Client::new()
+        let r = common::http()
             .get(format!("{}/v1/templates", s.url))
             .bearer_auth(&a)
             .send()
@@ -685,12 +687,12 @@ fn rate_limits_trip_per_tenant_with_retry_after() {
 #[test]
 fn concurrency_and_fuel_quotas_trip_per_tenant() {
     let s = Server::with_config(
-        "[quota]\ntenant_concurrent_calls = 1\ntenant_fuel_per_minute = 300000000\n",
+        "[quota.defaults]\nconcurrent_calls = 1\nfuel_per_minute = 300000000\n",
     );
     let a = token("acme", "alice", ALL_ROLES);
     let b = token("globex", "bob", ALL_ROLES);
     for t in [&a, &b] {
-        let r = reqwest::blocking::Client::new()
+        let r = common::http()
             .post(format!("{}/v1/plugins/hostile/versions/1.0.0", s.url))
             .bearer_auth(t)
             .header("content-type", "application/wasm")
@@ -763,7 +765,7 @@ fn concurrency_and_fuel_quotas_trip_per_tenant() {
 }
 
 fn preflight(s: &Server, origin: &str) -> reqwest::blocking::Response {
-    reqwest::blocking::Client::new()
+    common::http()
         .request(reqwest::Method::OPTIONS, format!("{}/v1/templates", s.url))
         .header("origin", origin)
         .header("access-control-request-method", "GET")
@@ -903,7 +905,7 @@ fn protected_labels_need_an_approval_by_someone_else() {
     // Import cannot move a protected label for an author either; unchanged labels are fine.
     let (_, yaml) = s.text("/v1/templates/export");
     let import = |t: &str, body: &str| {
-        reqwest::blocking::Client::new()
+        common::http()
             .post(format!("{}/v1/templates/import", s.url))
             .bearer_auth(t)
             .header("content-type", "application/yaml")
@@ -943,4 +945,313 @@ fn protected_labels_need_an_approval_by_someone_else() {
             "{expected:?} missing from {actions:?}"
         );
     }
+}
+
+#[test]
+fn tenant_admins_set_their_quota_and_protected_labels_within_the_caps() {
+    let s = Server::with_config("[quota.caps]\nrequests_per_second = 300\n");
+    let admin_a = token("acme", "root", &["admin"]);
+    let author_a = token("acme", "ann", &["author"]);
+    let admin_b = token("globex", "gus", &["admin"]);
+    let (st, v) = s.call_as(Some(&admin_a), "GET", "/v1/admin/tenant", None);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["tenant"], "acme");
+    assert_eq!(v["protected_labels"], json!(["production"]));
+    assert_eq!(v["caps"]["requests_per_second"], 300);
+    // Over a host-wide cap: refused, naming the field; nothing changes.
+    let quota = |rps: u64| {
+        json!({"requests_per_second": rps, "burst": 2, "actor_requests_per_second": 100,
+               "actor_burst": 100, "concurrent_calls": 4, "fuel_per_minute": 1000000000})
+    };
+    let (st, p) = s.call_as(
+        Some(&admin_a),
+        "PUT",
+        "/v1/admin/tenant",
+        Some(json!({"quota": quota(301)})),
+    );
+    assert_eq!(st, 422, "{p}");
+    assert_eq!(p["errors"][0]["path"], "/quota/requests_per_second", "{p}");
+    let (st, p) = s.call_as(
+        Some(&admin_a),
+        "PUT",
+        "/v1/admin/tenant",
+        Some(json!({"protected_labels": ["Not A Label"]})),
+    );
+    assert_eq!(st, 422, "{p}");
+    // Within the caps: in force at once, for this tenant only.
+    let (st, v) = s.call_as(
+        Some(&admin_a),
+        "PUT",
+        "/v1/admin/tenant",
+        Some(json!({"quota": quota(1), "protected_labels": ["production", "staging"]})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["quota"]["requests_per_second"], 1);
+    let mut limited = false;
+    for _ in 0..10 {
+        let (st, _) = s.call_as(Some(&author_a), "GET", "/v1/templates", None);
+        if st == 429 {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "acme's new rate limit never tripped");
+    for _ in 0..10 {
+        assert_eq!(
+            s.call_as(Some(&admin_b), "GET", "/v1/templates", None).0,
+            200
+        );
+    }
+    let (_, vb) = s.call_as(Some(&admin_b), "GET", "/v1/admin/tenant", None);
+    assert_eq!(vb["protected_labels"], json!(["production"]));
+    assert_eq!(
+        vb["overrides"],
+        json!({"quota": null, "protected_labels": null})
+    );
+    // Survives a restart; `staging` is now protected in acme (an author must request it).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let s = s.restart();
+    let (st, _) = s.call_as(
+        Some(&author_a),
+        "POST",
+        "/v1/templates/t/versions",
+        Some(json!({"template": "hi"})),
+    );
+    assert_eq!(st, 201);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (st, p) = s.call_as(
+        Some(&author_a),
+        "PUT",
+        "/v1/templates/t/labels/staging",
+        Some(json!({"version": 1})),
+    );
+    assert_eq!(st, 403, "{p}");
+    // In globex `staging` moves freely.
+    s.call_as(
+        Some(&admin_b),
+        "POST",
+        "/v1/templates/t/versions",
+        Some(json!({"template": "hi"})),
+    );
+    let (st, _) = s.call_as(
+        Some(&token("globex", "gina", &["author"])),
+        "PUT",
+        "/v1/templates/t/labels/staging",
+        Some(json!({"version": 1})),
+    );
+    assert_eq!(st, 200);
+    // Only admins read or change settings; the change is in the tenant's audit log.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(
+        s.call_as(Some(&author_a), "GET", "/v1/admin/tenant", None)
+            .0,
+        403
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (st, log) = s.call_as(
+        Some(&token("acme", "aud", &["auditor"])),
+        "GET",
+        "/v1/audit?action=tenant.settings.",
+        None,
+    );
+    assert_eq!(st, 200, "{log}");
+    let records = log["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{log}");
+    assert_eq!(records[0]["actor"], "root");
+}
+
+/// A self-signed certificate for 127.0.0.1 (made with the openssl command line).
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=warden-test",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    (cert, key)
+}
+
+/// One HTTP/1.1 GET over TLS, trusting only `cert`; returns the response head and body.
+fn https_get(addr: &str, cert: &std::path::Path, path: &str) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    let mut tls = rustls::Stream::new(&mut conn, &mut sock);
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path());
+    let cfg = dir.path().join("warden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[auth.keys]]\nkid = \"test\"\nalgorithm = \"HS256\"\nsecret = \"{}\"\n",
+            base64::engine::general_purpose::STANDARD.encode(TEST_SECRET)
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env(
+            "WARDEN_SERVER__CACHE_DIR",
+            common::cache_dir().join("server"),
+        )
+        .env("WARDEN_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("warden listening on https://")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    let resp = https_get(&addr, &cert, "/healthz");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{resp}"
+    );
+    let resp = https_get(&addr, &cert, "/v1/templates");
+    assert!(resp.starts_with("HTTP/1.1 401"), "{resp}");
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let plain = common::http()
+        .get(format!("http://{addr}/healthz"))
+        .timeout(std::time::Duration::from_secs(5))
+        .send();
+    assert!(plain.is_err(), "{plain:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A key that is not a key, and a certificate without its key: start-up fails, naming it.
+    let bogus = dir.path().join("bogus.pem");
+    std::fs::write(&bogus, "not a pem file").unwrap();
+    for (args, named) in [
+        (
+            vec![
+                "--tls-cert",
+                cert.to_str().unwrap(),
+                "--tls-key",
+                bogus.to_str().unwrap(),
+            ],
+            "tls_key",
+        ),
+        (vec!["--tls-cert", cert.to_str().unwrap()], "tls-key"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(dir.path().join("data2"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert!(msg.contains(named), "{msg}");
+    }
+}
+
+#[test]
+fn header_uri_and_connection_limits() {
+    use std::io::{Read, Write};
+    let s = Server::with_config(
+        "[server]\nmax_connections = 2\nmax_uri_bytes = 1024\nmax_header_bytes = 8192\nmax_headers = 20\n",
+    );
+    let addr = s.url.strip_prefix("http://").unwrap().to_owned();
+    // A request target over the limit: 414 problem.
+    let (st, p) = s.call(
+        "GET",
+        &format!("/v1/templates?x={}", "a".repeat(2000)),
+        None,
+    );
+    assert_eq!(st, 414, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("1024"), "{p}");
+    // Headers over the byte limit, or too many of them: 431.
+    let big = common::http()
+        .get(format!("{}/healthz", s.url))
+        .header("x-big", "b".repeat(10_000))
+        .send()
+        .unwrap();
+    assert_eq!(big.status(), 431);
+    let mut many = common::http().get(format!("{}/healthz", s.url));
+    for i in 0..30 {
+        many = many.header(format!("x-h{i}"), "1");
+    }
+    assert_eq!(many.send().unwrap().status(), 431);
+    // Two idle connections take both slots: a third is not served until one closes.
+    let hold1 = std::net::TcpStream::connect(&addr).unwrap();
+    let hold2 = std::net::TcpStream::connect(&addr).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut third = std::net::TcpStream::connect(&addr).unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    third
+        .set_read_timeout(Some(std::time::Duration::from_millis(700)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(
+        third.read(&mut buf).is_err(),
+        "served past the connection cap"
+    );
+    drop(hold1);
+    third
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut out = String::new();
+    third.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    drop(hold2);
 }

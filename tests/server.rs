@@ -213,7 +213,7 @@ fn multipart_upload_with_metadata() {
             json!({"world": "template-engine", "description": "multi", "limits": {"fuel": 1000000}})
                 .to_string(),
         );
-    let r = reqwest::blocking::Client::new()
+    let r = common::http()
         .post(format!("{}/v1/plugins/mp/versions/0.1.0", s.url))
         .bearer_auth(&s.token)
         .multipart(form)

@@ -502,6 +502,7 @@ fn main() {
 
     let started = Instant::now();
     let server = Server::start(&log);
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::blocking::Client::new();
     let ready_by = Instant::now() + Duration::from_secs(180);
     loop {

@@ -54,6 +54,8 @@ pub struct Warden {
     pub sessions: crate::sessions::Sessions,
     /// Abuse limits.
     pub quotas: crate::quota::Quotas,
+    /// Settings tenants' admins changed (quotas, protected labels).
+    pub tenants: crate::tenants::TenantCache,
     /// Bearer-token verification keys.
     pub verifier: crate::auth::Verifier,
     /// Whether this start created the bootstrap signing secret (print an admin token once).
@@ -122,8 +124,11 @@ impl Warden {
             })
             .collect();
         let audit = AuditWriter::start(db.clone());
+        let tenants = crate::tenants::TenantCache::load(&db)
+            .map_err(|e| anyhow::anyhow!("cannot read tenant settings: {e}"))?;
         Ok(Warden {
-            quotas: crate::quota::Quotas::new(&config.quota),
+            quotas: crate::quota::Quotas::new(&config.quota, tenants.quotas()),
+            tenants,
             verifier,
             bootstrap_created,
             sessions: crate::sessions::Sessions::new(&config),

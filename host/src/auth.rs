@@ -231,7 +231,7 @@ pub fn route_action(method: &str, route: &str) -> Option<Action> {
         ) => CodeRun,
         ("GET", "/v1/audit" | "/v1/audit/verify") => AuditRead,
         ("GET", "/metrics") => Metrics,
-        ("POST", "/v1/admin/keys/reload") => Admin,
+        ("POST", "/v1/admin/keys/reload") | ("GET" | "PUT", "/v1/admin/tenant") => Admin,
         _ => return None,
     })
 }

@@ -49,6 +49,17 @@ pub enum Command {
     /// Mint bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Scaffold, upload and list plugins.
+    #[command(subcommand)]
+    Plugin(crate::client::PluginCommand),
+    /// Create and render prompt-registry templates on a server.
+    #[command(subcommand)]
+    Template(crate::client::TemplateCommand),
+    /// Detect personal data on a server.
+    #[command(subcommand)]
+    Pii(crate::client::PiiCommand),
+    /// Send any request to a server (`warden api POST /v1/sessions -d '{}'`).
+    Api(crate::client::ApiArgs),
 }
 
 /// `warden token ...`.
@@ -87,6 +98,12 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
+    /// TLS certificate chain (PEM); with --tls-key the server speaks HTTPS only.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `warden audit ...`.
@@ -107,6 +124,8 @@ impl ServeArgs {
             &crate::config::FlagOverrides {
                 listen: self.listen,
                 data_dir: self.data_dir.clone(),
+                tls_cert: self.tls_cert.clone(),
+                tls_key: self.tls_key.clone(),
             },
         )
         .map_err(|e| Failure::usage(e.to_string()))
@@ -265,7 +284,8 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
+    /// Bad input or a local problem: exit code 2.
+    pub(crate) fn usage(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             code: 2,
@@ -300,6 +320,10 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Inspect { file } => inspect(&file),
+        Command::Plugin(cmd) => crate::client::plugin(cmd),
+        Command::Template(cmd) => crate::client::template(cmd),
+        Command::Pii(cmd) => crate::client::pii(cmd),
+        Command::Api(args) => crate::client::api(args),
         Command::Serve(args) => {
             let config = args.load()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -522,6 +546,11 @@ fn inspect(file: &Path) -> Result<u8, Failure> {
         }
     }
     Ok(if accepted.is_ok() { 0 } else { 1 })
+}
+
+/// Prints JSON on stdout: pretty on a terminal, one line otherwise.
+pub(crate) fn print_json(v: &Value) {
+    emit(v);
 }
 
 fn emit(v: &Value) {

@@ -121,6 +121,21 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Sandbox calls running at once; more wait their turn.
     pub max_concurrent_calls: usize,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// Largest request head (request line plus headers), bytes; more is answered with 431.
+    pub max_header_bytes: usize,
+    /// Most headers one request may carry; more is answered with 431.
+    pub max_headers: usize,
+    /// Longest request target (path and query), bytes; longer is answered with 414.
+    pub max_uri_bytes: usize,
+    /// How long a client may take to send a request's headers (slow-loris guard).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// TLS certificate chain (PEM); with `tls_key`, the server speaks only HTTPS and sends HSTS.
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Sandbox limits.
@@ -170,6 +185,13 @@ impl Default for ServerConfig {
             max_upload_bytes: 50 << 20,
             request_timeout: Duration::from_secs(60),
             max_concurrent_calls: 64,
+            max_connections: 1024,
+            max_header_bytes: 16 << 10,
+            max_headers: 100,
+            max_uri_bytes: 8 << 10,
+            header_read_timeout: Duration::from_secs(10),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -233,6 +255,10 @@ pub struct FlagOverrides {
     pub listen: Option<SocketAddr>,
     /// `--data-dir`.
     pub data_dir: Option<PathBuf>,
+    /// `--tls-cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`.
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Environment variables that belong to the CLI, not to this configuration.
@@ -263,6 +289,12 @@ impl Config {
         }
         if let Some(dir) = &flags.data_dir {
             figment = figment.merge(Serialized::default("server.data_dir", dir));
+        }
+        if let Some(p) = &flags.tls_cert {
+            figment = figment.merge(Serialized::default("server.tls_cert", p));
+        }
+        if let Some(p) = &flags.tls_key {
+            figment = figment.merge(Serialized::default("server.tls_key", p));
         }
         let config: Config = figment.extract().map_err(|e| {
             ConfigError::Parse(
@@ -299,6 +331,33 @@ impl Config {
         }
         if s.request_timeout < Duration::from_millis(100) {
             return bad("server.request_timeout", "must be at least 100ms");
+        }
+        if s.max_connections == 0 {
+            return bad("server.max_connections", "must be at least 1");
+        }
+        // hyper's read buffer cannot be smaller than 8 KiB.
+        if s.max_header_bytes < 8192 {
+            return bad("server.max_header_bytes", "must be at least 8192");
+        }
+        if s.max_headers == 0 {
+            return bad("server.max_headers", "must be at least 1");
+        }
+        if s.max_uri_bytes < 256 {
+            return bad("server.max_uri_bytes", "must be at least 256");
+        }
+        if s.header_read_timeout < Duration::from_millis(100) {
+            return bad("server.header_read_timeout", "must be at least 100ms");
+        }
+        match (&s.tls_cert, &s.tls_key) {
+            (Some(_), None) => return bad("server.tls_key", "must be set with server.tls_cert"),
+            (None, Some(_)) => return bad("server.tls_cert", "must be set with server.tls_key"),
+            _ => {}
+        }
+        if let Err((field, message)) = self.quota.defaults.check_within(&self.quota.caps) {
+            return Err(ConfigError::Invalid {
+                key: "quota.defaults",
+                message: format!("`{field}` {message}"),
+            });
         }
         let (d, c) = (&self.limits.defaults, &self.limits.caps);
         for (key, value) in [
@@ -468,12 +527,27 @@ mod tests {
             assert_eq!(c.server.listen.port(), 2222);
             let flags = FlagOverrides {
                 listen: Some("127.0.0.1:3333".parse().unwrap()),
-                data_dir: None,
+                ..FlagOverrides::default()
             };
             let c = Config::load(Some(&file), &flags).unwrap();
             assert_eq!(c.server.listen.port(), 3333);
             Ok(())
         });
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_quota_defaults_stay_under_caps() {
+        let e = load("[server]\ntls_cert = \"cert.pem\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.tls_key"), "{e}");
+        let e = load("[quota.defaults]\nconcurrent_calls = 100000\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("quota.defaults") && e.contains("concurrent_calls"),
+            "{e}"
+        );
     }
 
     #[test]

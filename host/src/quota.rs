@@ -1,45 +1,104 @@
 //! Abuse limits per tenant and per actor: request rates (token buckets), concurrent sandbox
 //! calls, and fuel burned per minute. Each trips with 429 and `Retry-After`, and one tenant
 //! hitting its limits leaves every other tenant untouched.
+//!
+//! Every tenant starts with `[quota.defaults]`; a tenant's admin may change its own tenant's
+//! values (`PUT /v1/admin/tenant`) anywhere up to the host-wide `[quota.caps]`.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::Error;
 
-/// The limits, per tenant and per actor (defaults on).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One tenant's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
-pub struct QuotaConfig {
-    /// Sustained requests per second one tenant may make.
-    pub tenant_requests_per_second: u32,
-    /// Burst above the sustained rate, per tenant.
-    pub tenant_burst: u32,
-    /// Sustained requests per second one actor may make.
+pub struct TenantQuota {
+    /// Sustained requests per second the tenant may make.
+    pub requests_per_second: u32,
+    /// Burst above the sustained rate.
+    pub burst: u32,
+    /// Sustained requests per second one actor (token `sub`) of the tenant may make.
     pub actor_requests_per_second: u32,
     /// Burst, per actor.
     pub actor_burst: u32,
-    /// Sandbox calls one tenant may run at once.
-    pub tenant_concurrent_calls: u32,
-    /// Fuel one tenant may burn per minute.
-    pub tenant_fuel_per_minute: u64,
+    /// Sandbox calls the tenant may run at once.
+    pub concurrent_calls: u32,
+    /// Fuel the tenant may burn per minute.
+    pub fuel_per_minute: u64,
+}
+
+impl Default for TenantQuota {
+    fn default() -> Self {
+        TenantQuota {
+            requests_per_second: 200,
+            burst: 400,
+            actor_requests_per_second: 100,
+            actor_burst: 200,
+            concurrent_calls: 32,
+            fuel_per_minute: 2_000_000_000_000,
+        }
+    }
+}
+
+impl TenantQuota {
+    /// The fields by name, for validation messages.
+    fn fields(&self) -> [(&'static str, u64); 6] {
+        [
+            ("requests_per_second", self.requests_per_second.into()),
+            ("burst", self.burst.into()),
+            (
+                "actor_requests_per_second",
+                self.actor_requests_per_second.into(),
+            ),
+            ("actor_burst", self.actor_burst.into()),
+            ("concurrent_calls", self.concurrent_calls.into()),
+            ("fuel_per_minute", self.fuel_per_minute),
+        ]
+    }
+
+    /// Each value is at least 1 and at most its cap; the first violation, by field name.
+    pub fn check_within(&self, caps: &TenantQuota) -> Result<(), (&'static str, String)> {
+        for ((name, v), (_, cap)) in self.fields().into_iter().zip(caps.fields()) {
+            if v == 0 {
+                return Err((name, "must be at least 1".into()));
+            }
+            if v > cap {
+                return Err((name, format!("({v}) is above the host-wide cap ({cap})")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The host's quota settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaConfig {
+    /// What every tenant gets until its admin changes it.
+    pub defaults: TenantQuota,
+    /// The most a tenant's admin may set.
+    pub caps: TenantQuota,
 }
 
 impl Default for QuotaConfig {
     fn default() -> Self {
         QuotaConfig {
-            tenant_requests_per_second: 200,
-            tenant_burst: 400,
-            actor_requests_per_second: 100,
-            actor_burst: 200,
-            tenant_concurrent_calls: 32,
-            tenant_fuel_per_minute: 2_000_000_000_000,
+            defaults: TenantQuota::default(),
+            caps: TenantQuota {
+                requests_per_second: 5_000,
+                burst: 10_000,
+                actor_requests_per_second: 5_000,
+                actor_burst: 10_000,
+                concurrent_calls: 256,
+                fuel_per_minute: 100_000_000_000_000,
+            },
         }
     }
 }
@@ -53,16 +112,37 @@ pub struct Exceeded {
     pub retry_after: Duration,
 }
 
-/// The live counters.
-pub struct Quotas {
-    config: QuotaConfig,
-    tenants: DefaultKeyedRateLimiter<String>,
+/// One tenant's live counters, built from its quota.
+struct TenantState {
+    quota: TenantQuota,
+    requests: DefaultDirectRateLimiter,
     actors: DefaultKeyedRateLimiter<String>,
-    slots: Mutex<HashMap<String, Arc<Semaphore>>>,
-    fuel: Mutex<HashMap<String, (Instant, u64)>>,
+    slots: Arc<Semaphore>,
+    fuel: Mutex<(Instant, u64)>,
 }
 
-fn quota(per_second: u32, burst: u32) -> Quota {
+impl TenantState {
+    fn new(quota: TenantQuota) -> TenantState {
+        TenantState {
+            requests: governor::RateLimiter::direct(rate(quota.requests_per_second, quota.burst)),
+            actors: governor::RateLimiter::keyed(rate(
+                quota.actor_requests_per_second,
+                quota.actor_burst,
+            )),
+            slots: Arc::new(Semaphore::new(quota.concurrent_calls.max(1) as usize)),
+            fuel: Mutex::new((Instant::now(), 0)),
+            quota,
+        }
+    }
+}
+
+/// The live counters of every tenant seen since start.
+pub struct Quotas {
+    defaults: TenantQuota,
+    tenants: RwLock<HashMap<String, Arc<TenantState>>>,
+}
+
+fn rate(per_second: u32, burst: u32) -> Quota {
     let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(burst.max(per_second).max(1)).unwrap_or(NonZeroU32::MIN);
     Quota::per_second(rate).allow_burst(burst)
@@ -71,42 +151,85 @@ fn quota(per_second: u32, burst: u32) -> Quota {
 const FUEL_WINDOW: Duration = Duration::from_secs(60);
 
 impl Quotas {
-    /// Counters for `config`.
-    pub fn new(config: &QuotaConfig) -> Quotas {
+    /// Counters for `config`, with the tenants whose admins changed their quota.
+    pub fn new(
+        config: &QuotaConfig,
+        overrides: impl IntoIterator<Item = (String, TenantQuota)>,
+    ) -> Quotas {
+        let tenants = overrides
+            .into_iter()
+            .map(|(t, q)| (t, Arc::new(TenantState::new(q))))
+            .collect();
         Quotas {
-            tenants: governor::RateLimiter::keyed(quota(
-                config.tenant_requests_per_second,
-                config.tenant_burst,
-            )),
-            actors: governor::RateLimiter::keyed(quota(
-                config.actor_requests_per_second,
-                config.actor_burst,
-            )),
-            config: config.clone(),
-            slots: Mutex::new(HashMap::new()),
-            fuel: Mutex::new(HashMap::new()),
+            defaults: config.defaults,
+            tenants: RwLock::new(tenants),
+        }
+    }
+
+    fn state(&self, tenant: &str) -> Arc<TenantState> {
+        if let Some(s) = self
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+        {
+            return s.clone();
+        }
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(tenant.to_owned())
+            .or_insert_with(|| Arc::new(TenantState::new(self.defaults)))
+            .clone()
+    }
+
+    /// The quota in force for `tenant`.
+    pub fn quota(&self, tenant: &str) -> TenantQuota {
+        self.state(tenant).quota
+    }
+
+    /// Puts a new quota in force for `tenant` (`None`: back to the defaults). Counters start
+    /// afresh; calls running under the old concurrency slots finish normally.
+    pub fn set(&self, tenant: &str, quota: Option<TenantQuota>) {
+        let state = Arc::new(TenantState::new(quota.unwrap_or(self.defaults)));
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant.to_owned(), state);
+    }
+
+    /// Forgets actors that have not made a request for a while (bounds the per-actor maps).
+    pub fn sweep(&self) {
+        for s in self
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            s.actors.retain_recent();
+            s.actors.shrink_to_fit();
         }
     }
 
     /// Counts one request of `actor` in `tenant`.
     pub fn request(&self, tenant: &str, actor: &str) -> Result<(), Exceeded> {
-        let clock = governor::clock::DefaultClock::default();
         use governor::clock::Clock;
-        if let Err(not_until) = self.tenants.check_key(&tenant.to_owned()) {
+        let clock = governor::clock::DefaultClock::default();
+        let s = self.state(tenant);
+        if let Err(not_until) = s.requests.check() {
             return Err(Exceeded {
                 what: format!(
                     "this tenant's request rate ({} per second)",
-                    self.config.tenant_requests_per_second
+                    s.quota.requests_per_second
                 ),
                 retry_after: not_until.wait_time_from(clock.now()),
             });
         }
-        let key = format!("{tenant}/{actor}");
-        if let Err(not_until) = self.actors.check_key(&key) {
+        if let Err(not_until) = s.actors.check_key(&actor.to_owned()) {
             return Err(Exceeded {
                 what: format!(
                     "your request rate ({} per second)",
-                    self.config.actor_requests_per_second
+                    s.quota.actor_requests_per_second
                 ),
                 retry_after: not_until.wait_time_from(clock.now()),
             });
@@ -117,38 +240,27 @@ impl Quotas {
     /// Takes one of the tenant's concurrent-call slots and checks its fuel budget; the slot is
     /// held until the permit drops.
     pub fn start_call(&self, tenant: &str) -> Result<OwnedSemaphorePermit, Error> {
+        let s = self.state(tenant);
         {
-            let mut fuel = self.fuel.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = fuel.entry(tenant.to_owned()).or_insert((Instant::now(), 0));
-            if entry.0.elapsed() >= FUEL_WINDOW {
-                *entry = (Instant::now(), 0);
+            let mut fuel = s.fuel.lock().unwrap_or_else(|p| p.into_inner());
+            if fuel.0.elapsed() >= FUEL_WINDOW {
+                *fuel = (Instant::now(), 0);
             }
-            if entry.1 >= self.config.tenant_fuel_per_minute {
+            if fuel.1 >= s.quota.fuel_per_minute {
                 return Err(Error::RateLimited(Exceeded {
                     what: format!(
                         "this tenant's fuel budget ({} per minute)",
-                        self.config.tenant_fuel_per_minute
+                        s.quota.fuel_per_minute
                     ),
-                    retry_after: FUEL_WINDOW.saturating_sub(entry.0.elapsed()),
+                    retry_after: FUEL_WINDOW.saturating_sub(fuel.0.elapsed()),
                 }));
             }
         }
-        let sem = {
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots
-                .entry(tenant.to_owned())
-                .or_insert_with(|| {
-                    Arc::new(Semaphore::new(
-                        self.config.tenant_concurrent_calls.max(1) as usize
-                    ))
-                })
-                .clone()
-        };
-        sem.try_acquire_owned().map_err(|_| {
+        s.slots.clone().try_acquire_owned().map_err(|_| {
             Error::RateLimited(Exceeded {
                 what: format!(
                     "this tenant's concurrent sandbox calls ({})",
-                    self.config.tenant_concurrent_calls
+                    s.quota.concurrent_calls
                 ),
                 retry_after: Duration::from_secs(1),
             })
@@ -157,11 +269,54 @@ impl Quotas {
 
     /// Adds fuel a finished call burned to its tenant's budget.
     pub fn burned(&self, tenant: &str, fuel: u64) {
-        let mut map = self.fuel.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(tenant.to_owned()).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= FUEL_WINDOW {
-            *entry = (Instant::now(), 0);
+        let s = self.state(tenant);
+        let mut f = s.fuel.lock().unwrap_or_else(|p| p.into_inner());
+        if f.0.elapsed() >= FUEL_WINDOW {
+            *f = (Instant::now(), 0);
         }
-        entry.1 = entry.1.saturating_add(fuel);
+        f.1 = f.1.saturating_add(fuel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_against_the_caps() {
+        let caps = QuotaConfig::default().caps;
+        assert!(TenantQuota::default().check_within(&caps).is_ok());
+        let over = TenantQuota {
+            concurrent_calls: caps.concurrent_calls + 1,
+            ..TenantQuota::default()
+        };
+        assert_eq!(over.check_within(&caps).unwrap_err().0, "concurrent_calls");
+        let zero = TenantQuota {
+            burst: 0,
+            ..TenantQuota::default()
+        };
+        assert_eq!(zero.check_within(&caps).unwrap_err().0, "burst");
+    }
+
+    #[test]
+    fn a_tenant_quota_applies_to_that_tenant_only() {
+        let q = Quotas::new(&QuotaConfig::default(), []);
+        q.set(
+            "acme",
+            Some(TenantQuota {
+                requests_per_second: 1,
+                burst: 1,
+                ..TenantQuota::default()
+            }),
+        );
+        assert!(q.request("acme", "a").is_ok());
+        let e = q.request("acme", "a").unwrap_err();
+        assert!(e.what.contains("1 per second"), "{e:?}");
+        for _ in 0..50 {
+            assert!(q.request("globex", "b").is_ok());
+        }
+        q.set("acme", None);
+        assert_eq!(q.quota("acme"), TenantQuota::default());
+        assert!(q.request("acme", "a").is_ok());
     }
 }

@@ -17,12 +17,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.server.listen;
     let grace = config.server.grace_period;
     let warden = Arc::new(tokio::task::block_in_place(|| Warden::open(config))?);
+    let tls = tls_acceptor(&warden.config.server)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let local = listener.local_addr()?;
     // Scripts and tests read this line to find an ephemeral port.
-    println!("warden listening on http://{local}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("warden listening on {scheme}://{local}");
     tracing::info!(%local, data_dir = %warden.config.server.data_dir.display(), "listening");
 
     let warm = warden.clone();
@@ -39,6 +41,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     Err(e) => tracing::error!(error = %e, "session sweep failed"),
                     _ => {}
                 }
+                w.quotas.sweep();
                 match crate::pii::service::purge_expired_vaults(&w) {
                     Ok(n) if n > 0 => tracing::info!(vaults = n, "deleted expired vaults"),
                     Err(e) => tracing::error!(error = %e, "vault sweep failed"),
@@ -70,19 +73,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
         });
     }
-    let app = crate::api::app(warden.clone())
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let mut stopped = stop_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = stopped.wait_for(|s| *s).await;
-    });
-    let server = tokio::spawn(async move { server.await });
+    let app = crate::api::app(warden.clone());
+    let server = tokio::spawn(accept_loop(listener, tls, app, warden.clone(), stop_rx));
     shutdown_signal().await;
     tracing::info!(grace = ?grace, "shutting down: no new connections, finishing requests");
     let _ = stop_tx.send(true);
     match tokio::time::timeout(grace, server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error"),
+        Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
         Err(_) => tracing::warn!("grace period over; dropping the requests still running"),
     }
@@ -92,6 +89,135 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     drop(warden);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Loads the TLS certificate chain and key, if configured; a missing or unusable file stops
+/// start-up naming it (no silent fallback to plain HTTP).
+fn tls_acceptor(
+    config: &crate::config::ServerConfig,
+) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
+        return Ok(None);
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| anyhow::anyhow!("server.tls_cert {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!(
+            "server.tls_cert {}: no certificate in the file",
+            cert.display()
+        );
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("server.tls_key {}: {e}", key.display()))?;
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut tls = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| anyhow::anyhow!("server.tls_cert/tls_key: {e}"))?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))))
+}
+
+/// Accepts connections until `stop` turns true, at most `server.max_connections` at once (the
+/// rest wait in the listen backlog), each served by hyper with the header limits and the
+/// header-read timeout; then lets the open connections finish their requests.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    app: axum::Router,
+    warden: Arc<Warden>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let s = &warden.config.server;
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(s.header_read_timeout)
+        .max_buf_size(s.max_header_bytes)
+        .max_headers(s.max_headers);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(s.max_header_bytes).unwrap_or(u32::MAX));
+    let builder = Arc::new(builder);
+    let slots = Arc::new(tokio::sync::Semaphore::new(s.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = stopped(&mut stop) => break,
+        };
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stop) => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                app.clone(),
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                },
+            ));
+        let watcher = graceful.watcher();
+        let builder = builder.clone();
+        let tls = tls.clone();
+        let handshake_timeout = s.header_read_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let result = match tls {
+                None => {
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
+                    watcher.watch(conn.into_owned()).await
+                }
+                Some(tls) => {
+                    let stream =
+                        match tokio::time::timeout(handshake_timeout, tls.accept(tcp)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(conn.into_owned()).await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Resolves once the stop flag is set (the watch guard never lives across an await).
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await.map(|_| ());
 }
 
 /// Prints, once, an admin token for the bootstrap secret just created, and how to mint more.

@@ -33,23 +33,32 @@ fn target_dir() -> PathBuf {
 /// Builds the test fixture crate `tests/fixtures/<name>` for wasm32-wasip2 (once per test
 /// process) and returns the path of its component.
 pub fn fixture(name: &str) -> PathBuf {
+    component(
+        &format!("warden-fixture-{name}"),
+        &format!("warden_fixture_{name}"),
+    )
+}
+
+/// Builds the workspace package `package` for wasm32-wasip2 with the `plugin` profile (once per
+/// test process; one package per cargo invocation, so features never unify across components)
+/// and returns the path of its component, `<stem>.wasm`.
+pub fn component(package: &str, stem: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = built.get(name) {
+    if let Some(p) = built.get(package) {
         return p.clone();
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let package = format!("warden-fixture-{name}");
     let status = Command::new(cargo)
         .current_dir(root())
         .args([
             "build",
             "--quiet",
             "--package",
-            &package,
+            package,
             "--target",
             "wasm32-wasip2",
             "--profile",
@@ -60,16 +69,22 @@ pub fn fixture(name: &str) -> PathBuf {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
         .status()
-        .expect("running cargo to build a fixture");
-    assert!(status.success(), "building fixture {package} failed");
-    let path = target_dir().join(format!("wasm32-wasip2/plugin/warden_fixture_{name}.wasm"));
+        .expect("running cargo to build a component");
+    assert!(status.success(), "building {package} failed");
+    let path = target_dir().join(format!("wasm32-wasip2/plugin/{stem}.wasm"));
     assert!(
         path.exists(),
-        "fixture {} missing after build",
+        "component {} missing after build",
         path.display()
     );
-    built.insert(name.to_owned(), path.clone());
+    built.insert(package.to_owned(), path.clone());
     path
+}
+
+/// An HTTP client (https capable: the process's rustls provider is ring, as in `warden`).
+pub fn http() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::new()
 }
 
 /// Reads a fixture's bytes.
@@ -164,6 +179,7 @@ impl Server {
             .strip_prefix("warden listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_owned();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::blocking::Client::builder()
             .timeout(std::time::Duration::from_secs(120))
             .build()

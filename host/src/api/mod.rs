@@ -39,7 +39,7 @@ use crate::app::Warden;
         v1::list_dictionaries, v1::get_dictionary, v1::put_dictionary, v1::delete_dictionary,
         v1::create_session, v1::list_sessions, v1::get_session, v1::eval_session,
         v1::fork_session, v1::delete_session, v1::eval_once,
-        v1::audit_log, v1::audit_verify, v1::reload_keys,
+        v1::audit_log, v1::audit_verify, v1::reload_keys, v1::get_tenant, v1::put_tenant,
         v1::request_label_move, v1::list_label_requests, v1::approve_label_request,
         v1::reject_label_request,
     ),
@@ -169,6 +169,7 @@ pub fn app(state: Arc<Warden>) -> Router {
         .merge(api)
         .merge(uploads)
         .route("/v1/admin/keys/reload", post(v1::reload_keys))
+        .route("/v1/admin/tenant", get(v1::get_tenant).put(v1::put_tenant))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -313,6 +314,25 @@ async fn not_found() -> Problem {
 /// problem document (axum's and tower-http's own) into one.
 async fn problem_fallback(State(w): State<Arc<Warden>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let response = if uri_len > w.config.server.max_uri_bytes {
+        Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            format!(
+                "the request target is {uri_len} bytes, over the {}-byte limit",
+                w.config.server.max_uri_bytes
+            ),
+        )
+        .into_response()
+    } else {
+        checked(w.clone(), req, next, started).await
+    };
+    security_headers(response, w.config.server.tls_cert.is_some())
+}
+
+/// [`problem_fallback`] for a request within the URI limit.
+async fn checked(w: Arc<Warden>, req: Request, next: Next, started: Instant) -> Response {
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -326,7 +346,7 @@ async fn problem_fallback(State(w): State<Arc<Warden>>, req: Request, next: Next
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    let mut response = if (status.is_client_error() || status.is_server_error()) && !is_problem {
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
         let detail = match status {
             StatusCode::PAYLOAD_TOO_LARGE => format!(
                 "the request body is over the {}-byte limit",
@@ -359,8 +379,18 @@ async fn problem_fallback(State(w): State<Arc<Warden>>, req: Request, next: Next
         r
     } else {
         response
-    };
+    }
+}
+
+/// The headers every response carries; HSTS when the server speaks TLS.
+fn security_headers(mut response: Response, tls: bool) -> Response {
     let h = response.headers_mut();
+    if tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

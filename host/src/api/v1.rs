@@ -655,6 +655,28 @@ pub async fn reload_keys(State(w): AppState, who: Principal) -> ApiResult<Json<R
     Ok(Json(Reloaded { keys }))
 }
 
+/// The caller's tenant's settings in force: quota, protected labels, what its admin set and
+/// the host-wide caps.
+#[utoipa::path(get, path = "/v1/admin/tenant", tag = "system",
+    responses((status = 200, body = crate::tenants::TenantView), (status = 403, body = Problem)))]
+pub async fn get_tenant(State(w): AppState, who: Principal) -> Json<crate::tenants::TenantView> {
+    Json(crate::tenants::view(&w, &who))
+}
+
+/// Replaces the caller's tenant's settings (a part left out returns to the host's default);
+/// quota values above the host-wide caps are refused.
+#[utoipa::path(put, path = "/v1/admin/tenant", tag = "system",
+    request_body = crate::tenants::TenantSettings,
+    responses((status = 200, body = crate::tenants::TenantView), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn put_tenant(
+    State(w): AppState,
+    who: Principal,
+    ApiJson(settings): ApiJson<crate::tenants::TenantSettings>,
+) -> ApiResult<Json<crate::tenants::TenantView>> {
+    Ok(Json(crate::tenants::put(&w, &who, settings)?))
+}
+
 // ---------------------------------------------------------------- approvals
 
 /// A decision on a change request.

@@ -49,14 +49,16 @@ pub struct ChangeRequest {
     pub reason: Option<String>,
 }
 
-/// Whether `label` is protected on this server.
-pub fn is_protected(w: &Warden, label: &str) -> bool {
-    w.config.auth.protected_labels.iter().any(|l| l == label)
+/// Whether `label` is protected in `tenant` (its admin's setting, else the server's).
+pub fn is_protected(w: &Warden, tenant: &str, label: &str) -> bool {
+    crate::tenants::protected_labels(w, tenant)
+        .iter()
+        .any(|l| l == label)
 }
 
 /// Refuses a direct move of a protected label by anyone but an admin.
 pub fn check_direct_move(w: &Warden, who: &Principal, label: &str) -> Result<()> {
-    if is_protected(w, label) && !who.has(Role::Admin) {
+    if is_protected(w, &who.tenant, label) && !who.has(Role::Admin) {
         return Err(Error::Forbidden(format!(
             "`{label}` is a protected label: only an admin moves it directly; request the move \
              (POST /v1/templates/{{name}}/labels/{label}/requests) and have another author approve it"
@@ -90,7 +92,7 @@ pub fn request(
 ) -> Result<ChangeRequest> {
     crate::names::check("template", template)?;
     crate::names::check("label", label)?;
-    if !is_protected(w, label) {
+    if !is_protected(w, &who.tenant, label) {
         return Err(Error::BadRequest(format!(
             "`{label}` is not a protected label; move it directly with PUT"
         )));

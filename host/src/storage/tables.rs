@@ -32,3 +32,7 @@ pub const AUDIT_HEADS: TableDefinition<&str, &[u8]> = TableDefinition::new("audi
 /// Protected-label change requests: `tenant/template/id` → JSON request.
 pub const CHANGE_REQUESTS: TableDefinition<&str, &[u8]> =
     TableDefinition::new("label_change_requests_v1");
+/// Per-tenant settings set by the tenant's admin: tenant → JSON
+/// [`crate::tenants::TenantSettings`].
+pub const TENANT_SETTINGS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("tenant_settings_v1");

@@ -1,0 +1,326 @@
+//! The SDK's promises, tested as a plugin author meets them: the examples build for
+//! wasm32-wasip2, upload to a real server and behave as their READMEs say; `warden plugin new`
+//! scaffolds crates that build and pass `warden inspect`; the walkthrough runs end to end; the
+//! client commands report refusals with the documented exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::Command;
+
+use common::{ALL_ROLES, Server, token};
+use serde_json::{Value, json};
+
+fn nz_uk_ids() -> std::path::PathBuf {
+    common::component("pii-nz-uk-ids", "pii_nz_uk_ids")
+}
+
+fn prompt_filters() -> std::path::PathBuf {
+    common::component("template-prompt-filters", "template_prompt_filters")
+}
+
+/// `warden …` as a client of `s`; returns (exit code, stdout as JSON, stderr).
+fn cli(s: &Server, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .env("WARDEN_SERVER", &s.url)
+        .env("WARDEN_TOKEN", &s.token)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(stdout.trim()).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn example_plugins_upload_and_behave_as_their_readmes_say() {
+    let s = Server::start();
+    let (code, v, err) = cli(
+        &s,
+        &[
+            "plugin",
+            "push",
+            nz_uk_ids().to_str().unwrap(),
+            "--name",
+            "nz-uk-ids",
+            "--version",
+            "1.0.0",
+        ],
+    );
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["world"], "pii-detector", "{v}");
+    // Merged detection: the built-in finds the email, the example the IRD and the NINO.
+    let text = "Mail ada@example.com, IRD 49-091-850, NI number AB 12 34 56 C, order 12345678";
+    let (st, d) = s.call(
+        "POST",
+        "/v1/pii/detect",
+        Some(json!({"text": text, "detectors": ["pii", "nz-uk-ids@1.0.0"]})),
+    );
+    assert_eq!(st, 200, "{d}");
+    let found: Vec<(String, String, String)> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let (a, b) = (
+                f["start"].as_u64().unwrap() as usize,
+                f["end"].as_u64().unwrap() as usize,
+            );
+            (
+                f["entity_type"].as_str().unwrap().to_owned(),
+                text[a..b].to_owned(),
+                f["source"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let has = |t: &str, v: &str| found.iter().any(|(e, s, _)| e == t && s == v);
+    assert!(has("EMAIL_ADDRESS", "ada@example.com"), "{found:?}");
+    assert!(has("NZ_IRD", "49-091-850"), "{found:?}");
+    assert!(has("UK_NINO", "AB 12 34 56 C"), "{found:?}");
+    assert!(!found.iter().any(|(_, s, _)| s == "12345678"), "{found:?}");
+    // Anonymising with the example's findings replaces them too.
+    let (st, a) = s.call(
+        "POST",
+        "/v1/pii/anonymize",
+        Some(json!({"text": text, "detectors": ["pii", "nz-uk-ids@1.0.0"]})),
+    );
+    assert_eq!(st, 200, "{a}");
+    let out = a["text"].as_str().unwrap();
+    assert!(
+        !out.contains("49-091-850") && out.contains("<NZ_IRD>"),
+        "{out}"
+    );
+
+    // The template engine variant, pinned by a template version.
+    let (code, v, err) = cli(
+        &s,
+        &[
+            "plugin",
+            "push",
+            prompt_filters().to_str().unwrap(),
+            "--name",
+            "prompt-filters",
+            "--version",
+            "1.0.0",
+            "--world",
+            "template-engine",
+        ],
+    );
+    assert_eq!(code, 0, "{v} {err}");
+    let (code, v, err) = cli(
+        &s,
+        &[
+            "template",
+            "push",
+            "triage",
+            "--engine",
+            "prompt-filters@1.0.0",
+            "-t",
+            "Ticket: {{ ticket | truncate_tokens(3) }} {\"q\": \"{{ ticket | json_escape }}\"}",
+        ],
+    );
+    assert_eq!(code, 0, "{v} {err}");
+    let (code, v, err) = cli(
+        &s,
+        &[
+            "template",
+            "render",
+            "triage",
+            "--vars",
+            r#"{"ticket": "it said \"no\" twice"}"#,
+        ],
+    );
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(
+        v["text"], "Ticket: it said \"no\"… {\"q\": \"it said \\\"no\\\" twice\"}",
+        "{v}"
+    );
+    // The pinned plugin cannot be deleted while the version uses it.
+    let (st, p) = s.call("DELETE", "/v1/plugins/prompt-filters/versions/1.0.0", None);
+    assert_eq!(st, 409, "{p}");
+    // A syntax error in a template for it is refused with its position.
+    let (code, v, _) = cli(
+        &s,
+        &[
+            "template",
+            "push",
+            "broken",
+            "--engine",
+            "prompt-filters@1.0.0",
+            "-t",
+            "line one\n{% if %}",
+        ],
+    );
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["status"], 422, "{v}");
+}
+
+#[test]
+fn client_commands_report_refusals_with_exit_codes() {
+    let s = Server::start();
+    let (code, v, _) = cli(&s, &["plugin", "ls"]);
+    assert_eq!(code, 0);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "pii" && p["builtin"] == true),
+        "{v}"
+    );
+    // A refused request: the problem on stdout, a summary on stderr, exit 1.
+    let (code, v, err) = cli(&s, &["template", "render", "missing"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["status"], 404, "{v}");
+    assert!(err.contains("404"), "{err}");
+    // Local problems: exit 2 with one line.
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["plugin", "ls", "--server", &s.url])
+        .env_remove("WARDEN_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARDEN_TOKEN"));
+    let (code, _, err) = cli(
+        &s,
+        &[
+            "plugin",
+            "push",
+            "/nonexistent.wasm",
+            "--name",
+            "x",
+            "--version",
+            "1.0.0",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["plugin", "ls", "--server", "http://127.0.0.1:9"])
+        .env("WARDEN_TOKEN", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
+    // A token without the role: 403, exit 1.
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["pii", "detect", "--text", "a@b.io"])
+        .env("WARDEN_SERVER", &s.url)
+        .env("WARDEN_TOKEN", token("default", "aud", &["auditor"]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn scaffolded_plugins_build_and_pass_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = common::root().join("target/scaffold");
+    for (world, probe) in [
+        ("pii-detector", vec!["--text", "ask employee EMP-123456"]),
+        (
+            "template-engine",
+            vec![
+                "-t",
+                "Hi {{ user.name }}",
+                "-c",
+                r#"{"user": {"name": "Ada"}}"#,
+            ],
+        ),
+        ("code-runner", vec!["-c", "x = 41", "-c", "x + 1"]),
+    ] {
+        let name = format!("my-{world}");
+        let crate_dir = dir.path().join(&name);
+        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["plugin", "new", &name, "--world", world, "--dir"])
+            .arg(&crate_dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Scaffolding again over it is refused.
+        let again = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["plugin", "new", &name, "--world", world, "--dir"])
+            .arg(&crate_dir)
+            .output()
+            .unwrap();
+        assert_eq!(again.status.code(), Some(2));
+        // The workspace's lock file keeps dependency versions (and so build artifacts) shared.
+        std::fs::copy(
+            common::root().join("Cargo.lock"),
+            crate_dir.join("Cargo.lock"),
+        )
+        .unwrap();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let st = Command::new(&cargo)
+            .current_dir(&crate_dir)
+            .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("RUSTFLAGS")
+            .status()
+            .unwrap();
+        assert!(st.success(), "building the scaffolded {world} failed");
+        let wasm = target.join(format!(
+            "wasm32-wasip2/release/{}.wasm",
+            name.replace('-', "_")
+        ));
+        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .arg("inspect")
+            .arg(&wasm)
+            .output()
+            .unwrap();
+        let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(info["accepted"], true, "{info}");
+        assert_eq!(info["world"], world, "{info}");
+        // And it works under the real engine, as `warden run` runs it.
+        let kind = match world {
+            "pii-detector" => "pii",
+            "template-engine" => "template",
+            _ => "python",
+        };
+        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["run", "--no-cache", kind, "--plugin"])
+            .arg(&wasm)
+            .args(&probe)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{world}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expected = match world {
+            "pii-detector" => "EMPLOYEE_ID",
+            "template-engine" => "Hi Ada",
+            _ => "42",
+        };
+        assert!(text.contains(expected), "{world}: {text}");
+    }
+}
+
+#[test]
+fn walkthrough_runs_end_to_end() {
+    let s = Server::start();
+    let out = Command::new("bash")
+        .arg(common::root().join("examples/walkthrough.sh"))
+        .env("WARDEN", env!("CARGO_BIN_EXE_warden"))
+        .env("WARDEN_SERVER", &s.url)
+        .env("WARDEN_TOKEN", token("default", "walker", ALL_ROLES))
+        .env("PII_PLUGIN", nz_uk_ids())
+        .env("TEMPLATE_PLUGIN", prompt_filters())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "walkthrough failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("walkthrough complete"), "{stdout}");
+}
