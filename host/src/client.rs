@@ -37,6 +37,7 @@ pub enum PluginCommand {
     /// Scaffold a plugin crate that builds with one command and passes `warden inspect`.
     New(crate::scaffold::NewArgs),
     /// Upload a component as a new version (shows progress for large files).
+    #[command(disable_version_flag = true)]
     Push {
         /// The component file.
         file: PathBuf,
@@ -97,6 +98,7 @@ pub enum TemplateCommand {
         conn: Connection,
     },
     /// Render a template version (default: the `production` label, then `latest`).
+    #[command(disable_version_flag = true)]
     Render {
         /// The template's name.
         name: String,
@@ -398,4 +400,13 @@ pub fn api(args: ApiArgs) -> Result<u8, Failure> {
         req = req.json(&parse_json(&d, "the body")?);
     }
     finish(&args.conn, authed(&args.conn, req)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
+    }
 }
