@@ -404,6 +404,39 @@ fn role_matrix_every_cell() {
         ("GET", "/metrics".into(), None, vec![AD, OP, AT]),
         ("POST", "/v1/admin/keys/reload".into(), None, vec![AD]),
         ("GET", "/v1/admin/tenant".into(), None, vec![AD]),
+        ("GET", "/v1/pipelines".into(), None, vec![AD, AU, OP, AT]),
+        ("GET", "/v1/pipelines/p".into(), None, vec![AD, AU, OP, AT]),
+        (
+            "GET",
+            "/v1/pipelines/p/versions/1".into(),
+            None,
+            vec![AD, AU, OP],
+        ),
+        (
+            "GET",
+            "/v1/pipelines/p/export".into(),
+            None,
+            vec![AD, AU, OP],
+        ),
+        (
+            "POST",
+            "/v1/pipelines/p/versions".into(),
+            Some(json!({"steps": []})),
+            vec![AD, AU],
+        ),
+        ("POST", "/v1/pipelines/import".into(), None, vec![AD, AU]),
+        (
+            "PUT",
+            "/v1/pipelines/p/labels/staging".into(),
+            Some(json!({"version": 1})),
+            vec![AD, AU],
+        ),
+        (
+            "POST",
+            "/v1/pipelines/p/run".into(),
+            Some(json!({})),
+            vec![AD, OP],
+        ),
         ("PUT", "/v1/admin/tenant".into(), Some(json!({})), vec![AD]),
     ];
     // Every route in the OpenAPI document is in the table (a new route needs a row).

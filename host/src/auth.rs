@@ -230,6 +230,13 @@ pub fn route_action(method: &str, route: &str) -> Option<Action> {
             | "/v1/code/eval",
         ) => CodeRun,
         ("GET", "/v1/audit" | "/v1/audit/verify") => AuditRead,
+        ("GET", "/v1/pipelines" | "/v1/pipelines/{name}") => TemplateList,
+        ("GET", "/v1/pipelines/{name}/versions/{version}" | "/v1/pipelines/{name}/export") => {
+            TemplateContent
+        }
+        ("POST", "/v1/pipelines/{name}/versions" | "/v1/pipelines/import")
+        | ("PUT", "/v1/pipelines/{name}/labels/{label}") => TemplateWrite,
+        ("POST", "/v1/pipelines/{name}/run") => Render,
         ("GET", "/metrics") => Metrics,
         ("POST", "/v1/admin/keys/reload") | ("GET" | "PUT", "/v1/admin/tenant") => Admin,
         _ => return None,

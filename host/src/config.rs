@@ -33,6 +33,10 @@ pub struct Config {
     pub quota: crate::quota::QuotaConfig,
     /// Cross-origin access (off unless origins are listed).
     pub cors: CorsConfig,
+    /// LLM providers pipelines may call (`[providers.NAME]`); no other host is reachable.
+    pub providers: crate::pipelines::llm::Providers,
+    /// Pipeline budgets.
+    pub pipelines: crate::pipelines::PipelinesConfig,
 }
 
 /// Cross-origin resource sharing.
@@ -426,6 +430,59 @@ impl Config {
                     ),
                 );
             }
+        }
+        for (name, p) in &self.providers {
+            let key = "providers";
+            if !crate::names::is_valid(name) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("`{name}` is not a valid provider name"),
+                });
+            }
+            let ok_url = (p.base_url.starts_with("http://") || p.base_url.starts_with("https://"))
+                && reqwest::Url::parse(&p.base_url).is_ok();
+            if !ok_url {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!(
+                        "providers.{name}.base_url `{}` is not an http(s) URL",
+                        p.base_url
+                    ),
+                });
+            }
+            if p.model.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("providers.{name}.model must not be empty"),
+                });
+            }
+            if let Some(var) = &p.api_key_env
+                && std::env::var_os(var).is_none()
+            {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!(
+                        "providers.{name}.api_key_env names `{var}`, which is not set"
+                    ),
+                });
+            }
+            if !(0.0..=1.0).contains(&p.pii_threshold) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("providers.{name}.pii_threshold must be within 0 and 1"),
+                });
+            }
+        }
+        let (b, m) = (&self.pipelines.default_budget, &self.pipelines.max_budget);
+        if b.fuel > m.fuel
+            || b.wall_time_ms > m.wall_time_ms
+            || b.tool_calls > m.tool_calls
+            || b.llm_tokens > m.llm_tokens
+        {
+            return bad(
+                "pipelines.default_budget",
+                "must not exceed pipelines.max_budget",
+            );
         }
         for (i, k) in self.auth.keys.iter().enumerate() {
             if !matches!(k.algorithm.as_str(), "HS256" | "RS256" | "ES256" | "EdDSA")

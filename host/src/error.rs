@@ -74,6 +74,25 @@ pub enum Error {
     /// The server is starting or stopping.
     #[error("{0}")]
     Unavailable(String),
+    /// A pipeline run used up its budget (fuel, wall-clock, tool calls or LLM tokens).
+    #[error("{0}")]
+    BudgetExhausted(String),
+    /// A policy refused the operation: personal data bound for a provider that may not see it.
+    #[error("{0}")]
+    PolicyRefused(String),
+    /// An upstream service (an LLM provider) failed after retries.
+    #[error("{0}")]
+    Upstream(String),
+    /// A pipeline step failed; the trace of the steps so far comes with it.
+    #[error("step {step} failed: {source}")]
+    Pipeline {
+        /// The failed step's index.
+        step: usize,
+        /// Why.
+        source: Box<Error>,
+        /// What ran, step by step, the failed one last.
+        trace: serde_json::Value,
+    },
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -97,6 +116,10 @@ impl Error {
             Error::InvalidComponent(_) => "invalid_component",
             Error::Call { error, .. } => error.outcome(),
             Error::Unavailable(_) => "unavailable",
+            Error::BudgetExhausted(_) => "budget_exhausted",
+            Error::PolicyRefused(_) => "policy_refused",
+            Error::Upstream(_) => "upstream_failed",
+            Error::Pipeline { source, .. } => source.outcome(),
             Error::Storage(_) => "storage_error",
             Error::Internal(_) => "internal_error",
         }

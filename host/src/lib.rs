@@ -19,6 +19,7 @@ pub mod error;
 pub mod metrics;
 pub mod names;
 pub mod pii;
+pub mod pipelines;
 pub mod quota;
 pub mod registry;
 pub mod scaffold;

@@ -52,17 +52,11 @@ impl TenantCache {
     pub fn load(db: &Db) -> Result<TenantCache, StorageError> {
         let txn = db.read()?;
         let mut map = HashMap::new();
-        match txn.open_table(tables::TENANT_SETTINGS) {
-            Ok(table) => {
-                for entry in redb::ReadableTable::iter(&table)? {
-                    let (k, v) = entry?;
-                    let settings: TenantSettings =
-                        crate::storage::decode("tenant settings", v.value())?;
-                    map.insert(k.value().to_owned(), settings);
-                }
-            }
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => return Err(e.into()),
+        let table = txn.open_table(tables::TENANT_SETTINGS)?;
+        for entry in redb::ReadableTable::iter(&table)? {
+            let (k, v) = entry?;
+            let settings: TenantSettings = crate::storage::decode("tenant settings", v.value())?;
+            map.insert(k.value().to_owned(), settings);
         }
         Ok(TenantCache {
             settings: RwLock::new(map),

@@ -52,6 +52,13 @@ pub struct Problem {
     /// How long the failed call ran, microseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_us: Option<u64>,
+    /// For pipeline runs: the index of the step that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// For pipeline runs: the trace of the steps that ran (never content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub trace: Option<serde_json::Value>,
 }
 
 /// A line and column in the caller's input.
@@ -76,6 +83,8 @@ impl Problem {
             position: None,
             fuel: None,
             duration_us: None,
+            step: None,
+            trace: None,
         }
     }
 }
@@ -130,60 +139,89 @@ fn call_problem(error: &CallError) -> Problem {
 impl ApiError {
     /// The problem document for this error.
     pub fn problem(&self) -> Problem {
-        match &self.0 {
-            Error::BadRequest(m) => Problem::new(StatusCode::BAD_REQUEST, "bad-request", m),
-            Error::Unprocessable { message, errors } => {
-                let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message);
-                p.errors = errors.clone();
-                p
-            }
-            Error::Unauthenticated(m) => {
-                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", m)
-            }
-            Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
-            Error::RateLimited(e) => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                format!(
-                    "over {}; retry in {} s",
-                    e.what,
-                    e.retry_after.as_secs_f64().ceil().max(1.0)
-                ),
-            ),
-            e @ Error::NotFound { .. } => {
-                Problem::new(StatusCode::NOT_FOUND, "not-found", e.to_string())
-            }
-            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
-            e @ Error::TooLarge { .. } => {
-                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
-            }
-            Error::InvalidComponent(e) => {
-                let too_large = matches!(e, crate::engine::InvalidComponent::TooLarge { .. });
-                if too_large {
-                    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
-                } else {
-                    Problem::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid-component",
-                        e.to_string(),
-                    )
-                }
-            }
-            Error::Call { error, report } => {
-                let mut p = call_problem(error);
-                p.fuel = Some(report.fuel_used);
-                p.duration_us = Some(u64::try_from(report.duration.as_micros()).unwrap_or(0));
-                p
-            }
-            Error::Unavailable(m) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
-            }
-            Error::Storage(_) | Error::Internal(_) => Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the server failed to handle the request; the cause is in its log",
-            ),
+        problem_for(&self.0)
+    }
+}
+
+/// The problem document for `error` (recursive for a pipeline step's cause).
+fn problem_for(error: &Error) -> Problem {
+    match error {
+        Error::BadRequest(m) => Problem::new(StatusCode::BAD_REQUEST, "bad-request", m),
+        Error::Unprocessable { message, errors } => {
+            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message);
+            p.errors = errors.clone();
+            p
         }
+        Error::Unauthenticated(m) => Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", m),
+        Error::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", m),
+        Error::RateLimited(e) => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            format!(
+                "over {}; retry in {} s",
+                e.what,
+                e.retry_after.as_secs_f64().ceil().max(1.0)
+            ),
+        ),
+        e @ Error::NotFound { .. } => {
+            Problem::new(StatusCode::NOT_FOUND, "not-found", e.to_string())
+        }
+        Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
+        e @ Error::TooLarge { .. } => {
+            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
+        }
+        Error::InvalidComponent(e) => {
+            let too_large = matches!(e, crate::engine::InvalidComponent::TooLarge { .. });
+            if too_large {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
+            } else {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-component",
+                    e.to_string(),
+                )
+            }
+        }
+        Error::Call { error, report } => {
+            let mut p = call_problem(error);
+            p.fuel = Some(report.fuel_used);
+            p.duration_us = Some(u64::try_from(report.duration.as_micros()).unwrap_or(0));
+            p
+        }
+        Error::Unavailable(m) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+        Error::BudgetExhausted(m) => {
+            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "budget-exhausted", m);
+            p.outcome = Some("budget_exhausted".into());
+            p
+        }
+        Error::PolicyRefused(m) => {
+            let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "pii-refused", m);
+            p.outcome = Some("policy_refused".into());
+            p
+        }
+        Error::Upstream(m) => {
+            let mut p = Problem::new(StatusCode::BAD_GATEWAY, "provider-unavailable", m);
+            p.outcome = Some("upstream_failed".into());
+            p
+        }
+        Error::Pipeline {
+            step,
+            source,
+            trace,
+        } => {
+            let mut p = problem_for(source);
+            if !matches!(**source, Error::Storage(_) | Error::Internal(_)) {
+                p.detail = format!("step {step}: {}", p.detail);
+            }
+            p.step = Some(*step);
+            p.trace = Some(trace.clone());
+            p
+        }
+        Error::Storage(_) | Error::Internal(_) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed to handle the request; the cause is in its log",
+        ),
     }
 }
 

@@ -42,6 +42,8 @@ use crate::app::Warden;
         v1::audit_log, v1::audit_verify, v1::reload_keys, v1::get_tenant, v1::put_tenant,
         v1::request_label_move, v1::list_label_requests, v1::approve_label_request,
         v1::reject_label_request,
+        v1::list_pipelines, v1::get_pipeline, v1::create_pipeline_version, v1::get_pipeline_version,
+        v1::set_pipeline_label, v1::run_pipeline, v1::export_pipeline, v1::import_pipeline,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -51,6 +53,7 @@ use crate::app::Warden;
         (name = "templates", description = "The prompt registry"),
         (name = "pii", description = "Detect, anonymise and restore personal data"),
         (name = "sessions", description = "Python code sessions"),
+        (name = "pipelines", description = "Render, pseudonymise, route, ask, run code, restore"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "system", description = "Health, readiness, metrics"),
     )
@@ -156,6 +159,23 @@ pub fn app(state: Arc<Warden>) -> Router {
         .route("/v1/sessions/{id}/eval", post(v1::eval_session))
         .route("/v1/sessions/{id}/fork", post(v1::fork_session))
         .route("/v1/code/eval", post(v1::eval_once))
+        .route("/v1/pipelines", get(v1::list_pipelines))
+        .route("/v1/pipelines/import", post(v1::import_pipeline))
+        .route("/v1/pipelines/{name}", get(v1::get_pipeline))
+        .route(
+            "/v1/pipelines/{name}/versions",
+            post(v1::create_pipeline_version),
+        )
+        .route(
+            "/v1/pipelines/{name}/versions/{version}",
+            get(v1::get_pipeline_version),
+        )
+        .route(
+            "/v1/pipelines/{name}/labels/{label}",
+            put(v1::set_pipeline_label),
+        )
+        .route("/v1/pipelines/{name}/run", post(v1::run_pipeline))
+        .route("/v1/pipelines/{name}/export", get(v1::export_pipeline))
         .route("/v1/audit", get(v1::audit_log))
         .route("/v1/audit/verify", get(v1::audit_verify))
         .layer(DefaultBodyLimit::max(body_limit))

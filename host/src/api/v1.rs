@@ -21,6 +21,7 @@ use crate::engine::LimitOverrides;
 use crate::error::Error;
 use crate::pii::dictionary::Dictionary;
 use crate::pii::service as pii;
+use crate::pipelines;
 use crate::registry::approvals;
 use crate::registry::plugins::{self, PluginRecord, PluginSummary, UploadMeta};
 use crate::registry::templates::{
@@ -759,4 +760,120 @@ pub async fn reject_label_request(
     let reason = decision(&body)?;
     let (request, template) = approvals::decide(&w, &who, &name, &id, false, reason)?;
     Ok(Json(Decided { request, template }))
+}
+
+// ---------------------------------------------------------------- pipelines
+
+/// Every pipeline of the caller's tenant.
+#[utoipa::path(get, path = "/v1/pipelines", tag = "pipelines",
+    responses((status = 200, body = Vec<pipelines::PipelineSummary>)))]
+pub async fn list_pipelines(
+    State(w): AppState,
+    who: Principal,
+) -> ApiResult<Json<Vec<pipelines::PipelineSummary>>> {
+    Ok(Json(pipelines::list(&w, &who)?))
+}
+
+/// A pipeline's versions and labels.
+#[utoipa::path(get, path = "/v1/pipelines/{name}", tag = "pipelines",
+    params(("name" = String, Path)),
+    responses((status = 200, body = pipelines::PipelineSummary), (status = 404, body = Problem)))]
+pub async fn get_pipeline(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<pipelines::PipelineSummary>> {
+    Ok(Json(pipelines::summary(&w, &who, &name)?))
+}
+
+/// Creates a new version (the pipeline is created with its first); what it uses is pinned.
+#[utoipa::path(post, path = "/v1/pipelines/{name}/versions", tag = "pipelines",
+    params(("name" = String, Path)), request_body = pipelines::NewVersion,
+    responses((status = 201, body = pipelines::PipelineVersion), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn create_pipeline_version(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<pipelines::NewVersion>,
+) -> ApiResult<Response> {
+    let created = pipelines::create_version(&w, &who, &name, body).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// One version.
+#[utoipa::path(get, path = "/v1/pipelines/{name}/versions/{version}", tag = "pipelines",
+    params(("name" = String, Path), ("version" = u64, Path)),
+    responses((status = 200, body = pipelines::PipelineVersion), (status = 404, body = Problem)))]
+pub async fn get_pipeline_version(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, version)): ApiPath<(String, u64)>,
+) -> ApiResult<Json<pipelines::PipelineVersion>> {
+    Ok(Json(pipelines::get_version(&w, &who, &name, version)?))
+}
+
+/// Points a label at a version.
+#[utoipa::path(put, path = "/v1/pipelines/{name}/labels/{label}", tag = "pipelines",
+    params(("name" = String, Path), ("label" = String, Path)), request_body = LabelBody,
+    responses((status = 200, body = pipelines::PipelineSummary), (status = 404, body = Problem)))]
+pub async fn set_pipeline_label(
+    State(w): AppState,
+    who: Principal,
+    ApiPath((name, label)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<LabelBody>,
+) -> ApiResult<Json<pipelines::PipelineSummary>> {
+    pipelines::set_label(&w, &who, &name, &label, body.version)?;
+    Ok(Json(pipelines::summary(&w, &who, &name)?))
+}
+
+/// Runs a pipeline: the output and a per-step trace (costs, routing, entity counts; never
+/// content). A failed step answers its problem with `step` and the `trace` so far.
+#[utoipa::path(post, path = "/v1/pipelines/{name}/run", tag = "pipelines",
+    params(("name" = String, Path)), request_body = pipelines::RunRequest,
+    responses((status = 200, body = pipelines::RunResult), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 504, body = Problem)))]
+pub async fn run_pipeline(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<pipelines::RunRequest>,
+) -> ApiResult<Json<pipelines::RunResult>> {
+    Ok(Json(pipelines::run::run(w, &who, &name, body).await?))
+}
+
+/// A pipeline as YAML (its versions' definitions and labels).
+#[utoipa::path(get, path = "/v1/pipelines/{name}/export", tag = "pipelines",
+    params(("name" = String, Path)),
+    responses((status = 200, content_type = "application/yaml", body = String), (status = 404, body = Problem)))]
+pub async fn export_pipeline(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Response> {
+    let yaml = pipelines::export(&w, &who, &name)?;
+    Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())
+}
+
+/// Imports a pipeline from YAML written by export; idempotent, checked before anything is
+/// written.
+#[utoipa::path(post, path = "/v1/pipelines/import", tag = "pipelines",
+    request_body(content = String, content_type = "application/yaml"),
+    responses((status = 200, body = pipelines::ImportReport), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_pipeline(
+    State(w): AppState,
+    who: Principal,
+    body: Body,
+) -> ApiResult<Json<pipelines::ImportReport>> {
+    let limit = w.config.server.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
+        .await
+        .map_err(|_| Error::TooLarge {
+            what: "the import",
+            size: limit + 1,
+            limit,
+        })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::BadRequest("the import is not UTF-8 text".into()))?;
+    Ok(Json(pipelines::import(&w, &who, text).await?))
 }

@@ -159,6 +159,10 @@ pub struct AnonymizeResponse {
     pub vault_id: Option<String>,
     /// When that vault expires (RFC 3339).
     pub vault_expires_at: Option<String>,
+    /// Fuel the detectors burned.
+    pub fuel: u64,
+    /// Detection time, microseconds.
+    pub duration_us: u64,
 }
 
 /// A restoration request.
@@ -361,7 +365,7 @@ pub async fn anonymize(
         Some(id) => Some(load_vault(w, who, id)?),
         None => None,
     };
-    let (spans, _, _) = find(
+    let (spans, fuel, duration_us) = find(
         w,
         who,
         Scan {
@@ -394,6 +398,8 @@ pub async fn anonymize(
         items,
         vault_id: None,
         vault_expires_at: None,
+        fuel,
+        duration_us,
     };
     if !pseudonymised && record.is_none() {
         return Ok(out);

@@ -340,7 +340,21 @@ pub fn delete(w: &Warden, who: &Principal, name: &str, version: Option<&str>) ->
             .map_err(StorageError::from)?;
         let live: Vec<(String, crate::sessions::SessionRecord)> =
             scan_prefix(&sessions, "sessions", &tenant_prefix)?;
+        let pipelines = txn
+            .open_table(tables::PIPELINES)
+            .map_err(StorageError::from)?;
+        let pipeline_versions: Vec<(String, crate::pipelines::PipelineVersion)> =
+            scan_prefix(&pipelines, "pipelines", &tenant_prefix)?;
         for t in &targets {
+            if let Some((_, pv)) = pipeline_versions
+                .iter()
+                .find(|(_, v)| v.pins.plugins.values().any(|d| *d == t.digest))
+            {
+                return Err(Error::Conflict(format!(
+                    "plugin {name}@{} is used by pipeline `{}` version {}; it cannot be deleted",
+                    t.version, pv.name, pv.version
+                )));
+            }
             if let Some((_, tv)) = versions.iter().find(|(_, v)| v.engine.digest == t.digest) {
                 return Err(Error::Conflict(format!(
                     "plugin {name}@{} is used by template `{}` version {}; it cannot be deleted",

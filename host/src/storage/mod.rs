@@ -97,6 +97,9 @@ impl Db {
             txn.open_table(tables::AUDIT)?;
             txn.open_table(tables::AUDIT_HEADS)?;
             txn.open_table(tables::CHANGE_REQUESTS)?;
+            txn.open_table(tables::TENANT_SETTINGS)?;
+            txn.open_table(tables::PIPELINES)?;
+            txn.open_table(tables::PIPELINE_LABELS)?;
         }
         txn.commit()?;
         Ok(Db { db })

@@ -36,3 +36,7 @@ pub const CHANGE_REQUESTS: TableDefinition<&str, &[u8]> =
 /// [`crate::tenants::TenantSettings`].
 pub const TENANT_SETTINGS: TableDefinition<&str, &[u8]> =
     TableDefinition::new("tenant_settings_v1");
+/// Pipeline versions: `tenant/name/{version:010}` → JSON [`crate::pipelines::PipelineVersion`].
+pub const PIPELINES: TableDefinition<&str, &[u8]> = TableDefinition::new("pipeline_versions_v1");
+/// Pipeline labels: `tenant/name/label` → version number.
+pub const PIPELINE_LABELS: TableDefinition<&str, u64> = TableDefinition::new("pipeline_labels_v1");
