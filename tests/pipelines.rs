@@ -21,6 +21,8 @@ enum Mode {
     Echo,
     /// 503 every time.
     Down,
+    /// Reads the request and never answers.
+    Hang,
 }
 
 /// A stand-in provider on loopback; `received` holds every request body.
@@ -73,6 +75,10 @@ impl Stub {
                             .to_string(),
                         ),
                         Mode::Down => ("503 Service Unavailable", "{\"error\": \"overloaded\"}".to_owned()),
+                        Mode::Hang => {
+                            std::thread::sleep(std::time::Duration::from_secs(600));
+                            return;
+                        }
                     };
                     let _ = write!(
                         conn,
@@ -100,19 +106,22 @@ struct Setup {
     local: Stub,
     external: Stub,
     down: Stub,
+    hang: Stub,
 }
 
 fn setup() -> Setup {
-    let (local, external, down) = (
+    let (local, external, down, hang) = (
         Stub::start(Mode::Echo),
         Stub::start(Mode::Echo),
         Stub::start(Mode::Down),
+        Stub::start(Mode::Hang),
     );
     let server = Server::with_config(&format!(
         "[providers.local]\nbase_url = \"{}\"\nmodel = \"stub\"\nallow_pii = true\n\n\
          [providers.external]\nbase_url = \"{}\"\nmodel = \"stub\"\nallow_pii = false\n\n\
-         [providers.down]\nbase_url = \"{}\"\nmodel = \"stub\"\nmax_retries = 2\ntimeout = \"2s\"\n",
-        local.url, external.url, down.url
+         [providers.down]\nbase_url = \"{}\"\nmodel = \"stub\"\nmax_retries = 2\ntimeout = \"2s\"\n\n\
+         [providers.hang]\nbase_url = \"{}\"\nmodel = \"stub\"\nallow_pii = true\ntimeout = \"10m\"\n",
+        local.url, external.url, down.url, hang.url
     ));
     let (st, v) = server.call(
         "POST",
@@ -125,6 +134,7 @@ fn setup() -> Setup {
         local,
         external,
         down,
+        hang,
     }
 }
 
@@ -377,6 +387,45 @@ fn a_provider_outage_is_a_clear_error_after_retries() {
 }
 
 #[test]
+fn a_tool_call_that_never_returns_still_meets_the_deadline() {
+    let s = setup();
+    // The provider never answers; its own timeout is ten minutes. The run's 1.5 s wall-clock
+    // budget is what ends the call, for the tool inside the code step and for the llm step.
+    for (name, step) in [
+        (
+            "hang-code",
+            json!({"type": "code", "tools": ["llm_query"], "code": "llm_query('hello', 'hang')", "output": "x"}),
+        ),
+        (
+            "hang-llm",
+            json!({"type": "llm", "provider": "hang", "input": "q", "output": "x"}),
+        ),
+    ] {
+        let def = json!({"inputs": ["q"], "steps": [step], "budget": {"wall_time_ms": 1500}});
+        let (st, v) = s
+            .server
+            .call("POST", &format!("/v1/pipelines/{name}/versions"), Some(def));
+        assert_eq!(st, 201, "{v}");
+        let (st, p) = s.server.call(
+            "POST",
+            &format!("/v1/pipelines/{name}/run"),
+            Some(json!({"variables": {"q": "hi"}})),
+        );
+        assert!(st == 422 || st == 504, "{name}: {st} {p}");
+        let outcome = p["outcome"].as_str().unwrap_or_default();
+        assert!(
+            ["budget_exhausted", "deadline_exceeded", "invalid_input"].contains(&outcome),
+            "{name}: {p}"
+        );
+        assert!(
+            p["detail"].as_str().unwrap().contains("deadline"),
+            "{name}: {p}"
+        );
+    }
+    assert_eq!(s.hang.prompts().len(), 2);
+}
+
+#[test]
 fn definitions_are_checked_versioned_labelled_and_round_trip_as_yaml() {
     let s = setup();
     let bad = json!({"steps": [
@@ -460,4 +509,28 @@ fn definitions_are_checked_versioned_labelled_and_round_trip_as_yaml() {
             .0,
         404
     );
+}
+
+#[test]
+fn the_example_triage_pipeline_runs_as_its_readme_says() {
+    let s = setup();
+    let out = std::process::Command::new("bash")
+        .arg(common::root().join("examples/pipelines/triage.sh"))
+        .env("WARDEN", env!("CARGO_BIN_EXE_warden"))
+        .env("WARDEN_SERVER", &s.server.url)
+        .env("WARDEN_TOKEN", &s.server.token)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("triage complete"), "{stdout}");
+    // The external model saw the email only as a token.
+    let sent = s.external.prompts();
+    assert_eq!(sent.len(), 1);
+    assert!(!sent[0].contains("jane.doe"), "{sent:?}");
+    assert_eq!(s.local.prompts().len(), 1);
 }

@@ -58,6 +58,9 @@ pub enum Command {
     /// Detect personal data on a server.
     #[command(subcommand)]
     Pii(crate::client::PiiCommand),
+    /// Import and run pipelines on a server.
+    #[command(subcommand)]
+    Pipeline(crate::client::PipelineCommand),
     /// Send any request to a server (`warden api POST /v1/sessions -d '{}'`).
     Api(crate::client::ApiArgs),
 }
@@ -323,6 +326,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Plugin(cmd) => crate::client::plugin(cmd),
         Command::Template(cmd) => crate::client::template(cmd),
         Command::Pii(cmd) => crate::client::pii(cmd),
+        Command::Pipeline(cmd) => crate::client::pipeline(cmd),
         Command::Api(args) => crate::client::api(args),
         Command::Serve(args) => {
             let config = args.load()?;

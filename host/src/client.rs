@@ -143,6 +143,38 @@ pub enum PiiCommand {
     },
 }
 
+/// `warden pipeline ...`.
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// Import a pipeline from a YAML export (idempotent: existing identical versions are kept).
+    Import {
+        /// The YAML file (`-` for stdin).
+        file: PathBuf,
+        /// The server.
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Run a pipeline (default: the `production` label, then `latest`); prints the output and
+    /// the per-step trace.
+    #[command(disable_version_flag = true)]
+    Run {
+        /// The pipeline's name.
+        name: String,
+        /// The run variables, a JSON object.
+        #[arg(long, default_value = "{}")]
+        vars: String,
+        /// A label.
+        #[arg(long, conflicts_with = "version")]
+        label: Option<String>,
+        /// A version number.
+        #[arg(long)]
+        version: Option<u64>,
+        /// The server.
+        #[command(flatten)]
+        conn: Connection,
+    },
+}
+
 /// `warden api METHOD PATH`: any request, for what has no subcommand.
 #[derive(Debug, Args)]
 pub struct ApiArgs {
@@ -379,6 +411,38 @@ pub fn pii(cmd: PiiCommand) -> Result<u8, Failure> {
         client()?.post(url(&conn, "/v1/pii/detect")).json(&body),
     )?;
     finish(&conn, req)
+}
+
+/// Runs `warden pipeline …`.
+pub fn pipeline(cmd: PipelineCommand) -> Result<u8, Failure> {
+    match cmd {
+        PipelineCommand::Import { file, conn } => {
+            let yaml = read(&file, "pipeline export")?;
+            let req = client()?
+                .post(url(&conn, "/v1/pipelines/import"))
+                .header("content-type", "application/yaml")
+                .body(yaml);
+            finish(&conn, authed(&conn, req)?)
+        }
+        PipelineCommand::Run {
+            name,
+            vars,
+            label,
+            version,
+            conn,
+        } => {
+            let mut body = json!({"variables": parse_json(&vars, "the variables")?});
+            if let Some(l) = label {
+                body["label"] = json!(l);
+            }
+            if let Some(v) = version {
+                body["version"] = json!(v);
+            }
+            let path = format!("/v1/pipelines/{name}/run");
+            let req = authed(&conn, client()?.post(url(&conn, &path)).json(&body))?;
+            finish(&conn, req)
+        }
+    }
 }
 
 /// Runs `warden api …`.
