@@ -23,3 +23,4 @@ test: toolchain
 
 bench: toolchain
 	cargo bench --package warden --bench engine
+	bench/run

@@ -18,6 +18,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::fmt::Write as _;
+
+#[path = "report/mod.rs"]
+mod report;
+use report::replace_section;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -42,12 +46,20 @@ const TARGET_P99_MS: f64 = 5.0;
 const TARGET_P99_AT: u32 = 64;
 const SECTION: &str = "## HTTP (warden serve)";
 /// Abuse limits lifted for the run (see [`Server::start`]).
-const QUOTA_OVERRIDES: [(&str, &str); 5] = [
-    ("WARDEN_QUOTA__TENANT_REQUESTS_PER_SECOND", "1000000"),
-    ("WARDEN_QUOTA__TENANT_BURST", "1000000"),
-    ("WARDEN_QUOTA__ACTOR_REQUESTS_PER_SECOND", "1000000"),
-    ("WARDEN_QUOTA__ACTOR_BURST", "1000000"),
-    ("WARDEN_QUOTA__TENANT_CONCURRENT_CALLS", "1024"),
+const QUOTA_OVERRIDES: [(&str, &str); 10] = [
+    ("WARDEN_QUOTA__CAPS__REQUESTS_PER_SECOND", "1000000"),
+    ("WARDEN_QUOTA__CAPS__BURST", "1000000"),
+    ("WARDEN_QUOTA__CAPS__ACTOR_REQUESTS_PER_SECOND", "1000000"),
+    ("WARDEN_QUOTA__CAPS__ACTOR_BURST", "1000000"),
+    ("WARDEN_QUOTA__CAPS__CONCURRENT_CALLS", "1024"),
+    ("WARDEN_QUOTA__DEFAULTS__REQUESTS_PER_SECOND", "1000000"),
+    ("WARDEN_QUOTA__DEFAULTS__BURST", "1000000"),
+    (
+        "WARDEN_QUOTA__DEFAULTS__ACTOR_REQUESTS_PER_SECOND",
+        "1000000",
+    ),
+    ("WARDEN_QUOTA__DEFAULTS__ACTOR_BURST", "1000000"),
+    ("WARDEN_QUOTA__DEFAULTS__CONCURRENT_CALLS", "1024"),
 ];
 
 /// The `warden serve` child process; killed when dropped, so also on a panic.
@@ -451,36 +463,6 @@ fn targets(runs: &[Run]) -> String {
             out,
             "- **Some runs had errors**: their throughput is not a valid measurement."
         );
-    }
-    out
-}
-
-/// Replaces the section starting with `heading` (up to the next `## `) or appends it.
-fn replace_section(doc: &str, heading: &str, section: &str) -> String {
-    let lines: Vec<&str> = doc.lines().collect();
-    let Some(start) = lines.iter().position(|l| l.trim_end() == heading) else {
-        let mut out = doc.trim_end().to_owned();
-        if !out.is_empty() {
-            out.push_str("\n\n");
-        }
-        out.push_str(section.trim_end());
-        out.push('\n');
-        return out;
-    };
-    let end = lines[start + 1..]
-        .iter()
-        .position(|l| l.starts_with("## ") || l.starts_with("# "))
-        .map_or(lines.len(), |i| start + 1 + i);
-    let mut out = lines[..start].join("\n");
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    out.push_str(section.trim_end());
-    out.push('\n');
-    if end < lines.len() {
-        out.push('\n');
-        out.push_str(&lines[end..].join("\n"));
-        out.push('\n');
     }
     out
 }
