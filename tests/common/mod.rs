@@ -328,6 +328,20 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Kills the server with SIGKILL — no shutdown, no flush — and returns what a restart needs.
+    pub fn crash(mut self) -> (std::sync::Arc<tempfile::TempDir>, String) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        (self.data.clone(), self.extra.clone())
+    }
+
+    /// Starts a server on an existing data directory with the given extra configuration.
+    pub fn start_on(data: std::sync::Arc<tempfile::TempDir>, extra: &str) -> Server {
+        Server::launch(data, extra)
+    }
+
     /// Starts a new server on a stopped server's data directory and configuration.
     pub fn launch_on(other: &Server) -> Server {
         Server::launch(other.data.clone(), &other.extra)

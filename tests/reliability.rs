@@ -1,0 +1,429 @@
+//! Reliability: hostile plugins cost only their own call while another tenant is served, and a
+//! server killed with SIGKILL at random moments loses no acknowledged write.
+//!
+//! The crash test's short form runs in CI (`WARDEN_CRASH_CYCLES`, default 5); the long form is
+//! `WARDEN_CRASH_CYCLES=100 cargo test -p warden --test reliability crash -- --nocapture`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{ALL_ROLES, Server, token};
+use serde_json::{Value, json};
+
+fn client() -> reqwest::blocking::Client {
+    let _ = common::http();
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn post(c: &reqwest::blocking::Client, s: &str, t: &str, path: &str, body: Value) -> (u16, Value) {
+    match c
+        .post(format!("{s}{path}"))
+        .bearer_auth(t)
+        .json(&body)
+        .send()
+    {
+        Ok(r) => {
+            let st = r.status().as_u16();
+            (st, r.json().unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+#[test]
+fn hostile_plugins_cost_only_their_own_call() {
+    let s = Server::with_config("[server]\nmax_upload_bytes = 2000000\n");
+    let mallory = token("mallory", "m", ALL_ROLES);
+    let bob = token("bob", "b", ALL_ROLES);
+    let c = client();
+    let upload = |name: &str, bytes: Vec<u8>| {
+        c.post(format!("{}/v1/plugins/{name}/versions/1.0.0", s.url))
+            .bearer_auth(&mallory)
+            .header("content-type", "application/wasm")
+            .body(bytes)
+            .send()
+            .unwrap()
+    };
+    assert_eq!(
+        upload("hostile", common::fixture_bytes("hostile")).status(),
+        201
+    );
+    assert_eq!(
+        upload(
+            "bad",
+            std::fs::read(common::component(
+                "warden-fixture-bad-detector",
+                "warden_fixture_bad_detector"
+            ))
+            .unwrap()
+        )
+        .status(),
+        201
+    );
+    // Bob works normally the whole time.
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let bob_thread = {
+        let (stop, served, failures, url, bob) = (
+            stop.clone(),
+            served.clone(),
+            failures.clone(),
+            s.url.clone(),
+            bob.clone(),
+        );
+        std::thread::spawn(move || {
+            let c = client();
+            while !stop.load(Ordering::Relaxed) {
+                let (st, v) = post(
+                    &c,
+                    &url,
+                    &bob,
+                    "/v1/pii/detect",
+                    json!({"text": "mail a@b.io"}),
+                );
+                if st == 200 && v["findings"][0]["entity_type"] == "EMAIL_ADDRESS" {
+                    served.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failures.lock().unwrap().push(format!("{st} {v}"));
+                }
+            }
+        })
+    };
+    let small = json!({"fuel": 50000000, "memory_bytes": 16777216, "output_bytes": 100000});
+    // (class, how it is provoked, expected status, expected outcomes)
+    let mut cases: Vec<(&str, Value, u16, &[&str])> = Vec::new();
+    for (mode, outcome) in [
+        ("loop", "out_of_fuel"),
+        ("memory", "memory_limit"),
+        ("recurse", "trap"),
+        ("panic", "trap"),
+        ("trap", "trap"),
+        ("huge:300000", "output_too_large"),
+        ("exit", "trap"),
+    ] {
+        let name = format!("h-{}", mode.split(':').next().unwrap());
+        let (st, v) = post(
+            &c,
+            &s.url,
+            &mallory,
+            &format!("/v1/templates/{name}/versions"),
+            json!({"template": mode, "engine": "hostile@1.0.0"}),
+        );
+        assert_eq!(st, 201, "{v}");
+        let outcomes: &[&str] = match outcome {
+            "out_of_fuel" => &["out_of_fuel"],
+            "memory_limit" => &["memory_limit"],
+            "output_too_large" => &["output_too_large"],
+            _ => &["trap"],
+        };
+        cases.push((
+            mode,
+            json!({"render": name, "limits": small}),
+            422,
+            outcomes,
+        ));
+    }
+    cases.push((
+        "deadline",
+        json!({"render": "h-loop", "limits": {"fuel": 40000000000u64, "wall_time_ms": 300}}),
+        504,
+        &["deadline_exceeded"],
+    ));
+    for mode in [
+        "range",
+        "overlap",
+        "nan",
+        "boundary:né",
+        "unsorted",
+        "score",
+    ] {
+        cases.push((mode, json!({"detect": mode}), 422, &["guest_failure"]));
+    }
+    cases.push((
+        "flood",
+        json!({"detect": "flood"}),
+        422,
+        &[
+            "output_too_large",
+            "memory_limit",
+            "out_of_fuel",
+            "guest_failure",
+        ],
+    ));
+    let mut report = Vec::new();
+    for (class, how, status, outcomes) in &cases {
+        let (st, p) = if let Some(t) = how.get("render") {
+            post(
+                &c,
+                &s.url,
+                &mallory,
+                &format!("/v1/templates/{}/render", t.as_str().unwrap()),
+                json!({"limits": how["limits"]}),
+            )
+        } else {
+            post(
+                &c,
+                &s.url,
+                &mallory,
+                "/v1/pii/detect",
+                json!({"text": how["detect"], "detectors": ["bad@1.0.0"]}),
+            )
+        };
+        let outcome = p["outcome"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(st, *status, "{class}: {p}");
+        assert!(outcomes.contains(&outcome.as_str()), "{class}: {p}");
+        report.push(format!("{class}: {st} {outcome}"));
+    }
+    // Refused at upload: forbidden import, truncated, a core module, the wrong world, oversized.
+    let hostile = common::fixture_bytes("hostile");
+    for (class, bytes, status) in [
+        ("forbidden import", common::fixture_bytes("forbidden"), 422),
+        ("truncated", hostile[..hostile.len() / 2].to_vec(), 422),
+        ("core module", wat::parse_str("(module)").unwrap(), 422),
+        ("not wasm", b"#!/bin/sh\nrm -rf /".to_vec(), 422),
+        ("oversized", vec![0u8; 2_010_000], 413),
+    ] {
+        let r = upload(&format!("x-{}", class.replace(' ', "-")), bytes);
+        assert_eq!(r.status().as_u16(), status, "{class}");
+        report.push(format!("{class}: {status}"));
+    }
+    let r = c
+        .post(format!("{}/v1/plugins/wrong/versions/1.0.0", s.url))
+        .bearer_auth(&mallory)
+        .header("content-type", "application/wasm")
+        .header("x-warden-world", "code-runner")
+        .body(hostile)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422, "wrong world");
+    stop.store(true, Ordering::Relaxed);
+    bob_thread.join().unwrap();
+    let failures = failures.lock().unwrap();
+    assert!(failures.is_empty(), "bob was not served: {failures:?}");
+    assert!(
+        served.load(Ordering::Relaxed) > 10,
+        "bob made too few calls"
+    );
+    println!(
+        "{} hostile calls contained; bob served {} times meanwhile:\n{}",
+        report.len(),
+        served.load(Ordering::Relaxed),
+        report.join("\n")
+    );
+}
+
+/// What the writers were told was stored, and what was in flight when the server died.
+#[derive(Default)]
+struct Ledger {
+    versions: Vec<(u64, String)>,
+    plugins: Vec<String>,
+    vaults: Vec<(String, String)>,
+    label: Option<u64>,
+    label_in_flight: Vec<u64>,
+    session_x: Option<u64>,
+    session_in_flight: Vec<u64>,
+}
+
+#[test]
+fn crash_at_random_moments_loses_no_acknowledged_write() {
+    let cycles: usize = std::env::var("WARDEN_CRASH_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    // Writers run flat out: lift the request-rate limits so only crashes interrupt them.
+    let q = "requests_per_second = 100000\nburst = 100000\nactor_requests_per_second = 100000\nactor_burst = 100000\n";
+    let mut s = Server::with_config(&format!("[quota.caps]\n{q}[quota.defaults]\n{q}"));
+    let t = s.token.clone();
+    let c = client();
+    assert_eq!(
+        post(
+            &c,
+            &s.url,
+            &t,
+            "/v1/templates/lab/versions",
+            json!({"template": "one"})
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        post(
+            &c,
+            &s.url,
+            &t,
+            "/v1/templates/lab/versions",
+            json!({"template": "two"})
+        )
+        .0,
+        201
+    );
+    let (_, sess) = post(&c, &s.url, &t, "/v1/sessions", json!({}));
+    let session = sess["id"].as_str().unwrap().to_owned();
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let hostile = common::fixture_bytes("hostile");
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut counter = 0u64;
+    let started = Instant::now();
+    for cycle in 0..cycles {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut writers = Vec::new();
+        for kind in 0..5 {
+            let (stop, ledger, url, t, session, hostile) = (
+                stop.clone(),
+                ledger.clone(),
+                s.url.clone(),
+                t.clone(),
+                session.clone(),
+                hostile.clone(),
+            );
+            let base = counter + kind * 1_000_000;
+            writers.push(std::thread::spawn(move || {
+                let c = client();
+                let mut k = base;
+                while !stop.load(Ordering::Relaxed) {
+                    k += 1;
+                    match kind {
+                        0 => {
+                            let text = format!("version {k}");
+                            let (st, v) = post(&c, &url, &t, "/v1/templates/crash/versions", json!({"template": text}));
+                            if st == 201 {
+                                let n = v["version"]["version"].as_u64().unwrap();
+                                ledger.lock().unwrap().versions.push((n, text));
+                            }
+                        }
+                        1 => {
+                            let target = 1 + k % 2;
+                            ledger.lock().unwrap().label_in_flight.push(target);
+                            let r = c
+                                .put(format!("{url}/v1/templates/lab/labels/staging"))
+                                .bearer_auth(&t)
+                                .json(&json!({"version": target}))
+                                .send();
+                            if r.is_ok_and(|r| r.status() == 200) {
+                                let mut l = ledger.lock().unwrap();
+                                l.label = Some(target);
+                                l.label_in_flight.clear();
+                            }
+                        }
+                        2 => {
+                            let email = format!("user{k}@example.com");
+                            let (st, v) = post(
+                                &c,
+                                &url,
+                                &t,
+                                "/v1/pii/anonymize",
+                                json!({"text": format!("mail {email}"), "operators": {"default": {"type": "pseudonymize"}}}),
+                            );
+                            if st == 200 {
+                                let id = v["vault_id"].as_str().unwrap().to_owned();
+                                ledger.lock().unwrap().vaults.push((id, email));
+                            }
+                        }
+                        3 => {
+                            ledger.lock().unwrap().session_in_flight.push(k);
+                            let (st, _) = post(&c, &url, &t, &format!("/v1/sessions/{session}/eval"), json!({"code": format!("x = {k}")}));
+                            if st == 200 {
+                                let mut l = ledger.lock().unwrap();
+                                l.session_x = Some(k);
+                                l.session_in_flight.clear();
+                            }
+                        }
+                        _ => {
+                            let version = format!("1.0.{k}");
+                            let r = c
+                                .post(format!("{url}/v1/plugins/crashy/versions/{version}"))
+                                .bearer_auth(&t)
+                                .header("content-type", "application/wasm")
+                                .body(hostile.clone())
+                                .send();
+                            if r.is_ok_and(|r| r.status() == 201) {
+                                ledger.lock().unwrap().plugins.push(version);
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        counter += 10;
+        std::thread::sleep(Duration::from_millis(200 + rand(800)));
+        let (data, extra) = s.crash();
+        stop.store(true, Ordering::Relaxed);
+        for w in writers {
+            w.join().unwrap();
+        }
+        s = Server::start_on(data, &extra);
+        // Everything acknowledged is there, exactly as acknowledged.
+        let l = ledger.lock().unwrap();
+        let (st, sum) = s.call("GET", "/v1/templates/crash", None);
+        if !l.versions.is_empty() {
+            assert_eq!(st, 200, "cycle {cycle}: {sum}");
+        }
+        for (n, text) in &l.versions {
+            let (st, v) = s.call("GET", &format!("/v1/templates/crash/versions/{n}"), None);
+            assert_eq!(st, 200, "cycle {cycle}: version {n} lost");
+            assert_eq!(v["template"], *text, "cycle {cycle}: version {n} changed");
+        }
+        for v in &l.plugins {
+            let (st, _) = s.call("GET", &format!("/v1/plugins/crashy/versions/{v}"), None);
+            assert_eq!(st, 200, "cycle {cycle}: plugin version {v} lost");
+        }
+        for (id, email) in &l.vaults {
+            let (st, d) = s.call(
+                "POST",
+                "/v1/pii/deanonymize",
+                Some(json!({"text": "<EMAIL_ADDRESS_1>", "vault_id": id})),
+            );
+            assert_eq!(st, 200, "cycle {cycle}: vault {id} lost: {d}");
+            assert_eq!(d["text"], *email, "cycle {cycle}: vault {id} wrong");
+        }
+        let (_, lab) = s.call("GET", "/v1/templates/lab", None);
+        if let Some(acked) = l.label {
+            let now = lab["labels"]["staging"].as_u64().unwrap();
+            assert!(
+                now == acked || l.label_in_flight.contains(&now),
+                "cycle {cycle}: label at {now}, acknowledged {acked}"
+            );
+        }
+        // The session resumes with its last acknowledged state (or the eval in flight).
+        let (st, v) = s.call(
+            "POST",
+            &format!("/v1/sessions/{session}/eval"),
+            Some(json!({"code": "x"})),
+        );
+        if let Some(acked) = l.session_x {
+            assert_eq!(st, 200, "cycle {cycle}: {v}");
+            let x: u64 = v["repr"].as_str().unwrap().parse().unwrap();
+            assert!(
+                x == acked || l.session_in_flight.contains(&x),
+                "cycle {cycle}: x = {x}, acknowledged {acked}"
+            );
+        }
+        // Nothing half-written: the audit chains verify.
+        let (st, ver) = s.call("GET", "/v1/audit/verify", None);
+        assert_eq!(st, 200);
+        assert_eq!(ver["ok"], true, "cycle {cycle}: {ver}");
+    }
+    let l = ledger.lock().unwrap();
+    println!(
+        "{cycles} SIGKILL cycles in {:.1} s: {} template versions, {} plugin uploads, {} vaults, \
+         label moves and session evals acknowledged; nothing lost",
+        started.elapsed().as_secs_f64(),
+        l.versions.len(),
+        l.plugins.len(),
+        l.vaults.len()
+    );
+}
