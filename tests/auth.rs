@@ -1163,6 +1163,14 @@ fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
         ),
     )
     .unwrap();
+    /// Kills the server even when an assertion fails first.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&cfg)
@@ -1180,8 +1188,10 @@ fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = Killed(child);
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
+    std::io::BufReader::new(stdout)
         .read_line(&mut line)
         .unwrap();
     let addr = line
@@ -1204,8 +1214,7 @@ fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
         .timeout(std::time::Duration::from_secs(5))
         .send();
     assert!(plain.is_err(), "{plain:?}");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
 
     // A key that is not a key, and a certificate without its key: start-up fails, naming it.
     let bogus = dir.path().join("bogus.pem");

@@ -45,7 +45,7 @@ use crate::app::Warden;
         v1::list_pipelines, v1::get_pipeline, v1::create_pipeline_version, v1::get_pipeline_version,
         v1::set_pipeline_label, v1::run_pipeline, v1::export_pipeline, v1::import_pipeline,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     security(("bearer" = [])),
     components(schemas(Problem, Health)),
     tags(
@@ -76,6 +76,71 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents error responses as they are sent: every problem is `application/problem+json`,
+/// and every `/v1` operation may also answer 400, 401, 403, 413, 414, 429 and 500 (the layers
+/// in front of every handler produce them).
+struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
+                .build()
+        };
+        let common = [
+            ("400", "Malformed request or name"),
+            ("401", "No valid bearer token"),
+            ("403", "The token lacks the role this route needs"),
+            ("413", "Over a size limit"),
+            ("414", "The request target is too long"),
+            (
+                "429",
+                "Over a rate, concurrency or fuel quota (see Retry-After)",
+            ),
+            ("500", "Warden's own fault (details in the log only)"),
+        ];
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let authed = path.starts_with("/v1") || path == "/metrics";
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (code, response) in op.responses.responses.iter_mut() {
+                    if code.starts_with('4') || code.starts_with('5') {
+                        if let RefOr::T(r) = response
+                            && let Some(c) = r.content.shift_remove("application/json")
+                        {
+                            r.content.insert("application/problem+json".into(), c);
+                        }
+                    }
+                }
+                if authed {
+                    for (code, description) in common {
+                        op.responses
+                            .responses
+                            .entry(code.to_owned())
+                            .or_insert_with(|| {
+                                RefOr::T(
+                                    ResponseBuilder::new()
+                                        .description(description)
+                                        .content("application/problem+json", problem())
+                                        .build(),
+                                )
+                            });
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -468,7 +533,7 @@ pub async fn readyz(State(w): State<Arc<Warden>>) -> Response {
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "system",
-    responses((status = 200, content_type = "text/plain", body = String)))]
+    responses((status = 200, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
 pub async fn metrics(State(w): State<Arc<Warden>>) -> Response {
     (
         [(

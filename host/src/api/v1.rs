@@ -383,7 +383,8 @@ pub async fn detect(
 
 /// Anonymises a text; pseudonyms go into an encrypted vault.
 #[utoipa::path(post, path = "/v1/pii/anonymize", tag = "pii", request_body = pii::AnonymizeRequest,
-    responses((status = 200, body = pii::AnonymizeResponse), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = pii::AnonymizeResponse), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem), (status = 504, body = Problem)))]
 pub async fn anonymize(
     State(w): AppState,
     who: Principal,
@@ -735,7 +736,7 @@ pub async fn list_label_requests(
 /// Approves a change request: the label moves. Not by its requester.
 #[utoipa::path(post, path = "/v1/templates/{name}/requests/{id}/approve", tag = "templates",
     params(("name" = String, Path), ("id" = String, Path)), request_body = Decision,
-    responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve_label_request(
     State(w): AppState,
     who: Principal,
@@ -750,7 +751,7 @@ pub async fn approve_label_request(
 /// Rejects a change request. Not by its requester.
 #[utoipa::path(post, path = "/v1/templates/{name}/requests/{id}/reject", tag = "templates",
     params(("name" = String, Path), ("id" = String, Path)), request_body = Decision,
-    responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn reject_label_request(
     State(w): AppState,
     who: Principal,

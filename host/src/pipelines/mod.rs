@@ -18,12 +18,12 @@ use crate::app::Warden;
 use crate::auth::Principal;
 use crate::error::{Error, FieldError, Result};
 use crate::storage::audit::{self, AuditEvent};
-use crate::storage::{StorageError, get_json, now_ms, put_json, rfc3339, scan_prefix, tables};
+use crate::storage::{StorageError, now_ms, put_json, rfc3339, scan_prefix, tables};
 
 pub use run::{RunRequest, RunResult, StepTrace};
 
-/// The automatic label of the newest version.
-pub const LATEST: &str = "latest";
+pub use crate::registry::versioned::LATEST;
+use crate::registry::versioned::{self, check_label, label_key, version_key};
 
 /// What a budget covers: everything a run does, nested tool calls included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -380,14 +380,6 @@ pub struct PipelineSummary {
     pub labels: BTreeMap<String, u64>,
 }
 
-fn version_key(tenant: &str, name: &str, version: u64) -> String {
-    format!("{tenant}/{name}/{version:010}")
-}
-
-fn label_key(tenant: &str, name: &str, label: &str) -> String {
-    format!("{tenant}/{name}/{label}")
-}
-
 /// A value name: a Python identifier in lower case, so code steps can read it as a variable.
 fn is_value_name(s: &str) -> bool {
     let mut chars = s.chars();
@@ -588,33 +580,11 @@ async fn pin(w: &Warden, who: &Principal, d: &Definition) -> Result<Pins> {
 }
 
 fn all_versions(w: &Warden, tenant: &str, name: &str) -> Result<Vec<PipelineVersion>> {
-    let txn = w.db.read()?;
-    let table = txn
-        .open_table(tables::PIPELINES)
-        .map_err(StorageError::from)?;
-    Ok(
-        scan_prefix::<PipelineVersion, _>(&table, "pipelines", &format!("{tenant}/{name}/"))?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
-    )
+    versioned::versions(w, tables::PIPELINES, "pipelines", tenant, name)
 }
 
 fn labels_of(w: &Warden, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
-    let txn = w.db.read()?;
-    let table = txn
-        .open_table(tables::PIPELINE_LABELS)
-        .map_err(StorageError::from)?;
-    let prefix = format!("{tenant}/{name}/");
-    let mut out = BTreeMap::new();
-    for entry in table.range(prefix.as_str()..).map_err(StorageError::from)? {
-        let (k, v) = entry.map_err(StorageError::from)?;
-        let Some(label) = k.value().strip_prefix(prefix.as_str()) else {
-            break;
-        };
-        out.insert(label.to_owned(), v.value());
-    }
-    Ok(out)
+    versioned::labels(w, tables::PIPELINE_LABELS, tenant, name)
 }
 
 /// Creates the next version of `name`, pinning what it uses, with its labels.
@@ -688,16 +658,6 @@ pub async fn create_version(
     Ok(record)
 }
 
-fn check_label(label: &str) -> Result<()> {
-    crate::names::check("label", label)?;
-    if label == LATEST {
-        return Err(Error::BadRequest(
-            "`latest` is automatic (the newest version) and cannot be set".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// Every pipeline of the caller's tenant.
 pub fn list(w: &Warden, who: &Principal) -> Result<Vec<PipelineSummary>> {
     let txn = w.db.read()?;
@@ -745,14 +705,13 @@ pub fn get_version(
     version: u64,
 ) -> Result<PipelineVersion> {
     crate::names::check("pipeline", name)?;
-    let txn = w.db.read()?;
-    let table = txn
-        .open_table(tables::PIPELINES)
-        .map_err(StorageError::from)?;
-    get_json(
-        &table,
+    versioned::version(
+        w,
+        tables::PIPELINES,
         "pipelines",
-        &version_key(&who.tenant, name, version),
+        &who.tenant,
+        name,
+        version,
     )?
     .ok_or_else(|| Error::not_found("pipeline version", format!("{name}/{version}")))
 }

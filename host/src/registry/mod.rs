@@ -8,3 +8,4 @@ pub mod diff;
 pub mod plugins;
 pub mod schema;
 pub mod templates;
+pub mod versioned;

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::plugins::{self, PluginRef};
 use super::schema::{VariableCheck, VariablesSchema, check_variables};
+use super::versioned::{self, check_label, label_key, version_key};
 use crate::app::Warden;
 use crate::auth::Principal;
 use crate::engine::{CallReport, ChatMessage, LimitOverrides, RenderOptions, TemplateInfo, World};
@@ -24,7 +25,7 @@ use crate::storage::{StorageError, get_json, put_json, rfc3339, scan_prefix, tab
 /// The label every render falls back to before `latest`.
 pub const PRODUCTION: &str = "production";
 /// The automatic label of the newest version.
-pub const LATEST: &str = "latest";
+pub use super::versioned::LATEST;
 
 /// One immutable template version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -180,50 +181,12 @@ pub struct ImportReport {
     pub labels_set: usize,
 }
 
-fn version_key(tenant: &str, name: &str, version: u64) -> String {
-    format!("{tenant}/{name}/{version:010}")
-}
-
-fn label_key(tenant: &str, name: &str, label: &str) -> String {
-    format!("{tenant}/{name}/{label}")
-}
-
-fn check_label(label: &str) -> Result<()> {
-    crate::names::check("label", label)?;
-    if label == LATEST {
-        return Err(Error::BadRequest(
-            "`latest` is automatic (the newest version) and cannot be set".into(),
-        ));
-    }
-    Ok(())
-}
-
 fn all_versions(w: &Warden, tenant: &str, name: &str) -> Result<Vec<TemplateVersion>> {
-    let txn = w.db.read()?;
-    let table = txn
-        .open_table(tables::TEMPLATES)
-        .map_err(StorageError::from)?;
-    Ok(
-        scan_prefix::<TemplateVersion, _>(&table, "templates", &format!("{tenant}/{name}/"))?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
-    )
+    versioned::versions(w, tables::TEMPLATES, "templates", tenant, name)
 }
 
 fn labels_of(w: &Warden, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
-    let txn = w.db.read()?;
-    let table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-    let prefix = format!("{tenant}/{name}/");
-    let mut out = BTreeMap::new();
-    for entry in table.range(prefix.as_str()..).map_err(StorageError::from)? {
-        let (k, v) = entry.map_err(StorageError::from)?;
-        let Some(label) = k.value().strip_prefix(prefix.as_str()) else {
-            break;
-        };
-        out.insert(label.to_owned(), v.value());
-    }
-    Ok(out)
+    versioned::labels(w, tables::LABELS, tenant, name)
 }
 
 /// Inspects the template text(s) of a version in the sandbox; syntax errors become 422s with
@@ -463,14 +426,13 @@ pub fn get_version(
     version: u64,
 ) -> Result<TemplateVersion> {
     crate::names::check("template", name)?;
-    let txn = w.db.read()?;
-    let table = txn
-        .open_table(tables::TEMPLATES)
-        .map_err(StorageError::from)?;
-    get_json(
-        &table,
+    versioned::version(
+        w,
+        tables::TEMPLATES,
         "templates",
-        &version_key(&who.tenant, name, version),
+        &who.tenant,
+        name,
+        version,
     )?
     .ok_or_else(|| Error::not_found("template version", format!("{name} version {version}")))
 }

@@ -1,0 +1,89 @@
+//! What the versioned, labelled registries (prompt templates, pipelines) share: the key layout,
+//! the label rules, and reading one name's versions and labels.
+//!
+//! Versions are stored at `tenant/name/{version:010}` (so a prefix scan lists them in order),
+//! labels at `tenant/name/label`; each registry passes its own tables from `storage::tables`.
+
+use std::collections::BTreeMap;
+
+use redb::TableDefinition;
+use serde::de::DeserializeOwned;
+
+use crate::app::Warden;
+use crate::error::{Error, Result};
+use crate::storage::{StorageError, get_json, scan_prefix};
+
+/// The automatic label of the newest version.
+pub const LATEST: &str = "latest";
+
+/// The key of `version` of `name`.
+pub fn version_key(tenant: &str, name: &str, version: u64) -> String {
+    format!("{tenant}/{name}/{version:010}")
+}
+
+/// The key of `label` of `name`.
+pub fn label_key(tenant: &str, name: &str, label: &str) -> String {
+    format!("{tenant}/{name}/{label}")
+}
+
+/// A label a caller may set: a valid name, and not the automatic `latest`.
+pub fn check_label(label: &str) -> Result<()> {
+    crate::names::check("label", label)?;
+    if label == LATEST {
+        return Err(Error::BadRequest(
+            "`latest` is automatic (the newest version) and cannot be set".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Every version of `name`, oldest first.
+pub fn versions<T: DeserializeOwned>(
+    w: &Warden,
+    table: TableDefinition<&'static str, &'static [u8]>,
+    what: &str,
+    tenant: &str,
+    name: &str,
+) -> Result<Vec<T>> {
+    let txn = w.db.read()?;
+    let t = txn.open_table(table).map_err(StorageError::from)?;
+    Ok(scan_prefix::<T, _>(&t, what, &format!("{tenant}/{name}/"))?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
+}
+
+/// One version of `name`, if stored.
+pub fn version<T: DeserializeOwned>(
+    w: &Warden,
+    table: TableDefinition<&'static str, &'static [u8]>,
+    what: &str,
+    tenant: &str,
+    name: &str,
+    version: u64,
+) -> Result<Option<T>> {
+    let txn = w.db.read()?;
+    let t = txn.open_table(table).map_err(StorageError::from)?;
+    Ok(get_json(&t, what, &version_key(tenant, name, version))?)
+}
+
+/// The stored labels of `name`.
+pub fn labels(
+    w: &Warden,
+    table: TableDefinition<&'static str, u64>,
+    tenant: &str,
+    name: &str,
+) -> Result<BTreeMap<String, u64>> {
+    let txn = w.db.read()?;
+    let t = txn.open_table(table).map_err(StorageError::from)?;
+    let prefix = format!("{tenant}/{name}/");
+    let mut out = BTreeMap::new();
+    for entry in t.range(prefix.as_str()..).map_err(StorageError::from)? {
+        let (k, v) = entry.map_err(StorageError::from)?;
+        let Some(label) = k.value().strip_prefix(prefix.as_str()) else {
+            break;
+        };
+        out.insert(label.to_owned(), v.value());
+    }
+    Ok(out)
+}
