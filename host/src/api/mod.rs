@@ -116,12 +116,11 @@ impl utoipa::Modify for ProblemResponses {
             .flatten()
             {
                 for (code, response) in op.responses.responses.iter_mut() {
-                    if code.starts_with('4') || code.starts_with('5') {
-                        if let RefOr::T(r) = response
-                            && let Some(c) = r.content.shift_remove("application/json")
-                        {
-                            r.content.insert("application/problem+json".into(), c);
-                        }
+                    if (code.starts_with('4') || code.starts_with('5'))
+                        && let RefOr::T(r) = response
+                        && let Some(c) = r.content.shift_remove("application/json")
+                    {
+                        r.content.insert("application/problem+json".into(), c);
                     }
                 }
                 if authed {
