@@ -566,6 +566,7 @@ fn main() {
             runs.push(measure(endpoint, url, script, c, secs));
         }
     }
+    let hostile = hostile_load(&server, &render_url, &render_lua, secs, &runs);
     drop(server);
     rt.shutdown_background();
 
@@ -627,10 +628,171 @@ fn main() {
     section.push_str(&table(&runs));
     let _ = writeln!(section, "\n### Against the targets\n");
     section.push_str(&targets(&runs));
+    section.push_str(&hostile);
 
     println!("\n{section}");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
     let doc = std::fs::read_to_string(&path).unwrap_or_default();
     std::fs::write(&path, replace_section(&doc, SECTION, &section)).unwrap();
     println!("wrote {}", path.display());
+}
+
+// ---------------------------------------------------------------- under hostile load
+
+/// Peak resident memory of a process (VmHWM), bytes.
+fn peak_rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The memory the server may use under the mixed load.
+const MEMORY_CAP: u64 = 1 << 30;
+/// How much slower normal calls may get while two other tenants run hostile code.
+const LATENCY_FACTOR: f64 = 3.0;
+
+/// Renders from tenant `default` under wrk while tenants `mallory` and `eve` send hostile
+/// Python flat out (infinite loops cut by the deadline, fuel bombs, memory bombs, deep
+/// recursion): no host-caused 5xx, memory under a cap, latency within a factor of unloaded.
+fn hostile_load(
+    server: &Server,
+    render_url: &str,
+    render_lua: &Path,
+    secs: u64,
+    runs: &[Run],
+) -> String {
+    let hostile_bodies = [
+        r#"{"code": "while True:\n    pass", "limits": {"wall_time_ms": 150}}"#,
+        r#"{"code": "x = 0\nwhile True:\n    x = x + 1", "limits": {"fuel": 100000000}}"#,
+        r#"{"code": "s = 'a' * 100000\nl = []\nwhile True:\n    l.append(s + str(len(l)))", "limits": {"memory_bytes": 33554432}}"#,
+        r#"{"code": "def f(n):\n    return f(n + 1)\nf(0)"}"#,
+    ];
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let counts = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<
+        String,
+        u64,
+    >::new()));
+    let mut threads = Vec::new();
+    for tenant in ["mallory", "eve"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["token", "issue", "--data-dir"])
+            .arg(server._data.path())
+            .args(["--tenant", tenant, "--role", "operator", "--sub", tenant])
+            .output()
+            .unwrap();
+        let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let (stop, counts, url) = (
+            stop.clone(),
+            counts.clone(),
+            format!("{}/v1/code/eval", server.base),
+        );
+        threads.push(std::thread::spawn(move || {
+            let c = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap();
+            let mut i = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = hostile_bodies[i % hostile_bodies.len()];
+                i += 1;
+                let key = match c
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                {
+                    Ok(r) => {
+                        let st = r.status().as_u16();
+                        let v: serde_json::Value = r.json().unwrap_or_default();
+                        format!("{st} {}", v["outcome"].as_str().unwrap_or("-"))
+                    }
+                    Err(e) => format!("transport error: {e}"),
+                };
+                *counts.lock().unwrap().entry(key).or_default() += 1;
+            }
+        }));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let loaded = measure(
+        "warden render, hostile tenants running",
+        render_url,
+        render_lua,
+        16,
+        secs,
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    let rss = peak_rss(server.child.id());
+    let unloaded = find(runs, WARDEN_RENDER, 16);
+    let counts = counts.lock().unwrap();
+    let host_faults: u64 = counts
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("500")
+                || k.starts_with("502")
+                || k.starts_with("503")
+                || k.starts_with("transport")
+        })
+        .map(|(_, n)| n)
+        .sum();
+    let p50_factor = loaded.p50_ms / unloaded.p50_ms;
+    let p99_factor = loaded.p99_ms / unloaded.p99_ms;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n### Under hostile load\n\nThe 16-connection render row again, while tenants `mallory` and `eve` each send \
+         hostile Python to `/v1/code/eval` flat out, one request after another (an infinite loop cut by a 150 ms deadline, a \
+         fuel bomb, a memory bomb under a 32 MiB cap, unbounded recursion). Both cores are shared by the server, wrk and \
+         the hostile clients.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| | req/s | p50 | p99 | normal-call errors |\n|---|---|---|---|---|"
+    );
+    let _ = writeln!(
+        out,
+        "| unloaded | {:.0} | {:.2} ms | {:.2} ms | {} |",
+        unloaded.rps,
+        unloaded.p50_ms,
+        unloaded.p99_ms,
+        unloaded.errors()
+    );
+    let _ = writeln!(
+        out,
+        "| hostile tenants running | {:.0} | {:.2} ms | {:.2} ms | {} |\n",
+        loaded.rps,
+        loaded.p50_ms,
+        loaded.p99_ms,
+        loaded.errors()
+    );
+    let outcomes: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    let _ = writeln!(out, "Hostile calls answered: {}.\n", outcomes.join(", "));
+    let _ = writeln!(
+        out,
+        "- No 5xx caused by the host (500/502/503 or a dropped connection, for any tenant): **{}** ({host_faults} hostile, {} normal)",
+        verdict(host_faults == 0 && loaded.errors() == 0),
+        loaded.errors()
+    );
+    let _ = writeln!(
+        out,
+        "- Server peak memory (VmHWM) under {} MiB: **{}** ({} MiB)",
+        MEMORY_CAP >> 20,
+        verdict(rss > 0 && rss < MEMORY_CAP),
+        rss >> 20
+    );
+    let _ = writeln!(
+        out,
+        "- Normal-call latency within {LATENCY_FACTOR}× of unloaded: **{}** (p50 {p50_factor:.2}×, p99 {p99_factor:.2}×)",
+        verdict(p50_factor <= LATENCY_FACTOR && p99_factor <= LATENCY_FACTOR)
+    );
+    out
 }
