@@ -39,7 +39,11 @@ fn post(c: &reqwest::blocking::Client, s: &str, t: &str, path: &str, body: Value
 
 #[test]
 fn hostile_plugins_cost_only_their_own_call() {
-    let s = Server::with_config("[server]\nmax_upload_bytes = 2000000\n");
+    // Bob runs flat out: lift the request-rate limits, which are not what this test is about.
+    let q = "requests_per_second = 100000\nburst = 100000\nactor_requests_per_second = 100000\nactor_burst = 100000\n";
+    let s = Server::with_config(&format!(
+        "[server]\nmax_upload_bytes = 2000000\n[quota.caps]\n{q}[quota.defaults]\n{q}"
+    ));
     let mallory = token("mallory", "m", ALL_ROLES);
     let bob = token("bob", "b", ALL_ROLES);
     let c = client();
@@ -204,6 +208,9 @@ fn hostile_plugins_cost_only_their_own_call() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 422, "wrong world");
+    // The built-in Python (10 MB) still runs although uploads are capped at 2 MB.
+    let (st, v) = post(&c, &s.url, &bob, "/v1/code/eval", json!({"code": "40 + 2"}));
+    assert_eq!((st, v["repr"].as_str()), (200, Some("42")), "{v}");
     stop.store(true, Ordering::Relaxed);
     bob_thread.join().unwrap();
     let failures = failures.lock().unwrap();

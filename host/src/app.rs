@@ -103,7 +103,12 @@ impl Warden {
             ),
             defaults: config.limits.defaults,
             caps: config.limits.caps,
-            max_component_bytes: config.server.max_upload_bytes,
+            // Uploads are capped by `server.max_upload_bytes` before they reach the engine; the
+            // engine's own cap must also admit the embedded built-ins, whatever that setting.
+            max_component_bytes: crate::builtins::ALL
+                .iter()
+                .map(|(_, b)| b.len() as u64)
+                .fold(config.server.max_upload_bytes, u64::max),
             ..EngineConfig::default()
         })?;
         engine.prune_cache();

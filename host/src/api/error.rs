@@ -228,8 +228,12 @@ fn problem_for(error: &Error) -> Problem {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = self.problem();
-        if problem.status >= 500 {
-            tracing::error!(error = %self.0, "request failed");
+        // Warden's own faults are errors; a sandbox hitting its deadline or a provider being
+        // down is the request's outcome, logged quietly.
+        match problem.status {
+            500 => tracing::error!(error = %self.0, "request failed"),
+            s if s > 500 => tracing::debug!(error = %self.0, "request failed"),
+            _ => {}
         }
         let unauthenticated = problem.status == 401;
         let retry_after = match &self.0 {
