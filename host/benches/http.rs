@@ -680,12 +680,22 @@ fn hostile_load(
     >::new()));
     let mut threads = Vec::new();
     for tenant in ["mallory", "eve"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .args(["token", "issue", "--data-dir"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+        cmd.args(["token", "issue", "--data-dir"])
             .arg(server._data.path())
-            .args(["--tenant", tenant, "--role", "operator", "--sub", tenant])
-            .output()
-            .unwrap();
+            .args(["--tenant", tenant, "--role", "operator", "--sub", tenant]);
+        // As for the server: the bench's own WARDEN_BENCH_* knobs are not configuration.
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("WARDEN_BENCH_") {
+                cmd.env_remove(k);
+            }
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "warden token issue failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         let (stop, counts, url) = (
             stop.clone(),
