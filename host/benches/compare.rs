@@ -9,6 +9,7 @@
 
 #[path = "report/mod.rs"]
 mod report;
+use report::measure;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -37,29 +38,6 @@ const TYPES: &[&str] = &[
     "URL",
     "PERSON",
 ];
-
-struct Stats {
-    median: Duration,
-    p99: Duration,
-}
-
-fn measure(iters: usize, mut f: impl FnMut()) -> Stats {
-    for _ in 0..iters / 10 + 1 {
-        f();
-    }
-    let mut s: Vec<Duration> = (0..iters)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    s.sort();
-    Stats {
-        median: s[s.len() / 2],
-        p99: s[(s.len() * 99 / 100).min(s.len() - 1)],
-    }
-}
 
 fn us(x: f64) -> String {
     if x >= 10_000.0 {

@@ -7,6 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::fmt::Write as _;
+
+#[path = "report/mod.rs"]
+mod report;
+use report::{Stats, measure};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -43,29 +47,6 @@ phone +44 (0)7918 362361). His card 4111 1111 1111 1111 was declined yesterday; 
 https://portal.example.com/tickets/8812?ref=mail. Note: release 7.4.4.16 fixed the export bug, \
 order #3926030 shipped on 2024-03-02 at 14:30 for $1,249.99. SSN on file: 536-22-1234. Medicare \
 card 2123 45670 1. Thanks, Renee Johnson, Customer Care. Call back on (212) 555-0199 or 0412 345 678.";
-
-struct Stats {
-    median: Duration,
-    p99: Duration,
-}
-
-fn measure(iters: usize, mut f: impl FnMut()) -> Stats {
-    for _ in 0..iters / 10 + 1 {
-        f();
-    }
-    let mut samples: Vec<Duration> = (0..iters)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    samples.sort();
-    Stats {
-        median: samples[samples.len() / 2],
-        p99: samples[(samples.len() * 99 / 100).min(samples.len() - 1)],
-    }
-}
 
 fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)

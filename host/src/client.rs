@@ -374,18 +374,34 @@ pub fn template(cmd: TemplateCommand) -> Result<u8, Failure> {
                 Some(f) => read(&f, "variables")?,
                 None => vars,
             };
-            let mut body = json!({"variables": parse_json(&vars, "the variables")?});
-            if let Some(l) = label {
-                body["label"] = json!(l);
-            }
-            if let Some(v) = version {
-                body["version"] = json!(v);
-            }
-            let path = format!("/v1/templates/{name}/render");
-            let req = authed(&conn, client()?.post(url(&conn, &path)).json(&body))?;
-            finish(&conn, req)
+            run_versioned(
+                &conn,
+                &format!("/v1/templates/{name}/render"),
+                &vars,
+                label,
+                version,
+            )
         }
     }
+}
+
+/// POSTs `{"variables", "label"?, "version"?}` to a render or run endpoint of a versioned object.
+fn run_versioned(
+    conn: &Connection,
+    path: &str,
+    vars: &str,
+    label: Option<String>,
+    version: Option<u64>,
+) -> Result<u8, Failure> {
+    let mut body = json!({"variables": parse_json(vars, "the variables")?});
+    if let Some(l) = label {
+        body["label"] = json!(l);
+    }
+    if let Some(v) = version {
+        body["version"] = json!(v);
+    }
+    let req = authed(conn, client()?.post(url(conn, path)).json(&body))?;
+    finish(conn, req)
 }
 
 /// Runs `warden pii …`.
@@ -430,18 +446,13 @@ pub fn pipeline(cmd: PipelineCommand) -> Result<u8, Failure> {
             label,
             version,
             conn,
-        } => {
-            let mut body = json!({"variables": parse_json(&vars, "the variables")?});
-            if let Some(l) = label {
-                body["label"] = json!(l);
-            }
-            if let Some(v) = version {
-                body["version"] = json!(v);
-            }
-            let path = format!("/v1/pipelines/{name}/run");
-            let req = authed(&conn, client()?.post(url(&conn, &path)).json(&body))?;
-            finish(&conn, req)
-        }
+        } => run_versioned(
+            &conn,
+            &format!("/v1/pipelines/{name}/run"),
+            &vars,
+            label,
+            version,
+        ),
     }
 }
 

@@ -1,5 +1,36 @@
-//! What the benchmark binaries share: writing their own section of `docs/benchmarks.md`
-//! without touching the sections the others own.
+//! What the benchmark binaries share: timing a closure (median and p99 after a warm-up) and
+//! writing their own section of `docs/benchmarks.md` without touching the sections the others
+//! own. Each bench includes it with `#[path]`; not every bench uses every item.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+/// Median and 99th percentile of a timed closure.
+pub struct Stats {
+    /// The median.
+    pub median: Duration,
+    /// The 99th percentile.
+    pub p99: Duration,
+}
+
+/// Runs `f` a tenth of `iters` times to warm up, then `iters` times timed.
+pub fn measure(iters: usize, mut f: impl FnMut()) -> Stats {
+    for _ in 0..iters / 10 + 1 {
+        f();
+    }
+    let mut samples: Vec<Duration> = (0..iters)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    samples.sort();
+    Stats {
+        median: samples[samples.len() / 2],
+        p99: samples[(samples.len() * 99 / 100).min(samples.len() - 1)],
+    }
+}
 
 /// Replaces the section starting with `heading` (up to the next `## `) or appends it.
 pub fn replace_section(doc: &str, heading: &str, section: &str) -> String {
