@@ -66,8 +66,19 @@ fn main() {
 }
 
 fn build_plugin(root: &Path, target_dir: &Path, package: &str) {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut cmd = Command::new(cargo);
+    // Guests always build with the project's pinned toolchain (rust-toolchain.toml, which
+    // carries wasm32-wasip2), even when the host is built with another one: `cargo +nightly
+    // fuzz` builds the host with nightly, whose wasm32-wasip2 standard library may not exist.
+    // Under rustup that means its `cargo` proxy with the toolchain choice cleared; without
+    // rustup, the cargo building us.
+    let mut cmd = if env::var_os("RUSTUP_TOOLCHAIN").is_some() {
+        let mut c = Command::new("cargo");
+        c.env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("RUSTUP_TOOLCHAIN_SOURCE");
+        c
+    } else {
+        Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+    };
     cmd.current_dir(root)
         .args([
             "build",

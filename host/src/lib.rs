@@ -16,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod metrics;
 pub mod names;
 pub mod pii;

@@ -6,7 +6,9 @@
 //! overlaps (higher score wins, then the longer span), so findings never overlap and are
 //! sorted by start. Offsets are UTF-8 byte offsets on character boundaries.
 
-#[cfg(target_arch = "wasm32")]
+// Only for the component target: the same logic also builds as a core module (the Extism
+// comparison in bench/extism), where the component glue has no place.
+#[cfg(all(target_arch = "wasm32", target_env = "p2"))]
 mod component;
 
 mod checksum;
