@@ -4,10 +4,11 @@
 #
 #   make run               build Warden and start the server (ARGS="..." to run something else)
 #   make test              the whole test suite: format, lints, unit, engine, CLI and server tests
+#   make bench / make load the benchmark report / only its HTTP and hostile-load part
 
 ARGS ?= serve
 
-.PHONY: run test toolchain bench
+.PHONY: run test toolchain bench load
 
 toolchain:
 	@rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
@@ -23,4 +24,10 @@ test: toolchain
 
 bench: toolchain
 	cargo bench --package warden --bench engine
+	cargo bench --package warden --bench http
 	bench/run
+
+# The bounded load test on loopback (wrk; normal calls beside hostile tenants), part of the HTTP
+# benchmark: it writes the "HTTP" section of docs/benchmarks.md.
+load: toolchain
+	cargo bench --package warden --bench http

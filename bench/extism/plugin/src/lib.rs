@@ -34,11 +34,3 @@ pub fn detect(text: String) -> FnResult<Json<Vec<Found>>> {
             .collect(),
     ))
 }
-
-/// Builds the detector's lazily compiled automata ahead of the first `detect`, so a caller
-/// can pay that once per instance and measure it apart.
-#[plugin_fn]
-pub fn warm(_: ()) -> FnResult<()> {
-    warden_plugin_pii::warm();
-    Ok(())
-}
