@@ -122,9 +122,9 @@ pub fn jwt(data: &[u8]) {
         }
         1 => {
             let mut token = h.valid.clone().into_bytes();
-            for pair in rest.chunks_exact(2) {
-                let at = usize::from(pair[0]) * token.len() / 256;
-                token[at] = pair[1];
+            for [pos, byte] in rest.as_chunks::<2>().0 {
+                let at = usize::from(*pos) * token.len() / 256;
+                token[at] = *byte;
             }
             let token = String::from_utf8_lossy(&token);
             if token != h.valid {
