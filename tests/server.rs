@@ -883,3 +883,28 @@ fn config_command_and_bad_configuration() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("listen"), "{err}");
 }
+
+#[test]
+fn a_request_over_the_request_timeout_is_a_problem_document() {
+    // The code's own deadline (1 s) and fuel (a cap's worth) outlast the request timeout, so the
+    // request timeout answers first: a 503 problem, never an empty body (a `json_body` fuzz
+    // finding).
+    let s = Server::with_config("[server]\nrequest_timeout = \"200ms\"\n");
+    let (status, body) = s.call(
+        "POST",
+        "/v1/code/eval",
+        Some(json!({ "code": "while True:\n  pass", "limits": { "fuel": 50_000_000_000u64 } })),
+    );
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], 503, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("request timeout"),
+        "{body}"
+    );
+    // The server keeps serving.
+    let (status, _) = s.call("POST", "/v1/code/eval", Some(json!({ "code": "1 + 1" })));
+    assert_eq!(status, 200);
+}

@@ -259,13 +259,16 @@ pub fn app(state: Arc<Warden>) -> Router {
             state.clone(),
             authenticate,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            problem_fallback,
-        ))
+        // Inside the problem fallback, so a request that outlives `server.request_timeout`
+        // (a plugin's first compile, say) is a problem document too, not an empty 503 (found
+        // by the `json_body` fuzzer).
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             state.config.server.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            problem_fallback,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(
             // Server errors are logged where they happen, with their cause.
