@@ -74,10 +74,12 @@ impl Warden {
         std::fs::create_dir_all(dir).map_err(|e| {
             anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
         })?;
-        let db =
-            Arc::new(Db::open(&dir.join("warden.redb")).map_err(|e| {
-                anyhow::anyhow!("cannot open the database in {}: {e}", dir.display())
-            })?);
+        let db_path = dir.join("warden.redb");
+        private_file(&db_path)
+            .map_err(|e| anyhow::anyhow!("cannot restrict {} to mode 0600: {e}", db_path.display()))?;
+        let db = Arc::new(Db::open(&db_path).map_err(|e| {
+            anyhow::anyhow!("cannot open the database in {}: {e}", dir.display())
+        })?);
         let master = match &config.pii.master_key {
             Some(k) => {
                 MasterKey::from_base64(k).map_err(|e| anyhow::anyhow!("pii.master_key: {e}"))?
@@ -92,6 +94,7 @@ impl Warden {
                 key
             }
         };
+        crate::storage::audit::set_digest_secret(master.audit_digest_secret());
         let (verifier, bootstrap_created) = crate::auth::Verifier::new(&config.auth, dir)?;
         let engine = Engine::new(EngineConfig {
             cache_dir: Some(
@@ -289,8 +292,13 @@ impl Warden {
             Ok(_) => "ok",
             Err(e) => e.outcome(),
         };
-        self.metrics
-            .call(world.name(), name, report.fuel_used, report.duration);
+        self.metrics.call(
+            &event.tenant,
+            world.name(),
+            name,
+            report.fuel_used,
+            report.duration,
+        );
         let mut event = event.outcome(name);
         event.plugin_digest = Some(digest);
         event.fuel = Some(report.fuel_used);
@@ -310,6 +318,19 @@ impl Warden {
         self.audit
             .record(AuditEvent::new(&who.tenant, &who.actor, action, target).outcome(outcome));
     }
+}
+
+/// Creates `path` with mode 0600 if it is missing and sets 0600 if it exists: the database
+/// holds sealed vaults, session snapshots and the audit log, readable by the owner only (like
+/// the key files).
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
 }
 
 /// Where compiled components are cached inside the data directory.

@@ -62,8 +62,12 @@ pub struct AuthConfig {
     pub audience: Option<String>,
     /// Clock skew allowed for `exp` and `nbf`, seconds.
     pub leeway_seconds: u64,
-    /// Serve `/metrics` without a token.
+    /// Serve `/metrics` without a token (the host view of every tenant: only for a scrape
+    /// network the operator controls).
     pub public_metrics: bool,
+    /// The tenant whose operators and admins see the host view of `/metrics` (every tenant's
+    /// series); any other token sees its own tenant's series only. Unset: nobody does.
+    pub host_tenant: Option<String>,
     /// Serve `/openapi.json` without a token.
     pub public_openapi: bool,
     /// Labels only an admin, or an approved change request, may move.
@@ -79,6 +83,7 @@ impl Default for AuthConfig {
             audience: None,
             leeway_seconds: 30,
             public_metrics: false,
+            host_tenant: None,
             public_openapi: true,
             protected_labels: vec!["production".into()],
         }

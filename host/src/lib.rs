@@ -14,6 +14,7 @@ pub mod builtins;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod documents;
 pub mod engine;
 pub mod error;
 pub mod fuzzing;

@@ -240,8 +240,30 @@ pub fn list(w: &Warden, who: &Principal) -> Result<Vec<SessionRecord>> {
     )
 }
 
+/// Refuses `options.tools` at creation rather than at the first tool call: a standalone
+/// session runs with no host tools (only pipeline code steps are granted them), and a name that
+/// is no tool at all is a typo the caller must hear about.
+fn check_tools(tools: &[String]) -> Result<()> {
+    let known = crate::pipelines::run::TOOLS;
+    if let Some(unknown) = tools.iter().find(|t| !known.contains(&t.as_str())) {
+        return Err(Error::BadRequest(format!(
+            "options.tools: unknown tool \"{}\"; the tools are {}",
+            unknown.escape_default(),
+            known.join(", ")
+        )));
+    }
+    if let Some(tool) = tools.first() {
+        return Err(Error::BadRequest(format!(
+            "options.tools: \"{tool}\" is granted only to pipeline code steps; a session created \
+             through the API has no host tools, so leave options.tools empty"
+        )));
+    }
+    Ok(())
+}
+
 /// Creates a session (its instance starts on first eval).
 pub async fn create(w: &Warden, who: &Principal, req: CreateSession) -> Result<SessionRecord> {
+    check_tools(&req.options.tools)?;
     let runner = req.runner.as_deref().unwrap_or("python");
     let (pref, _plugin) = plugins::resolve(w, who, runner, World::CodeRunner).await?;
     let record = SessionRecord {
@@ -388,6 +410,7 @@ pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result
         Err(e) => e.outcome(),
     };
     w.metrics.call(
+        &who.tenant,
         world.name(),
         outcome_name,
         outcome.report.fuel_used,

@@ -26,6 +26,44 @@ pub struct TenantSettings {
     pub protected_labels: Option<Vec<String>>,
 }
 
+/// A change to a tenant's settings: a part left out keeps its stored value, a part sent as
+/// `null` returns to the host's default, a value replaces it. (A quota-only update must not
+/// silently un-protect labels set earlier.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettingsUpdate {
+    /// The tenant's quota (every field; each at most the host-wide cap); `null` for the default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<TenantQuota>)]
+    pub quota: Option<Option<TenantQuota>>,
+    /// Labels only an admin, or an approved change request, may move; `null` for the default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub protected_labels: Option<Option<Vec<String>>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`, via `default`).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl TenantSettingsUpdate {
+    /// `current` with this change applied.
+    fn apply(&self, current: &TenantSettings) -> TenantSettings {
+        TenantSettings {
+            quota: self.quota.unwrap_or(current.quota),
+            protected_labels: self
+                .protected_labels
+                .clone()
+                .unwrap_or_else(|| current.protected_labels.clone()),
+        }
+    }
+}
+
 /// The settings in force for a tenant, what `GET /v1/admin/tenant` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TenantView {
@@ -109,11 +147,12 @@ pub fn view(w: &Warden, who: &Principal) -> TenantView {
     }
 }
 
-/// Replaces the caller's tenant's settings (absent parts return to the host's defaults);
-/// audited with the old and new values.
-pub fn put(w: &Warden, who: &Principal, settings: TenantSettings) -> Result<TenantView> {
+/// Changes the caller's tenant's settings (parts left out keep their value, `null` parts
+/// return to the host's defaults); read, merged and written in one transaction, audited with
+/// the old and new values.
+pub fn put(w: &Warden, who: &Principal, update: TenantSettingsUpdate) -> Result<TenantView> {
     let mut errors = Vec::new();
-    if let Some(q) = &settings.quota
+    if let Some(Some(q)) = &update.quota
         && let Err((field, message)) = q.check_within(&w.config.quota.caps)
     {
         errors.push(FieldError {
@@ -121,7 +160,7 @@ pub fn put(w: &Warden, who: &Principal, settings: TenantSettings) -> Result<Tena
             message,
         });
     }
-    if let Some(labels) = &settings.protected_labels {
+    if let Some(Some(labels)) = &update.protected_labels {
         for (i, l) in labels.iter().enumerate() {
             if let Err(e) = crate::names::check("label", l) {
                 errors.push(FieldError {
@@ -143,17 +182,18 @@ pub fn put(w: &Warden, who: &Principal, settings: TenantSettings) -> Result<Tena
             errors,
         });
     }
-    let old = w.tenants.get(&who.tenant);
-    let detail = format!(
-        "from {} to {}",
-        serde_json::to_string(&old).unwrap_or_default(),
-        serde_json::to_string(&settings).unwrap_or_default()
-    );
-    w.db.write(|txn| {
+    let settings = w.db.write(|txn| {
         let mut table = txn
             .open_table(tables::TENANT_SETTINGS)
             .map_err(StorageError::from)?;
         let prev: Option<TenantSettings> = get_json(&table, "tenant settings", &who.tenant)?;
+        let old = prev.clone().unwrap_or_default();
+        let settings = update.apply(&old);
+        let detail = format!(
+            "from {} to {}",
+            serde_json::to_string(&old).unwrap_or_default(),
+            serde_json::to_string(&settings).unwrap_or_default()
+        );
         put_json(&mut table, &who.tenant, &settings)?;
         audit::append(
             txn,
@@ -169,7 +209,7 @@ pub fn put(w: &Warden, who: &Principal, settings: TenantSettings) -> Result<Tena
             )
             .detail(detail),
         )?;
-        Ok::<_, Error>(())
+        Ok::<_, Error>(settings)
     })?;
     w.quotas.set(&who.tenant, settings.quota);
     w.tenants.set(&who.tenant, settings);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -13,41 +13,62 @@ use crate::app::Warden;
 use crate::error::Error;
 
 /// A JSON body; invalid JSON is a 400 naming the field, an oversized body a 413 with the limit.
+///
+/// Stricter than `axum::Json`: the body must be one JSON object with no repeated key (serde would
+/// take an array positionally and keep the last of two equal keys), and messages use JSON's
+/// type names, never Rust's.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<Arc<Warden>> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &Arc<Warden>) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(r) => Err(json_rejection(r, state.config.server.max_body_bytes).into()),
+        let limit = state.config.server.max_body_bytes;
+        if !is_json(req.headers()) {
+            return Err(Error::BadRequest(
+                "the body must be JSON, sent with `Content-Type: application/json`".into(),
+            )
+            .into());
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| {
+                if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::TooLarge {
+                        what: "the request body",
+                        size: limit + 1,
+                        limit,
+                    }
+                } else {
+                    Error::BadRequest(format!("the body could not be read: {}", r.body_text()))
+                }
+            })?;
+        crate::documents::check_json_body(&bytes).map_err(|e| Error::BadRequest(e.to_string()))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = crate::documents::plain_serde_message(&e.into_inner().to_string());
+            Error::BadRequest(if path == "." {
+                format!("the body does not have the expected fields: {message}")
+            } else {
+                format!("the body does not have the expected fields: {path}: {message}")
+            })
+        })?;
+        Ok(ApiJson(value))
     }
 }
 
-fn json_rejection(r: JsonRejection, limit: u64) -> Error {
-    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return Error::TooLarge {
-            what: "the request body",
-            size: limit + 1,
-            limit,
-        };
-    }
-    match r {
-        JsonRejection::MissingJsonContentType(_) => Error::BadRequest(
-            "the body must be JSON, sent with `Content-Type: application/json`".into(),
-        ),
-        JsonRejection::JsonSyntaxError(e) => Error::BadRequest(format!(
-            "the body is not valid JSON: {}",
-            inner(&e.body_text())
-        )),
-        JsonRejection::JsonDataError(e) => Error::BadRequest(format!(
-            "the body does not have the expected fields: {}",
-            inner(&e.body_text())
-        )),
-        other => Error::BadRequest(other.body_text()),
-    }
+/// `application/json` or any `+json` media type, as `axum::Json` accepts.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// axum prefixes serde's message with its own sentence; keep serde's part (field and position).
@@ -71,7 +92,10 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
-            .map_err(|e: PathRejection| Error::BadRequest(inner(&e.body_text())).into())
+            .map_err(|e: PathRejection| {
+                Error::BadRequest(crate::documents::plain_serde_message(&inner(&e.body_text())))
+                    .into()
+            })
     }
 }
 
@@ -90,7 +114,11 @@ where
             .await
             .map(|p| ApiQuery(p.0))
             .map_err(|e: QueryRejection| {
-                Error::BadRequest(format!("invalid query: {}", inner(&e.body_text()))).into()
+                Error::BadRequest(format!(
+                    "invalid query: {}",
+                    crate::documents::plain_serde_message(&inner(&e.body_text()))
+                ))
+                .into()
             })
     }
 }

@@ -386,11 +386,25 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
         );
         return error::ApiError(e).into_response();
     }
+    let tenant = TenantTag(principal.tenant.clone());
     if let Err(e) = w.quotas.request(&principal.tenant, &principal.actor) {
-        return error::ApiError(crate::error::Error::RateLimited(e)).into_response();
+        return tagged(
+            error::ApiError(crate::error::Error::RateLimited(e)).into_response(),
+            tenant,
+        );
     }
     req.extensions_mut().insert(principal);
-    next.run(req).await
+    tagged(next.run(req).await, tenant)
+}
+
+/// The authenticated tenant of a request, carried on its response so the metrics layer (which
+/// runs outside authentication) counts the request in that tenant's view.
+#[derive(Clone)]
+struct TenantTag(String);
+
+fn tagged(mut response: Response, tenant: TenantTag) -> Response {
+    response.extensions_mut().insert(tenant);
+    response
 }
 
 async fn not_found() -> Problem {
@@ -427,8 +441,17 @@ async fn checked(w: Arc<Warden>, req: Request, next: Next, started: Instant) -> 
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(req).await;
     let status = response.status();
-    w.metrics
-        .request(method.as_str(), &route, status.as_u16(), started.elapsed());
+    let tenant = response
+        .extensions()
+        .get::<TenantTag>()
+        .map_or(crate::metrics::NO_TENANT, |t| t.0.as_str());
+    w.metrics.request(
+        tenant,
+        method.as_str(),
+        &route,
+        status.as_u16(),
+        started.elapsed(),
+    );
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -536,13 +559,28 @@ pub async fn readyz(State(w): State<Arc<Warden>>) -> Response {
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "system",
     responses((status = 200, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
-pub async fn metrics(State(w): State<Arc<Warden>>) -> Response {
+pub async fn metrics(
+    State(w): State<Arc<Warden>>,
+    who: Option<axum::Extension<crate::auth::Principal>>,
+) -> Response {
+    // A tenant's token sees its own series only; the host view is for an operator of the
+    // configured host tenant, or for an unauthenticated scrape the operator enabled.
+    let body = match who {
+        None => w.metrics.render(),
+        Some(axum::Extension(p))
+            if w.config.auth.host_tenant.as_deref() == Some(p.tenant.as_str())
+                && (p.has(crate::auth::Role::Operator) || p.has(crate::auth::Role::Admin)) =>
+        {
+            w.metrics.render()
+        }
+        Some(axum::Extension(p)) => w.metrics.render_tenant(&p.tenant),
+    };
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        w.metrics.render(),
+        body,
     )
         .into_response()
 }

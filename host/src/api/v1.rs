@@ -295,6 +295,7 @@ pub async fn delete_label(
 /// Which versions to compare.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// The old version.
     pub from: u64,
@@ -561,6 +562,7 @@ pub async fn eval_once(
 /// Audit log filters.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Records at or after this time (RFC 3339).
     pub since: Option<String>,
@@ -666,16 +668,16 @@ pub async fn get_tenant(State(w): AppState, who: Principal) -> Json<crate::tenan
     Json(crate::tenants::view(&w, &who))
 }
 
-/// Replaces the caller's tenant's settings (a part left out returns to the host's default);
-/// quota values above the host-wide caps are refused.
+/// Changes the caller's tenant's settings: a part left out keeps its value, a part sent as
+/// `null` returns to the host's default; quota values above the host-wide caps are refused.
 #[utoipa::path(put, path = "/v1/admin/tenant", tag = "system",
-    request_body = crate::tenants::TenantSettings,
+    request_body = crate::tenants::TenantSettingsUpdate,
     responses((status = 200, body = crate::tenants::TenantView), (status = 403, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn put_tenant(
     State(w): AppState,
     who: Principal,
-    ApiJson(settings): ApiJson<crate::tenants::TenantSettings>,
+    ApiJson(settings): ApiJson<crate::tenants::TenantSettingsUpdate>,
 ) -> ApiResult<Json<crate::tenants::TenantView>> {
     Ok(Json(crate::tenants::put(&w, &who, settings)?))
 }

@@ -354,6 +354,47 @@ fn token_end(text: &str, start: usize) -> Option<usize> {
     is_token_body(text.get(body_start..close)?).then_some(close + 1)
 }
 
+/// If an escaped token `<!…!LABEL_N>` (one or more `!`) starts at byte `start`, the offset
+/// just past its `>`.
+fn escaped_token_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let bangs = bytes.get(start + 1..)?.iter().take_while(|&&c| c == b'!').count();
+    if bangs == 0 {
+        return None;
+    }
+    // `start + bangs` holds the last `!`; pretend it is the `<` of a plain token.
+    token_end(text, start + bangs)
+}
+
+/// Appends `segment` to `out` with every token-shaped run escaped by one more `!` after its
+/// `<` (`<EMAIL_1>` becomes `<!EMAIL_1>`, `<!EMAIL_1>` becomes `<!!EMAIL_1>`).
+///
+/// Text the user wrote that happens to look like a placeholder must never be restored as a
+/// vault value: [`deanonymize`] removes exactly one `!` from such runs, so a round trip returns
+/// the original text byte for byte.
+fn push_escaped(out: &mut String, segment: &str) {
+    let bytes = segment.as_bytes();
+    let mut cursor = 0;
+    let mut pos = 0;
+    while let Some(rel) = bytes
+        .get(pos..)
+        .and_then(|b| b.iter().position(|&c| c == b'<'))
+    {
+        let start = pos + rel;
+        match token_end(segment, start).or_else(|| escaped_token_end(segment, start)) {
+            Some(end) => {
+                // `<` is ASCII, so `start + 1` is a char boundary.
+                out.push_str(&segment[cursor..=start]);
+                out.push('!');
+                cursor = start + 1;
+                pos = end;
+            }
+            None => pos = start + 1,
+        }
+    }
+    out.push_str(&segment[cursor..]);
+}
+
 /// The result of [`anonymize`]: the new text and what was done where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Anonymized {
@@ -524,7 +565,7 @@ pub fn anonymize(
     let mut cursor = 0;
     for span in spans {
         // check_spans guarantees these offsets are in bounds and on char boundaries.
-        out.push_str(&text[cursor..span.start]);
+        push_escaped(&mut out, &text[cursor..span.start]);
         let op = ops.for_entity(&span.entity_type);
         let replacement = apply(
             op,
@@ -534,7 +575,11 @@ pub fn anonymize(
             vault,
         );
         let start = out.len();
-        out.push_str(&replacement);
+        if matches!(op, Operator::Pseudonymize) {
+            out.push_str(&replacement);
+        } else {
+            push_escaped(&mut out, &replacement);
+        }
         items.push(AnonymizedItem {
             entity_type: span.entity_type.clone(),
             operator: op.name().to_owned(),
@@ -547,7 +592,7 @@ pub fn anonymize(
         });
         cursor = span.end;
     }
-    out.push_str(&text[cursor..]);
+    push_escaped(&mut out, &text[cursor..]);
     Ok(Anonymized { text: out, items })
 }
 
@@ -578,7 +623,8 @@ pub struct RestoredItem {
 /// Puts the vault's values back in place of tokens (`<` `[A-Z][A-Z0-9_]*` `_` digits `>`).
 ///
 /// A single left-to-right pass: restored values are never scanned again, so a value that itself
-/// looks like a token stays as it is.
+/// looks like a token stays as it is. Escaped tokens (`<!EMAIL_1>`, which [`anonymize`] writes
+/// for token-shaped text that was in the input) lose one `!` and are never looked up.
 pub fn deanonymize(text: &str, vault: &Pseudonyms) -> Deanonymized {
     let mut out = String::with_capacity(text.len());
     let mut restored = Vec::new();
@@ -592,6 +638,13 @@ pub fn deanonymize(text: &str, vault: &Pseudonyms) -> Deanonymized {
         .and_then(|b| b.iter().position(|&c| c == b'<'))
     {
         let start = pos + rel;
+        if let Some(end) = escaped_token_end(text, start) {
+            // Drop the first `!` (ASCII: both offsets are char boundaries).
+            out.push_str(&text[cursor..=start]);
+            cursor = start + 2;
+            pos = end;
+            continue;
+        }
         let Some(end) = token_end(text, start) else {
             pos = start + 1;
             continue;
@@ -933,6 +986,32 @@ mod tests {
             );
         }
         assert_eq!(back.restored[2].entity_type, "PERSON");
+    }
+
+    #[test]
+    fn literal_token_shaped_input_round_trips_exactly() {
+        // Regression: a literal `<EMAIL_ADDRESS_1>` in the input used to collide with the token
+        // minted for bob's address, and deanonymize turned the user's text into bob's address.
+        let text = "literal <EMAIL_ADDRESS_1> and <!EMAIL_ADDRESS_1> <!!X_2> then bob@example.com";
+        let start = text.find("bob@").unwrap();
+        let spans = vec![span("EMAIL_ADDRESS", start, text.len(), 0.9, "builtin")];
+        let ops = ops_json(r#"{"default": {"type": "pseudonymize"}}"#);
+        let mut vault = Pseudonyms::default();
+        let anon = anonymize(text, &spans, &ops, b"", &mut vault).unwrap();
+        assert_eq!(
+            anon.text,
+            "literal <!EMAIL_ADDRESS_1> and <!!EMAIL_ADDRESS_1> <!!!X_2> then <EMAIL_ADDRESS_1>"
+        );
+        let item = &anon.items[0];
+        assert_eq!(&anon.text[item.start..item.end], "<EMAIL_ADDRESS_1>");
+        let back = deanonymize(&anon.text, &vault);
+        assert_eq!(back.text, text);
+        assert_eq!(back.restored.len(), 1);
+        assert!(back.unknown_tokens.is_empty());
+        // A replacement that looks like a token is escaped too; a masked one is not token-shaped.
+        let ops = ops_json(r#"{"default": {"type": "replace", "new_value": "<X_1>"}}"#);
+        let anon = anonymize(text, &spans, &ops, b"", &mut vault).unwrap();
+        assert!(anon.text.ends_with("then <!X_1>"), "{}", anon.text);
     }
 
     #[test]

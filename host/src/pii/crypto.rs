@@ -163,6 +163,12 @@ impl MasterKey {
         &self.0
     }
 
+    /// The secret the audit log's keyed digests derive from: HKDF-SHA256, info
+    /// `warden/v1/audit-digest`.
+    pub fn audit_digest_secret(&self) -> [u8; KEY_LEN] {
+        hkdf32(&self.0, &[b"warden/v1/audit-digest"])
+    }
+
     /// The key for one tenant: HKDF-SHA256, no salt, info `warden/v1/tenant-key/<tenant>`.
     pub fn tenant_key(&self, tenant: &str) -> TenantKey {
         TenantKey(hkdf32(

@@ -329,7 +329,15 @@ fn load_vault(w: &Warden, who: &Principal, id: &str) -> Result<(VaultRecord, Pse
     check_vault_id(id)?;
     let txn = w.db.read()?;
     let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-    let record: VaultRecord = get_json(&table, "vaults", &vault_key(&who.tenant, id))?
+    open_vault(w, &table, &who.tenant, id)
+}
+
+/// Reads and unseals vault `id` of `tenant` from `table` (a read or a write transaction's).
+fn open_vault<T>(w: &Warden, table: &T, tenant: &str, id: &str) -> Result<(VaultRecord, Pseudonyms)>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let record: VaultRecord = get_json(table, "vaults", &vault_key(tenant, id))?
         .ok_or_else(|| Error::not_found("vault", id))?;
     if record.expires_at_ms <= now_ms() {
         return Err(Error::not_found("vault", id));
@@ -338,8 +346,8 @@ fn load_vault(w: &Warden, who: &Principal, id: &str) -> Result<(VaultRecord, Pse
         .decode(&record.sealed)
         .map_err(|e| Error::Internal(format!("vault {id} is not base64: {e}")))?;
     let plain = w
-        .tenant_key(&who.tenant)
-        .open(&vault_aad(&who.tenant, id), &sealed)
+        .tenant_key(tenant)
+        .open(&vault_aad(tenant, id), &sealed)
         .map_err(|e| Error::Internal(format!("vault {id} cannot be opened: {e}")))?;
     let map: Pseudonyms = serde_json::from_slice(&plain)
         .map_err(|e| Error::Internal(format!("vault {id} is corrupt: {e}")))?;
@@ -347,6 +355,10 @@ fn load_vault(w: &Warden, who: &Principal, id: &str) -> Result<(VaultRecord, Pse
 }
 
 /// `POST /v1/pii/anonymize`.
+///
+/// Detection runs first, outside any transaction; the vault is then read, merged and written
+/// inside one write transaction, so concurrent calls into the same vault serialise and none
+/// of their pseudonyms is lost or handed to another value.
 pub async fn anonymize(
     w: &Warden,
     who: &Principal,
@@ -361,10 +373,10 @@ pub async fn anonymize(
             "vault_ttl_seconds must be between 1 and {max_ttl}"
         )));
     }
-    let existing = match &req.vault_id {
-        Some(id) => Some(load_vault(w, who, id)?),
-        None => None,
-    };
+    // Fail early (before spending fuel) when the named vault does not exist.
+    if let Some(id) = &req.vault_id {
+        load_vault(w, who, id)?;
+    }
     let (spans, fuel, duration_us) = find(
         w,
         who,
@@ -379,76 +391,78 @@ pub async fn anonymize(
     )
     .await?;
     let key = w.tenant_key(&who.tenant);
-    let (mut record, mut map) = match existing {
-        Some((r, m)) => (Some(r), m),
-        None => (None, Pseudonyms::default()),
+    let salt = key.hash_salt();
+    let apply = |map: &mut Pseudonyms| {
+        anonymize::anonymize(&req.text, &spans, &req.operators, &salt, map)
+            .map_err(|e| Error::Internal(format!("anonymisation failed: {e}")))
     };
-    let before = map.len();
-    let Anonymized { text, items } = anonymize::anonymize(
-        &req.text,
-        &spans,
-        &req.operators,
-        &key.hash_salt(),
-        &mut map,
-    )
-    .map_err(|e| Error::Internal(format!("anonymisation failed: {e}")))?;
-    let pseudonymised = items.iter().any(|i| i.operator == "pseudonymize");
-    let mut out = AnonymizeResponse {
-        text,
-        items,
-        vault_id: None,
-        vault_expires_at: None,
+    let respond = |done: Anonymized, vault: Option<&VaultRecord>| AnonymizeResponse {
+        text: done.text,
+        items: done.items,
+        vault_id: vault.map(|r| r.id.clone()),
+        vault_expires_at: vault.map(|r| rfc3339(r.expires_at_ms)),
         fuel,
         duration_us,
     };
-    if !pseudonymised && record.is_none() {
-        return Ok(out);
-    }
+    let seal = |id: &str, map: &Pseudonyms| -> Result<String> {
+        let plain = serde_json::to_vec(map)
+            .map_err(|e| Error::Internal(format!("cannot encode vault: {e}")))?;
+        let sealed = key
+            .seal(&vault_aad(&who.tenant, id), &plain)
+            .map_err(|e| Error::Internal(format!("cannot seal vault: {e}")))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+    };
     let now = now_ms();
-    let id = match &record {
-        Some(r) => r.id.clone(),
-        None => format!("v_{}", hex::encode(rand::random::<[u8; 18]>())),
+    let expires_at_ms = now.saturating_add(ttl.saturating_mul(1000));
+    let Some(id) = req.vault_id.clone() else {
+        let mut map = Pseudonyms::default();
+        let done = apply(&mut map)?;
+        if !done.items.iter().any(|i| i.operator == "pseudonymize") {
+            return Ok(respond(done, None));
+        }
+        let id = format!("v_{}", hex::encode(rand::random::<[u8; 18]>()));
+        let record = VaultRecord {
+            id: id.clone(),
+            created_by: who.actor.clone(),
+            created_at_ms: now,
+            expires_at_ms,
+            sealed: seal(&id, &map)?,
+        };
+        w.db.write(|txn| {
+            let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+            put_json(&mut table, &vault_key(&who.tenant, &id), &record)?;
+            audit::append(
+                txn,
+                AuditEvent::new(&who.tenant, &who.actor, "vault.create", format!("vault/{id}"))
+                    .input(req.text.as_bytes())
+                    .output(done.text.as_bytes())
+                    .detail(format!("{} tokens ({} new)", map.len(), map.len())),
+            )?;
+            Ok::<_, Error>(())
+        })?;
+        return Ok(respond(done, Some(&record)));
     };
-    let plain = serde_json::to_vec(&map)
-        .map_err(|e| Error::Internal(format!("cannot encode vault: {e}")))?;
-    let sealed = key
-        .seal(&vault_aad(&who.tenant, &id), &plain)
-        .map_err(|e| Error::Internal(format!("cannot seal vault: {e}")))?;
-    let new_record = VaultRecord {
-        id: id.clone(),
-        created_by: record
-            .as_ref()
-            .map_or(who.actor.clone(), |r| r.created_by.clone()),
-        created_at_ms: record.as_ref().map_or(now, |r| r.created_at_ms),
-        expires_at_ms: now.saturating_add(ttl.saturating_mul(1000)),
-        sealed: base64::engine::general_purpose::STANDARD.encode(sealed),
-    };
-    let created = record.is_none();
+    // Read-merge-write in one write transaction: redb serialises writers.
     w.db.write(|txn| {
         let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-        put_json(&mut table, &vault_key(&who.tenant, &id), &new_record)?;
+        let (record, mut map) = open_vault(w, &table, &who.tenant, &id)?;
+        let before = map.len();
+        let done = apply(&mut map)?;
+        let record = VaultRecord {
+            expires_at_ms,
+            sealed: seal(&id, &map)?,
+            ..record
+        };
+        put_json(&mut table, &vault_key(&who.tenant, &id), &record)?;
         audit::append(
             txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                if created {
-                    "vault.create"
-                } else {
-                    "vault.update"
-                },
-                format!("vault/{id}"),
-            )
-            .input(req.text.as_bytes())
-            .output(out.text.as_bytes())
-            .detail(format!("{} tokens ({} new)", map.len(), map.len() - before)),
+            AuditEvent::new(&who.tenant, &who.actor, "vault.update", format!("vault/{id}"))
+                .input(req.text.as_bytes())
+                .output(done.text.as_bytes())
+                .detail(format!("{} tokens ({} new)", map.len(), map.len() - before)),
         )?;
-        Ok::<_, Error>(())
-    })?;
-    record = Some(new_record);
-    out.vault_id = Some(id);
-    out.vault_expires_at = record.map(|r| rfc3339(r.expires_at_ms));
-    Ok(out)
+        Ok::<_, Error>(respond(done, Some(&record)))
+    })
 }
 
 /// `POST /v1/pii/deanonymize`: restores a vault's values; audited as a vault read.

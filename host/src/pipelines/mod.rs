@@ -324,6 +324,64 @@ pub struct Pins {
     pub plugins: BTreeMap<String, String>,
 }
 
+/// The two shapes [`NewVersion`] accepts, before they are told apart.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewVersionBody {
+    #[serde(default)]
+    definition: Option<Definition>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    inputs: Option<Vec<String>>,
+    #[serde(default)]
+    steps: Option<Vec<Step>>,
+    #[serde(default)]
+    output: Option<String>,
+    #[serde(default)]
+    budget: Option<BudgetOverrides>,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    labels: Vec<String>,
+}
+
+impl TryFrom<NewVersionBody> for NewVersion {
+    type Error = String;
+
+    fn try_from(b: NewVersionBody) -> std::result::Result<Self, String> {
+        let flat = b.description.is_some()
+            || b.inputs.is_some()
+            || b.steps.is_some()
+            || b.output.is_some()
+            || b.budget.is_some();
+        let d = match (b.definition, flat) {
+            (Some(_), true) => {
+                return Err("give the definition either under `definition` or at the top level, \
+                            not both"
+                    .into());
+            }
+            (Some(d), false) => d,
+            (None, _) => Definition {
+                description: b.description.unwrap_or_default(),
+                inputs: b.inputs.unwrap_or_default(),
+                steps: b.steps.ok_or("missing field `steps`")?,
+                output: b.output,
+                budget: b.budget,
+            },
+        };
+        Ok(NewVersion {
+            description: d.description,
+            inputs: d.inputs,
+            steps: d.steps,
+            output: d.output,
+            budget: d.budget,
+            message: b.message,
+            labels: b.labels,
+        })
+    }
+}
+
 /// One stored, immutable version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PipelineVersion {
@@ -343,9 +401,10 @@ pub struct PipelineVersion {
     pub created_at: String,
 }
 
-/// `POST /v1/pipelines/{name}/versions`.
+/// `POST /v1/pipelines/{name}/versions`: the definition's fields at the top level, or (the shape
+/// exports and the YAML examples use) under `definition`, beside `message` and `labels`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "NewVersionBody")]
 pub struct NewVersion {
     /// What it is for.
     #[serde(default)]
@@ -811,8 +870,11 @@ pub struct ImportReport {
 /// Imports one exported pipeline: versions already present must be identical (409 otherwise),
 /// new ones are created in order, then labels are set. Checked before anything is written.
 pub async fn import(w: &Warden, who: &Principal, yaml: &str) -> Result<ImportReport> {
-    let doc: ExportDoc = serde_yaml_ng::from_str(yaml)
-        .map_err(|e| Error::BadRequest(format!("not a pipeline export: {e}")))?;
+    let doc: ExportDoc = crate::documents::parse_yaml(yaml, Error::BadRequest, |yaml| {
+        serde_yaml_ng::from_str(yaml)
+            .map_err(|e| Error::BadRequest(format!("not a pipeline export: {e}")))
+    })
+    .await?;
     crate::names::check("pipeline", &doc.name)?;
     let existing = all_versions(w, &who.tenant, &doc.name)?;
     for (i, v) in doc.versions.iter().enumerate() {

@@ -187,9 +187,11 @@ pub async fn upload(
     let k = key(&who.tenant, name, &version);
     w.db.write(|txn| {
         let mut plugins = txn.open_table(tables::PLUGINS).map_err(StorageError::from)?;
-        if plugins.get(k.as_str()).map_err(StorageError::from)?.is_some() {
+        if let Some(existing) = same_version(&plugins, &who.tenant, name, &parsed)? {
             return Err(Error::Conflict(format!(
-                "plugin {name} version {version} already exists; versions are immutable, upload a new version"
+                "plugin {name} version {} already exists; versions are immutable (build metadata \
+                 does not make a new version), upload a new version",
+                existing.version
             )));
         }
         put_json(&mut plugins, &k, &record)?;
@@ -241,8 +243,34 @@ pub fn get(w: &Warden, who: &Principal, name: &str, version: &str) -> Result<Plu
     let plugins = txn
         .open_table(tables::PLUGINS)
         .map_err(StorageError::from)?;
-    get_json(&plugins, "plugins", &key(&who.tenant, name, &version))?
+    if let Some(found) = get_json(&plugins, "plugins", &key(&who.tenant, name, &version))? {
+        return Ok(found);
+    }
+    // Build metadata does not make another version (SemVer §10): `1.0.0` finds `1.0.0+build`.
+    let wanted = parse_version(&version)?;
+    same_version(&plugins, &who.tenant, name, &wanted)?
         .ok_or_else(|| Error::not_found("plugin version", format!("{name}@{version}")))
+}
+
+/// The stored version of `name` equal to `wanted` when build metadata is ignored.
+fn same_version<T>(
+    plugins: &T,
+    tenant: &str,
+    name: &str,
+    wanted: &semver::Version,
+) -> Result<Option<PluginRecord>>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    Ok(
+        scan_prefix::<PluginRecord, _>(plugins, "plugins", &format!("{tenant}/{name}/"))?
+            .into_iter()
+            .map(|(_, r)| r)
+            .find(|r| {
+                semver::Version::parse(&r.version)
+                    .is_ok_and(|v| v.cmp_precedence(wanted) == std::cmp::Ordering::Equal)
+            }),
+    )
 }
 
 /// All versions of one plugin, oldest first.
@@ -385,13 +413,10 @@ pub fn delete(w: &Warden, who: &Principal, name: &str, version: Option<&str>) ->
                 ),
             )?;
         }
-        // Drop bytes no version of any tenant refers to any more.
-        let mut still_used = std::collections::HashSet::new();
-        for entry in plugins.iter().map_err(StorageError::from)? {
-            let (_, v) = entry.map_err(StorageError::from)?;
-            let r: PluginRecord = crate::storage::decode("plugins", v.value())?;
-            still_used.insert(r.digest);
-        }
+        // Drop bytes nothing of any tenant refers to any more: the same bytes may be another
+        // tenant's upload, or a built-in that another tenant's template, session or pipeline
+        // pinned.
+        let still_used = referenced_digests(txn)?;
         let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
         for t in &targets {
             if !still_used.contains(&t.digest) {
@@ -407,6 +432,37 @@ pub fn delete(w: &Warden, who: &Principal, name: &str, version: Option<&str>) ->
         w.unload(&d);
     }
     Ok(())
+}
+
+/// Every component digest that a stored record of any tenant refers to: plugin versions,
+/// template versions, sessions and pipeline pins. A blob outside this set is an orphan.
+fn referenced_digests(txn: &redb::WriteTransaction) -> Result<std::collections::HashSet<String>> {
+    let mut used = std::collections::HashSet::new();
+    let plugins = txn.open_table(tables::PLUGINS).map_err(StorageError::from)?;
+    for (_, r) in scan_prefix::<PluginRecord, _>(&plugins, "plugins", "")? {
+        used.insert(r.digest);
+    }
+    let templates = txn
+        .open_table(tables::TEMPLATES)
+        .map_err(StorageError::from)?;
+    for (_, v) in
+        scan_prefix::<crate::registry::templates::TemplateVersion, _>(&templates, "templates", "")?
+    {
+        used.insert(v.engine.digest);
+    }
+    let sessions = txn
+        .open_table(tables::SESSIONS)
+        .map_err(StorageError::from)?;
+    for (_, s) in scan_prefix::<crate::sessions::SessionRecord, _>(&sessions, "sessions", "")? {
+        used.insert(s.runner.digest);
+    }
+    let pipelines = txn
+        .open_table(tables::PIPELINES)
+        .map_err(StorageError::from)?;
+    for (_, p) in scan_prefix::<crate::pipelines::PipelineVersion, _>(&pipelines, "pipelines", "")? {
+        used.extend(p.pins.plugins.into_values());
+    }
+    Ok(used)
 }
 
 /// Resolves `reference` (`name` for its newest version, or `name@version`) to a component of

@@ -62,6 +62,21 @@ pub struct TemplateVersion {
     pub engine: PluginRef,
     /// The variables the template reads.
     pub variables: Vec<String>,
+    /// Set when the version came in through an import: what the imported document claimed.
+    /// `author` and `created_at` above are always the importing actor and time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub imported: Option<ImportedClaims>,
+}
+
+/// Provenance an imported document claimed for a version: kept for reference, never trusted
+/// (anyone can edit an export before importing it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedClaims {
+    /// The `author` the document named.
+    pub claimed_author: String,
+    /// The `created_at` the document named.
+    pub claimed_created_at: String,
 }
 
 /// A request to create a version.
@@ -301,6 +316,7 @@ pub async fn create_version(
         created_at: rfc3339(crate::storage::now_ms()),
         engine,
         variables: used.into_iter().collect(),
+        imported: None,
     };
     let labels = new.labels;
     let record = w.db.write(|txn| {
@@ -649,14 +665,22 @@ fn same_content(a: &TemplateVersion, b: &TemplateVersion) -> bool {
 /// a version whose number exists with different content, and sets labels. Idempotent; all or
 /// nothing.
 pub async fn import(w: &Warden, who: &Principal, yaml: &str) -> Result<ImportReport> {
-    let mut docs = Vec::new();
-    for (i, d) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
-        let doc = ExportDoc::deserialize(d).map_err(|e| Error::Unprocessable {
-            message: format!("document {} is not a template export: {e}", i + 1),
-            errors: vec![],
-        })?;
-        docs.push(doc);
-    }
+    let refuse = |message: String| Error::Unprocessable {
+        message,
+        errors: vec![],
+    };
+    let docs: Vec<ExportDoc> = crate::documents::parse_yaml(yaml, refuse, |yaml| {
+        let mut docs = Vec::new();
+        for (i, d) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
+            let doc = ExportDoc::deserialize(d).map_err(|e| Error::Unprocessable {
+                message: format!("document {} is not a template export: {e}", i + 1),
+                errors: vec![],
+            })?;
+            docs.push(doc);
+        }
+        Ok(docs)
+    })
+    .await?;
     // Check everything before writing anything.
     for doc in &docs {
         crate::names::check("template", &doc.name)?;
@@ -738,7 +762,17 @@ pub async fn import(w: &Warden, who: &Principal, yaml: &str) -> Result<ImportRep
                             )));
                         }
                         plugins::pin_builtin(w, txn, &v.engine.digest)?;
-                        put_json(&mut table, &k, v)?;
+                        let stored = TemplateVersion {
+                            author: who.actor.clone(),
+                            created_at: rfc3339(crate::storage::now_ms()),
+                            // A re-exported import keeps the first claim it carried.
+                            imported: Some(v.imported.clone().unwrap_or(ImportedClaims {
+                                claimed_author: v.author.clone(),
+                                claimed_created_at: v.created_at.clone(),
+                            })),
+                            ..v.clone()
+                        };
+                        put_json(&mut table, &k, &stored)?;
                         audit::append(
                             txn,
                             AuditEvent::new(

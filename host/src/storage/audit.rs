@@ -1,8 +1,10 @@
 //! The tamper-evident audit log: one hash chain per tenant, in the same database as the data.
 //!
 //! A record holds who did what to which object, the outcome, and for sandbox calls the plugin
-//! digest, fuel, duration and the sizes and sha256 of input and output — never the content
-//! (prompts, personal data, code). Each record's `hash` is the sha256 of its own canonical JSON
+//! digest, fuel, duration and the sizes and keyed digests of input and output — never the
+//! content (prompts, personal data, code). The digests are HMAC-SHA256 under a per-tenant key
+//! derived from the vault master key, so an auditor can tell two equal inputs apart from
+//! different ones but cannot confirm a guessed value (an e-mail address) by hashing it. Each record's `hash` is the sha256 of its own canonical JSON
 //! (with `hash` empty), and each record carries the previous record's hash, so editing,
 //! deleting or reordering any record breaks the chain at that point; the head table records
 //! the last sequence number and hash, so cutting off the tail is caught too.
@@ -20,6 +22,35 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Db, StorageError, decode, encode, tables};
+
+/// The secret behind the audit log's keyed digests, set once at start from the master key.
+static DIGEST_SECRET: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+
+/// Sets the secret the keyed input/output digests derive per-tenant keys from. The server
+/// calls this once at start with a key derived from the vault master key, so digests stay
+/// comparable across restarts; a process that never calls it (a benchmark, a unit test) gets
+/// a random secret, never an unkeyed hash. Returns false if a secret was already set.
+pub fn set_digest_secret(secret: [u8; 32]) -> bool {
+    DIGEST_SECRET.set(secret).is_ok()
+}
+
+/// HMAC-SHA256 of `bytes` under the key of `tenant`, in hex.
+pub fn keyed_digest(tenant: &str, bytes: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let secret = DIGEST_SECRET.get_or_init(rand::random::<[u8; 32]>);
+    let tenant_key = {
+        // Infallible: HMAC takes keys of any length.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(b"warden/v1/audit-digest/");
+        mac.update(tenant.as_bytes());
+        mac.finalize().into_bytes()
+    };
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&tenant_key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(bytes);
+    hex::encode(mac.finalize().into_bytes())
+}
 
 /// What happened, as the code that did it describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,13 +80,14 @@ pub struct AuditEvent {
     /// Size of the call's input, bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_bytes: Option<u64>,
-    /// sha256 of the call's input.
+    /// HMAC-SHA256 of the call's input under the tenant's audit digest key (the field keeps
+    /// its first name so records written before the key existed still verify).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_sha256: Option<String>,
     /// Size of the call's output, bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_bytes: Option<u64>,
-    /// sha256 of the call's output.
+    /// HMAC-SHA256 of the call's output under the tenant's audit digest key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_sha256: Option<String>,
 }
@@ -76,14 +108,14 @@ impl AuditEvent {
     /// Records the size and digest of the call's input.
     pub fn input(mut self, bytes: &[u8]) -> Self {
         self.input_bytes = Some(bytes.len() as u64);
-        self.input_sha256 = Some(hex::encode(Sha256::digest(bytes)));
+        self.input_sha256 = Some(keyed_digest(&self.tenant, bytes));
         self
     }
 
     /// Records the size and digest of the call's output.
     pub fn output(mut self, bytes: &[u8]) -> Self {
         self.output_bytes = Some(bytes.len() as u64);
-        self.output_sha256 = Some(hex::encode(Sha256::digest(bytes)));
+        self.output_sha256 = Some(keyed_digest(&self.tenant, bytes));
         self
     }
 

@@ -1,0 +1,432 @@
+//! Regression tests for the defects an outside attack on the running server found (data loss,
+//! denial of service, confidentiality, correctness): each drives a real `warden serve` over HTTP
+//! and fails on the code before its fix.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::Server;
+use serde_json::{Value, json};
+
+const PSEUDONYMIZE: &str = "pseudonymize";
+
+fn pseudonymize(s: &Server, text: &str, vault: Option<&str>) -> Value {
+    let mut body = json!({"text": text, "operators": {"default": {"type": PSEUDONYMIZE}}});
+    if let Some(v) = vault {
+        body["vault_id"] = json!(v);
+    }
+    let (st, a) = s.call("POST", "/v1/pii/anonymize", Some(body));
+    assert_eq!(st, 200, "{a}");
+    a
+}
+
+fn restore(s: &Server, text: &str, vault: &str) -> String {
+    let (st, d) = s.call(
+        "POST",
+        "/v1/pii/deanonymize",
+        Some(json!({"text": text, "vault_id": vault})),
+    );
+    assert_eq!(st, 200, "{d}");
+    d["text"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn concurrent_anonymize_into_one_vault_loses_no_mapping() {
+    let s = Server::start();
+    let first = pseudonymize(&s, "Contact user-start@example.com", None);
+    let vault = first["vault_id"].as_str().unwrap().to_owned();
+    let texts: Vec<String> = (0..20)
+        .map(|i| format!("Please write to user{i}@example.com today."))
+        .collect();
+    let outputs: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .iter()
+            .map(|t| {
+                let (s, vault) = (&s, vault.as_str());
+                scope.spawn(move || {
+                    pseudonymize(s, t, Some(vault))["text"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut tokens: Vec<&str> = outputs
+        .iter()
+        .map(|o| {
+            assert!(!o.contains("@example.com"), "{o}");
+            let start = o.find('<').unwrap();
+            &o[start..=o.find('>').unwrap()]
+        })
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 20, "one token per address: {tokens:?}");
+    for (text, out) in texts.iter().zip(&outputs) {
+        assert_eq!(&restore(&s, out, &vault), text);
+    }
+    assert_eq!(
+        restore(&s, first["text"].as_str().unwrap(), &vault),
+        "Contact user-start@example.com"
+    );
+}
+
+#[test]
+fn literal_placeholders_in_the_input_round_trip_exactly() {
+    let s = Server::start();
+    let text = "literal <EMAIL_ADDRESS_1> then bob@example.com";
+    let a = pseudonymize(&s, text, None);
+    let vault = a["vault_id"].as_str().unwrap();
+    let out = a["text"].as_str().unwrap();
+    assert!(!out.contains("bob@example.com"), "{out}");
+    assert_eq!(restore(&s, out, vault), text);
+}
+
+#[test]
+fn deleting_another_tenants_copy_of_a_pinned_builtin_keeps_the_stored_blob() {
+    use sha2::Digest as _;
+    let mut s = Server::start();
+    let (st, v) = s.call(
+        "POST",
+        "/v1/templates/greet/versions",
+        Some(json!({"template": "Hello {{ name }}"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let digest = v["engine"]["digest"].as_str().unwrap().to_owned();
+    let bytes = std::fs::read(common::component(
+        "warden-plugin-template",
+        "warden_plugin_template",
+    ))
+    .unwrap();
+    assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), digest);
+    // Tenant mallory uploads the same bytes as its own plugin, then deletes it.
+    let mallory = common::token("mallory", "mallory", common::ALL_ROLES);
+    let up = common::http()
+        .post(format!("{}/v1/plugins/copy/versions/1.0.0", s.url))
+        .bearer_auth(&mallory)
+        .header("content-type", "application/wasm")
+        .body(bytes)
+        .send()
+        .unwrap();
+    assert_eq!(up.status(), 201, "{}", up.text().unwrap());
+    let (st, p) = s.call_as(Some(&mallory), "DELETE", "/v1/plugins/copy", None);
+    assert_eq!(st, 204, "{p}");
+    s.stop();
+    {
+        let db = redb::Database::open(s.db_path()).unwrap();
+        let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+        let blobs: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("blobs_v1");
+        let table = txn.open_table(blobs).unwrap();
+        assert!(
+            table.get(digest.as_str()).unwrap().is_some(),
+            "the pinned built-in's stored copy was deleted"
+        );
+    }
+    let s = Server::launch_on(&s);
+    let (st, r) = s.call(
+        "POST",
+        "/v1/templates/greet/render",
+        Some(json!({"variables": {"name": "Ada"}})),
+    );
+    assert_eq!(st, 200, "{r}");
+}
+
+#[test]
+fn deep_yaml_imports_are_refused_at_once_and_others_are_served() {
+    let s = Server::start();
+    let deep = |n: usize| format!("name: {}x{}\n", "[".repeat(n), "]".repeat(n));
+    let started = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        let imports: Vec<_> = [("/v1/templates/import", 422), ("/v1/pipelines/import", 400)]
+            .into_iter()
+            .map(|(path, want)| {
+                let (s, body) = (&s, deep(100_000));
+                scope.spawn(move || {
+                    let (st, p) = s.raw(
+                        "POST",
+                        path,
+                        &[("content-type", "application/yaml")],
+                        body.into_bytes(),
+                    );
+                    assert_eq!(st, want, "{path}: {p}");
+                    assert!(
+                        p["detail"].as_str().unwrap().contains("nests deeper than 64"),
+                        "{p}"
+                    );
+                })
+            })
+            .collect();
+        let (st, _) = s.call("GET", "/healthz", None);
+        assert_eq!(st, 200);
+        for i in imports {
+            i.join().unwrap();
+        }
+    });
+    // Generous bound on a noisy machine: the parse used to take about two minutes.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // A shallow document still imports.
+    let (st, r) = s.raw(
+        "POST",
+        "/v1/templates/import",
+        &[("content-type", "application/yaml")],
+        b"---\n".to_vec(),
+    );
+    assert!(st == 200 || st == 422, "{st} {r}");
+}
+
+#[test]
+fn json_bodies_are_strict_and_errors_speak_json() {
+    let s = Server::start();
+    let (st, _) = s.call(
+        "POST",
+        "/v1/templates/greet/versions",
+        Some(json!({"template": "Hi {{ name }}"})),
+    );
+    assert_eq!(st, 201);
+    let raw = |path: &str, body: &str| {
+        s.raw(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            body.as_bytes().to_vec(),
+        )
+    };
+    let (st, p) = raw(
+        "/v1/templates/greet/render",
+        r#"[{"name":"Ada"},null,null,{}]"#,
+    );
+    assert_eq!(st, 400, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("must be a JSON object"), "{p}");
+    let (st, p) = raw(
+        "/v1/templates/greet/render",
+        r#"{"variables": {"name": "Ada", "name": "Eve"}}"#,
+    );
+    assert_eq!(st, 400, "{p}");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("\"name\" appears twice"), "{p}");
+    assert!(detail.contains("/variables"), "{p}");
+    for (path, body) in [
+        ("/v1/templates/greet/render", r#"{"variables": 1}"#),
+        ("/v1/templates/greet/render", r#"{"limits": []}"#),
+        ("/v1/templates/greet/render", r#"{"limits": {"fuel": "lots"}}"#),
+        ("/v1/pii/detect", r#"{"text": 5}"#),
+        ("/v1/pii/detect", r#"{"text": "x", "min_score": "high"}"#),
+    ] {
+        let (st, p) = raw(path, body);
+        assert_eq!(st, 400, "{body}: {p}");
+        let detail = p["detail"].as_str().unwrap();
+        for rust in ["struct ", "RenderRequest", "LimitOverrides", "DetectRequest", "u64", "f32", "`"] {
+            assert!(!detail.contains(rust), "{body}: {detail} names {rust}");
+        }
+    }
+}
+
+#[test]
+fn audit_digests_are_keyed_not_plain_sha256() {
+    use sha2::Digest as _;
+    let s = Server::start();
+    let text = "mail ada@example.com please";
+    let (st, _) = s.call("POST", "/v1/pii/detect", Some(json!({"text": text})));
+    assert_eq!(st, 200);
+    let plain = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let record = loop {
+        let (_, page) = s.call("GET", "/v1/audit?action=pii.detect", None);
+        if let Some(r) = page["records"].as_array().unwrap().first() {
+            break r.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no pii.detect record");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let digest = record["input_sha256"].as_str().unwrap();
+    assert_eq!(digest.len(), 64);
+    assert_ne!(digest, plain, "an auditor could confirm a guessed input");
+    assert_eq!(record["input_bytes"], text.len());
+}
+
+#[test]
+fn import_records_the_importer_and_keeps_claims_as_labelled_metadata() {
+    let s = Server::start();
+    let (st, _) = s.call(
+        "POST",
+        "/v1/templates/note/versions",
+        Some(json!({"template": "Note {{ x }}"})),
+    );
+    assert_eq!(st, 201);
+    let (_, yaml) = s.text("/v1/templates/export");
+    let forged: String = yaml
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("author:") {
+                l.replace(l.trim_start(), "author: bob")
+            } else if l.trim_start().starts_with("created_at:") {
+                l.replace(l.trim_start(), "created_at: 2001-01-01T00:00:00.000Z")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(forged.contains("author: bob"), "{forged}");
+    let importer = common::token("other", "carol", common::ALL_ROLES);
+    let r = common::http()
+        .post(format!("{}/v1/templates/import", s.url))
+        .bearer_auth(&importer)
+        .header("content-type", "application/yaml")
+        .body(forged)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let (st, v) = s.call_as(Some(&importer), "GET", "/v1/templates/note/versions/1", None);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["author"], "carol", "{v}");
+    assert!(!v["created_at"].as_str().unwrap().starts_with("2001"), "{v}");
+    assert_eq!(v["imported"]["claimed_author"], "bob", "{v}");
+    assert_eq!(
+        v["imported"]["claimed_created_at"],
+        "2001-01-01T00:00:00.000Z",
+        "{v}"
+    );
+}
+
+#[test]
+fn the_database_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Server::start();
+    let mode = std::fs::metadata(s.db_path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "database mode {:o}", mode & 0o777);
+}
+
+#[test]
+fn openapi_declares_query_parameters_in_the_query() {
+    let s = Server::start();
+    let (_, doc) = s.call("GET", "/openapi.json", None);
+    for (path, names) in [
+        ("/v1/audit", vec!["since", "action"]),
+        ("/v1/templates/{name}/diff", vec!["from", "to"]),
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        for name in names {
+            let p = params
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{path} has no parameter {name}"));
+            assert_eq!(p["in"], "query", "{path} {name}: {p}");
+        }
+        for p in params {
+            if p["in"] == "path" {
+                assert!(path.contains(&format!("{{{}}}", p["name"].as_str().unwrap())), "{path}: {p}");
+            }
+        }
+    }
+}
+
+#[test]
+fn versions_differing_only_in_build_metadata_are_the_same_version() {
+    let s = Server::start();
+    let bytes = common::fixture_bytes("hostile");
+    let up = |v: &str| {
+        s.raw(
+            "POST",
+            &format!("/v1/plugins/meta/versions/{v}"),
+            &[("content-type", "application/wasm")],
+            bytes.clone(),
+        )
+    };
+    assert_eq!(up("1.0.0").0, 201);
+    let (st, p) = up("1.0.0+build.7");
+    assert_eq!(st, 409, "{p}");
+    let (_, versions) = s.call("GET", "/v1/plugins/meta", None);
+    assert_eq!(versions.as_array().map(Vec::len), Some(1), "{versions}");
+}
+
+#[test]
+fn sessions_refuse_tools_they_cannot_have() {
+    let s = Server::start();
+    for tools in [json!(["teleport"]), json!(["llm_query"])] {
+        let (st, p) = s.call(
+            "POST",
+            "/v1/sessions",
+            Some(json!({"options": {"tools": tools}})),
+        );
+        assert_eq!(st, 400, "{tools}: {p}");
+        assert!(p["detail"].as_str().unwrap().contains("options.tools"), "{p}");
+    }
+    let (st, p) = s.call("POST", "/v1/sessions", Some(json!({})));
+    assert_eq!(st, 201, "{p}");
+}
+
+#[test]
+fn metrics_show_a_tenant_only_its_own_series() {
+    let s = Server::with_config("[auth]\nhost_tenant = \"ops\"\n");
+    let (st, _) = s.call("POST", "/v1/pii/detect", Some(json!({"text": "hello"})));
+    assert_eq!(st, 200);
+    let get = |token: &str| {
+        let r = common::http()
+            .get(format!("{}/metrics", s.url))
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().unwrap()
+    };
+    let other = get(&common::token("other", "o", &["operator"]));
+    assert!(!other.contains("tenant=\"default\""), "{other}");
+    assert!(!other.contains("component_cache"), "{other}");
+    let own = get(&common::token("default", "d", &["operator"]));
+    assert!(own.contains("tenant=\"default\""), "{own}");
+    assert!(own.contains("plugin_calls"), "{own}");
+    let host = get(&common::token("ops", "root", &["operator"]));
+    assert!(host.contains("tenant=\"default\""), "{host}");
+    assert!(host.contains("tenant=\"other\""), "{host}");
+}
+
+#[test]
+fn a_quota_only_tenant_update_keeps_the_protected_labels() {
+    let s = Server::start();
+    let (st, v) = s.call(
+        "PUT",
+        "/v1/admin/tenant",
+        Some(json!({"protected_labels": ["production", "staging"]})),
+    );
+    assert_eq!(st, 200, "{v}");
+    let quota = json!({"requests_per_second": 500, "burst": 1000, "actor_requests_per_second": 500,
+                       "actor_burst": 1000, "concurrent_calls": 8, "fuel_per_minute": 100000000000u64});
+    let (st, v) = s.call("PUT", "/v1/admin/tenant", Some(json!({"quota": quota})));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["protected_labels"], json!(["production", "staging"]), "{v}");
+    assert_eq!(v["quota"]["requests_per_second"], 500, "{v}");
+    // `null` returns a part to the host's default; the other part stays.
+    let (st, v) = s.call("PUT", "/v1/admin/tenant", Some(json!({"protected_labels": null})));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["protected_labels"], json!(["production"]), "{v}");
+    assert_eq!(v["quota"]["requests_per_second"], 500, "{v}");
+}
+
+#[test]
+fn pipeline_versions_accept_the_definition_wrapper_the_exports_use() {
+    let s = Server::start();
+    let steps = json!([{"type": "anonymize", "input": "text", "output": "safe"}]);
+    let (st, v) = s.call(
+        "POST",
+        "/v1/pipelines/wrap/versions",
+        Some(json!({"definition": {"inputs": ["text"], "steps": steps}, "message": "wrapped"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["definition"]["inputs"], json!(["text"]), "{v}");
+    assert_eq!(v["message"], "wrapped");
+    let (st, v) = s.call(
+        "POST",
+        "/v1/pipelines/wrap/versions",
+        Some(json!({"inputs": ["text"], "steps": steps})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, p) = s.call(
+        "POST",
+        "/v1/pipelines/wrap/versions",
+        Some(json!({"definition": {"steps": steps}, "steps": steps})),
+    );
+    assert_eq!(st, 400, "{p}");
+}
