@@ -682,3 +682,117 @@ fn sentence_dashes_still_set_off_a_name() {
         );
     }
 }
+
+#[test]
+fn adjacent_ungrouped_cards_are_both_found() {
+    let t = "cards 4111111111111111 4111111111111111 on file";
+    let cards: Vec<&str> = find(t)
+        .into_iter()
+        .filter(|(e, _)| *e == EntityType::CreditCard)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(
+        cards,
+        ["4111111111111111", "4111111111111111"],
+        "{:?}",
+        find(t)
+    );
+    let t = "cards 5555555555554444-4111111111111111.";
+    assert_eq!(
+        find(t)
+            .iter()
+            .filter(|(e, _)| *e == EntityType::CreditCard)
+            .count(),
+        2,
+        "{:?}",
+        find(t)
+    );
+    // A short number beside a card still makes it one group of something longer.
+    assert!(none_of(
+        "card 1234 4111111111111111",
+        EntityType::CreditCard
+    ));
+    assert!(none_of(
+        "card 4111111111111111 1234",
+        EntityType::CreditCard
+    ));
+}
+
+#[test]
+fn ibans_with_hyphen_separators() {
+    assert!(has(
+        "IBAN GB82-WEST-1234-5698-7654-32 please",
+        EntityType::IbanCode,
+        "GB82-WEST-1234-5698-7654-32"
+    ));
+    assert!(has(
+        "IBAN DE89-3704-0044-0532-0130-00.",
+        EntityType::IbanCode,
+        "DE89-3704-0044-0532-0130-00"
+    ));
+    // Same checks as the spaced form: checksum, length, one kind of separator, nothing after.
+    assert!(none_of(
+        "IBAN GB83-WEST-1234-5698-7654-32",
+        EntityType::IbanCode
+    ));
+    assert!(none_of(
+        "IBAN GB82-WEST 1234-5698 7654-32",
+        EntityType::IbanCode
+    ));
+    assert!(none_of(
+        "IBAN GB82-WEST-1234-5698-7654-32-1",
+        EntityType::IbanCode
+    ));
+}
+
+#[test]
+fn ssn_with_dot_separators() {
+    assert!(has("SSN 214.13.6899", EntityType::UsSsn, "214.13.6899"));
+    assert!(has(
+        "social security 474.66.5965 on file",
+        EntityType::UsSsn,
+        "474.66.5965"
+    ));
+    assert!(none_of("SSN 666.12.3456", EntityType::UsSsn));
+    assert!(none_of("SSN 214.13-6899", EntityType::UsSsn));
+    assert!(none_of("version 214.13.6899.1", EntityType::UsSsn));
+}
+
+#[test]
+fn ipv6_embedded_ipv4_zone_prefix_and_loopback() {
+    for (t, ip) in [
+        ("from ::ffff:192.0.2.1 today", "::ffff:192.0.2.1"),
+        ("from 64:ff9b::198.51.100.7.", "64:ff9b::198.51.100.7"),
+        ("ping fe80::1%eth0 now", "fe80::1%eth0"),
+        ("route 2001:db8::/32 here", "2001:db8::/32"),
+        ("connect to ::1 on port 80", "::1"),
+        ("host [::1]:8080", "::1"),
+    ] {
+        assert!(has(t, EntityType::IpAddress, ip), "{t}: {:?}", find(t));
+    }
+    assert!(none_of("at 11:43:58 and 12:30", EntityType::IpAddress));
+    assert!(none_of("use std::io and a::b", EntityType::IpAddress));
+    assert!(none_of("from ::ffff:300.0.2.1", EntityType::IpAddress));
+    assert!(none_of("ratio 1::2 and ::", EntityType::IpAddress));
+}
+
+#[test]
+fn email_with_punycode_tld() {
+    let t = "mail a@xn--d1acufc.xn--p1ai today";
+    assert!(
+        has(t, EntityType::EmailAddress, "a@xn--d1acufc.xn--p1ai"),
+        "{:?}",
+        find(t)
+    );
+    let t = "mail Bob@Example.XN--80ASEHDB.";
+    assert!(
+        has(t, EntityType::EmailAddress, "Bob@Example.XN--80ASEHDB"),
+        "{:?}",
+        find(t)
+    );
+    assert!(has(
+        "mail jo@example.com.",
+        EntityType::EmailAddress,
+        "jo@example.com"
+    ));
+}
