@@ -5,6 +5,10 @@
 //! [`detect`] runs every recognizer, drops findings under the minimum score, then resolves
 //! overlaps (higher score wins, then the longer span), so findings never overlap and are
 //! sorted by start. Offsets are UTF-8 byte offsets on character boundaries.
+//!
+//! Recognizers run on a normalised view of the text (invisible and format characters removed,
+//! fullwidth forms and Unicode spaces folded; see `normalise`), so PII disguised with them is
+//! still found; offsets always refer to the original text.
 
 // Only for the component target: the same logic also builds as a core module (the Extism
 // comparison in bench/extism), where the component glue has no place.
@@ -13,6 +17,7 @@ mod component;
 
 mod checksum;
 mod context;
+mod normalise;
 mod patterns;
 mod person;
 
@@ -276,6 +281,28 @@ Release 7.4.4.16 shipped on 2024-03-02 at 14:30 for $1,249.99, order #3926030. T
 
 /// Finds personal data in `text`: sorted by start, never overlapping.
 pub fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {
+    let Some(norm) = normalise::Normalised::of(text) else {
+        return detect_plain(text, opts);
+    };
+    let mut out: Vec<Finding> = Vec::new();
+    for mut f in detect_plain(norm.text(), opts) {
+        let Some((start, end)) = norm.original_span(f.start, f.end) else {
+            continue;
+        };
+        // The mapping is monotonic, so order and disjointness carry over; checked anyway
+        // because callers redact by these offsets.
+        let disjoint = out.last().is_none_or(|p| p.end <= start);
+        if disjoint && text.is_char_boundary(start) && text.is_char_boundary(end) {
+            f.start = start;
+            f.end = end;
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// [`detect`] on text that needs no normalisation (or already is normalised).
+fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
     let want = |e: EntityType| opts.entities.is_empty() || opts.entities.contains(&e);
     let min = match opts.min_score {
         Some(s) if s.is_finite() => s.clamp(0.0, 1.0),

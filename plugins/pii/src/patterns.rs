@@ -23,10 +23,12 @@ fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("built-in pattern compiles")
 }
 
+// The top-level domain is letters, or an IDNA A-label (`xn--p1ai`), tried first because the
+// alternation is leftmost-first and `xn` alone would match the letters branch.
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     let l = INTL;
     re(&format!(
-        r"[A-Za-z0-9_%+\-{l}](?:[A-Za-z0-9._%+\-{l}]*[A-Za-z0-9_%+\-{l}])?@(?:[A-Za-z0-9{l}](?:[A-Za-z0-9\-{l}]*[A-Za-z0-9{l}])?\.)+[A-Za-z{l}]{{2,24}}"
+        r"[A-Za-z0-9_%+\-{l}](?:[A-Za-z0-9._%+\-{l}]*[A-Za-z0-9_%+\-{l}])?@(?:[A-Za-z0-9{l}](?:[A-Za-z0-9\-{l}]*[A-Za-z0-9{l}])?\.)+(?:[Xx][Nn]--[A-Za-z0-9]{{1,59}}|[A-Za-z{l}]{{2,24}})"
     ))
 });
 static URL: LazyLock<Regex> = LazyLock::new(|| {
@@ -39,13 +41,18 @@ static CARD: LazyLock<Regex> = LazyLock::new(|| {
         r"[0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{3})?|[0-9]{4}[ \-][0-9]{6}[ \-][0-9]{4,5}|[0-9]{13,19}",
     )
 });
-static IBAN: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){10,32}"));
+static IBAN: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]){10,32}"));
 static IPV4: LazyLock<Regex> =
     LazyLock::new(|| re(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,2})?"));
+// Hex groups, then optionally an embedded IPv4 (`::ffff:192.0.2.1`), a zone (`%eth0`) and a
+// prefix length; `Ipv6Addr` parsing decides.
 static IPV6: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[0-9A-Za-z]{1,16})?(?:/[0-9]{1,3})?")
+    re(
+        r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?:\.[0-9]{1,3}){3})?(?:%[0-9A-Za-z]{1,16})?(?:/[0-9]{1,3})?",
+    )
 });
-static SSN: LazyLock<Regex> = LazyLock::new(|| re(r"[0-9]{3}[ \-][0-9]{2}[ \-][0-9]{4}|[0-9]{9}"));
+static SSN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[0-9]{3}[ \-.][0-9]{2}[ \-.][0-9]{4}|[0-9]{9}"));
 static TFN: LazyLock<Regex> = LazyLock::new(|| {
     re(r"[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{3}|[0-9]{9}|[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{2}|[0-9]{8}")
 });
@@ -139,6 +146,25 @@ fn isolated(text: &str, s: usize, e: usize, seps: &[u8]) -> bool {
         }
     }
     true
+}
+
+/// Whether each digit run just across one separator from `text[s..e]` (on either side that has
+/// one) is card-length (13+ digits): then it is a number of its own, as in a list of card
+/// numbers, rather than another group of the same number.
+fn beside_long_numbers(text: &str, s: usize, e: usize) -> bool {
+    let b = text.as_bytes();
+    let run =
+        |bytes: &mut dyn Iterator<Item = &u8>| bytes.take_while(|c| c.is_ascii_digit()).count();
+    let before = match s.checked_sub(1) {
+        Some(p) if !b[p].is_ascii_digit() => run(&mut b[..p].iter().rev()),
+        _ => 0,
+    };
+    let after = match b.get(e) {
+        Some(c) if !c.is_ascii_digit() => run(&mut b[e + 1..].iter()),
+        _ => 0,
+    };
+    let own_number = |n: usize| n == 0 || n >= 13;
+    own_number(before) && own_number(after)
 }
 
 /// Whether every non-digit character of `s` is the same separator.
@@ -249,7 +275,9 @@ fn cards(text: &str, out: &mut Vec<Candidate>) {
                 break;
             };
             let scheme = checksum::card_scheme(&d);
-            if isolated(text, s, e, b" -") && scheme.is_some() && checksum::luhn(&d) {
+            let alone = isolated(text, s, e, b" -")
+                || (!grouped && isolated(text, s, e, b"") && beside_long_numbers(text, s, e));
+            if alone && scheme.is_some() && checksum::luhn(&d) {
                 let mut score = if grouped { 0.75 } else { 0.6 };
                 let mut why = Why::pattern(scheme.unwrap_or("card")).check("Luhn");
                 if let Some((w, _)) = nearest(text, s, e, 40, 24, context::CARD) {
@@ -283,8 +311,12 @@ fn ibans(text: &str, out: &mut Vec<Candidate>) {
         };
         let mut compact = Vec::with_capacity(len);
         let mut end = 0;
+        let mut sep = None;
+        let mut mixed = false;
         for (i, &c) in t.iter().enumerate() {
-            if c != b' ' {
+            if matches!(c, b' ' | b'-') {
+                mixed |= *sep.get_or_insert(c) != c;
+            } else {
                 compact.push(c);
                 if compact.len() == len {
                     end = i + 1;
@@ -292,12 +324,16 @@ fn ibans(text: &str, out: &mut Vec<Candidate>) {
                 }
             }
         }
-        if compact.len() != len {
+        // Printed IBANs group with spaces or (less often) hyphens, never both.
+        if compact.len() != len || mixed {
             continue;
         }
         let e = s + end;
         // The IBAN must end at a word boundary (a following group would make it too long).
         if byte_at(text, e).is_ascii_alphanumeric() {
+            continue;
+        }
+        if byte_at(text, e) == b'-' && byte_at(text, e + 1).is_ascii_alphanumeric() {
             continue;
         }
         if byte_at(text, e) == b' ' {
@@ -401,17 +437,28 @@ fn ipv6(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         let groups: Vec<&str> = t.split(':').filter(|g| !g.is_empty()).collect();
-        if groups.len() < 2 || !groups.iter().any(|g| g.len() >= 3) {
+        // Short groups only are times and ratios (`11:43:58`, `1::2`); the loopback `::1` is
+        // the exception everyone writes.
+        let long_group = groups.len() >= 2 && groups.iter().any(|g| g.len() >= 3);
+        if !(long_group || t == "::1") {
             continue;
         }
         if t.parse::<Ipv6Addr>().is_err() {
             continue;
         }
+        // A zone (`%eth0`) is part of a scoped address; a prefix length only when in range.
+        let (zone, prefix) = match tail.strip_prefix('%') {
+            Some(z) => z.split_once('/').map_or((z, None), |(z, p)| (z, Some(p))),
+            None => ("", tail.strip_prefix('/')),
+        };
         let mut e = e_addr;
-        if let Some(p) = tail.strip_prefix('/')
+        if !zone.is_empty() {
+            e += 1 + zone.len();
+        }
+        if let Some(p) = prefix
             && p.parse::<u8>().is_ok_and(|v| v <= 128)
         {
-            e += tail.len();
+            e += 1 + p.len();
         }
         if e < b.len() && b[e].is_ascii_alphanumeric() {
             continue;
@@ -442,6 +489,9 @@ fn ssns(text: &str, out: &mut Vec<Candidate>) {
         let (mut score, boost, pat) = match t.as_bytes()[3] {
             b'-' => (0.6, 0.35, "SSN ddd-dd-dddd"),
             b' ' => (0.5, 0.4, "SSN ddd dd dddd"),
+            // Dotted groups are rarer and look like other dotted numbers: reported only with
+            // a context word.
+            b'.' => (0.4, 0.5, "SSN ddd.dd.dddd"),
             _ => (0.2, 0.6, "nine digits"),
         };
         let mut why = Why::pattern(pat).check("SSA issuing rules");

@@ -358,3 +358,441 @@ fn options_filter_and_validate() {
     };
     assert!(detect(t, &high).iter().all(|f| f.score >= 0.99));
 }
+
+// Item 12: PII disguised with invisible, format or compatibility characters. Each test checks
+// the entity type and that the reported span is the original, un-normalised text of the value.
+
+/// `detect` with every score reported, for the invariant checks.
+fn all_findings(text: &str) -> Vec<Finding> {
+    detect(
+        text,
+        &DetectOptions {
+            min_score: Some(0.0),
+            ..DetectOptions::default()
+        },
+    )
+}
+
+/// Asserts the findings of `text` are sorted, non-overlapping and on char boundaries.
+fn assert_invariants(text: &str) {
+    let found = all_findings(text);
+    for f in &found {
+        assert!(f.start < f.end && f.end <= text.len(), "{f:?}");
+        assert!(
+            text.is_char_boundary(f.start) && text.is_char_boundary(f.end),
+            "{f:?}"
+        );
+    }
+    for w in found.windows(2) {
+        assert!(w[0].end <= w[1].start, "{w:?}");
+    }
+}
+
+#[test]
+fn zero_width_space_inside_an_email_is_seen_through() {
+    let t = "write to bob\u{200B}@example.com today";
+    assert!(
+        has(t, EntityType::EmailAddress, "bob\u{200B}@example.com"),
+        "{:?}",
+        find(t)
+    );
+    let t = "write to bob@exa\u{200C}mple\u{200D}.com\u{2060} today";
+    assert!(
+        has(
+            t,
+            EntityType::EmailAddress,
+            "bob@exa\u{200C}mple\u{200D}.com"
+        ),
+        "{:?}",
+        find(t)
+    );
+    assert_invariants(t);
+}
+
+#[test]
+fn soft_hyphens_inside_an_email_and_a_name_are_seen_through() {
+    let t = "mail bo\u{AD}b@exam\u{AD}ple.com now";
+    assert!(
+        has(t, EntityType::EmailAddress, "bo\u{AD}b@exam\u{AD}ple.com"),
+        "{:?}",
+        find(t)
+    );
+    let t = "Thanks, Ren\u{AD}ee John\u{AD}son";
+    assert!(
+        has(t, EntityType::Person, "Ren\u{AD}ee John\u{AD}son"),
+        "{:?}",
+        find(t)
+    );
+    assert_invariants(t);
+}
+
+#[test]
+fn nul_and_other_controls_are_seen_through() {
+    let t = "mail bob\0@example.com now";
+    assert!(
+        has(t, EntityType::EmailAddress, "bob\0@example.com"),
+        "{:?}",
+        find(t)
+    );
+    let t = "SSN 214-13-\u{1}6899\u{7F} on file";
+    assert!(
+        has(t, EntityType::UsSsn, "214-13-\u{1}6899"),
+        "{:?}",
+        find(t)
+    );
+    assert_invariants(t);
+}
+
+#[test]
+fn fullwidth_at_digits_and_letters_are_folded() {
+    let t = "mail bob\u{FF20}example.com now";
+    assert!(
+        has(t, EntityType::EmailAddress, "bob\u{FF20}example.com"),
+        "{:?}",
+        find(t)
+    );
+    let t = "mail ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ now";
+    assert!(
+        has(
+            t,
+            EntityType::EmailAddress,
+            "ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ"
+        ),
+        "{:?}",
+        find(t)
+    );
+    let t = "card ４１１１ １１１１ １１１１ １１１１ thanks";
+    assert!(
+        has(
+            t,
+            EntityType::CreditCard,
+            "４１１１ １１１１ １１１１ １１１１"
+        ),
+        "{:?}",
+        find(t)
+    );
+    let t = "IBAN ＧＢ８２ ＷＥＳＴ １２３４ ５６９８ ７６５４ ３２ please";
+    assert!(
+        has(
+            t,
+            EntityType::IbanCode,
+            "ＧＢ８２ ＷＥＳＴ １２３４ ５６９８ ７６５４ ３２"
+        ),
+        "{:?}",
+        find(t)
+    );
+    let t = "mail bob\u{FE6B}example.com now";
+    assert!(
+        has(t, EntityType::EmailAddress, "bob\u{FE6B}example.com"),
+        "{:?}",
+        find(t)
+    );
+    assert_invariants(t);
+}
+
+#[test]
+fn zero_width_space_inside_a_phone_number_is_seen_through() {
+    let t = "please call me on 0414\u{200B} 449\u{200B} 851.";
+    assert!(
+        has(t, EntityType::PhoneNumber, "0414\u{200B} 449\u{200B} 851"),
+        "{:?}",
+        find(t)
+    );
+    let t = "please call me on (512)\u{200B} 742-0419\u{200B}.";
+    assert!(
+        has(t, EntityType::PhoneNumber, "(512)\u{200B} 742-0419"),
+        "{:?}",
+        find(t)
+    );
+    assert_invariants(t);
+}
+
+#[test]
+fn card_digits_grouped_with_unicode_spaces_are_found() {
+    for sp in [
+        '\u{A0}', '\u{202F}', '\u{2007}', '\u{2009}', '\u{200A}', '\u{205F}', '\u{3000}',
+    ] {
+        let card = format!("4111{sp}1111{sp}1111{sp}1111");
+        let t = format!("card {card} thanks");
+        assert!(
+            has(&t, EntityType::CreditCard, &card),
+            "U+{:04X}: {:?}",
+            sp as u32,
+            find(&t)
+        );
+        assert_invariants(&t);
+    }
+}
+
+#[test]
+fn unicode_hyphens_and_bidi_controls_are_seen_through() {
+    let t = "SSN 214\u{2011}13\u{2011}6899";
+    assert!(
+        has(t, EntityType::UsSsn, "214\u{2011}13\u{2011}6899"),
+        "{:?}",
+        find(t)
+    );
+    let t = "please call me on 801\u{2010}487\u{2013}4561.";
+    assert!(
+        has(t, EntityType::PhoneNumber, "801\u{2010}487\u{2013}4561"),
+        "{:?}",
+        find(t)
+    );
+    let t = "please call me on 801\u{2010}487\u{2010}4561.";
+    assert!(
+        has(t, EntityType::PhoneNumber, "801\u{2010}487\u{2010}4561"),
+        "{:?}",
+        find(t)
+    );
+    let t = "card 4111\u{2014}1111\u{2013}1111\u{2012}1111 ok";
+    assert!(
+        has(
+            t,
+            EntityType::CreditCard,
+            "4111\u{2014}1111\u{2013}1111\u{2012}1111"
+        ),
+        "{:?}",
+        find(t)
+    );
+    // Span starts at the first kept character and ends after the last one, so the isolating
+    // controls around the address are not part of it.
+    let t = "mail \u{2066}\u{202E}jo@example.com\u{202C}\u{2069} now \u{FEFF}";
+    let found = detect(t, &DetectOptions::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(&t[found[0].start..found[0].end], "jo@example.com");
+    assert_eq!(found[0].entity_type, EntityType::EmailAddress);
+    assert_invariants(t);
+}
+
+#[test]
+fn clean_text_offsets_are_unchanged() {
+    // Pure ASCII and non-ASCII text needing no folding report their usual offsets.
+    let t = "Mail jo@example.com or call 0414 449 851.";
+    let found = detect(t, &DetectOptions::default());
+    let spans: Vec<(EntityType, usize, usize)> = found
+        .iter()
+        .map(|f| (f.entity_type, f.start, f.end))
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            (EntityType::EmailAddress, 5, 19),
+            (EntityType::PhoneNumber, 28, 40)
+        ]
+    );
+    let t = "Zoë: zoë@exämple.com ☎ 0414 449 851";
+    let spans: Vec<(EntityType, usize, usize)> = detect(t, &DetectOptions::default())
+        .iter()
+        .map(|f| (f.entity_type, f.start, f.end))
+        .collect();
+    assert!(
+        spans.contains(&(EntityType::EmailAddress, 6, 23)),
+        "{spans:?}"
+    );
+    assert!(
+        spans.contains(&(EntityType::PhoneNumber, 28, 40)),
+        "{spans:?}"
+    );
+    // A folded character after the value does not move it.
+    let plain = detect(
+        "jo@example.com ok 4111 1111 1111 1111",
+        &DetectOptions::default(),
+    );
+    let folded = detect(
+        "jo@example.com\u{A0}ok 4111 1111 1111 1111\u{200B}",
+        &DetectOptions::default(),
+    );
+    assert_eq!(plain[0].start, folded[0].start);
+    assert_eq!(plain[0].end, folded[0].end);
+    assert_eq!(plain[1].start + 1, folded[1].start);
+    assert_eq!(plain[1].end + 1, folded[1].end);
+}
+
+#[test]
+fn disguised_hard_negatives_stay_negative() {
+    for (t, e) in [
+        (
+            "upgrade to version ７.４.４.１６ tonight",
+            EntityType::IpAddress,
+        ),
+        ("build 10\u{200B}.0.18475.2358", EntityType::IpAddress),
+        (
+            "card 4111\u{A0}1111\u{A0}1111\u{A0}1112",
+            EntityType::CreditCard,
+        ),
+        (
+            "card ７９４７ ８５８５ ９０１３ ８８１８",
+            EntityType::CreditCard,
+        ),
+        ("card 4111\u{A0}1111 1111-1111", EntityType::CreditCard),
+        ("SSN 666\u{2011}12\u{2011}3456", EntityType::UsSsn),
+        ("SSN 987\u{AD}-65-4321", EntityType::UsSsn),
+        (
+            "on 2024\u{2011}03\u{2011}22 at 11:43:58",
+            EntityType::PhoneNumber,
+        ),
+        ("order 1678\u{A0}4650\u{A0}3790", EntityType::PhoneNumber),
+        ("total $54,640.56\u{200B}", EntityType::PhoneNumber),
+        (
+            "IBAN ＧＢ８３ ＷＥＳＴ １２３４ ５６９８ ７６５４ ３２",
+            EntityType::IbanCode,
+        ),
+        ("my TFN is 123\u{202F}456\u{202F}789", EntityType::AuTfn),
+        (
+            "Dear Cus\u{AD}tomer, your order shipped on Monday.",
+            EntityType::Person,
+        ),
+        (
+            "octets 256.1.1.1 and 1.2.3.4.5\u{FEFF}",
+            EntityType::IpAddress,
+        ),
+    ] {
+        assert!(none_of(t, e), "{t:?}: {:?}", find(t));
+        assert_invariants(t);
+    }
+    // Sentence dashes are not folded into hyphens, so they do not glue onto a number.
+    let t = "Jane\u{2014}0414 449 851";
+    assert!(
+        has(t, EntityType::PhoneNumber, "0414 449 851"),
+        "{:?}",
+        find(t)
+    );
+}
+
+#[test]
+fn text_of_only_invisible_characters_finds_nothing() {
+    assert!(all_findings("\u{200B}\u{AD}\0\u{FEFF}\u{2066}").is_empty());
+    assert_invariants("\u{200B}a\u{AD}@\0b.cd\u{FEFF}");
+}
+
+#[test]
+fn sentence_dashes_still_set_off_a_name() {
+    // Dashes fold to `-` only between digits, so in prose they still set off a name.
+    for (t, name) in [
+        ("Regards \u{2013} Dale", "Dale"),
+        ("Regards \u{2014} Dale", "Dale"),
+        ("Thanks \u{2013} Jane Smith", "Jane Smith"),
+    ] {
+        let found = detect(t, &DetectOptions::default());
+        assert!(
+            found
+                .iter()
+                .any(|f| &t[f.start..f.end] == name && f.score >= 0.7),
+            "{t:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn adjacent_ungrouped_cards_are_both_found() {
+    let t = "cards 4111111111111111 4111111111111111 on file";
+    let cards: Vec<&str> = find(t)
+        .into_iter()
+        .filter(|(e, _)| *e == EntityType::CreditCard)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(
+        cards,
+        ["4111111111111111", "4111111111111111"],
+        "{:?}",
+        find(t)
+    );
+    let t = "cards 5555555555554444-4111111111111111.";
+    assert_eq!(
+        find(t)
+            .iter()
+            .filter(|(e, _)| *e == EntityType::CreditCard)
+            .count(),
+        2,
+        "{:?}",
+        find(t)
+    );
+    // A short number beside a card still makes it one group of something longer.
+    assert!(none_of(
+        "card 1234 4111111111111111",
+        EntityType::CreditCard
+    ));
+    assert!(none_of(
+        "card 4111111111111111 1234",
+        EntityType::CreditCard
+    ));
+}
+
+#[test]
+fn ibans_with_hyphen_separators() {
+    assert!(has(
+        "IBAN GB82-WEST-1234-5698-7654-32 please",
+        EntityType::IbanCode,
+        "GB82-WEST-1234-5698-7654-32"
+    ));
+    assert!(has(
+        "IBAN DE89-3704-0044-0532-0130-00.",
+        EntityType::IbanCode,
+        "DE89-3704-0044-0532-0130-00"
+    ));
+    // Same checks as the spaced form: checksum, length, one kind of separator, nothing after.
+    assert!(none_of(
+        "IBAN GB83-WEST-1234-5698-7654-32",
+        EntityType::IbanCode
+    ));
+    assert!(none_of(
+        "IBAN GB82-WEST 1234-5698 7654-32",
+        EntityType::IbanCode
+    ));
+    assert!(none_of(
+        "IBAN GB82-WEST-1234-5698-7654-32-1",
+        EntityType::IbanCode
+    ));
+}
+
+#[test]
+fn ssn_with_dot_separators() {
+    assert!(has("SSN 214.13.6899", EntityType::UsSsn, "214.13.6899"));
+    assert!(has(
+        "social security 474.66.5965 on file",
+        EntityType::UsSsn,
+        "474.66.5965"
+    ));
+    assert!(none_of("SSN 666.12.3456", EntityType::UsSsn));
+    assert!(none_of("SSN 214.13-6899", EntityType::UsSsn));
+    assert!(none_of("version 214.13.6899.1", EntityType::UsSsn));
+}
+
+#[test]
+fn ipv6_embedded_ipv4_zone_prefix_and_loopback() {
+    for (t, ip) in [
+        ("from ::ffff:192.0.2.1 today", "::ffff:192.0.2.1"),
+        ("from 64:ff9b::198.51.100.7.", "64:ff9b::198.51.100.7"),
+        ("ping fe80::1%eth0 now", "fe80::1%eth0"),
+        ("route 2001:db8::/32 here", "2001:db8::/32"),
+        ("connect to ::1 on port 80", "::1"),
+        ("host [::1]:8080", "::1"),
+    ] {
+        assert!(has(t, EntityType::IpAddress, ip), "{t}: {:?}", find(t));
+    }
+    assert!(none_of("at 11:43:58 and 12:30", EntityType::IpAddress));
+    assert!(none_of("use std::io and a::b", EntityType::IpAddress));
+    assert!(none_of("from ::ffff:300.0.2.1", EntityType::IpAddress));
+    assert!(none_of("ratio 1::2 and ::", EntityType::IpAddress));
+}
+
+#[test]
+fn email_with_punycode_tld() {
+    let t = "mail a@xn--d1acufc.xn--p1ai today";
+    assert!(
+        has(t, EntityType::EmailAddress, "a@xn--d1acufc.xn--p1ai"),
+        "{:?}",
+        find(t)
+    );
+    let t = "mail Bob@Example.XN--80ASEHDB.";
+    assert!(
+        has(t, EntityType::EmailAddress, "Bob@Example.XN--80ASEHDB"),
+        "{:?}",
+        find(t)
+    );
+    assert!(has(
+        "mail jo@example.com.",
+        EntityType::EmailAddress,
+        "jo@example.com"
+    ));
+}
