@@ -94,7 +94,10 @@ fn deleting_another_tenants_copy_of_a_pinned_builtin_keeps_the_stored_blob() {
         Some(json!({"template": "Hello {{ name }}"})),
     );
     assert_eq!(st, 201, "{v}");
-    let digest = v["engine"]["digest"].as_str().unwrap().to_owned();
+    let digest = v["version"]["engine"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let bytes = std::fs::read(common::component(
         "warden-plugin-template",
         "warden_plugin_template",
@@ -152,7 +155,10 @@ fn deep_yaml_imports_are_refused_at_once_and_others_are_served() {
                     );
                     assert_eq!(st, want, "{path}: {p}");
                     assert!(
-                        p["detail"].as_str().unwrap().contains("nests deeper than 64"),
+                        p["detail"]
+                            .as_str()
+                            .unwrap()
+                            .contains("nests deeper than 64"),
                         "{p}"
                     );
                 })
@@ -198,7 +204,13 @@ fn json_bodies_are_strict_and_errors_speak_json() {
         r#"[{"name":"Ada"},null,null,{}]"#,
     );
     assert_eq!(st, 400, "{p}");
-    assert!(p["detail"].as_str().unwrap().contains("must be a JSON object"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("must be a JSON object"),
+        "{p}"
+    );
     let (st, p) = raw(
         "/v1/templates/greet/render",
         r#"{"variables": {"name": "Ada", "name": "Eve"}}"#,
@@ -210,14 +222,25 @@ fn json_bodies_are_strict_and_errors_speak_json() {
     for (path, body) in [
         ("/v1/templates/greet/render", r#"{"variables": 1}"#),
         ("/v1/templates/greet/render", r#"{"limits": []}"#),
-        ("/v1/templates/greet/render", r#"{"limits": {"fuel": "lots"}}"#),
+        (
+            "/v1/templates/greet/render",
+            r#"{"limits": {"fuel": "lots"}}"#,
+        ),
         ("/v1/pii/detect", r#"{"text": 5}"#),
         ("/v1/pii/detect", r#"{"text": "x", "min_score": "high"}"#),
     ] {
         let (st, p) = raw(path, body);
         assert_eq!(st, 400, "{body}: {p}");
         let detail = p["detail"].as_str().unwrap();
-        for rust in ["struct ", "RenderRequest", "LimitOverrides", "DetectRequest", "u64", "f32", "`"] {
+        for rust in [
+            "struct ",
+            "RenderRequest",
+            "LimitOverrides",
+            "DetectRequest",
+            "u64",
+            "f32",
+            "`",
+        ] {
             assert!(!detail.contains(rust), "{body}: {detail} names {rust}");
         }
     }
@@ -279,14 +302,21 @@ fn import_records_the_importer_and_keeps_claims_as_labelled_metadata() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
-    let (st, v) = s.call_as(Some(&importer), "GET", "/v1/templates/note/versions/1", None);
+    let (st, v) = s.call_as(
+        Some(&importer),
+        "GET",
+        "/v1/templates/note/versions/1",
+        None,
+    );
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["author"], "carol", "{v}");
-    assert!(!v["created_at"].as_str().unwrap().starts_with("2001"), "{v}");
+    assert!(
+        !v["created_at"].as_str().unwrap().starts_with("2001"),
+        "{v}"
+    );
     assert_eq!(v["imported"]["claimed_author"], "bob", "{v}");
     assert_eq!(
-        v["imported"]["claimed_created_at"],
-        "2001-01-01T00:00:00.000Z",
+        v["imported"]["claimed_created_at"], "2001-01-01T00:00:00.000Z",
         "{v}"
     );
 }
@@ -317,7 +347,10 @@ fn openapi_declares_query_parameters_in_the_query() {
         }
         for p in params {
             if p["in"] == "path" {
-                assert!(path.contains(&format!("{{{}}}", p["name"].as_str().unwrap())), "{path}: {p}");
+                assert!(
+                    path.contains(&format!("{{{}}}", p["name"].as_str().unwrap())),
+                    "{path}: {p}"
+                );
             }
         }
     }
@@ -352,7 +385,10 @@ fn sessions_refuse_tools_they_cannot_have() {
             Some(json!({"options": {"tools": tools}})),
         );
         assert_eq!(st, 400, "{tools}: {p}");
-        assert!(p["detail"].as_str().unwrap().contains("options.tools"), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("options.tools"),
+            "{p}"
+        );
     }
     let (st, p) = s.call("POST", "/v1/sessions", Some(json!({})));
     assert_eq!(st, 201, "{p}");
@@ -396,10 +432,18 @@ fn a_quota_only_tenant_update_keeps_the_protected_labels() {
                        "actor_burst": 1000, "concurrent_calls": 8, "fuel_per_minute": 100000000000u64});
     let (st, v) = s.call("PUT", "/v1/admin/tenant", Some(json!({"quota": quota})));
     assert_eq!(st, 200, "{v}");
-    assert_eq!(v["protected_labels"], json!(["production", "staging"]), "{v}");
+    assert_eq!(
+        v["protected_labels"],
+        json!(["production", "staging"]),
+        "{v}"
+    );
     assert_eq!(v["quota"]["requests_per_second"], 500, "{v}");
     // `null` returns a part to the host's default; the other part stays.
-    let (st, v) = s.call("PUT", "/v1/admin/tenant", Some(json!({"protected_labels": null})));
+    let (st, v) = s.call(
+        "PUT",
+        "/v1/admin/tenant",
+        Some(json!({"protected_labels": null})),
+    );
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["protected_labels"], json!(["production"]), "{v}");
     assert_eq!(v["quota"]["requests_per_second"], 500, "{v}");
@@ -429,4 +473,53 @@ fn pipeline_versions_accept_the_definition_wrapper_the_exports_use() {
         Some(json!({"definition": {"steps": steps}, "steps": steps})),
     );
     assert_eq!(st, 400, "{p}");
+}
+
+#[test]
+fn pii_hidden_with_invisible_or_compatibility_characters_is_found() {
+    let s = Server::start();
+    for (text, entity, value) in [
+        (
+            "mail bob\u{200b}@example.com now",
+            "EMAIL_ADDRESS",
+            "bob\u{200b}@example.com",
+        ),
+        (
+            "mail bo\u{ad}b@exam\u{ad}ple.com now",
+            "EMAIL_ADDRESS",
+            "bo\u{ad}b@exam\u{ad}ple.com",
+        ),
+        (
+            "mail bob\u{0}@example.com now",
+            "EMAIL_ADDRESS",
+            "bob\u{0}@example.com",
+        ),
+        (
+            "mail bob\u{ff20}example.com now",
+            "EMAIL_ADDRESS",
+            "bob\u{ff20}example.com",
+        ),
+        (
+            "card 4111\u{a0}1111\u{a0}1111\u{a0}1111 thanks",
+            "CREDIT_CARD",
+            "4111\u{a0}1111\u{a0}1111\u{a0}1111",
+        ),
+    ] {
+        let (st, d) = s.call("POST", "/v1/pii/detect", Some(json!({"text": text})));
+        assert_eq!(st, 200, "{d}");
+        let found = d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["entity_type"] == entity)
+            .unwrap_or_else(|| panic!("{text:?}: no {entity} in {d}"));
+        let (start, end) = (
+            found["start"].as_u64().unwrap() as usize,
+            found["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[start..end], value, "{d}");
+        // The anonymised text holds no part of the hidden value.
+        let a = pseudonymize(&s, text, None);
+        assert!(!a["text"].as_str().unwrap().contains("example.com"), "{a}");
+    }
 }

@@ -75,11 +75,13 @@ impl Warden {
             anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
         })?;
         let db_path = dir.join("warden.redb");
-        private_file(&db_path)
-            .map_err(|e| anyhow::anyhow!("cannot restrict {} to mode 0600: {e}", db_path.display()))?;
-        let db = Arc::new(Db::open(&db_path).map_err(|e| {
-            anyhow::anyhow!("cannot open the database in {}: {e}", dir.display())
-        })?);
+        private_file(&db_path).map_err(|e| {
+            anyhow::anyhow!("cannot restrict {} to mode 0600: {e}", db_path.display())
+        })?;
+        let db =
+            Arc::new(Db::open(&db_path).map_err(|e| {
+                anyhow::anyhow!("cannot open the database in {}: {e}", dir.display())
+            })?);
         let master = match &config.pii.master_key {
             Some(k) => {
                 MasterKey::from_base64(k).map_err(|e| anyhow::anyhow!("pii.master_key: {e}"))?

@@ -64,7 +64,18 @@ pub fn check_yaml_depth(text: &str) -> Result<(), DocumentError> {
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(|e| DocumentError::Syntax(e.to_string()))?;
+        let (event, span) = event.map_err(|e| {
+            // The parser's own nesting guard (deeper than this check's) is the same refusal.
+            if e.info() == "recursion limit exceeded" {
+                DocumentError::TooDeep {
+                    max: MAX_DEPTH,
+                    line: e.marker().line(),
+                    column: e.marker().col() + 1,
+                }
+            } else {
+                DocumentError::Syntax(e.to_string())
+            }
+        })?;
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 depth += 1;
@@ -168,7 +179,11 @@ impl Strict {
             return Err(format!("{STRICT}deep"));
         }
         Ok(Strict {
-            path: format!("{}/{}", self.path, segment.replace('~', "~0").replace('/', "~1")),
+            path: format!(
+                "{}/{}",
+                self.path,
+                segment.replace('~', "~0").replace('/', "~1")
+            ),
             depth: self.depth + 1,
         })
     }
@@ -250,7 +265,11 @@ pub fn plain_serde_message(message: &str) -> String {
         if name_len == 0 {
             out.push_str(&after[..name_start]);
         } else {
-            out.push_str(if is_struct { "an object" } else { "one of the listed values" });
+            out.push_str(if is_struct {
+                "an object"
+            } else {
+                "one of the listed values"
+            });
         }
         rest = &after[name_start + name_len..];
     }
@@ -264,7 +283,10 @@ pub fn plain_serde_message(message: &str) -> String {
         ("a `f32`", "a number"),
         ("a `f64`", "a number"),
         ("expected u8", "expected a non-negative integer below 256"),
-        ("expected u16", "expected a non-negative integer below 65536"),
+        (
+            "expected u16",
+            "expected a non-negative integer below 65536",
+        ),
         ("expected u32", "expected a non-negative integer"),
         ("expected u64", "expected a non-negative integer"),
         ("expected usize", "expected a non-negative integer"),
@@ -320,7 +342,10 @@ mod tests {
         let deep = format!("name: {}x{}\n", "[".repeat(100_000), "]".repeat(100_000));
         let started = std::time::Instant::now();
         let err = check_yaml_depth(&deep).unwrap_err();
-        assert!(matches!(err, DocumentError::TooDeep { line: 1, .. }), "{err}");
+        assert!(
+            matches!(err, DocumentError::TooDeep { line: 1, .. }),
+            "{err}"
+        );
         // Not a timing assertion on the server: the check itself must stop at the limit.
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         let block: String = (0..70)
@@ -354,7 +379,10 @@ mod tests {
             })
         );
         let err = check_json_body(br#"{"v": {"u/x": {"k": 1, "k": 1}}}"#).unwrap_err();
-        assert_eq!(err.to_string(), "the key \"k\" appears twice in the same object at /v/u~1x");
+        assert_eq!(
+            err.to_string(),
+            "the key \"k\" appears twice in the same object at /v/u~1x"
+        );
         let deep = format!("{{\"a\": {}{}}}", "[".repeat(100), "]".repeat(100));
         assert!(matches!(
             check_json_body(deep.as_bytes()),
@@ -384,6 +412,9 @@ mod tests {
             plain_serde_message("unknown field `x`, expected `a` or `b`"),
             "unknown field \"x\", expected \"a\" or \"b\""
         );
-        assert!(!plain_serde_message("invalid type: map, expected struct LimitOverrides").contains("LimitOverrides"));
+        assert!(
+            !plain_serde_message("invalid type: map, expected struct LimitOverrides")
+                .contains("LimitOverrides")
+        );
     }
 }

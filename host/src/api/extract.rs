@@ -66,7 +66,12 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
     else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -93,8 +98,10 @@ where
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|e: PathRejection| {
-                Error::BadRequest(crate::documents::plain_serde_message(&inner(&e.body_text())))
-                    .into()
+                Error::BadRequest(crate::documents::plain_serde_message(&inner(
+                    &e.body_text(),
+                )))
+                .into()
             })
     }
 }

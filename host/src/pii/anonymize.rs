@@ -358,7 +358,11 @@ fn token_end(text: &str, start: usize) -> Option<usize> {
 /// just past its `>`.
 fn escaped_token_end(text: &str, start: usize) -> Option<usize> {
     let bytes = text.as_bytes();
-    let bangs = bytes.get(start + 1..)?.iter().take_while(|&&c| c == b'!').count();
+    let bangs = bytes
+        .get(start + 1..)?
+        .iter()
+        .take_while(|&&c| c == b'!')
+        .count();
     if bangs == 0 {
         return None;
     }

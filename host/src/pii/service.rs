@@ -433,10 +433,15 @@ pub async fn anonymize(
             put_json(&mut table, &vault_key(&who.tenant, &id), &record)?;
             audit::append(
                 txn,
-                AuditEvent::new(&who.tenant, &who.actor, "vault.create", format!("vault/{id}"))
-                    .input(req.text.as_bytes())
-                    .output(done.text.as_bytes())
-                    .detail(format!("{} tokens ({} new)", map.len(), map.len())),
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "vault.create",
+                    format!("vault/{id}"),
+                )
+                .input(req.text.as_bytes())
+                .output(done.text.as_bytes())
+                .detail(format!("{} tokens ({} new)", map.len(), map.len())),
             )?;
             Ok::<_, Error>(())
         })?;
@@ -456,10 +461,15 @@ pub async fn anonymize(
         put_json(&mut table, &vault_key(&who.tenant, &id), &record)?;
         audit::append(
             txn,
-            AuditEvent::new(&who.tenant, &who.actor, "vault.update", format!("vault/{id}"))
-                .input(req.text.as_bytes())
-                .output(done.text.as_bytes())
-                .detail(format!("{} tokens ({} new)", map.len(), map.len() - before)),
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "vault.update",
+                format!("vault/{id}"),
+            )
+            .input(req.text.as_bytes())
+            .output(done.text.as_bytes())
+            .detail(format!("{} tokens ({} new)", map.len(), map.len() - before)),
         )?;
         Ok::<_, Error>(respond(done, Some(&record)))
     })

@@ -357,9 +357,11 @@ impl TryFrom<NewVersionBody> for NewVersion {
             || b.budget.is_some();
         let d = match (b.definition, flat) {
             (Some(_), true) => {
-                return Err("give the definition either under `definition` or at the top level, \
+                return Err(
+                    "give the definition either under `definition` or at the top level, \
                             not both"
-                    .into());
+                        .into(),
+                );
             }
             (Some(d), false) => d,
             (None, _) => Definition {

@@ -186,7 +186,9 @@ pub async fn upload(
     };
     let k = key(&who.tenant, name, &version);
     w.db.write(|txn| {
-        let mut plugins = txn.open_table(tables::PLUGINS).map_err(StorageError::from)?;
+        let mut plugins = txn
+            .open_table(tables::PLUGINS)
+            .map_err(StorageError::from)?;
         if let Some(existing) = same_version(&plugins, &who.tenant, name, &parsed)? {
             return Err(Error::Conflict(format!(
                 "plugin {name} version {} already exists; versions are immutable (build metadata \
@@ -416,6 +418,8 @@ pub fn delete(w: &Warden, who: &Principal, name: &str, version: Option<&str>) ->
         // Drop bytes nothing of any tenant refers to any more: the same bytes may be another
         // tenant's upload, or a built-in that another tenant's template, session or pipeline
         // pinned.
+        // redb allows one open handle per table in a transaction.
+        drop((plugins, templates, sessions, pipelines));
         let still_used = referenced_digests(txn)?;
         let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
         for t in &targets {
@@ -438,7 +442,9 @@ pub fn delete(w: &Warden, who: &Principal, name: &str, version: Option<&str>) ->
 /// template versions, sessions and pipeline pins. A blob outside this set is an orphan.
 fn referenced_digests(txn: &redb::WriteTransaction) -> Result<std::collections::HashSet<String>> {
     let mut used = std::collections::HashSet::new();
-    let plugins = txn.open_table(tables::PLUGINS).map_err(StorageError::from)?;
+    let plugins = txn
+        .open_table(tables::PLUGINS)
+        .map_err(StorageError::from)?;
     for (_, r) in scan_prefix::<PluginRecord, _>(&plugins, "plugins", "")? {
         used.insert(r.digest);
     }
@@ -459,7 +465,8 @@ fn referenced_digests(txn: &redb::WriteTransaction) -> Result<std::collections::
     let pipelines = txn
         .open_table(tables::PIPELINES)
         .map_err(StorageError::from)?;
-    for (_, p) in scan_prefix::<crate::pipelines::PipelineVersion, _>(&pipelines, "pipelines", "")? {
+    for (_, p) in scan_prefix::<crate::pipelines::PipelineVersion, _>(&pipelines, "pipelines", "")?
+    {
         used.extend(p.pins.plugins.into_values());
     }
     Ok(used)
