@@ -907,7 +907,7 @@ fn async_callers_are_not_blocked_by_running_guests() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let pool = warden::engine::CallPool::new(engine().clone(), 2);
+        let pool = warden::engine::CallPool::new(engine().clone(), 2, Duration::from_secs(30));
         let slow = Limits {
             fuel: u64::MAX / 2,
             wall_time: Duration::from_secs(3),

@@ -523,3 +523,62 @@ fn pii_hidden_with_invisible_or_compatibility_characters_is_found() {
         assert!(!a["text"].as_str().unwrap().contains("example.com"), "{a}");
     }
 }
+
+/// `while True: pass` with a 1 s deadline and fuel to last much longer.
+fn spin(s: &Server) -> (u16, Value, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let (st, p) = s.call(
+        "POST",
+        "/v1/code/eval",
+        Some(json!({"code": "while True:\n    pass",
+                    "limits": {"wall_time_ms": 1000, "fuel": 50_000_000_000u64}})),
+    );
+    (st, p, started.elapsed())
+}
+
+#[test]
+fn queueing_for_a_sandbox_slot_counts_against_the_deadline() {
+    // Two slots, eight spinning evals: the old pool ran them two by two (the last answered
+    // after about four seconds); now the wait is part of each call's one-second deadline.
+    let s = Server::with_config("[server]\nmax_concurrent_calls = 2\n");
+    let results: Vec<(u16, Value, std::time::Duration)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| spin(&s))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (st, p, took) in &results {
+        assert_eq!(*st, 504, "{p}");
+        assert_eq!(p["outcome"], "deadline_exceeded", "{p}");
+        // The documented tolerance is a few epoch ticks; this bound only separates "the wait
+        // counted" (about 1 s) from "it did not" (up to 4 s) on a noisy 2-core machine.
+        assert!(
+            *took < std::time::Duration::from_millis(2800),
+            "answered after {took:?}"
+        );
+    }
+}
+
+#[test]
+fn no_free_slot_in_time_is_a_503_with_retry_after() {
+    let s = Server::with_config("[server]\nmax_concurrent_calls = 1\nmax_queue_wait = \"200ms\"\n");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let first = scope.spawn(|| spin(&s).0);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let r = common::http()
+            .post(format!("{}/v1/code/eval", s.url))
+            .bearer_auth(&s.token)
+            .json(&json!({"code": "1 + 1"}))
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        if status == 503 {
+            assert_eq!(
+                r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+                Some("1")
+            );
+            let p: Value = r.json().unwrap();
+            assert_eq!(p["outcome"], "busy", "{p}");
+        }
+        vec![first.join().unwrap(), status]
+    });
+    assert_eq!(statuses, vec![504, 503]);
+}

@@ -117,7 +117,11 @@ impl Warden {
             ..EngineConfig::default()
         })?;
         engine.prune_cache();
-        let pool = CallPool::new(engine, config.server.max_concurrent_calls);
+        let pool = CallPool::new(
+            engine,
+            config.server.max_concurrent_calls,
+            config.server.max_queue_wait,
+        );
         let builtins = crate::builtins::ALL
             .iter()
             .filter_map(|(name, bytes)| {
@@ -283,11 +287,7 @@ impl Warden {
         let world = plugin.world();
         let digest = plugin.digest().to_owned();
         let _slot = self.quotas.start_call(&event.tenant)?;
-        let outcome = self
-            .pool
-            .run(move |engine| f(engine, &plugin))
-            .await
-            .map_err(|e| Error::call(e, CallReport::default()))?;
+        let outcome = self.pool.run(move |engine| f(engine, &plugin)).await?;
         let report = outcome.report;
         self.quotas.burned(&event.tenant, report.fuel_used);
         let name = match &outcome.result {

@@ -130,6 +130,10 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Sandbox calls running at once; more wait their turn.
     pub max_concurrent_calls: usize,
+    /// Longest a call waits for a sandbox slot before it is answered 503 with `Retry-After`.
+    /// The wait counts against the call's own wall-clock limit.
+    #[serde(with = "humantime_serde")]
+    pub max_queue_wait: Duration,
     /// Connections served at once; more wait in the listen backlog until one closes.
     pub max_connections: usize,
     /// Largest request head (request line plus headers), bytes; more is answered with 431.
@@ -194,6 +198,7 @@ impl Default for ServerConfig {
             max_upload_bytes: 50 << 20,
             request_timeout: Duration::from_secs(60),
             max_concurrent_calls: 64,
+            max_queue_wait: Duration::from_secs(10),
             max_connections: 1024,
             max_header_bytes: 16 << 10,
             max_headers: 100,
@@ -334,6 +339,9 @@ impl Config {
         }
         if s.max_upload_bytes < 1024 {
             return bad("server.max_upload_bytes", "must be at least 1024");
+        }
+        if s.max_queue_wait.is_zero() {
+            return bad("server.max_queue_wait", "must be more than zero");
         }
         if s.max_concurrent_calls == 0 {
             return bad("server.max_concurrent_calls", "must be at least 1");

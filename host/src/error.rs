@@ -74,6 +74,12 @@ pub enum Error {
     /// The server is starting or stopping.
     #[error("{0}")]
     Unavailable(String),
+    /// Every sandbox slot stayed busy for the longest a caller may wait.
+    #[error("every sandbox slot stayed busy for {} ms; retry shortly", .waited.as_millis())]
+    Busy {
+        /// How long the request waited.
+        waited: std::time::Duration,
+    },
     /// A pipeline run used up its budget (fuel, wall-clock, tool calls or LLM tokens).
     #[error("{0}")]
     BudgetExhausted(String),
@@ -116,6 +122,7 @@ impl Error {
             Error::InvalidComponent(_) => "invalid_component",
             Error::Call { error, .. } => error.outcome(),
             Error::Unavailable(_) => "unavailable",
+            Error::Busy { .. } => "busy",
             Error::BudgetExhausted(_) => "budget_exhausted",
             Error::PolicyRefused(_) => "policy_refused",
             Error::Upstream(_) => "upstream_failed",
@@ -138,6 +145,15 @@ impl Error {
         Error::Call {
             error,
             report: Box::new(report),
+        }
+    }
+}
+
+impl From<crate::engine::PoolError> for Error {
+    fn from(e: crate::engine::PoolError) -> Self {
+        match e {
+            crate::engine::PoolError::Busy { waited } => Error::Busy { waited },
+            crate::engine::PoolError::Host(m) => Error::Internal(m),
         }
     }
 }

@@ -402,8 +402,7 @@ pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result
                 ),
             }
         })
-        .await
-        .map_err(|e| Error::call(e, CallReport::default()))?;
+        .await?;
     w.quotas.burned(&who.tenant, outcome.report.fuel_used);
     let outcome_name = match &outcome.result {
         Ok(_) => "ok",

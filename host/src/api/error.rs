@@ -189,6 +189,11 @@ fn problem_for(error: &Error) -> Problem {
             p
         }
         Error::Unavailable(m) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+        e @ Error::Busy { .. } => {
+            let mut p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string());
+            p.outcome = Some("busy".into());
+            p
+        }
         Error::BudgetExhausted(m) => {
             let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "budget-exhausted", m);
             p.outcome = Some("budget_exhausted".into());
@@ -238,6 +243,7 @@ impl IntoResponse for ApiError {
         let unauthenticated = problem.status == 401;
         let retry_after = match &self.0 {
             Error::RateLimited(e) => Some(e.retry_after.as_secs_f64().ceil().max(1.0) as u64),
+            Error::Busy { .. } => Some(1),
             _ => None,
         };
         let mut response = problem.into_response();

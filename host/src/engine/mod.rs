@@ -38,7 +38,7 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, Stor
 pub use self::limits::{LimitOverrides, Limits};
 pub use self::outcome::{CallError, CallReport, GuestError, InvalidComponent, Outcome, Position};
 pub use self::policy::{ALLOWED_WASI, ComponentInfo, PREINIT_EXPORT, WIT_VERSION, World, inspect};
-pub use self::pool::CallPool;
+pub use self::pool::{CallPool, PoolError};
 pub use self::tools::{NoTools, ToolError, Tools};
 pub use self::worlds::{
     ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions,
@@ -241,12 +241,7 @@ impl Engine {
             let stop = stop.clone();
             std::thread::Builder::new()
                 .name("warden-epoch".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(EPOCH_TICK);
-                        engine.increment_epoch();
-                    }
-                })
+                .spawn(move || tick(&engine, &stop))
                 .map_err(|e| {
                     EngineError::Config(format!("could not start the epoch ticker: {e}"))
                 })?
@@ -435,14 +430,12 @@ impl Engine {
     }
 
     fn store(&self, limits: &Limits, tools: Arc<dyn Tools>, start: Instant) -> Store<CallState> {
-        let mut store = Store::new(
-            &self.inner.engine,
-            CallState::new(limits, tools, start + limits.wall_time),
-        );
+        let (deadline, left) = deadline(start, limits.wall_time);
+        let mut store = Store::new(&self.inner.engine, CallState::new(limits, tools, deadline));
         store.limiter(|s| &mut s.limiter);
         // Fuel is always enabled on this engine, so this cannot fail.
         let _ = store.set_fuel(limits.fuel);
-        store.set_epoch_deadline(ticks(limits.wall_time));
+        store.set_epoch_deadline(ticks(left));
         store.epoch_deadline_trap();
         store
     }
@@ -457,14 +450,35 @@ impl PreinitTicker {
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
             .name("warden-preinit-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })
+            .spawn(move || tick(&engine, &flag))
             .ok();
         PreinitTicker(Ticker { stop, handle })
+    }
+}
+
+/// The deadline of a call starting at `start` with `wall` of wall-clock time, and the time left
+/// until it: measured from when the caller asked for a pool slot when the call runs in the pool
+/// (queueing counts against the call), else from `start`.
+pub(crate) fn deadline(start: Instant, wall: Duration) -> (Instant, Duration) {
+    let from = pool::asked_at().filter(|a| *a <= start).unwrap_or(start);
+    let deadline = from + wall;
+    (deadline, deadline.saturating_duration_since(start))
+}
+
+/// Advances `engine`'s epoch until `stop` is set, by the ticks that wall-clock time says have
+/// passed: a ticker that only counts its own wake-ups falls behind when busy guests starve it
+/// of CPU, and every deadline then overruns.
+fn tick(engine: &wasmtime::Engine, stop: &AtomicBool) {
+    let started = Instant::now();
+    let mut done: u128 = 0;
+    let tick = EPOCH_TICK.as_nanos().max(1);
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(EPOCH_TICK);
+        let due = started.elapsed().as_nanos() / tick;
+        while done < due {
+            engine.increment_epoch();
+            done += 1;
+        }
     }
 }
 

@@ -4,26 +4,61 @@
 //! for its whole budget. So calls run on tokio's blocking threads, at most `max_concurrent` at
 //! once (a semaphore; callers beyond that wait their turn, which is the back-pressure a server
 //! wants), and each call still stops at its own deadline through epoch interruption.
+//!
+//! Waiting for a slot counts against the call: the moment a caller asked is handed to the
+//! engine on the blocking thread ([`asked_at`]), so a call that queued for 3 s of a 10 s
+//! deadline runs for at most 7 s; and no caller waits longer than the pool's `max_wait` for a
+//! slot (then [`PoolError::Busy`], which the server answers 503 with `Retry-After`).
 
+use std::cell::Cell;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use super::{CallError, Engine};
+use super::Engine;
+
+thread_local! {
+    /// When the call running on this blocking thread was asked for, before it queued.
+    static ASKED_AT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// When the caller of the call now running on this thread asked for it (`None` outside the
+/// pool): the engine measures the wall-clock deadline from here, not from when a slot freed.
+pub(crate) fn asked_at() -> Option<Instant> {
+    ASKED_AT.with(Cell::get)
+}
+
+/// Why the pool did not run a call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    /// No slot freed within the pool's longest wait: the host is saturated right now.
+    #[error("every sandbox slot stayed busy for {waited:?}; retry shortly")]
+    Busy {
+        /// How long the caller waited.
+        waited: Duration,
+    },
+    /// The runtime is shutting down, or the call panicked (a host bug).
+    #[error("{0}")]
+    Host(String),
+}
 
 /// A bounded pool of blocking threads for engine calls. Cheap to clone.
 #[derive(Clone)]
 pub struct CallPool {
     engine: Engine,
     permits: Arc<Semaphore>,
+    max_wait: Duration,
 }
 
 impl CallPool {
-    /// A pool running at most `max_concurrent` calls at once (at least one).
-    pub fn new(engine: Engine, max_concurrent: usize) -> CallPool {
+    /// A pool running at most `max_concurrent` calls at once (at least one), whose callers wait
+    /// at most `max_wait` for a slot.
+    pub fn new(engine: Engine, max_concurrent: usize, max_wait: Duration) -> CallPool {
         CallPool {
             engine,
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            max_wait,
         }
     }
 
@@ -39,25 +74,34 @@ impl CallPool {
 
     /// Runs `f` with the engine on a blocking thread once a slot is free.
     ///
-    /// Must be called within a tokio runtime. Fails only if the runtime is shutting down or
-    /// `f` panicked (a host bug: guest failures are values inside `R`).
-    pub async fn run<R, F>(&self, f: F) -> Result<R, CallError>
+    /// Must be called within a tokio runtime. Fails when no slot frees within the pool's
+    /// longest wait, when the runtime is shutting down, or when `f` panicked (a host bug: guest
+    /// failures are values inside `R`).
+    pub async fn run<R, F>(&self, f: F) -> Result<R, PoolError>
     where
         R: Send + 'static,
         F: FnOnce(&Engine) -> R + Send + 'static,
     {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| CallError::Host("the call pool is closed".into()))?;
+        let asked = Instant::now();
+        let permit =
+            match tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned()).await {
+                Ok(Ok(p)) => p,
+                Ok(Err(_)) => return Err(PoolError::Host("the call pool is closed".into())),
+                Err(_) => {
+                    return Err(PoolError::Busy {
+                        waited: asked.elapsed(),
+                    });
+                }
+            };
         let engine = self.engine.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            f(&engine)
+            ASKED_AT.with(|a| a.set(Some(asked)));
+            let out = f(&engine);
+            ASKED_AT.with(|a| a.set(None));
+            out
         })
         .await
-        .map_err(|e| CallError::Host(format!("engine call did not complete: {e}")))
+        .map_err(|e| PoolError::Host(format!("engine call did not complete: {e}")))
     }
 }

@@ -462,10 +462,10 @@ impl CodeSession {
             });
         }
         let start = Instant::now();
+        let (deadline, left) = super::deadline(start, self.limits.wall_time);
         let _ = self.store.set_fuel(self.limits.fuel);
-        self.store
-            .set_epoch_deadline(super::ticks(self.limits.wall_time));
-        self.store.data_mut().deadline = start + self.limits.wall_time;
+        self.store.set_epoch_deadline(super::ticks(left));
+        self.store.data_mut().deadline = deadline;
         Ok(start)
     }
 
