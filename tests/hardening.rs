@@ -582,3 +582,52 @@ fn no_free_slot_in_time_is_a_503_with_retry_after() {
     });
     assert_eq!(statuses, vec![504, 503]);
 }
+
+fn eval(s: &Server, id: &str, code: &str) -> (u16, Value) {
+    s.call(
+        "POST",
+        &format!("/v1/sessions/{id}/eval"),
+        Some(json!({"code": code})),
+    )
+}
+
+#[test]
+fn session_state_is_capped_per_session_and_per_tenant() {
+    let s = Server::with_config(
+        "[sessions]\nmax_snapshot_bytes = 1000000\nmax_tenant_snapshot_bytes = 1500000\n",
+    );
+    let new = |s: &Server| {
+        let (st, r) = s.call("POST", "/v1/sessions", Some(json!({})));
+        assert_eq!(st, 201, "{r}");
+        r["id"].as_str().unwrap().to_owned()
+    };
+    let a = new(&s);
+    assert_eq!(eval(&s, &a, "x = 1").0, 200);
+    // Over the per-session cap: 413 naming the limit, and the cell's effects are gone.
+    let (st, p) = eval(&s, &a, "x = 'a' * 2000000");
+    assert_eq!(st, 413, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("1000000"), "{p}");
+    let (st, r) = eval(&s, &a, "x");
+    assert_eq!((st, r["repr"].as_str()), (200, Some("1")), "{r}");
+    // Two sessions of 800 kB each pass the per-session cap but not the tenant's.
+    assert_eq!(eval(&s, &a, "y = 'b' * 800000").0, 200);
+    let b = new(&s);
+    let (st, p) = eval(&s, &b, "y = 'c' * 800000");
+    assert_eq!(st, 413, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("1500000"), "{p}");
+    // Nor can a fork double the tenant's stored state.
+    let (st, p) = s.call("POST", &format!("/v1/sessions/{a}/fork"), None);
+    assert_eq!(st, 413, "{p}");
+    // Another tenant is unaffected by this tenant's total.
+    let other = common::token("other", "o", common::ALL_ROLES);
+    let (st, r) = s.call_as(Some(&other), "POST", "/v1/sessions", Some(json!({})));
+    assert_eq!(st, 201, "{r}");
+    let id = r["id"].as_str().unwrap();
+    let (st, r) = s.call_as(
+        Some(&other),
+        "POST",
+        &format!("/v1/sessions/{id}/eval"),
+        Some(json!({"code": "z = 'd' * 800000\nlen(z)"})),
+    );
+    assert_eq!(st, 200, "{r}");
+}

@@ -170,6 +170,11 @@ pub struct SessionsConfig {
     pub idle_ttl: Duration,
     /// Sessions one tenant may hold at once.
     pub max_per_tenant: usize,
+    /// Largest state one session may store after an eval, bytes; a cell that grows it past
+    /// this is answered 413 and its effects are discarded.
+    pub max_snapshot_bytes: u64,
+    /// Largest state all of one tenant's sessions may store together, bytes.
+    pub max_tenant_snapshot_bytes: u64,
 }
 
 /// PII vaults.
@@ -224,6 +229,8 @@ impl Default for SessionsConfig {
         SessionsConfig {
             idle_ttl: Duration::from_secs(3600),
             max_per_tenant: 256,
+            max_snapshot_bytes: 32 << 20,
+            max_tenant_snapshot_bytes: 256 << 20,
         }
     }
 }
@@ -415,6 +422,14 @@ impl Config {
         }
         if self.sessions.idle_ttl < Duration::from_secs(1) {
             return bad("sessions.idle_ttl", "must be at least 1s");
+        }
+        if self.sessions.max_snapshot_bytes == 0
+            || self.sessions.max_snapshot_bytes > self.sessions.max_tenant_snapshot_bytes
+        {
+            return bad(
+                "sessions.max_snapshot_bytes",
+                "must be more than zero and at most sessions.max_tenant_snapshot_bytes",
+            );
         }
         if self.sessions.max_per_tenant == 0 {
             return bad("sessions.max_per_tenant", "must be at least 1");

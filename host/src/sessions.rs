@@ -50,6 +50,10 @@ pub struct SessionRecord {
     /// Forked from this session, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forked_from: Option<String>,
+    /// Size of its stored state (the sealed snapshot), bytes: what the per-session and
+    /// per-tenant snapshot caps count.
+    #[serde(default)]
+    pub snapshot_bytes: u64,
 }
 
 /// A request to create a session.
@@ -131,6 +135,8 @@ pub struct Sessions {
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
     max_live: usize,
     max_per_tenant: usize,
+    max_snapshot_bytes: u64,
+    max_tenant_snapshot_bytes: u64,
 }
 
 impl Sessions {
@@ -140,6 +146,8 @@ impl Sessions {
             slots: Mutex::new(HashMap::new()),
             max_live: (config.server.max_concurrent_calls * 2).clamp(8, 128),
             max_per_tenant: config.sessions.max_per_tenant,
+            max_snapshot_bytes: config.sessions.max_snapshot_bytes,
+            max_tenant_snapshot_bytes: config.sessions.max_tenant_snapshot_bytes,
         }
     }
 
@@ -276,6 +284,7 @@ pub async fn create(w: &Warden, who: &Principal, req: CreateSession) -> Result<S
         last_used_ms: now_ms(),
         evals: 0,
         forked_from: None,
+        snapshot_bytes: 0,
     };
     let max = w.sessions.max_per_tenant;
     w.db.write(|txn| {
@@ -304,23 +313,66 @@ pub async fn create(w: &Warden, who: &Principal, req: CreateSession) -> Result<S
     Ok(record)
 }
 
-fn load_snapshot(w: &Warden, who: &Principal, id: &str) -> Result<Option<Vec<u8>>> {
-    let txn = w.db.read()?;
-    let table = txn
-        .open_table(tables::SNAPSHOTS)
-        .map_err(StorageError::from)?;
-    let sealed = table
-        .get(key(&who.tenant, id).as_str())
-        .map_err(StorageError::from)?
-        .map(|v| v.value().to_vec());
-    match sealed {
-        None => Ok(None),
-        Some(s) => w
-            .tenant_key(&who.tenant)
-            .open(&aad(&who.tenant, id), &s)
-            .map(Some)
-            .map_err(|e| Error::Internal(format!("session {id} snapshot cannot be opened: {e}"))),
+/// Reads and opens a session's stored state on the blocking pool: a snapshot can be tens of
+/// megabytes, and decrypting it must not hold an async worker other tenants need.
+async fn load_snapshot(w: &Warden, who: &Principal, id: &str) -> Result<Option<Vec<u8>>> {
+    let db = w.db.clone();
+    let tenant_key = w.tenant_key(&who.tenant);
+    let (k, aad, id) = (key(&who.tenant, id), aad(&who.tenant, id), id.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let txn = db.read()?;
+        let table = txn
+            .open_table(tables::SNAPSHOTS)
+            .map_err(StorageError::from)?;
+        let sealed = table
+            .get(k.as_str())
+            .map_err(StorageError::from)?
+            .map(|v| v.value().to_vec());
+        match sealed {
+            None => Ok(None),
+            Some(s) => tenant_key.open(&aad, &s).map(Some).map_err(|e| {
+                Error::Internal(format!("session {id} snapshot cannot be opened: {e}"))
+            }),
+        }
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("snapshot read did not complete: {e}")))?
+}
+
+/// The stored state of every session of `tenant` but `except`, bytes.
+fn tenant_snapshot_bytes<T>(table: &T, tenant: &str, except: &str) -> Result<u64>
+where
+    T: redb::ReadableTable<&'static str, &'static [u8]>,
+{
+    Ok(
+        scan_prefix::<SessionRecord, _>(table, "sessions", &format!("{tenant}/"))?
+            .into_iter()
+            .filter(|(_, r)| r.id != except)
+            .map(|(_, r)| r.snapshot_bytes)
+            .sum(),
+    )
+}
+
+/// Refuses state over the per-session or (with `others`, the tenant's other sessions) the
+/// per-tenant cap.
+fn check_snapshot_size(w: &Warden, size: u64, others: u64) -> Result<()> {
+    let per_session = w.sessions.max_snapshot_bytes;
+    if size > per_session {
+        return Err(Error::TooLarge {
+            what: "the session's state after this cell (its effects were discarded)",
+            size,
+            limit: per_session,
+        });
     }
+    let per_tenant = w.sessions.max_tenant_snapshot_bytes;
+    if others.saturating_add(size) > per_tenant {
+        return Err(Error::TooLarge {
+            what: "the state of all this tenant's sessions (this cell's effects were discarded)",
+            size: others.saturating_add(size),
+            limit: per_tenant,
+        });
+    }
+    Ok(())
 }
 
 /// Evaluates code in a session; the new state is stored before the response.
@@ -339,7 +391,7 @@ pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result
         .limits(&LimitOverrides::merge(&declared, &record.limits));
     let live = guard.live.take();
     let snapshot = if live.is_none() {
-        load_snapshot(w, who, id)?
+        load_snapshot(w, who, id).await?
     } else {
         None
     };
@@ -390,6 +442,8 @@ pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result
                 return (None, out, None);
             }
             let snap = session.snapshot();
+            // Sealing the state is part of the call: its time is charged and reported.
+            out.report.duration += snap.report.duration;
             match snap.result {
                 Ok(bytes) => (Some(session), out, Some(bytes)),
                 Err(e) => (
@@ -432,35 +486,77 @@ pub async fn eval(w: &Warden, who: &Principal, id: &str, code: String) -> Result
     }
     match new_snapshot {
         Some(snap) => {
-            let sealed = w
-                .tenant_key(&who.tenant)
-                .seal(&aad(&who.tenant, id), &snap)
-                .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?;
+            // Refused before anything else is spent on it: the live instance (which holds the
+            // too-large state) is dropped, the stored state stays as it was.
+            if let Err(e) = check_snapshot_size(w, snap.len() as u64, 0) {
+                guard.live = None;
+                w.audit.record(event.outcome("too_large"));
+                return Err(e);
+            }
             record.last_used_ms = now_ms();
             if outcome.result.is_ok() {
                 record.evals += 1;
             }
-            let stored = w.db.write(|txn| {
-                let mut table = txn
-                    .open_table(tables::SESSIONS)
-                    .map_err(StorageError::from)?;
-                // Deleted while running: do not resurrect it.
-                if get_json::<SessionRecord, _>(&table, "sessions", &slot_key)?.is_none() {
-                    return Ok(false);
+            let db = w.db.clone();
+            let tenant_key = w.tenant_key(&who.tenant);
+            let (aad, max_tenant) = (aad(&who.tenant, id), w.sessions.max_tenant_snapshot_bytes);
+            let max_session = w.sessions.max_snapshot_bytes;
+            let (tenant, write_key) = (who.tenant.clone(), slot_key.clone());
+            // Sealing and writing tens of megabytes happen on the blocking pool, so no async
+            // worker (and no other tenant's request) waits for them.
+            let stored = tokio::task::spawn_blocking(move || {
+                let sealed = tenant_key
+                    .seal(&aad, &snap)
+                    .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?;
+                record.snapshot_bytes = sealed.len() as u64;
+                db.write(|txn| {
+                    let mut table = txn
+                        .open_table(tables::SESSIONS)
+                        .map_err(StorageError::from)?;
+                    // Deleted while running: do not resurrect it.
+                    if get_json::<SessionRecord, _>(&table, "sessions", &write_key)?.is_none() {
+                        return Ok(false);
+                    }
+                    let others = tenant_snapshot_bytes(&table, &tenant, &record.id)?;
+                    if others.saturating_add(record.snapshot_bytes) > max_tenant {
+                        return Err(Error::TooLarge {
+                            what: "the state of all this tenant's sessions (this cell's effects \
+                                   were discarded)",
+                            size: others.saturating_add(record.snapshot_bytes),
+                            limit: max_tenant,
+                        });
+                    }
+                    if record.snapshot_bytes > max_session.saturating_add(4096) {
+                        return Err(Error::TooLarge {
+                            what: "the session's state after this cell (its effects were \
+                                   discarded)",
+                            size: record.snapshot_bytes,
+                            limit: max_session,
+                        });
+                    }
+                    put_json(&mut table, &write_key, &record)?;
+                    let mut snaps = txn
+                        .open_table(tables::SNAPSHOTS)
+                        .map_err(StorageError::from)?;
+                    snaps
+                        .insert(write_key.as_str(), sealed.as_slice())
+                        .map_err(StorageError::from)?;
+                    audit::append(txn, event)?;
+                    Ok::<_, Error>(true)
+                })
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("snapshot write did not complete: {e}")))?;
+            match stored {
+                Ok(true) => {
+                    guard.live = session;
+                    guard.used = Instant::now();
                 }
-                put_json(&mut table, &slot_key, &record)?;
-                let mut snaps = txn
-                    .open_table(tables::SNAPSHOTS)
-                    .map_err(StorageError::from)?;
-                snaps
-                    .insert(slot_key.as_str(), sealed.as_slice())
-                    .map_err(StorageError::from)?;
-                audit::append(txn, event)?;
-                Ok::<_, Error>(true)
-            })?;
-            if stored {
-                guard.live = session;
-                guard.used = Instant::now();
+                Ok(false) => {}
+                Err(e) => {
+                    guard.live = None;
+                    return Err(e);
+                }
             }
         }
         None => {
@@ -481,21 +577,26 @@ pub async fn fork(w: &Warden, who: &Principal, id: &str) -> Result<SessionRecord
     let source = get(w, who, id)?;
     let slot = w.sessions.slot(&key(&who.tenant, id));
     let _guard = slot.lock().await;
-    let snapshot = load_snapshot(w, who, id)?;
+    let snapshot = load_snapshot(w, who, id).await?;
     let mut record = source.clone();
     record.id = new_id();
     record.created_by = who.actor.clone();
     record.created_at = rfc3339(now_ms());
     record.last_used_ms = now_ms();
     record.forked_from = Some(id.to_owned());
-    let sealed = match &snapshot {
-        Some(s) => Some(
-            w.tenant_key(&who.tenant)
-                .seal(&aad(&who.tenant, &record.id), s)
-                .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?,
-        ),
+    let sealed = match snapshot {
+        Some(s) => {
+            let (tenant_key, aad) = (w.tenant_key(&who.tenant), aad(&who.tenant, &record.id));
+            Some(
+                tokio::task::spawn_blocking(move || tenant_key.seal(&aad, &s))
+                    .await
+                    .map_err(|e| Error::Internal(format!("snapshot copy did not complete: {e}")))?
+                    .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?,
+            )
+        }
         None => None,
     };
+    record.snapshot_bytes = sealed.as_ref().map_or(0, |s| s.len() as u64);
     let max = w.sessions.max_per_tenant;
     w.db.write(|txn| {
         let mut table = txn
@@ -507,6 +608,14 @@ pub async fn fork(w: &Warden, who: &Principal, id: &str) -> Result<SessionRecord
             return Err(Error::Conflict(format!(
                 "this tenant already has {count} sessions, the most allowed; delete some first"
             )));
+        }
+        let others = tenant_snapshot_bytes(&table, &who.tenant, &record.id)?;
+        if others.saturating_add(record.snapshot_bytes) > w.sessions.max_tenant_snapshot_bytes {
+            return Err(Error::TooLarge {
+                what: "the state of all this tenant's sessions with this copy",
+                size: others.saturating_add(record.snapshot_bytes),
+                limit: w.sessions.max_tenant_snapshot_bytes,
+            });
         }
         put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
         if let Some(s) = &sealed {
