@@ -265,6 +265,8 @@ fn role_matrix_every_cell() {
             vec![AD, AU],
         ),
         ("DELETE", "/v1/plugins/nope".into(), None, vec![AD, AU]),
+        ("DELETE", "/v1/templates/nope".into(), None, vec![AD, AU]),
+        ("DELETE", "/v1/pipelines/nope".into(), None, vec![AD, AU]),
         ("GET", "/v1/templates".into(), None, vec![AD, AU, OP, AT]),
         ("GET", "/v1/templates/t".into(), None, vec![AD, AU, OP, AT]),
         (

@@ -631,3 +631,62 @@ fn session_state_is_capped_per_session_and_per_tenant() {
     );
     assert_eq!(st, 200, "{r}");
 }
+
+#[test]
+fn templates_and_pipelines_can_be_deleted_with_referrer_checks() {
+    let s = Server::start();
+    for t in ["ticket", "spare"] {
+        let (st, v) = s.call(
+            "POST",
+            &format!("/v1/templates/{t}/versions"),
+            Some(json!({"template": "About {{ x }}", "labels": ["staging"]})),
+        );
+        assert_eq!(st, 201, "{v}");
+    }
+    let (st, v) = s.call(
+        "POST",
+        "/v1/pipelines/triage/versions",
+        Some(json!({"inputs": ["x"], "steps": [
+            {"type": "render", "template": "ticket", "variables": {"x": "{{ x }}"}, "output": "prompt"}
+        ]})),
+    );
+    assert_eq!(st, 201, "{v}");
+    // A template a pipeline renders stays.
+    let (st, p) = s.call("DELETE", "/v1/templates/ticket", None);
+    assert_eq!(st, 409, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("triage"), "{p}");
+    // A protected label needs an admin, as moving it would.
+    let (st, _) = s.call(
+        "PUT",
+        "/v1/templates/spare/labels/production",
+        Some(json!({"version": 1})),
+    );
+    assert_eq!(st, 200);
+    let author = common::token("default", "ann", &["author"]);
+    let (st, p) = s.call_as(Some(&author), "DELETE", "/v1/templates/spare", None);
+    assert_eq!(st, 403, "{p}");
+    assert_eq!(s.call("DELETE", "/v1/templates/spare", None).0, 204);
+    assert_eq!(s.call("GET", "/v1/templates/spare", None).0, 404);
+    assert_eq!(s.call("DELETE", "/v1/templates/spare", None).0, 404);
+    // Delete the pipeline, then its template goes too; both are audited.
+    assert_eq!(s.call("DELETE", "/v1/pipelines/triage", None).0, 204);
+    assert_eq!(s.call("GET", "/v1/pipelines/triage", None).0, 404);
+    assert_eq!(s.call("DELETE", "/v1/templates/ticket", None).0, 204);
+    let (_, page) = s.call("GET", "/v1/audit?action=template.delete", None);
+    assert_eq!(page["records"].as_array().unwrap().len(), 2, "{page}");
+    let (_, page) = s.call("GET", "/v1/audit?action=pipeline.delete", None);
+    assert_eq!(page["records"].as_array().unwrap().len(), 1, "{page}");
+    // A name can be used again afterwards, from version 1.
+    let (st, v) = s.call(
+        "POST",
+        "/v1/templates/spare/versions",
+        Some(json!({"template": "again"})),
+    );
+    assert_eq!(
+        (st, v["version"]["version"].as_u64()),
+        (201, Some(1)),
+        "{v}"
+    );
+    let (_, verify) = s.call("GET", "/v1/audit/verify", None);
+    assert_eq!(verify["ok"], true, "{verify}");
+}

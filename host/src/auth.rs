@@ -213,7 +213,8 @@ pub fn route_action(method: &str, route: &str) -> Option<Action> {
             | "/v1/templates/{name}/requests/{id}/approve"
             | "/v1/templates/{name}/requests/{id}/reject",
         )
-        | ("PUT" | "DELETE", "/v1/templates/{name}/labels/{label}") => TemplateWrite,
+        | ("PUT" | "DELETE", "/v1/templates/{name}/labels/{label}")
+        | ("DELETE", "/v1/templates/{name}" | "/v1/pipelines/{name}") => TemplateWrite,
         ("GET", "/v1/templates/{name}/requests") => TemplateList,
         ("POST", "/v1/templates/{name}/render") => Render,
         ("POST", "/v1/pii/detect" | "/v1/pii/anonymize") => PiiProcess,

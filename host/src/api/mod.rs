@@ -32,7 +32,7 @@ use crate::app::Warden;
         healthz, readyz, metrics,
         v1::list_plugins, v1::plugin_versions, v1::get_plugin, v1::upload_plugin,
         v1::delete_plugin_version, v1::delete_plugin,
-        v1::list_templates, v1::get_template, v1::create_template_version, v1::get_template_version,
+        v1::list_templates, v1::get_template, v1::delete_template, v1::create_template_version, v1::get_template_version,
         v1::set_label, v1::delete_label, v1::diff_template, v1::render_template,
         v1::export_templates, v1::import_templates,
         v1::detect, v1::anonymize, v1::deanonymize, v1::delete_vault,
@@ -42,7 +42,7 @@ use crate::app::Warden;
         v1::audit_log, v1::audit_verify, v1::reload_keys, v1::get_tenant, v1::put_tenant,
         v1::request_label_move, v1::list_label_requests, v1::approve_label_request,
         v1::reject_label_request,
-        v1::list_pipelines, v1::get_pipeline, v1::create_pipeline_version, v1::get_pipeline_version,
+        v1::list_pipelines, v1::get_pipeline, v1::delete_pipeline, v1::create_pipeline_version, v1::get_pipeline_version,
         v1::set_pipeline_label, v1::run_pipeline, v1::export_pipeline, v1::import_pipeline,
     ),
     modifiers(&BearerAuth, &ProblemResponses),
@@ -167,7 +167,10 @@ pub fn app(state: Arc<Warden>) -> Router {
         )
         .route("/v1/templates", get(v1::list_templates))
         .route("/v1/templates/export", get(v1::export_templates))
-        .route("/v1/templates/{name}", get(v1::get_template))
+        .route(
+            "/v1/templates/{name}",
+            get(v1::get_template).delete(v1::delete_template),
+        )
         .route(
             "/v1/templates/{name}/versions",
             post(v1::create_template_version),
@@ -225,7 +228,10 @@ pub fn app(state: Arc<Warden>) -> Router {
         .route("/v1/code/eval", post(v1::eval_once))
         .route("/v1/pipelines", get(v1::list_pipelines))
         .route("/v1/pipelines/import", post(v1::import_pipeline))
-        .route("/v1/pipelines/{name}", get(v1::get_pipeline))
+        .route(
+            "/v1/pipelines/{name}",
+            get(v1::get_pipeline).delete(v1::delete_pipeline),
+        )
         .route(
             "/v1/pipelines/{name}/versions",
             post(v1::create_pipeline_version),

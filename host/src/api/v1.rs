@@ -219,6 +219,21 @@ pub async fn list_templates(
     Ok(Json(templates::list(&w, &who)?))
 }
 
+/// Deletes a template: every version, label and pending change request (409 while a pipeline
+/// renders it; 403 for a non-admin while a label of it is protected).
+#[utoipa::path(delete, path = "/v1/templates/{name}", tag = "templates",
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn delete_template(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    templates::delete(&w, &who, &name)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// One template's versions and labels.
 #[utoipa::path(get, path = "/v1/templates/{name}", tag = "templates",
     params(("name" = String, Path)),
@@ -776,6 +791,20 @@ pub async fn list_pipelines(
     who: Principal,
 ) -> ApiResult<Json<Vec<pipelines::PipelineSummary>>> {
     Ok(Json(pipelines::list(&w, &who)?))
+}
+
+/// Deletes a pipeline: every version and label (403 for a non-admin while a label of it is
+/// protected).
+#[utoipa::path(delete, path = "/v1/pipelines/{name}", tag = "pipelines",
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_pipeline(
+    State(w): AppState,
+    who: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    pipelines::delete(&w, &who, &name)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A pipeline's versions and labels.

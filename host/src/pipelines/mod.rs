@@ -315,6 +315,15 @@ pub struct Definition {
     pub budget: Option<BudgetOverrides>,
 }
 
+impl Definition {
+    /// Whether a step renders template `name` (what template deletion checks).
+    pub fn renders(&self, name: &str) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s, Step::Render { template, .. } if template == name))
+    }
+}
+
 /// What a stored version pins, resolved when it was created.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Pins {
@@ -785,6 +794,41 @@ pub fn resolve_label(w: &Warden, who: &Principal, name: &str, label: &str) -> Re
         .get(label)
         .copied()
         .ok_or_else(|| Error::not_found("label", format!("{name}:{label}")))
+}
+
+/// Deletes a pipeline: every version and label, in one transaction with its audit record;
+/// (403) for a non-admin while one of its labels is protected.
+pub fn delete(w: &Warden, who: &Principal, name: &str) -> Result<()> {
+    crate::names::check("pipeline", name)?;
+    w.db.write(|txn| {
+        let (labels, versions) = crate::registry::versioned::remove_all(
+            txn,
+            tables::PIPELINES,
+            tables::PIPELINE_LABELS,
+            &who.tenant,
+            name,
+        )?;
+        if versions == 0 {
+            return Err(Error::not_found("pipeline", name));
+        }
+        for label in &labels {
+            crate::registry::approvals::check_direct_move(w, who, label)?;
+        }
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "pipeline.delete",
+                format!("pipeline/{name}"),
+            )
+            .detail(format!(
+                "{versions} versions, labels: {}",
+                labels.join(", ")
+            )),
+        )?;
+        Ok(())
+    })
 }
 
 /// Points `label` at `version` (protected labels: admins only, as for templates).

@@ -509,6 +509,52 @@ pub fn delete_label(w: &Warden, who: &Principal, name: &str, label: &str) -> Res
     })
 }
 
+/// Deletes a template: every version, label and pending change request, in one transaction
+/// with its audit record. Refused (409) while a pipeline version of the tenant renders it, and
+/// (403) for a non-admin while one of its labels is protected, as moving that label would be.
+pub fn delete(w: &Warden, who: &Principal, name: &str) -> Result<()> {
+    crate::names::check("template", name)?;
+    w.db.write(|txn| {
+        {
+            let pipelines = txn
+                .open_table(tables::PIPELINES)
+                .map_err(StorageError::from)?;
+            let used = scan_prefix::<crate::pipelines::PipelineVersion, _>(
+                &pipelines,
+                "pipelines",
+                &format!("{}/", who.tenant),
+            )?
+            .into_iter()
+            .find(|(_, p)| p.definition.renders(name));
+            if let Some((_, p)) = used {
+                return Err(Error::Conflict(format!(
+                    "template `{name}` is rendered by pipeline `{}` version {}; it cannot be deleted",
+                    p.name, p.version
+                )));
+            }
+        }
+        let (labels, versions) =
+            versioned::remove_all(txn, tables::TEMPLATES, tables::LABELS, &who.tenant, name)?;
+        if versions == 0 {
+            return Err(Error::not_found("template", name));
+        }
+        for label in &labels {
+            super::approvals::check_direct_move(w, who, label)?;
+        }
+        let mut requests = txn
+            .open_table(tables::CHANGE_REQUESTS)
+            .map_err(StorageError::from)?;
+        for k in versioned::keys_with_prefix(&requests, &format!("{}/{name}/", who.tenant))? {
+            requests.remove(k.as_str()).map_err(StorageError::from)?;
+        }
+        audit::append(
+            txn,
+            AuditEvent::new(&who.tenant, &who.actor, "template.delete", format!("template/{name}"))
+                .detail(format!("{versions} versions, labels: {}", labels.join(", "))),
+        )?;
+        Ok(())
+    })
+}
 /// A unified diff between two versions (the text, or the messages one per block).
 pub fn diff(w: &Warden, who: &Principal, name: &str, from: u64, to: u64) -> Result<String> {
     let a = get_version(w, who, name, from)?;

@@ -87,3 +87,48 @@ pub fn labels(
     }
     Ok(out)
 }
+
+/// Removes every version and label of `name` inside `txn`; returns the labels it had (so the
+/// caller can check protected ones) and how many versions were removed.
+pub fn remove_all(
+    txn: &redb::WriteTransaction,
+    versions: TableDefinition<&'static str, &'static [u8]>,
+    labels: TableDefinition<&'static str, u64>,
+    tenant: &str,
+    name: &str,
+) -> Result<(Vec<String>, usize)> {
+    let prefix = format!("{tenant}/{name}/");
+    let mut removed_versions = 0;
+    {
+        let mut t = txn.open_table(versions).map_err(StorageError::from)?;
+        for k in keys_with_prefix(&t, &prefix)? {
+            t.remove(k.as_str()).map_err(StorageError::from)?;
+            removed_versions += 1;
+        }
+    }
+    let mut t = txn.open_table(labels).map_err(StorageError::from)?;
+    let mut removed_labels = Vec::new();
+    for k in keys_with_prefix(&t, &prefix)? {
+        t.remove(k.as_str()).map_err(StorageError::from)?;
+        removed_labels.push(k[prefix.len()..].to_owned());
+    }
+    Ok((removed_labels, removed_versions))
+}
+
+/// The keys of `table` that start with `prefix`, in order.
+pub fn keys_with_prefix<V, T>(table: &T, prefix: &str) -> Result<Vec<String>>
+where
+    V: redb::Value + 'static,
+    T: redb::ReadableTable<&'static str, V>,
+{
+    let mut out = Vec::new();
+    for entry in table.range(prefix..).map_err(StorageError::from)? {
+        let (k, _) = entry.map_err(StorageError::from)?;
+        let key = k.value();
+        if !key.starts_with(prefix) {
+            break;
+        }
+        out.push(key.to_owned());
+    }
+    Ok(out)
+}
