@@ -1297,3 +1297,146 @@ fn header_uri_and_connection_limits() {
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     drop(hold2);
 }
+
+/// A TCP connection to `to` from the loopback address `source` (127.0.0.2, ...), so a test
+/// client counts as another source for the per-source caps.
+fn connect_from(source: &str, to: std::net::SocketAddr) -> std::net::TcpStream {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let from = std::net::SocketAddr::new(source.parse().unwrap(), 0);
+    sock.bind(&from.into()).unwrap();
+    sock.connect(&to.into()).unwrap();
+    sock.into()
+}
+
+/// Whether the server has closed `conn` (EOF or reset) within `wait`.
+fn closed_within(conn: &std::net::TcpStream, wait: std::time::Duration) -> bool {
+    use std::io::Read;
+    conn.set_read_timeout(Some(wait)).unwrap();
+    let mut conn = conn;
+    let mut buf = [0u8; 256];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Sends one keep-alive `GET path` on `conn` and returns the status line; leaves the
+/// connection open.
+fn get_keep_alive(conn: &mut std::net::TcpStream, path: &str) -> String {
+    use std::io::{Read, Write};
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before the response: {got:?}");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return text.lines().next().unwrap().to_owned();
+            }
+        }
+    }
+}
+
+#[test]
+fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let s = Server::with_config(
+        "[server]\nmax_connections = 20\nmax_connections_per_ip = 5\n\
+         header_read_timeout = \"2s\"\nkeep_alive_timeout = \"4s\"\n",
+    );
+    let addr: std::net::SocketAddr = s.url.strip_prefix("http://").unwrap().parse().unwrap();
+    // More idle sockets from 127.0.0.1 than both caps, sending nothing at all.
+    let opened = Instant::now();
+    let idle: Vec<std::net::TcpStream> = (0..30)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // Another source is answered at once, long before the header timeout frees any slot.
+    let mut probe = connect_from("127.0.0.2", addr);
+    assert_eq!(get_keep_alive(&mut probe, "/healthz"), "HTTP/1.1 200 OK");
+    assert!(
+        opened.elapsed() < Duration::from_millis(1800),
+        "health probe waited for the idle sockets: {:?}",
+        opened.elapsed()
+    );
+    // Everything over the per-source cap was closed as soon as it was accepted (the harness's
+    // own kept-alive client connection from the readiness check may hold one of the five).
+    let closed_now = idle
+        .iter()
+        .filter(|c| closed_within(c, Duration::from_millis(50)))
+        .count();
+    assert!(
+        (25..=26).contains(&closed_now),
+        "{closed_now} of 30 closed: the per-source cap of 5 was not applied"
+    );
+    // The five the cap let in are closed once the header timeout (from the accept) is up,
+    // though they never sent a byte.
+    for c in &idle {
+        assert!(
+            closed_within(c, Duration::from_secs(5)),
+            "an idle socket was never closed"
+        );
+    }
+    let took = opened.elapsed();
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(4),
+        "idle sockets closed after {took:?}, not at the 2 s header timeout"
+    );
+    // A partial request head is cut at the header timeout too.
+    let mut loris = connect_from("127.0.0.3", addr);
+    loris
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    assert!(closed_within(&loris, Duration::from_secs(5)));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // A kept-alive connection may wait the keep-alive timeout between requests, no longer.
+    let started = Instant::now();
+    let mut kept = connect_from("127.0.0.4", addr);
+    assert_eq!(get_keep_alive(&mut kept, "/healthz"), "HTTP/1.1 200 OK");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(get_keep_alive(&mut kept, "/readyz"), "HTTP/1.1 200 OK");
+    let started_idle = Instant::now();
+    assert!(closed_within(&kept, Duration::from_secs(8)));
+    let idle_for = started_idle.elapsed();
+    assert!(
+        idle_for >= Duration::from_millis(3500) && idle_for < Duration::from_secs(6),
+        "kept-alive connection closed after {idle_for:?} idle, not at the 4 s keep-alive timeout ({:?} in all)",
+        started.elapsed()
+    );
+    // The source that was over its cap is served again now its connections are gone.
+    let mut again = std::net::TcpStream::connect(addr).unwrap();
+    assert_eq!(get_keep_alive(&mut again, "/healthz"), "HTTP/1.1 200 OK");
+    let (_, metrics) = s.text("/metrics");
+    for reason in ["per_ip_cap", "header_timeout", "idle_timeout"] {
+        assert!(
+            metrics.contains(&format!(
+                "warden_connections_closed_total{{reason=\"{reason}\"}}"
+            )),
+            "{reason} not counted: {metrics}"
+        );
+    }
+}

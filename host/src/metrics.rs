@@ -50,6 +50,13 @@ pub struct CacheLabels {
     pub result: String,
 }
 
+/// Labels of a connection the server closed on its own.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClosedLabels {
+    /// `per_ip_cap`, `header_timeout` or `idle_timeout`.
+    pub reason: String,
+}
+
 /// Every metric the server exports.
 pub struct Metrics {
     registry: Registry,
@@ -59,6 +66,7 @@ pub struct Metrics {
     fuel: Family<WorldLabels, Counter>,
     call_latency: Family<WorldLabels, Histogram>,
     cache: Family<CacheLabels, Counter>,
+    closed: Family<ClosedLabels, Counter>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -101,7 +109,14 @@ impl Default for Metrics {
             "Component loads by compiled-cache result",
             cache.clone(),
         );
+        let closed = Family::<ClosedLabels, Counter>::default();
+        registry.register(
+            "connections_closed",
+            "Connections the server closed: over the per-source cap, no request head in time, idle",
+            closed.clone(),
+        );
         Metrics {
+            closed,
             registry,
             http_requests,
             http_latency,
@@ -152,6 +167,15 @@ impl Metrics {
         self.cache
             .get_or_create(&CacheLabels {
                 result: if hit { "hit" } else { "miss" }.into(),
+            })
+            .inc();
+    }
+
+    /// Counts one connection the server closed on its own (`reason` as in [`ClosedLabels`]).
+    pub fn connection_closed(&self, reason: &str) {
+        self.closed
+            .get_or_create(&ClosedLabels {
+                reason: reason.to_owned(),
             })
             .inc();
     }

@@ -150,6 +150,18 @@ fn rate(per_second: u32, burst: u32) -> Quota {
 
 const FUEL_WINDOW: Duration = Duration::from_secs(60);
 
+/// The address a per-source limit counts under: an IPv4 address (IPv4-mapped IPv6 included)
+/// as is, an IPv6 address by its /64, since one host commonly holds a whole /64.
+pub fn source_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip.to_canonical() {
+        std::net::IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            std::net::IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
+
 impl Quotas {
     /// Counters for `config`, with the tenants whose admins changed their quota.
     pub fn new(
@@ -281,6 +293,20 @@ impl Quotas {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_are_counted_by_ipv4_address_or_ipv6_prefix() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source_key(a), source_key(b));
+        assert_ne!(source_key(a), source_key(c));
+        let mapped: std::net::IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(
+            source_key(mapped),
+            "10.0.0.1".parse::<std::net::IpAddr>().unwrap()
+        );
+    }
 
     #[test]
     fn values_are_checked_against_the_caps() {
