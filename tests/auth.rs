@@ -1440,3 +1440,85 @@ fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
         );
     }
 }
+
+#[test]
+fn crit_headers_unprintable_subjects_and_scheme_case() {
+    let s = Server::start();
+    let status = |auth: &str| {
+        let r = common::http()
+            .get(format!("{}/v1/templates", s.url))
+            .header("authorization", auth)
+            .send()
+            .unwrap();
+        let st = r.status().as_u16();
+        (st, r.text().unwrap())
+    };
+    let good = token("default", "alice", &["admin"]);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let (st, body) = status(&format!("{scheme} {good}"));
+        assert_eq!(st, 200, "{scheme}: {body}");
+    }
+    for bad in [
+        format!("Basic {good}"),
+        format!("Bearer{good}"),
+        good.clone(),
+    ] {
+        assert_eq!(status(&bad).0, 401, "{bad}");
+    }
+    // A critical header extension nobody here understands: refused, whatever it says.
+    let exp = now() + 600;
+    let claims = json!({"sub": "alice", "tenant": "default", "roles": ["admin"], "exp": exp});
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some("test".into());
+    h.crit = Some(vec!["x-warden-unknown".into()]);
+    h.extras.insert("x-warden-unknown", true);
+    let crit = jsonwebtoken::encode(
+        &h,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET),
+    )
+    .unwrap();
+    let (st, p) = s.call_as(Some(&crit), "GET", "/v1/templates", None);
+    assert_eq!(st, 401, "a token with an unknown crit was accepted: {p}");
+    assert!(p["detail"].as_str().unwrap().contains("crit"), "{p}");
+    // An empty crit list is not allowed either (RFC 7515 §4.1.11).
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some("test".into());
+    h.crit = Some(vec![]);
+    let empty = jsonwebtoken::encode(
+        &h,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET),
+    )
+    .unwrap();
+    assert_eq!(s.call_as(Some(&empty), "GET", "/v1/templates", None).0, 401);
+    // Subjects that would not read as themselves in the audit log: refused with a reason.
+    for sub in [
+        "admin\u{202e}nimda",
+        "ali\u{200b}ce",
+        "a\u{2066}b\u{2069}",
+        "alice\u{a0}",
+        "alice\u{2028}",
+        "tab\there",
+        " alice",
+    ] {
+        let t = token("default", sub, &["admin"]);
+        let (st, p) = s.call_as(Some(&t), "GET", "/v1/templates", None);
+        assert_eq!(st, 401, "sub {sub:?} was accepted: {p}");
+        assert!(p["detail"].as_str().unwrap().contains("sub must be"), "{p}");
+    }
+    let long = token("default", &"a".repeat(257), &["admin"]);
+    assert_eq!(s.call_as(Some(&long), "GET", "/v1/templates", None).0, 401);
+    // Printable non-ASCII names are fine and land in the audit log as sent.
+    let zoe = token("default", "Zoë Ångström", &["admin"]);
+    let (st, p) = s.call_as(
+        Some(&zoe),
+        "POST",
+        "/v1/templates/greet/versions",
+        Some(json!({"template": "hi"})),
+    );
+    assert_eq!(st, 201, "{p}");
+    let (_, page) = s.call("GET", "/v1/audit?action=template.", None);
+    assert!(page.to_string().contains("Zoë Ångström"), "{page}");
+}

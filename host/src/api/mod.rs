@@ -336,11 +336,7 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .and_then(bearer_token);
     let verified = match token {
         None => Err(crate::auth::AuthError::Missing),
         Some(t) => w.verifier.verify(t),
@@ -391,6 +387,15 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
     }
     req.extensions_mut().insert(principal);
     next.run(req).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110 §11.1), so `bearer`, `Bearer` and `BEARER` all work.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 async fn not_found() -> Problem {
