@@ -1522,3 +1522,50 @@ fn crit_headers_unprintable_subjects_and_scheme_case() {
     let (_, page) = s.call("GET", "/v1/audit?action=template.", None);
     assert!(page.to_string().contains("Zoë Ångström"), "{page}");
 }
+
+#[test]
+fn head_works_on_every_get_route_like_get_without_a_body() {
+    let s = Server::start();
+    let client = common::http();
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/v1/templates",
+        "/v1/plugins",
+        "/v1/audit/verify",
+        "/metrics",
+    ] {
+        let get = client
+            .get(format!("{}{path}", s.url))
+            .bearer_auth(&s.token)
+            .send()
+            .unwrap();
+        let head = client
+            .head(format!("{}{path}", s.url))
+            .bearer_auth(&s.token)
+            .send()
+            .unwrap();
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert_eq!(head.bytes().unwrap().len(), 0, "HEAD {path} sent a body");
+    }
+    // HEAD still needs what GET needs.
+    let anon = client
+        .head(format!("{}/v1/templates", s.url))
+        .send()
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    // A route without GET does not gain HEAD.
+    let r = client
+        .head(format!("{}/v1/pii/detect", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 405);
+}

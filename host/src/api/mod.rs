@@ -361,7 +361,14 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
         }
     };
     let method = req.method().as_str().to_owned();
-    let Some(action) = crate::auth::route_action(&method, &route) else {
+    // HEAD is GET without the body (RFC 9110 §9.3.2; axum answers it from the `get` handler),
+    // so it needs exactly what GET needs.
+    let policy_method = if req.method() == axum::http::Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    let Some(action) = crate::auth::route_action(policy_method, &route) else {
         return Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
