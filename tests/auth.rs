@@ -1569,3 +1569,111 @@ fn head_works_on_every_get_route_like_get_without_a_body() {
         .unwrap();
     assert_eq!(r.status(), 405);
 }
+
+#[test]
+fn failed_authentications_are_throttled_per_source_and_audited_in_summary() {
+    let s = Server::start();
+    let attacker = common::http();
+    let mut counts = std::collections::BTreeMap::<u16, usize>::new();
+    let sent = 600;
+    for _ in 0..sent {
+        let r = attacker
+            .get(format!("{}/v1/templates", s.url))
+            .bearer_auth("garbage.token.x")
+            .send()
+            .unwrap();
+        let st = r.status().as_u16();
+        if st == 429 {
+            let retry: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1, "{retry}");
+            assert_eq!(
+                r.headers()["content-type"].to_str().unwrap(),
+                "application/problem+json"
+            );
+            let p: Value = r.json().unwrap();
+            assert!(
+                p["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("failed authentications"),
+                "{p}"
+            );
+        }
+        *counts.entry(st).or_default() += 1;
+    }
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        [401, 429],
+        "{counts:?}"
+    );
+    assert!(
+        counts[&429] >= sent / 2,
+        "garbage tokens were hardly throttled: {counts:?}"
+    );
+    // Another source with a valid token is served meanwhile.
+    let other = reqwest::blocking::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let ok = other
+        .get(format!("{}/v1/templates", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let v: Value = other
+        .get(format!("{}/v1/audit/verify", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    // The system chain holds the first failure in full and one summary, not one per request.
+    let mut s = s;
+    assert!(s.stop().success());
+    let records: Vec<Value> = {
+        use redb::ReadableDatabase;
+        let db = redb::Database::open(s.db_path()).unwrap();
+        let table: redb::TableDefinition<(&str, u64), &[u8]> =
+            redb::TableDefinition::new("audit_v1");
+        let txn = db.begin_read().unwrap();
+        let t = txn.open_table(table).unwrap();
+        t.range(("_system", 0)..=("_system", u64::MAX))
+            .unwrap()
+            .map(|e| serde_json::from_slice(e.unwrap().1.value()).unwrap())
+            .collect()
+    };
+    let actions: Vec<&str> = records
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["auth.failed", "auth.failed.summary"],
+        "{records:?}"
+    );
+    let detail = records[1]["detail"].as_str().unwrap();
+    let numbers: Vec<usize> = detail
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .take(2)
+        .collect();
+    assert_eq!(numbers[0] + numbers[1] + 1, sent, "{detail}");
+    assert!(detail.contains("127.0.0.1"), "{detail}");
+    // And the chain still verifies.
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["audit", "verify", "--data-dir"])
+        .arg(s.data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -397,6 +397,15 @@ impl Config {
             (None, Some(_)) => return bad("server.tls_cert", "must be set with server.tls_key"),
             _ => {}
         }
+        if self.quota.failed_auth_per_second == 0 {
+            return bad("quota.failed_auth_per_second", "must be at least 1");
+        }
+        if self.quota.failed_auth_burst == 0 {
+            return bad("quota.failed_auth_burst", "must be at least 1");
+        }
+        if self.quota.failed_auth_audit_window < Duration::from_secs(1) {
+            return bad("quota.failed_auth_audit_window", "must be at least 1s");
+        }
         if let Err((field, message)) = self.quota.defaults.check_within(&self.quota.caps) {
             return Err(ConfigError::Invalid {
                 key: "quota.defaults",

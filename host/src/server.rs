@@ -42,6 +42,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     _ => {}
                 }
                 w.quotas.sweep();
+                for summary in w.quotas.failed_auth.close_windows(false) {
+                    crate::api::record_failure_summary(&w, &summary);
+                }
                 match crate::pii::service::purge_expired_vaults(&w) {
                     Ok(n) if n > 0 => tracing::info!(vaults = n, "deleted expired vaults"),
                     Err(e) => tracing::error!(error = %e, "vault sweep failed"),
@@ -84,7 +87,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("grace period over; dropping the requests still running"),
     }
     sweep.abort();
-    // Flush queued audit records; the database closes when the last reference goes.
+    // Summaries of the failed-authentication windows still open, then flush queued audit
+    // records; the database closes when the last reference goes.
+    for summary in warden.quotas.failed_auth.close_windows(true) {
+        crate::api::record_failure_summary(&warden, &summary);
+    }
     tokio::task::block_in_place(|| warden.audit.close());
     drop(warden);
     tracing::info!("stopped");
