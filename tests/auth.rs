@@ -1299,3 +1299,383 @@ fn header_uri_and_connection_limits() {
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     drop(hold2);
 }
+
+/// A TCP connection to `to` from the loopback address `source` (127.0.0.2, ...), so a test
+/// client counts as another source for the per-source caps.
+fn connect_from(source: &str, to: std::net::SocketAddr) -> std::net::TcpStream {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let from = std::net::SocketAddr::new(source.parse().unwrap(), 0);
+    sock.bind(&from.into()).unwrap();
+    sock.connect(&to.into()).unwrap();
+    sock.into()
+}
+
+/// Whether the server has closed `conn` (EOF or reset) within `wait`.
+fn closed_within(conn: &std::net::TcpStream, wait: std::time::Duration) -> bool {
+    use std::io::Read;
+    conn.set_read_timeout(Some(wait)).unwrap();
+    let mut conn = conn;
+    let mut buf = [0u8; 256];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Sends one keep-alive `GET path` on `conn` and returns the status line; leaves the
+/// connection open.
+fn get_keep_alive(conn: &mut std::net::TcpStream, path: &str) -> String {
+    use std::io::{Read, Write};
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before the response: {got:?}");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return text.lines().next().unwrap().to_owned();
+            }
+        }
+    }
+}
+
+#[test]
+fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let s = Server::with_config(
+        "[server]\nmax_connections = 20\nmax_connections_per_ip = 5\n\
+         header_read_timeout = \"2s\"\nkeep_alive_timeout = \"4s\"\n",
+    );
+    let addr: std::net::SocketAddr = s.url.strip_prefix("http://").unwrap().parse().unwrap();
+    // More idle sockets from 127.0.0.1 than both caps, sending nothing at all.
+    let opened = Instant::now();
+    let idle: Vec<std::net::TcpStream> = (0..30)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // Another source is answered at once, long before the header timeout frees any slot.
+    let mut probe = connect_from("127.0.0.2", addr);
+    assert_eq!(get_keep_alive(&mut probe, "/healthz"), "HTTP/1.1 200 OK");
+    assert!(
+        opened.elapsed() < Duration::from_millis(1800),
+        "health probe waited for the idle sockets: {:?}",
+        opened.elapsed()
+    );
+    // Everything over the per-source cap was closed as soon as it was accepted (the harness's
+    // own kept-alive client connection from the readiness check may hold one of the five).
+    let closed_now = idle
+        .iter()
+        .filter(|c| closed_within(c, Duration::from_millis(50)))
+        .count();
+    assert!(
+        (25..=26).contains(&closed_now),
+        "{closed_now} of 30 closed: the per-source cap of 5 was not applied"
+    );
+    // The five the cap let in are closed once the header timeout (from the accept) is up,
+    // though they never sent a byte.
+    for c in &idle {
+        assert!(
+            closed_within(c, Duration::from_secs(5)),
+            "an idle socket was never closed"
+        );
+    }
+    let took = opened.elapsed();
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(4),
+        "idle sockets closed after {took:?}, not at the 2 s header timeout"
+    );
+    // A partial request head is cut at the header timeout too.
+    let mut loris = connect_from("127.0.0.3", addr);
+    loris
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    assert!(closed_within(&loris, Duration::from_secs(5)));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // A kept-alive connection may wait the keep-alive timeout between requests, no longer.
+    let started = Instant::now();
+    let mut kept = connect_from("127.0.0.4", addr);
+    assert_eq!(get_keep_alive(&mut kept, "/healthz"), "HTTP/1.1 200 OK");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(get_keep_alive(&mut kept, "/readyz"), "HTTP/1.1 200 OK");
+    let started_idle = Instant::now();
+    assert!(closed_within(&kept, Duration::from_secs(8)));
+    let idle_for = started_idle.elapsed();
+    assert!(
+        idle_for >= Duration::from_millis(3500) && idle_for < Duration::from_secs(6),
+        "kept-alive connection closed after {idle_for:?} idle, not at the 4 s keep-alive timeout ({:?} in all)",
+        started.elapsed()
+    );
+    // The source that was over its cap is served again now its connections are gone.
+    let mut again = std::net::TcpStream::connect(addr).unwrap();
+    assert_eq!(get_keep_alive(&mut again, "/healthz"), "HTTP/1.1 200 OK");
+    let (_, metrics) = s.text("/metrics");
+    for reason in ["per_ip_cap", "header_timeout", "idle_timeout"] {
+        assert!(
+            metrics.contains(&format!(
+                "warden_connections_closed_total{{reason=\"{reason}\"}}"
+            )),
+            "{reason} not counted: {metrics}"
+        );
+    }
+}
+
+#[test]
+fn crit_headers_unprintable_subjects_and_scheme_case() {
+    let s = Server::start();
+    let status = |auth: &str| {
+        let r = common::http()
+            .get(format!("{}/v1/templates", s.url))
+            .header("authorization", auth)
+            .send()
+            .unwrap();
+        let st = r.status().as_u16();
+        (st, r.text().unwrap())
+    };
+    let good = token("default", "alice", &["admin"]);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let (st, body) = status(&format!("{scheme} {good}"));
+        assert_eq!(st, 200, "{scheme}: {body}");
+    }
+    for bad in [
+        format!("Basic {good}"),
+        format!("Bearer{good}"),
+        good.clone(),
+    ] {
+        assert_eq!(status(&bad).0, 401, "{bad}");
+    }
+    // A critical header extension nobody here understands: refused, whatever it says.
+    let exp = now() + 600;
+    let claims = json!({"sub": "alice", "tenant": "default", "roles": ["admin"], "exp": exp});
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some("test".into());
+    h.crit = Some(vec!["x-warden-unknown".into()]);
+    h.extras.insert("x-warden-unknown", true);
+    let crit = jsonwebtoken::encode(
+        &h,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET),
+    )
+    .unwrap();
+    let (st, p) = s.call_as(Some(&crit), "GET", "/v1/templates", None);
+    assert_eq!(st, 401, "a token with an unknown crit was accepted: {p}");
+    assert!(p["detail"].as_str().unwrap().contains("crit"), "{p}");
+    // An empty crit list is not allowed either (RFC 7515 §4.1.11).
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    h.kid = Some("test".into());
+    h.crit = Some(vec![]);
+    let empty = jsonwebtoken::encode(
+        &h,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET),
+    )
+    .unwrap();
+    assert_eq!(s.call_as(Some(&empty), "GET", "/v1/templates", None).0, 401);
+    // Subjects that would not read as themselves in the audit log: refused with a reason.
+    for sub in [
+        "admin\u{202e}nimda",
+        "ali\u{200b}ce",
+        "a\u{2066}b\u{2069}",
+        "alice\u{a0}",
+        "alice\u{2028}",
+        "tab\there",
+        " alice",
+    ] {
+        let t = token("default", sub, &["admin"]);
+        let (st, p) = s.call_as(Some(&t), "GET", "/v1/templates", None);
+        assert_eq!(st, 401, "sub {sub:?} was accepted: {p}");
+        assert!(p["detail"].as_str().unwrap().contains("sub must be"), "{p}");
+    }
+    let long = token("default", &"a".repeat(257), &["admin"]);
+    assert_eq!(s.call_as(Some(&long), "GET", "/v1/templates", None).0, 401);
+    // Printable non-ASCII names are fine and land in the audit log as sent.
+    let zoe = token("default", "Zoë Ångström", &["admin"]);
+    let (st, p) = s.call_as(
+        Some(&zoe),
+        "POST",
+        "/v1/templates/greet/versions",
+        Some(json!({"template": "hi"})),
+    );
+    assert_eq!(st, 201, "{p}");
+    let (_, page) = s.call("GET", "/v1/audit?action=template.", None);
+    assert!(page.to_string().contains("Zoë Ångström"), "{page}");
+}
+
+#[test]
+fn head_works_on_every_get_route_like_get_without_a_body() {
+    let s = Server::start();
+    let client = common::http();
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/v1/templates",
+        "/v1/plugins",
+        "/v1/audit/verify",
+        "/metrics",
+    ] {
+        let get = client
+            .get(format!("{}{path}", s.url))
+            .bearer_auth(&s.token)
+            .send()
+            .unwrap();
+        let head = client
+            .head(format!("{}{path}", s.url))
+            .bearer_auth(&s.token)
+            .send()
+            .unwrap();
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert_eq!(head.bytes().unwrap().len(), 0, "HEAD {path} sent a body");
+    }
+    // HEAD still needs what GET needs.
+    let anon = client
+        .head(format!("{}/v1/templates", s.url))
+        .send()
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    // A route without GET does not gain HEAD.
+    let r = client
+        .head(format!("{}/v1/pii/detect", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 405);
+}
+
+#[test]
+fn failed_authentications_are_throttled_per_source_and_audited_in_summary() {
+    let s = Server::start();
+    let attacker = common::http();
+    let mut counts = std::collections::BTreeMap::<u16, usize>::new();
+    let sent = 600;
+    for _ in 0..sent {
+        let r = attacker
+            .get(format!("{}/v1/templates", s.url))
+            .bearer_auth("garbage.token.x")
+            .send()
+            .unwrap();
+        let st = r.status().as_u16();
+        if st == 429 {
+            let retry: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1, "{retry}");
+            assert_eq!(
+                r.headers()["content-type"].to_str().unwrap(),
+                "application/problem+json"
+            );
+            let p: Value = r.json().unwrap();
+            assert!(
+                p["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("failed authentications"),
+                "{p}"
+            );
+        }
+        *counts.entry(st).or_default() += 1;
+    }
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        [401, 429],
+        "{counts:?}"
+    );
+    assert!(
+        counts[&429] >= sent / 2,
+        "garbage tokens were hardly throttled: {counts:?}"
+    );
+    // Another source with a valid token is served meanwhile.
+    let other = reqwest::blocking::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let ok = other
+        .get(format!("{}/v1/templates", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let v: Value = other
+        .get(format!("{}/v1/audit/verify", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    // The system chain holds the first failure in full and one summary, not one per request.
+    let mut s = s;
+    assert!(s.stop().success());
+    let records: Vec<Value> = {
+        use redb::ReadableDatabase;
+        let db = redb::Database::open(s.db_path()).unwrap();
+        let table: redb::TableDefinition<(&str, u64), &[u8]> =
+            redb::TableDefinition::new("audit_v1");
+        let txn = db.begin_read().unwrap();
+        let t = txn.open_table(table).unwrap();
+        t.range(("_system", 0)..=("_system", u64::MAX))
+            .unwrap()
+            .map(|e| serde_json::from_slice(e.unwrap().1.value()).unwrap())
+            .collect()
+    };
+    let actions: Vec<&str> = records
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["auth.failed", "auth.failed.summary"],
+        "{records:?}"
+    );
+    let detail = records[1]["detail"].as_str().unwrap();
+    let numbers: Vec<usize> = detail
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .take(2)
+        .collect();
+    assert_eq!(numbers[0] + numbers[1] + 1, sent, "{detail}");
+    assert!(detail.contains("127.0.0.1"), "{detail}");
+    // And the chain still verifies.
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["audit", "verify", "--data-dir"])
+        .arg(s.data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -292,6 +292,10 @@ pub enum AuthError {
     /// Signed and valid but the claims are unusable (bad tenant name, no subject).
     #[error("invalid claims: {0}")]
     Claims(String),
+    /// The header lists critical extensions (`crit`, RFC 7515 §4.1.11); Warden understands
+    /// none, so such a token must be refused whatever else it says.
+    #[error("the token header lists critical extensions (crit) this server does not understand")]
+    UnsupportedCritical,
 }
 
 struct Key {
@@ -507,6 +511,11 @@ impl Verifier {
     /// Checks a bearer token and returns its principal.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        // jsonwebtoken parses `crit` but does not act on it; a `crit` member in any form
+        // (RFC 7515 forbids an empty list too) names extensions this verifier cannot honour.
+        if header.crit.is_some() || raw_header(token)?.contains_key("crit") {
+            return Err(AuthError::UnsupportedCritical);
+        }
         let keys = self.keys();
         let candidates: Vec<&Key> = match &header.kid {
             Some(kid) => {
@@ -593,14 +602,58 @@ impl Verifier {
     }
 }
 
+/// The token's header as a JSON object, decoded here rather than by jsonwebtoken so members
+/// it ignores (or folds away) can be checked.
+fn raw_header(token: &str) -> Result<serde_json::Map<String, serde_json::Value>, AuthError> {
+    let first = token.split('.').next().ok_or(AuthError::Malformed)?;
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, first)
+        .map_err(|_| AuthError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)
+}
+
+/// Longest `sub` accepted, bytes.
+pub const MAX_SUBJECT_BYTES: usize = 256;
+
+/// Whether `sub` may become an audit actor: 1 to [`MAX_SUBJECT_BYTES`] bytes of letters, marks,
+/// numbers, punctuation and symbols, with plain spaces (U+0020) inside only. Refused: control
+/// (Cc) and format (Cf) characters — bidi overrides and isolates, zero-width characters —,
+/// line and paragraph separators, other spaces (no-break, ideographic, ...), private-use and
+/// unassigned code points, and leading or trailing spaces, so an actor always reads as what
+/// it is in logs, audit pages and terminals.
+pub fn is_valid_subject(sub: &str) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    !sub.is_empty()
+        && sub.len() <= MAX_SUBJECT_BYTES
+        && !sub.starts_with(' ')
+        && !sub.ends_with(' ')
+        && sub.chars().all(|c| {
+            c == ' '
+                || !matches!(
+                    get_general_category(c),
+                    G::Control
+                        | G::Format
+                        | G::LineSeparator
+                        | G::ParagraphSeparator
+                        | G::SpaceSeparator
+                        | G::PrivateUse
+                        | G::Surrogate
+                        | G::Unassigned
+                )
+        })
+}
+
 fn principal(c: Claims) -> Result<Principal, AuthError> {
     if !crate::names::is_valid(&c.tenant) {
-        return Err(AuthError::Claims("tenant is not a valid name".into()));
-    }
-    if c.sub.is_empty() || c.sub.len() > 256 || c.sub.chars().any(char::is_control) {
         return Err(AuthError::Claims(
-            "sub must be 1 to 256 printable characters".into(),
+            "tenant must be a name of a-z, 0-9, '.', '_' and '-' (1 to 64 characters)".into(),
         ));
+    }
+    if !is_valid_subject(&c.sub) {
+        return Err(AuthError::Claims(format!(
+            "sub must be 1 to {MAX_SUBJECT_BYTES} bytes of printable characters: no control or \
+             format characters (bidi overrides, zero-width), line separators, spaces other than \
+             U+0020, or leading and trailing spaces"
+        )));
     }
     Ok(Principal {
         tenant: c.tenant,
@@ -627,5 +680,32 @@ pub fn claims(
         iat: Some(now),
         iss: config.issuer.clone(),
         aud: config.audience.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_subject;
+
+    #[test]
+    fn subjects_must_print_as_they_are() {
+        for ok in ["alice", "svc:renderer@acme", "Zoë Ångström", "李雷", "a b"] {
+            assert!(is_valid_subject(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "admin\u{202e}nimda",
+            "ali\u{200b}ce",
+            "a\u{2066}b",
+            "a\nb",
+            "a\u{2028}b",
+            "alice\u{a0}",
+            " alice",
+            "alice ",
+            "\u{e000}",
+            &"a".repeat(257),
+        ] {
+            assert!(!is_valid_subject(bad), "{bad:?}");
+        }
     }
 }

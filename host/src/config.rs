@@ -136,20 +136,42 @@ pub struct ServerConfig {
     pub max_queue_wait: Duration,
     /// Connections served at once; more wait in the listen backlog until one closes.
     pub max_connections: usize,
+    /// Connections one source address (an IPv4 address, or an IPv6 /64) may hold at once, so
+    /// one client cannot take every slot; a connection over it is closed as soon as it is
+    /// accepted. Unset: the smaller of 64 and `max_connections`. At most `max_connections`.
+    pub max_connections_per_ip: Option<usize>,
     /// Largest request head (request line plus headers), bytes; more is answered with 431.
     pub max_header_bytes: usize,
     /// Most headers one request may carry; more is answered with 431.
     pub max_headers: usize,
     /// Longest request target (path and query), bytes; longer is answered with 414.
     pub max_uri_bytes: usize,
-    /// How long a client may take to send a request's headers (slow-loris guard).
+    /// How long a client may take to send a complete request head (slow-loris guard): the
+    /// clock starts when the connection is accepted (so the TLS handshake counts) and, on a
+    /// kept-alive connection, at the first byte of each further request.
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
+    /// How long a kept-alive connection may sit idle between requests before it is closed.
+    #[serde(with = "humantime_serde")]
+    pub keep_alive_timeout: Duration,
     /// TLS certificate chain (PEM); with `tls_key`, the server speaks only HTTPS and sends HSTS.
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
     pub tls_key: Option<PathBuf>,
 }
+
+impl ServerConfig {
+    /// The per-source connection cap in force: the configured one, or the smaller of 64 and
+    /// `max_connections`.
+    pub fn connections_per_ip(&self) -> usize {
+        self.max_connections_per_ip
+            .unwrap_or(DEFAULT_CONNECTIONS_PER_IP.min(self.max_connections))
+    }
+}
+
+/// The per-source connection cap when `server.max_connections_per_ip` is unset (capped by
+/// `server.max_connections`).
+pub const DEFAULT_CONNECTIONS_PER_IP: usize = 64;
 
 /// Sandbox limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,10 +227,12 @@ impl Default for ServerConfig {
             max_concurrent_calls: 64,
             max_queue_wait: Duration::from_secs(10),
             max_connections: 1024,
+            max_connections_per_ip: None,
             max_header_bytes: 16 << 10,
             max_headers: 100,
             max_uri_bytes: 8 << 10,
             header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(60),
             tls_cert: None,
             tls_key: None,
         }
@@ -372,10 +396,35 @@ impl Config {
         if s.header_read_timeout < Duration::from_millis(100) {
             return bad("server.header_read_timeout", "must be at least 100ms");
         }
+        if s.keep_alive_timeout < Duration::from_millis(100) {
+            return bad("server.keep_alive_timeout", "must be at least 100ms");
+        }
+        match s.max_connections_per_ip {
+            Some(0) => return bad("server.max_connections_per_ip", "must be at least 1"),
+            Some(n) if n > s.max_connections => {
+                return bad(
+                    "server.max_connections_per_ip",
+                    format!(
+                        "({n}) must not be above server.max_connections ({})",
+                        s.max_connections
+                    ),
+                );
+            }
+            _ => {}
+        }
         match (&s.tls_cert, &s.tls_key) {
             (Some(_), None) => return bad("server.tls_key", "must be set with server.tls_cert"),
             (None, Some(_)) => return bad("server.tls_cert", "must be set with server.tls_key"),
             _ => {}
+        }
+        if self.quota.failed_auth_per_second == 0 {
+            return bad("quota.failed_auth_per_second", "must be at least 1");
+        }
+        if self.quota.failed_auth_burst == 0 {
+            return bad("quota.failed_auth_burst", "must be at least 1");
+        }
+        if self.quota.failed_auth_audit_window < Duration::from_secs(1) {
+            return bad("quota.failed_auth_audit_window", "must be at least 1s");
         }
         if let Err((field, message)) = self.quota.defaults.check_within(&self.quota.caps) {
             return Err(ConfigError::Invalid {
@@ -633,6 +682,24 @@ mod tests {
             e.contains("quota.defaults") && e.contains("concurrent_calls"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn connection_caps_are_checked_together() {
+        let c = load("[server]\nmax_connections = 20\n").unwrap();
+        assert_eq!(c.server.connections_per_ip(), 20);
+        assert_eq!(Config::default().server.connections_per_ip(), 64);
+        let e = load("[server]\nmax_connections = 20\nmax_connections_per_ip = 21\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("server.max_connections_per_ip") && e.contains("server.max_connections"),
+            "{e}"
+        );
+        let e = load("[server]\nkeep_alive_timeout = \"1ms\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.keep_alive_timeout"), "{e}");
     }
 
     #[test]

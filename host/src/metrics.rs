@@ -65,6 +65,13 @@ pub struct CacheLabels {
     pub result: String,
 }
 
+/// Labels of a connection the server closed on its own.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClosedLabels {
+    /// `per_ip_cap`, `header_timeout` or `idle_timeout`.
+    pub reason: String,
+}
+
 /// One registry's families: the host's (every tenant) or one tenant's.
 struct Families {
     registry: Registry,
@@ -74,6 +81,7 @@ struct Families {
     fuel: Family<WorldLabels, Counter>,
     call_latency: Family<WorldLabels, Histogram>,
     cache: Option<Family<CacheLabels, Counter>>,
+    closed: Option<Family<ClosedLabels, Counter>>,
 }
 
 /// Every metric the server exports, in the host view and per tenant.
@@ -120,6 +128,14 @@ impl Families {
             "Sandbox call latency, instantiation included",
             call_latency.clone(),
         );
+        let closed = host.then(Family::<ClosedLabels, Counter>::default);
+        if let Some(closed) = &closed {
+            registry.register(
+                "connections_closed",
+                "Connections the server closed: over the per-source cap, no request head in time, idle",
+                closed.clone(),
+            );
+        }
         if let Some(cache) = &cache {
             registry.register(
                 "component_cache",
@@ -128,6 +144,7 @@ impl Families {
             );
         }
         Families {
+            closed,
             registry,
             http_requests,
             http_latency,
@@ -228,6 +245,18 @@ impl Metrics {
             cache
                 .get_or_create(&CacheLabels {
                     result: if hit { "hit" } else { "miss" }.into(),
+                })
+                .inc();
+        }
+    }
+
+    /// Counts one connection the server closed on its own (`reason` as in [`ClosedLabels`]);
+    /// host view only, as connections belong to no tenant before authentication.
+    pub fn connection_closed(&self, reason: &str) {
+        if let Some(closed) = &self.host.closed {
+            closed
+                .get_or_create(&ClosedLabels {
+                    reason: reason.to_owned(),
                 })
                 .inc();
         }

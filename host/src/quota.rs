@@ -85,6 +85,16 @@ pub struct QuotaConfig {
     pub defaults: TenantQuota,
     /// The most a tenant's admin may set.
     pub caps: TenantQuota,
+    /// Failed authentications one source address (IPv4 address or IPv6 /64) may make per
+    /// second; past it (and its burst) the source's requests are answered 429 without
+    /// their token being verified, until the bucket refills.
+    pub failed_auth_per_second: u32,
+    /// Burst of failed authentications above that rate, per source.
+    pub failed_auth_burst: u32,
+    /// Audit window for failed authentications: the first failure per source in a window is
+    /// recorded in full, the rest (and the 429s) in one summary record when it closes.
+    #[serde(with = "humantime_serde")]
+    pub failed_auth_audit_window: Duration,
 }
 
 impl Default for QuotaConfig {
@@ -99,6 +109,9 @@ impl Default for QuotaConfig {
                 concurrent_calls: 256,
                 fuel_per_minute: 100_000_000_000_000,
             },
+            failed_auth_per_second: 20,
+            failed_auth_burst: 40,
+            failed_auth_audit_window: Duration::from_secs(60),
         }
     }
 }
@@ -140,6 +153,8 @@ impl TenantState {
 pub struct Quotas {
     defaults: TenantQuota,
     tenants: RwLock<HashMap<String, Arc<TenantState>>>,
+    /// Failed authentications per source, checked before any token is verified.
+    pub failed_auth: FailedAuth,
 }
 
 fn rate(per_second: u32, burst: u32) -> Quota {
@@ -149,6 +164,18 @@ fn rate(per_second: u32, burst: u32) -> Quota {
 }
 
 const FUEL_WINDOW: Duration = Duration::from_secs(60);
+
+/// The address a per-source limit counts under: an IPv4 address (IPv4-mapped IPv6 included)
+/// as is, an IPv6 address by its /64, since one host commonly holds a whole /64.
+pub fn source_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip.to_canonical() {
+        std::net::IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            std::net::IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
 
 impl Quotas {
     /// Counters for `config`, with the tenants whose admins changed their quota.
@@ -163,6 +190,7 @@ impl Quotas {
         Quotas {
             defaults: config.defaults,
             tenants: RwLock::new(tenants),
+            failed_auth: FailedAuth::new(config),
         }
     }
 
@@ -209,6 +237,7 @@ impl Quotas {
             s.actors.retain_recent();
             s.actors.shrink_to_fit();
         }
+        self.failed_auth.sweep();
     }
 
     /// Counts one request of `actor` in `tenant`.
@@ -278,9 +307,239 @@ impl Quotas {
     }
 }
 
+/// Failed authentications by source: a token bucket per source that, once empty, refuses the
+/// source's requests before their token is verified; and the aggregation that keeps the audit
+/// log to at most two records per source and window however many failures arrive.
+pub struct FailedAuth {
+    limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
+    per_second: u32,
+    /// Sources refused until the given time (their bucket was empty).
+    blocked: Mutex<HashMap<std::net::IpAddr, Instant>>,
+    window: Duration,
+    windows: Mutex<HashMap<std::net::IpAddr, FailureWindow>>,
+}
+
+/// One source's failures in the current audit window, after the first (recorded in full).
+struct FailureWindow {
+    started: Instant,
+    started_ms: u64,
+    /// Failed authentications not recorded one by one.
+    failures: u64,
+    /// Requests refused with 429 before verification.
+    throttled: u64,
+    /// The reason of the latest failure.
+    last_reason: String,
+}
+
+/// What the audit log gets for one source's window of failures after the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureSummary {
+    /// The source (IPv4 address, or IPv6 /64 prefix).
+    pub source: std::net::IpAddr,
+    /// When the window began, ms since the epoch.
+    pub since_ms: u64,
+    /// Failed authentications after the first.
+    pub failures: u64,
+    /// Requests refused with 429 before verification.
+    pub throttled: u64,
+    /// The latest failure's reason.
+    pub last_reason: String,
+}
+
+/// Whether a failed authentication gets its own audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureOutcome {
+    /// The first failure of its source in this window: record it in full.
+    pub record: bool,
+    /// The source's previous window, now closed, to record as a summary.
+    pub closed: Option<FailureSummary>,
+    /// The source has now used up its bucket: answer 429 rather than 401.
+    pub exceeded: Option<Exceeded>,
+}
+
+impl FailedAuth {
+    fn new(config: &QuotaConfig) -> FailedAuth {
+        FailedAuth {
+            limiter: governor::RateLimiter::keyed(rate(
+                config.failed_auth_per_second,
+                config.failed_auth_burst,
+            )),
+            per_second: config.failed_auth_per_second,
+            blocked: Mutex::new(HashMap::new()),
+            window: config.failed_auth_audit_window,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn exceeded(&self, retry_after: Duration) -> Exceeded {
+        Exceeded {
+            what: format!(
+                "failed authentications from your address ({} per second)",
+                self.per_second
+            ),
+            retry_after: retry_after.max(Duration::from_secs(1)),
+        }
+    }
+
+    /// Called before a token is verified: refuses a source whose bucket is empty (counting the
+    /// refusal in its audit window).
+    pub fn check(&self, ip: std::net::IpAddr) -> Result<(), Exceeded> {
+        let key = source_key(ip);
+        let until = {
+            let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+            match blocked.get(&key) {
+                Some(t) if *t > Instant::now() => Some(*t),
+                Some(_) => {
+                    blocked.remove(&key);
+                    None
+                }
+                None => None,
+            }
+        };
+        let Some(until) = until else {
+            return Ok(());
+        };
+        if let Some(w) = self
+            .windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&key)
+        {
+            w.throttled += 1;
+        }
+        Err(self.exceeded(until.saturating_duration_since(Instant::now())))
+    }
+
+    /// Counts one failed authentication from `ip` and says what to audit and answer.
+    pub fn failed(&self, ip: std::net::IpAddr, reason: &str) -> FailureOutcome {
+        use governor::clock::Clock;
+        let key = source_key(ip);
+        let exceeded = match self.limiter.check_key(&key) {
+            Ok(()) => None,
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+                self.blocked
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, Instant::now() + wait);
+                Some(self.exceeded(wait))
+            }
+        };
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let (record, closed) = match windows.get_mut(&key) {
+            Some(w) if w.started.elapsed() < self.window => {
+                w.failures += 1;
+                w.last_reason = reason.to_owned();
+                (false, None)
+            }
+            _ => {
+                let old = windows.insert(
+                    key,
+                    FailureWindow {
+                        started: Instant::now(),
+                        started_ms: crate::storage::now_ms(),
+                        failures: 0,
+                        throttled: 0,
+                        last_reason: reason.to_owned(),
+                    },
+                );
+                (true, old.and_then(|w| summary(key, w)))
+            }
+        };
+        FailureOutcome {
+            record,
+            closed,
+            exceeded,
+        }
+    }
+
+    /// Closes the windows that are over (or all of them, at shutdown) and returns their
+    /// summaries, for the audit log.
+    pub fn close_windows(&self, all: bool) -> Vec<FailureSummary> {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let over: Vec<std::net::IpAddr> = windows
+            .iter()
+            .filter(|(_, w)| all || w.started.elapsed() >= self.window)
+            .map(|(k, _)| *k)
+            .collect();
+        over.into_iter()
+            .filter_map(|k| windows.remove(&k).and_then(|w| summary(k, w)))
+            .collect()
+    }
+
+    /// Forgets sources that have not failed for a while (bounds the maps).
+    fn sweep(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+        let now = Instant::now();
+        self.blocked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, until| *until > now);
+    }
+}
+
+fn summary(source: std::net::IpAddr, w: FailureWindow) -> Option<FailureSummary> {
+    (w.failures + w.throttled > 0).then_some(FailureSummary {
+        source,
+        since_ms: w.started_ms,
+        failures: w.failures,
+        throttled: w.throttled,
+        last_reason: w.last_reason,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_are_counted_by_ipv4_address_or_ipv6_prefix() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source_key(a), source_key(b));
+        assert_ne!(source_key(a), source_key(c));
+        let mapped: std::net::IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(
+            source_key(mapped),
+            "10.0.0.1".parse::<std::net::IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn failed_authentications_are_limited_and_summarised_per_source() {
+        let config = QuotaConfig {
+            failed_auth_per_second: 1,
+            failed_auth_burst: 3,
+            ..QuotaConfig::default()
+        };
+        let f = FailedAuth::new(&config);
+        let a: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let b: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let first = f.failed(a, "malformed token");
+        assert!(first.record && first.exceeded.is_none());
+        for _ in 0..2 {
+            let o = f.failed(a, "bad signature");
+            assert!(!o.record && o.exceeded.is_none(), "{o:?}");
+        }
+        assert!(f.check(a).is_ok());
+        assert!(f.failed(a, "bad signature").exceeded.is_some());
+        let e = f.check(a).unwrap_err();
+        assert!(e.what.contains("1 per second") && e.retry_after >= Duration::from_secs(1));
+        assert!(f.check(b).is_ok(), "another source is not affected");
+        let summaries = f.close_windows(true);
+        assert_eq!(summaries.len(), 1);
+        assert_eq!(
+            (
+                summaries[0].failures,
+                summaries[0].throttled,
+                summaries[0].source
+            ),
+            (3, 1, a)
+        );
+        assert_eq!(summaries[0].last_reason, "bad signature");
+    }
 
     #[test]
     fn values_are_checked_against_the_caps() {

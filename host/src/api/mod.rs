@@ -334,19 +334,22 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
     if public {
         return next.run(req).await;
     }
-    let source = req
+    let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        .map(|c| c.0.ip());
+    let source = peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    // A source that keeps failing is refused before its token costs a verification.
+    if let Some(ip) = peer
+        && let Err(e) = w.quotas.failed_auth.check(ip)
+    {
+        return error::ApiError(crate::error::Error::RateLimited(e)).into_response();
+    }
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .and_then(bearer_token);
     let verified = match token {
         None => Err(crate::auth::AuthError::Missing),
         Some(t) => w.verifier.verify(t),
@@ -354,16 +357,31 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
     let principal = match verified {
         Ok(p) => p,
         Err(e) => {
-            w.audit.record(
-                crate::storage::audit::AuditEvent::new(
-                    SYSTEM_TENANT,
-                    "anonymous",
-                    "auth.failed",
-                    &route,
-                )
-                .outcome("unauthenticated")
-                .detail(format!("{e}; from {source}")),
-            );
+            let reason = e.to_string();
+            let outcome = peer.map(|ip| w.quotas.failed_auth.failed(ip, &reason));
+            // The first failure per source and audit window is recorded in full; the rest go
+            // into one summary record when the window closes, so the log stays bounded.
+            if outcome.as_ref().is_none_or(|o| o.record) {
+                w.audit.record(
+                    crate::storage::audit::AuditEvent::new(
+                        SYSTEM_TENANT,
+                        "anonymous",
+                        "auth.failed",
+                        &route,
+                    )
+                    .outcome("unauthenticated")
+                    .detail(format!("{e}; from {source}")),
+                );
+            }
+            if let Some(o) = outcome {
+                if let Some(summary) = o.closed {
+                    record_failure_summary(&w, &summary);
+                }
+                if let Some(exceeded) = o.exceeded {
+                    return error::ApiError(crate::error::Error::RateLimited(exceeded))
+                        .into_response();
+                }
+            }
             return error::ApiError(crate::error::Error::Unauthenticated(format!(
                 "{e}: send `Authorization: Bearer <token>`"
             )))
@@ -371,7 +389,14 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
         }
     };
     let method = req.method().as_str().to_owned();
-    let Some(action) = crate::auth::route_action(&method, &route) else {
+    // HEAD is GET without the body (RFC 9110 §9.3.2; axum answers it from the `get` handler),
+    // so it needs exactly what GET needs.
+    let policy_method = if req.method() == axum::http::Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    let Some(action) = crate::auth::route_action(policy_method, &route) else {
         return Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
@@ -411,6 +436,33 @@ struct TenantTag(String);
 fn tagged(mut response: Response, tenant: TenantTag) -> Response {
     response.extensions_mut().insert(tenant);
     response
+}
+
+/// Records one source's aggregated failed authentications (after the first of its window) in
+/// the system audit chain.
+pub fn record_failure_summary(w: &Warden, s: &crate::quota::FailureSummary) {
+    w.audit.record(
+        crate::storage::audit::AuditEvent::new(
+            SYSTEM_TENANT,
+            "anonymous",
+            "auth.failed.summary",
+            format!("source/{}", s.source),
+        )
+        .outcome("unauthenticated")
+        .detail(format!(
+            "{} more failed authentications and {} refused unverified (429) from {} since {} ms; last: {}",
+            s.failures, s.throttled, s.source, s.since_ms, s.last_reason
+        )),
+    );
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110 §11.1), so `bearer`, `Bearer` and `BEARER` all work.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 async fn not_found() -> Problem {
