@@ -356,6 +356,7 @@ fn role_matrix_every_cell() {
             vec![AD, OP],
         ),
         ("GET", "/v1/pii/dictionaries".into(), None, vec![AD, AU, OP]),
+        ("GET", "/v1/pii/vaults".into(), None, vec![AD, OP]),
         (
             "GET",
             "/v1/pii/dictionaries/d".into(),
@@ -1363,7 +1364,8 @@ fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
     use std::time::{Duration, Instant};
     let s = Server::with_config(
         "[server]\nmax_connections = 20\nmax_connections_per_ip = 5\n\
-         header_read_timeout = \"2s\"\nkeep_alive_timeout = \"4s\"\n",
+         header_read_timeout = \"2s\"\nkeep_alive_timeout = \"4s\"\n\
+         [auth]\nhost_tenant = \"ops\"\n",
     );
     let addr: std::net::SocketAddr = s.url.strip_prefix("http://").unwrap().parse().unwrap();
     // More idle sockets from 127.0.0.1 than both caps, sending nothing at all.
@@ -1432,7 +1434,14 @@ fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
     // The source that was over its cap is served again now its connections are gone.
     let mut again = std::net::TcpStream::connect(addr).unwrap();
     assert_eq!(get_keep_alive(&mut again, "/healthz"), "HTTP/1.1 200 OK");
-    let (_, metrics) = s.text("/metrics");
+    // Connections belong to no tenant: their series are in the host view only.
+    let metrics = common::http()
+        .get(format!("{}/metrics", s.url))
+        .bearer_auth(common::token("ops", "root", &["operator"]))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     for reason in ["per_ip_cap", "header_timeout", "idle_timeout"] {
         assert!(
             metrics.contains(&format!(

@@ -690,3 +690,76 @@ fn templates_and_pipelines_can_be_deleted_with_referrer_checks() {
     let (_, verify) = s.call("GET", "/v1/audit/verify", None);
     assert_eq!(verify["ok"], true, "{verify}");
 }
+
+#[test]
+fn lists_page_with_a_cursor_and_filter_by_prefix_and_vaults_are_listed() {
+    let s = Server::start();
+    for n in ["alpha-1", "alpha-2", "alpha-3", "beta-1"] {
+        let (st, _) = s.call(
+            "POST",
+            &format!("/v1/templates/{n}/versions"),
+            Some(json!({"template": "x"})),
+        );
+        assert_eq!(st, 201);
+    }
+    let page = |query: &str| {
+        let r = common::http()
+            .get(format!("{}/v1/templates{query}", s.url))
+            .bearer_auth(&s.token)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let next = r
+            .headers()
+            .get("x-next-cursor")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let link = r
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let names: Vec<String> = r
+            .json::<Value>()
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        (names, next, link)
+    };
+    let (names, next, link) = page("?limit=2&prefix=alpha");
+    assert_eq!(names, ["alpha-1", "alpha-2"]);
+    assert_eq!(next.as_deref(), Some("alpha-2"));
+    assert!(link.unwrap().contains("rel=\"next\""));
+    let (names, next, _) = page("?limit=2&prefix=alpha&cursor=alpha-2");
+    assert_eq!((names, next), (vec!["alpha-3".to_owned()], None));
+    let (names, _, _) = page("");
+    assert_eq!(names.len(), 4);
+    assert_eq!(s.call("GET", "/v1/templates?limit=0", None).0, 400);
+    assert_eq!(s.call("GET", "/v1/templates?limit=5000", None).0, 400);
+    // Export filters.
+    let (_, yaml) = s.text("/v1/templates/export?prefix=beta");
+    assert!(
+        yaml.contains("name: beta-1") && !yaml.contains("alpha"),
+        "{yaml}"
+    );
+    let (_, yaml) = s.text("/v1/templates/export?names=alpha-1,alpha-3");
+    assert!(
+        yaml.contains("name: alpha-1") && yaml.contains("name: alpha-3"),
+        "{yaml}"
+    );
+    assert!(
+        !yaml.contains("alpha-2") && !yaml.contains("beta"),
+        "{yaml}"
+    );
+    // Vaults: listed with times, never with tokens or values.
+    let a = pseudonymize(&s, "write to vic@example.com", None);
+    let (st, vaults) = s.call("GET", "/v1/pii/vaults", None);
+    assert_eq!(st, 200, "{vaults}");
+    assert_eq!(vaults[0]["id"], a["vault_id"], "{vaults}");
+    assert!(vaults[0]["expires_at"].is_string(), "{vaults}");
+    assert!(!vaults.to_string().contains("vic@"), "{vaults}");
+    let other = common::token("other", "o", common::ALL_ROLES);
+    let (_, theirs) = s.call_as(Some(&other), "GET", "/v1/pii/vaults", None);
+    assert_eq!(theirs, json!([]));
+}

@@ -63,12 +63,15 @@ fn health_readiness_metrics_and_openapi() {
     let (st, text) = s.text("/metrics");
     assert_eq!(st, 200);
     assert!(
-        text.contains("warden_plugin_calls_total{world=\"template-engine\",outcome=\"ok\"}"),
+        text.contains(
+            "warden_plugin_calls_total{tenant=\"default\",world=\"template-engine\",outcome=\"ok\"}"
+        ),
         "{text}"
     );
     assert!(text.contains("warden_http_requests_total"), "{text}");
-    assert!(text.contains("warden_component_cache_total"), "{text}");
     assert!(text.contains("warden_plugin_fuel_total"), "{text}");
+    // Host-wide series (the shared compiled cache) are not in a tenant's view.
+    assert!(!text.contains("warden_component_cache_total"), "{text}");
 }
 
 #[test]

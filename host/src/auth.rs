@@ -141,6 +141,8 @@ pub enum Action {
     PiiReveal,
     /// Delete a vault.
     VaultDelete,
+    /// List vaults (ids and times only).
+    VaultList,
     /// Read dictionaries.
     DictionaryRead,
     /// Change dictionaries.
@@ -167,7 +169,7 @@ impl Action {
             Action::DictionaryWrite => &[Admin, Author],
             Action::Render | Action::PiiProcess | Action::CodeRun => &[Admin, Operator],
             Action::PiiReveal => &[PiiReader],
-            Action::VaultDelete => &[Admin, Operator],
+            Action::VaultDelete | Action::VaultList => &[Admin, Operator],
             Action::AuditRead => &[Admin, Auditor],
             Action::Metrics => &[Admin, Operator, Auditor],
             Action::Admin => &[Admin],
@@ -220,6 +222,7 @@ pub fn route_action(method: &str, route: &str) -> Option<Action> {
         ("POST", "/v1/pii/detect" | "/v1/pii/anonymize") => PiiProcess,
         ("POST", "/v1/pii/deanonymize") => PiiReveal,
         ("DELETE", "/v1/pii/vaults/{id}") => VaultDelete,
+        ("GET", "/v1/pii/vaults") => VaultList,
         ("GET", "/v1/pii/dictionaries" | "/v1/pii/dictionaries/{name}") => DictionaryRead,
         ("PUT" | "DELETE", "/v1/pii/dictionaries/{name}") => DictionaryWrite,
         (

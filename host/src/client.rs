@@ -242,6 +242,49 @@ fn finish(conn: &Connection, req: reqwest::blocking::RequestBuilder) -> Result<u
     }
 }
 
+/// Fetches every page of a list endpoint (following `X-Next-Cursor`), prints the items as one
+/// JSON array and maps the status to an exit code, as [`finish`] does for one answer.
+fn list_all(conn: &Connection, path: &str) -> Result<u8, Failure> {
+    let http = client()?;
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut req = http.get(url(conn, path)).query(&[("limit", "1000")]);
+        if let Some(c) = &cursor {
+            req = req.query(&[("cursor", c.as_str())]);
+        }
+        let req = authed(conn, req)?;
+        let resp = req.send().map_err(|e| {
+            Failure::usage(format!(
+                "cannot reach the server at {}: {e} (is `warden serve` running? see --server)",
+                conn.server
+            ))
+        })?;
+        if !resp.status().is_success() {
+            // Print the problem as a single answer would be printed.
+            let req = authed(conn, http.get(url(conn, path)))?;
+            return finish(conn, req);
+        }
+        let next = resp
+            .headers()
+            .get("x-next-cursor")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let page: Value = resp
+            .json()
+            .map_err(|e| Failure::usage(format!("reading the server's answer: {e}")))?;
+        if let Value::Array(a) = page {
+            items.extend(a);
+        }
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    crate::cli::print_json(&Value::Array(items));
+    Ok(0)
+}
+
 fn read(path: &Path, what: &str) -> Result<String, Failure> {
     if path.as_os_str() == "-" {
         let mut s = String::new();
@@ -279,10 +322,7 @@ impl<R: Read> Read for Progress<R> {
 pub fn plugin(cmd: PluginCommand) -> Result<u8, Failure> {
     match cmd {
         PluginCommand::New(args) => crate::scaffold::new(&args),
-        PluginCommand::Ls { conn } => {
-            let req = authed(&conn, client()?.get(url(&conn, "/v1/plugins")))?;
-            finish(&conn, req)
-        }
+        PluginCommand::Ls { conn } => list_all(&conn, "/v1/plugins"),
         PluginCommand::Push {
             file,
             name,

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod page;
 pub mod v1;
 
 use std::sync::Arc;
@@ -35,7 +36,7 @@ use crate::app::Warden;
         v1::list_templates, v1::get_template, v1::delete_template, v1::create_template_version, v1::get_template_version,
         v1::set_label, v1::delete_label, v1::diff_template, v1::render_template,
         v1::export_templates, v1::import_templates,
-        v1::detect, v1::anonymize, v1::deanonymize, v1::delete_vault,
+        v1::detect, v1::anonymize, v1::deanonymize, v1::list_vaults, v1::delete_vault,
         v1::list_dictionaries, v1::get_dictionary, v1::put_dictionary, v1::delete_dictionary,
         v1::create_session, v1::list_sessions, v1::get_session, v1::eval_session,
         v1::fork_session, v1::delete_session, v1::eval_once,
@@ -209,6 +210,7 @@ pub fn app(state: Arc<Warden>) -> Router {
             axum::routing::delete(v1::delete_vault),
         )
         .route("/v1/pii/dictionaries", get(v1::list_dictionaries))
+        .route("/v1/pii/vaults", get(v1::list_vaults))
         .route(
             "/v1/pii/dictionaries/{name}",
             get(v1::get_dictionary)

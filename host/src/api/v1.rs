@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::page::{Page, Paged};
 use crate::app::Warden;
 use crate::auth::Principal;
 use crate::engine::LimitOverrides;
@@ -37,13 +38,14 @@ type ApiResult<T> = Result<T, ApiError>;
 // ---------------------------------------------------------------- plugins
 
 /// Lists plugins: the tenant's uploads and the built-ins.
-#[utoipa::path(get, path = "/v1/plugins", tag = "plugins",
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins", params(Page),
     responses((status = 200, body = Vec<PluginSummary>)))]
 pub async fn list_plugins(
     State(w): AppState,
     who: Principal,
-) -> ApiResult<Json<Vec<PluginSummary>>> {
-    Ok(Json(plugins::list(&w, &who)?))
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Paged<PluginSummary>> {
+    Ok(page.apply(plugins::list(&w, &who)?, |p| p.name.as_str())?)
 }
 
 /// Lists a plugin's versions.
@@ -210,13 +212,14 @@ pub async fn delete_plugin(
 // ---------------------------------------------------------------- templates
 
 /// Lists templates with their versions and labels.
-#[utoipa::path(get, path = "/v1/templates", tag = "templates",
+#[utoipa::path(get, path = "/v1/templates", tag = "templates", params(Page),
     responses((status = 200, body = Vec<TemplateSummary>)))]
 pub async fn list_templates(
     State(w): AppState,
     who: Principal,
-) -> ApiResult<Json<Vec<TemplateSummary>>> {
-    Ok(Json(templates::list(&w, &who)?))
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Paged<TemplateSummary>> {
+    Ok(page.apply(templates::list(&w, &who)?, |t| t.name.as_str())?)
 }
 
 /// Deletes a template: every version, label and pending change request (409 while a pipeline
@@ -355,12 +358,34 @@ pub async fn render_template(
 }
 
 /// Every template as YAML, one document per template.
-#[utoipa::path(get, path = "/v1/templates/export", tag = "templates",
+#[utoipa::path(get, path = "/v1/templates/export", tag = "templates", params(ExportFilter),
     responses((status = 200, content_type = "application/yaml", body = Option<String>,
         description = "A YAML stream, one document per template; a tenant with no templates gets an empty stream, which parses as null")))]
-pub async fn export_templates(State(w): AppState, who: Principal) -> ApiResult<Response> {
-    let yaml = templates::export(&w, &who)?;
+pub async fn export_templates(
+    State(w): AppState,
+    who: Principal,
+    ApiQuery(filter): ApiQuery<ExportFilter>,
+) -> ApiResult<Response> {
+    let names: Vec<String> = filter
+        .names
+        .iter()
+        .flat_map(|n| n.split(','))
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let yaml = templates::export(&w, &who, filter.prefix.as_deref(), &names)?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())
+}
+
+/// Which templates an export holds.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportFilter {
+    /// Only templates whose name starts with this.
+    pub prefix: Option<String>,
+    /// Only these templates, comma-separated (`names=greet,triage`).
+    pub names: Option<String>,
 }
 
 /// Imports templates from YAML written by export; idempotent.
@@ -434,13 +459,25 @@ pub async fn delete_vault(
 }
 
 /// Lists the tenant's dictionaries.
-#[utoipa::path(get, path = "/v1/pii/dictionaries", tag = "pii",
+#[utoipa::path(get, path = "/v1/pii/dictionaries", tag = "pii", params(Page),
     responses((status = 200, body = Vec<pii::DictionaryInfo>)))]
 pub async fn list_dictionaries(
     State(w): AppState,
     who: Principal,
-) -> ApiResult<Json<Vec<pii::DictionaryInfo>>> {
-    Ok(Json(pii::list_dictionaries(&w, &who)?))
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Paged<pii::DictionaryInfo>> {
+    Ok(page.apply(pii::list_dictionaries(&w, &who)?, |d| d.name.as_str())?)
+}
+
+/// Lists the tenant's live vaults (metadata only: never a token or a value).
+#[utoipa::path(get, path = "/v1/pii/vaults", tag = "pii", params(Page),
+    responses((status = 200, body = Vec<pii::VaultInfo>)))]
+pub async fn list_vaults(
+    State(w): AppState,
+    who: Principal,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Paged<pii::VaultInfo>> {
+    Ok(page.apply(pii::list_vaults(&w, &who)?, |v| v.id.as_str())?)
 }
 
 /// One dictionary with its terms.
@@ -503,13 +540,14 @@ pub async fn create_session(
 }
 
 /// Lists sessions.
-#[utoipa::path(get, path = "/v1/sessions", tag = "sessions",
+#[utoipa::path(get, path = "/v1/sessions", tag = "sessions", params(Page),
     responses((status = 200, body = Vec<SessionRecord>)))]
 pub async fn list_sessions(
     State(w): AppState,
     who: Principal,
-) -> ApiResult<Json<Vec<SessionRecord>>> {
-    Ok(Json(sessions::list(&w, &who)?))
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Paged<SessionRecord>> {
+    Ok(page.apply(sessions::list(&w, &who)?, |s| s.id.as_str())?)
 }
 
 /// One session.
@@ -784,13 +822,14 @@ pub async fn reject_label_request(
 // ---------------------------------------------------------------- pipelines
 
 /// Every pipeline of the caller's tenant.
-#[utoipa::path(get, path = "/v1/pipelines", tag = "pipelines",
+#[utoipa::path(get, path = "/v1/pipelines", tag = "pipelines", params(Page),
     responses((status = 200, body = Vec<pipelines::PipelineSummary>)))]
 pub async fn list_pipelines(
     State(w): AppState,
     who: Principal,
-) -> ApiResult<Json<Vec<pipelines::PipelineSummary>>> {
-    Ok(Json(pipelines::list(&w, &who)?))
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Paged<pipelines::PipelineSummary>> {
+    Ok(page.apply(pipelines::list(&w, &who)?, |p| p.name.as_str())?)
 }
 
 /// Deletes a pipeline: every version and label (403 for a non-admin while a label of it is

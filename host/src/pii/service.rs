@@ -515,6 +515,38 @@ pub fn deanonymize(w: &Warden, who: &Principal, req: DeanonymizeRequest) -> Resu
     Ok(out)
 }
 
+/// A vault as listed: when it was made and when it expires, never its tokens or values.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VaultInfo {
+    /// Its id.
+    pub id: String,
+    /// Who created it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+}
+
+/// The tenant's vaults that have not expired.
+pub fn list_vaults(w: &Warden, who: &Principal) -> Result<Vec<VaultInfo>> {
+    let txn = w.db.read()?;
+    let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+    let now = now_ms();
+    Ok(
+        scan_prefix::<VaultRecord, _>(&table, "vaults", &format!("{}/", who.tenant))?
+            .into_iter()
+            .filter(|(_, r)| r.expires_at_ms > now)
+            .map(|(_, r)| VaultInfo {
+                id: r.id,
+                created_by: r.created_by,
+                created_at: rfc3339(r.created_at_ms),
+                expires_at: rfc3339(r.expires_at_ms),
+            })
+            .collect(),
+    )
+}
+
 /// Deletes a vault before its TTL.
 pub fn delete_vault(w: &Warden, who: &Principal, id: &str) -> Result<()> {
     check_vault_id(id)?;

@@ -680,9 +680,23 @@ pub async fn render(
 }
 
 /// Every template of the tenant as YAML, one document per template.
-pub fn export(w: &Warden, who: &Principal) -> Result<String> {
+///
+/// `prefix` keeps only names starting with it, `names` (when not empty) only those names.
+pub fn export(
+    w: &Warden,
+    who: &Principal,
+    prefix: Option<&str>,
+    names: &[String],
+) -> Result<String> {
+    for n in names {
+        crate::names::check("template", n)?;
+    }
     let mut out = String::new();
-    for t in list(w, who)? {
+    let wanted = |name: &str| {
+        prefix.is_none_or(|p| name.starts_with(p))
+            && (names.is_empty() || names.iter().any(|n| n == name))
+    };
+    for t in list(w, who)?.into_iter().filter(|t| wanted(&t.name)) {
         let mut labels = labels_of(w, &who.tenant, &t.name)?;
         labels.remove(LATEST);
         let doc = ExportDoc {
