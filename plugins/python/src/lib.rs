@@ -23,9 +23,14 @@
 //! * **Tools.** Each name in [`SessionOptions::tools`] is a Python function; calling it calls
 //!   the host tool of that name (see [`Session::eval`] for the JSON encoding). Other names are
 //!   undefined, as usual.
+//! * **Echo.** A cell that ends in an expression echoes what Python's REPL prints: the value's
+//!   `repr()`, run inside the interpreter, so user-defined `__repr__` methods (of the value or
+//!   of anything in it) run, and an exception one raises is the cell's exception. A value whose
+//!   repr would be over [`MAX_RESULT_REPR_BYTES`] is summarised instead (see the `echo` module).
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+mod echo;
 
 use std::fmt::Write as _;
 
@@ -74,7 +79,8 @@ pub struct SessionOptions {
 pub struct EvalOutput {
     /// Everything the cell printed (to `sys.stdout` or `sys.stderr`), in order.
     pub stdout: String,
-    /// The `repr()` of the cell's last expression, when it ends with one whose value is not `None`.
+    /// The `repr()` of the cell's last expression (user-defined `__repr__` included), when it
+    /// ends with one whose value is not `None`.
     pub repr: Option<String>,
     /// The same value as JSON, when it is made of JSON-representable values only.
     pub json: Option<String>,
@@ -186,9 +192,16 @@ impl Session {
             ));
         };
         let cell = repl.next_script_name();
+        // A cell ending in an expression is fed so that its echo is the value's own `repr()`.
+        let echo = if repl.check_source(code).is_ok() {
+            echo::rewrite(code)
+        } else {
+            None
+        };
+        let fed = echo.as_ref().map_or(code, |r| r.code.as_str());
         let mut stdout = String::new();
         let mut print = PrintWriter::CollectString(&mut stdout, Some(MAX_STDOUT_BYTES));
-        let mut progress = repl.feed_start(code, NamedValues::new(), print.reborrow());
+        let mut progress = repl.feed_start(fed, NamedValues::new(), print.reborrow());
         let mut suspensions = 0usize;
         let value = loop {
             let step = match progress {
@@ -199,9 +212,34 @@ impl Session {
                 Err(failure) => {
                     let ReplStartError { repl, error } = *failure;
                     self.repl = Some(repl);
+                    let error = match &echo {
+                        Some(rewrite) => rewrite.restore(&error, &cell, code),
+                        None => error,
+                    };
                     return Err(exception_error(&error, &cell));
                 }
                 Ok(step) => step,
+            };
+            // The echo wrapper's own question is not one of the cell's host round trips. (A
+            // call of an undefined global suspends without a name lookup, so the name is never
+            // bound in the session.)
+            let step = match step {
+                ReplProgress::FunctionCall(call)
+                    if call.object_id.is_none()
+                        && call.function_name == echo::WANTS_REPR
+                        && echo
+                            .as_ref()
+                            .is_some_and(|r| r.is_wrapper_call(&call.position, &cell)) =>
+                {
+                    let wants = MontyObject::bool(echo::wants_repr(call.args.args().next()));
+                    progress = if call.allow_eager_await {
+                        call.resume_eager(Ok(wants), print.reborrow())
+                    } else {
+                        call.resume(ExtFunctionResult::Return(wants), print.reborrow())
+                    };
+                    continue;
+                }
+                step => step,
             };
             suspensions += 1;
             if suspensions > MAX_SUSPENSIONS_PER_EVAL {
@@ -279,7 +317,11 @@ impl Session {
                 done @ ReplProgress::Complete { .. } => Ok(done),
             };
         };
-        let (repr, json) = describe(&value);
+        let (repr, json) = if echo.is_some() {
+            echo::describe(&value)
+        } else {
+            describe(&value)
+        };
         Ok(EvalOutput { stdout, repr, json })
     }
 
@@ -573,24 +615,29 @@ fn repr_size(value: ObjectRef<'_>, budget: usize) -> Option<usize> {
     Some(size)
 }
 
-/// The `repr` and `json` of a cell's final value (both `None` for `None`).
+/// The `repr` and `json` of a cell's final value (both `None` for `None`), from the host's
+/// copy of it: used when the interpreter did not `repr()` it (the value is too large, or the
+/// cell did not end in an expression).
 fn describe(value: &MontyObject) -> (Option<String>, Option<String>) {
     let value = value.as_ref();
     if value.type_name() == "NoneType" {
         return (None, None);
     }
     if repr_size(value, MAX_RESULT_REPR_BYTES).is_none() {
-        return (
-            Some(format!(
-                "<{} object, too large to display>",
-                value.type_name()
-            )),
-            None,
-        );
+        return (Some(too_large(value.type_name())), None);
     }
+    (Some(value.py_repr()), json_of(value))
+}
+
+/// The echo of a value whose `repr()` is over [`MAX_RESULT_REPR_BYTES`].
+fn too_large(type_name: &str) -> String {
+    format!("<{type_name} object, too large to display>")
+}
+
+/// `value` as JSON, when it is made of JSON-representable values only.
+fn json_of(value: ObjectRef<'_>) -> Option<String> {
     let mut json = String::new();
-    let json = write_json(&mut json, value, 0).then_some(json);
-    (Some(value.py_repr()), json)
+    write_json(&mut json, value, 0).then_some(json)
 }
 
 /// Turns a Python exception raised by cell `cell` into a [`PyError`].
