@@ -8,8 +8,15 @@
 //! * **No OS access.** Every operating-system call monty surfaces (`open()`, `pathlib`, `os.*`,
 //!   `os.getenv`, `os.urandom`, …) is answered with a `PermissionError` raised where the call
 //!   was made; importing a module monty does not provide raises `ModuleNotFoundError`.
-//!   Clocks read the (sandboxed) system clock, `time.sleep` returns at once, and `random`
-//!   seeds itself from the sandbox's entropy.
+//!   Clocks read the (sandboxed) system clock and `random` seeds itself from the sandbox's
+//!   entropy.
+//! * **No waiting.** `time.sleep(s)` and `await asyncio.sleep(s)` with `s > 0` raise
+//!   `PermissionError` ("time.sleep is not available in the sandbox: ..."); with `s == 0` they
+//!   return at once, which is what they promise. A wait would have to block in the host (on a
+//!   WASI pollable), where the call's wall-clock deadline (epoch interruption) cannot cut it
+//!   off; returning at once instead would be a silent lie (the clocks would not have moved,
+//!   so polling and back-off loops would spin until their budget ran out), so the call fails
+//!   where it is made.
 //! * **Limits.** monty's recursion limit ([`DEFAULT_MAX_RECURSION`] frames unless the session
 //!   options ask otherwise, at most [`MAX_RECURSION_CEILING`]) raises a catchable
 //!   `RecursionError`. The heap budget ([`DEFAULT_MAX_HEAP_BYTES`] unless the options ask
@@ -144,12 +151,30 @@ fn limits(opts: &SessionOptions) -> ResourceLimits {
         .max_suspensions(MAX_SUSPENSIONS_PER_EVAL)
 }
 
-/// The OS policy of every session: the sandbox clock, no waiting in sleeps.
+/// The OS policy of every session: the sandbox clock; sleeps come to the host (see
+/// [`sleep_result`]), which never waits.
 fn os_policy() -> OsPolicy {
     OsPolicy {
-        sleep: SleepMode::Zero,
+        sleep: SleepMode::CallHost,
         ..OsPolicy::default()
     }
+}
+
+/// The answer to `time.sleep(delay)` or `asyncio.sleep(delay)`: `None` at once for a zero
+/// delay, otherwise a `PermissionError` saying why the sandbox cannot wait.
+fn sleep_result(function: &str, delay: std::time::Duration) -> ExtFunctionResult {
+    if delay.is_zero() {
+        return ExtFunctionResult::Return(MontyObject::none());
+    }
+    ExtFunctionResult::Error(MontyException::new(
+        ExcType::PermissionError,
+        Some(format!(
+            "{function} is not available in the sandbox: a call cannot wait ({} s asked), \
+             because nothing could interrupt the wait at the call's deadline; \
+             only a zero-length sleep is allowed",
+            delay.as_secs_f64()
+        )),
+    ))
 }
 
 impl Session {
@@ -241,7 +266,17 @@ impl Session {
                 }
                 step => step,
             };
-            suspensions += 1;
+            // A zero-length sleep is answered without leaving the component: not a round trip.
+            let zero_sleep = matches!(
+                &step,
+                ReplProgress::OsCall(call) if matches!(
+                    call.function_call,
+                    OsFunctionCall::Sleep(d) | OsFunctionCall::AsyncSleep(d) if d.is_zero()
+                )
+            );
+            if !zero_sleep {
+                suspensions += 1;
+            }
             if suspensions > MAX_SUSPENSIONS_PER_EVAL {
                 let exc = MontyException::new(
                     ExcType::RuntimeError,
@@ -284,6 +319,8 @@ impl Session {
                         OsFunctionCall::Import(module) => {
                             ExtFunctionResult::NotFound(module.clone())
                         }
+                        OsFunctionCall::Sleep(delay) => sleep_result("time.sleep", *delay),
+                        OsFunctionCall::AsyncSleep(delay) => sleep_result("asyncio.sleep", *delay),
                         other => ExtFunctionResult::Error(MontyException::new(
                             ExcType::PermissionError,
                             Some(format!(
