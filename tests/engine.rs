@@ -161,10 +161,17 @@ fn template_engine_fuel_is_separate_from_wasm_fuel() {
         opts,
         limits(),
     );
-    match out.result.unwrap_err() {
-        CallError::Guest(GuestError::InvalidInput { kind, .. }) => assert_eq!(kind, "fuel"),
+    // minijinja's own budget running out is the caller's budget: the `out_of_fuel` outcome,
+    // in its own variant (the wasm fuel was not used up, and raising it would not help).
+    let err = out.result.unwrap_err();
+    assert_eq!(err.outcome(), "out_of_fuel");
+    match err {
+        CallError::EngineOutOfFuel { message } => {
+            assert!(message.contains("fuel"), "{message}")
+        }
         other => panic!("expected minijinja's fuel error, got {other:?}"),
     }
+    assert!(out.report.fuel_used < limits().fuel);
 }
 
 #[test]

@@ -104,7 +104,9 @@ impl IntoResponse for Problem {
 fn call_problem(error: &CallError) -> Problem {
     let (status, slug) = match error {
         CallError::DeadlineExceeded { .. } => (StatusCode::GATEWAY_TIMEOUT, "deadline-exceeded"),
-        CallError::OutOfFuel { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "out-of-fuel"),
+        CallError::OutOfFuel { .. } | CallError::EngineOutOfFuel { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "out-of-fuel")
+        }
         CallError::MemoryLimit { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "memory-limit"),
         CallError::OutputTooLarge { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "output-too-large"),
         CallError::Trap { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "plugin-trapped"),

@@ -129,6 +129,14 @@ pub enum CallError {
         /// The budget.
         limit: u64,
     },
+    /// A template engine's own instruction budget (`engine_fuel`, counted by the engine, not
+    /// wasm fuel) ran out: the plugin's `invalid-input` of kind `fuel`. The same
+    /// `out_of_fuel` outcome as [`CallError::OutOfFuel`]; raise `engine_fuel`, not `fuel`.
+    #[error("out of fuel: the template engine's own budget (engine_fuel) ran out: {message}")]
+    EngineOutOfFuel {
+        /// What the plugin said, with where in the template it stopped.
+        message: String,
+    },
     /// The call ran past its wall-clock deadline.
     #[error("deadline exceeded: the call ran longer than {limit:?}")]
     DeadlineExceeded {
@@ -170,7 +178,7 @@ impl CallError {
     /// A stable snake_case name for the outcome, for logs, metrics and JSON.
     pub fn outcome(&self) -> &'static str {
         match self {
-            CallError::OutOfFuel { .. } => "out_of_fuel",
+            CallError::OutOfFuel { .. } | CallError::EngineOutOfFuel { .. } => "out_of_fuel",
             CallError::DeadlineExceeded { .. } => "deadline_exceeded",
             CallError::MemoryLimit { .. } => "memory_limit",
             CallError::OutputTooLarge { .. } => "output_too_large",

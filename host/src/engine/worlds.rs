@@ -47,6 +47,19 @@ fn guest_error(e: types::Error) -> GuestError {
     }
 }
 
+/// A template engine reporting that its own budget ran out (`invalid-input` of kind `fuel`)
+/// is the call's `out_of_fuel` outcome: the caller's budget, not the caller's input.
+fn engine_fuel<T>(mut out: Outcome<T>) -> Outcome<T> {
+    let message = match &out.result {
+        Err(CallError::Guest(GuestError::InvalidInput { kind, message, .. })) if kind == "fuel" => {
+            message.clone()
+        }
+        _ => return out,
+    };
+    out.result = Err(CallError::EngineOutOfFuel { message });
+    out
+}
+
 /// Options for rendering a template; unset fields take the plugin's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,12 +243,12 @@ impl Engine {
         let Exports::Template(idx) = &plugin.exports else {
             return mismatch(plugin, World::TemplateEngine);
         };
-        self.call(plugin, limits, String::len, |store, instance| {
+        engine_fuel(self.call(plugin, limits, String::len, |store, instance| {
             let guest = idx.load(&mut *store, instance)?;
             Ok(guest
                 .call_render(&mut *store, template, context_json, options.into())?
                 .map_err(guest_error))
-        })
+        }))
     }
 
     /// Renders each message's content with one context.
@@ -259,7 +272,7 @@ impl Engine {
             .collect();
         let size =
             |out: &Vec<ChatMessage>| out.iter().map(|m| m.role.len() + m.content.len()).sum();
-        self.call(plugin, limits, size, |store, instance| {
+        engine_fuel(self.call(plugin, limits, size, |store, instance| {
             let guest = idx.load(&mut *store, instance)?;
             Ok(guest
                 .call_render_chat(&mut *store, &wit, context_json, options.into())?
@@ -272,7 +285,7 @@ impl Engine {
                         .collect()
                 })
                 .map_err(guest_error))
-        })
+        }))
     }
 
     /// Lists the variables a template reads; a syntax error comes back with its position.

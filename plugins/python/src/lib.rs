@@ -8,8 +8,15 @@
 //! * **No OS access.** Every operating-system call monty surfaces (`open()`, `pathlib`, `os.*`,
 //!   `os.getenv`, `os.urandom`, …) is answered with a `PermissionError` raised where the call
 //!   was made; importing a module monty does not provide raises `ModuleNotFoundError`.
-//!   Clocks read the (sandboxed) system clock, `time.sleep` returns at once, and `random`
-//!   seeds itself from the sandbox's entropy.
+//!   Clocks read the (sandboxed) system clock and `random` seeds itself from the sandbox's
+//!   entropy.
+//! * **No waiting.** `time.sleep(s)` and `await asyncio.sleep(s)` with `s > 0` raise
+//!   `PermissionError` ("time.sleep is not available in the sandbox: ..."); with `s == 0` they
+//!   return at once, which is what they promise. A wait would have to block in the host (on a
+//!   WASI pollable), where the call's wall-clock deadline (epoch interruption) cannot cut it
+//!   off; returning at once instead would be a silent lie (the clocks would not have moved,
+//!   so polling and back-off loops would spin until their budget ran out), so the call fails
+//!   where it is made.
 //! * **Limits.** monty's recursion limit ([`DEFAULT_MAX_RECURSION`] frames unless the session
 //!   options ask otherwise, at most [`MAX_RECURSION_CEILING`]) raises a catchable
 //!   `RecursionError`. The heap budget ([`DEFAULT_MAX_HEAP_BYTES`] unless the options ask
@@ -23,9 +30,14 @@
 //! * **Tools.** Each name in [`SessionOptions::tools`] is a Python function; calling it calls
 //!   the host tool of that name (see [`Session::eval`] for the JSON encoding). Other names are
 //!   undefined, as usual.
+//! * **Echo.** A cell that ends in an expression echoes what Python's REPL prints: the value's
+//!   `repr()`, run inside the interpreter, so user-defined `__repr__` methods (of the value or
+//!   of anything in it) run, and an exception one raises is the cell's exception. A value whose
+//!   repr would be over [`MAX_RESULT_REPR_BYTES`] is summarised instead (see the `echo` module).
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+mod echo;
 
 use std::fmt::Write as _;
 
@@ -74,7 +86,8 @@ pub struct SessionOptions {
 pub struct EvalOutput {
     /// Everything the cell printed (to `sys.stdout` or `sys.stderr`), in order.
     pub stdout: String,
-    /// The `repr()` of the cell's last expression, when it ends with one whose value is not `None`.
+    /// The `repr()` of the cell's last expression (user-defined `__repr__` included), when it
+    /// ends with one whose value is not `None`.
     pub repr: Option<String>,
     /// The same value as JSON, when it is made of JSON-representable values only.
     pub json: Option<String>,
@@ -138,12 +151,30 @@ fn limits(opts: &SessionOptions) -> ResourceLimits {
         .max_suspensions(MAX_SUSPENSIONS_PER_EVAL)
 }
 
-/// The OS policy of every session: the sandbox clock, no waiting in sleeps.
+/// The OS policy of every session: the sandbox clock; sleeps come to the host (see
+/// [`sleep_result`]), which never waits.
 fn os_policy() -> OsPolicy {
     OsPolicy {
-        sleep: SleepMode::Zero,
+        sleep: SleepMode::CallHost,
         ..OsPolicy::default()
     }
+}
+
+/// The answer to `time.sleep(delay)` or `asyncio.sleep(delay)`: `None` at once for a zero
+/// delay, otherwise a `PermissionError` saying why the sandbox cannot wait.
+fn sleep_result(function: &str, delay: std::time::Duration) -> ExtFunctionResult {
+    if delay.is_zero() {
+        return ExtFunctionResult::Return(MontyObject::none());
+    }
+    ExtFunctionResult::Error(MontyException::new(
+        ExcType::PermissionError,
+        Some(format!(
+            "{function} is not available in the sandbox: a call cannot wait ({} s asked), \
+             because nothing could interrupt the wait at the call's deadline; \
+             only a zero-length sleep is allowed",
+            delay.as_secs_f64()
+        )),
+    ))
 }
 
 impl Session {
@@ -186,9 +217,16 @@ impl Session {
             ));
         };
         let cell = repl.next_script_name();
+        // A cell ending in an expression is fed so that its echo is the value's own `repr()`.
+        let echo = if repl.check_source(code).is_ok() {
+            echo::rewrite(code)
+        } else {
+            None
+        };
+        let fed = echo.as_ref().map_or(code, |r| r.code.as_str());
         let mut stdout = String::new();
         let mut print = PrintWriter::CollectString(&mut stdout, Some(MAX_STDOUT_BYTES));
-        let mut progress = repl.feed_start(code, NamedValues::new(), print.reborrow());
+        let mut progress = repl.feed_start(fed, NamedValues::new(), print.reborrow());
         let mut suspensions = 0usize;
         let value = loop {
             let step = match progress {
@@ -199,11 +237,46 @@ impl Session {
                 Err(failure) => {
                     let ReplStartError { repl, error } = *failure;
                     self.repl = Some(repl);
+                    let error = match &echo {
+                        Some(rewrite) => rewrite.restore(&error, &cell, code),
+                        None => error,
+                    };
                     return Err(exception_error(&error, &cell));
                 }
                 Ok(step) => step,
             };
-            suspensions += 1;
+            // The echo wrapper's own question is not one of the cell's host round trips. (A
+            // call of an undefined global suspends without a name lookup, so the name is never
+            // bound in the session.)
+            let step = match step {
+                ReplProgress::FunctionCall(call)
+                    if call.object_id.is_none()
+                        && call.function_name == echo::WANTS_REPR
+                        && echo
+                            .as_ref()
+                            .is_some_and(|r| r.is_wrapper_call(&call.position, &cell)) =>
+                {
+                    let wants = MontyObject::bool(echo::wants_repr(call.args.args().next()));
+                    progress = if call.allow_eager_await {
+                        call.resume_eager(Ok(wants), print.reborrow())
+                    } else {
+                        call.resume(ExtFunctionResult::Return(wants), print.reborrow())
+                    };
+                    continue;
+                }
+                step => step,
+            };
+            // A zero-length sleep is answered without leaving the component: not a round trip.
+            let zero_sleep = matches!(
+                &step,
+                ReplProgress::OsCall(call) if matches!(
+                    call.function_call,
+                    OsFunctionCall::Sleep(d) | OsFunctionCall::AsyncSleep(d) if d.is_zero()
+                )
+            );
+            if !zero_sleep {
+                suspensions += 1;
+            }
             if suspensions > MAX_SUSPENSIONS_PER_EVAL {
                 let exc = MontyException::new(
                     ExcType::RuntimeError,
@@ -246,6 +319,8 @@ impl Session {
                         OsFunctionCall::Import(module) => {
                             ExtFunctionResult::NotFound(module.clone())
                         }
+                        OsFunctionCall::Sleep(delay) => sleep_result("time.sleep", *delay),
+                        OsFunctionCall::AsyncSleep(delay) => sleep_result("asyncio.sleep", *delay),
                         other => ExtFunctionResult::Error(MontyException::new(
                             ExcType::PermissionError,
                             Some(format!(
@@ -279,7 +354,11 @@ impl Session {
                 done @ ReplProgress::Complete { .. } => Ok(done),
             };
         };
-        let (repr, json) = describe(&value);
+        let (repr, json) = if echo.is_some() {
+            echo::describe(&value)
+        } else {
+            describe(&value)
+        };
         Ok(EvalOutput { stdout, repr, json })
     }
 
@@ -573,24 +652,29 @@ fn repr_size(value: ObjectRef<'_>, budget: usize) -> Option<usize> {
     Some(size)
 }
 
-/// The `repr` and `json` of a cell's final value (both `None` for `None`).
+/// The `repr` and `json` of a cell's final value (both `None` for `None`), from the host's
+/// copy of it: used when the interpreter did not `repr()` it (the value is too large, or the
+/// cell did not end in an expression).
 fn describe(value: &MontyObject) -> (Option<String>, Option<String>) {
     let value = value.as_ref();
     if value.type_name() == "NoneType" {
         return (None, None);
     }
     if repr_size(value, MAX_RESULT_REPR_BYTES).is_none() {
-        return (
-            Some(format!(
-                "<{} object, too large to display>",
-                value.type_name()
-            )),
-            None,
-        );
+        return (Some(too_large(value.type_name())), None);
     }
+    (Some(value.py_repr()), json_of(value))
+}
+
+/// The echo of a value whose `repr()` is over [`MAX_RESULT_REPR_BYTES`].
+fn too_large(type_name: &str) -> String {
+    format!("<{type_name} object, too large to display>")
+}
+
+/// `value` as JSON, when it is made of JSON-representable values only.
+fn json_of(value: ObjectRef<'_>) -> Option<String> {
     let mut json = String::new();
-    let json = write_json(&mut json, value, 0).then_some(json);
-    (Some(value.py_repr()), json)
+    write_json(&mut json, value, 0).then_some(json)
 }
 
 /// Turns a Python exception raised by cell `cell` into a [`PyError`].

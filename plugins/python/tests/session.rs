@@ -426,3 +426,44 @@ fn huge_shared_result_is_summarised() {
 fn warm_runs() {
     warden_plugin_python::warm();
 }
+
+#[test]
+fn sleeping_is_refused_except_for_zero() {
+    let mut s = session();
+    // A positive sleep cannot be honoured (the component cannot wait interruptibly), so it
+    // raises where it is called, catchably, rather than returning at once as if time had passed.
+    for code in [
+        "import time\ntime.sleep(2)",
+        "import time\ntime.sleep(0.001)",
+        "import asyncio\nasync def main():\n    await asyncio.sleep(1)\nawait main()",
+    ] {
+        let (kind, message, _) = err(&mut s, code);
+        assert_eq!(kind, "exception", "{code}");
+        assert!(message.contains("PermissionError"), "{code}: {message}");
+        assert!(
+            message.contains("sleep is not available in the sandbox"),
+            "{code}: {message}"
+        );
+    }
+    let out = ok(
+        &mut s,
+        "import time\ntry:\n    time.sleep(1)\nexcept OSError as e:\n    caught = type(e).__name__\ncaught",
+    );
+    assert_eq!(out.repr.as_deref(), Some("'PermissionError'"));
+    // A zero-length sleep is exactly what it promises: it returns at once.
+    // ... and is not one of the eval's bounded host round trips.
+    let code = format!(
+        "import time\nfor _ in range({}):\n    time.sleep(0)\n'slept'",
+        warden_plugin_python::MAX_SUSPENSIONS_PER_EVAL + 1
+    );
+    let out = ok(&mut s, &code);
+    assert_eq!(out.repr.as_deref(), Some("'slept'"));
+    let out = ok(
+        &mut s,
+        "import asyncio\nasync def main():\n    return await asyncio.sleep(0, 'done')\nawait main()",
+    );
+    assert_eq!(out.repr.as_deref(), Some("'done'"));
+    // Bad arguments are still Python's own errors.
+    let (_, message, _) = err(&mut s, "import time\ntime.sleep(-1)");
+    assert!(message.contains("ValueError"), "{message}");
+}

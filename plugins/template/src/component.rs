@@ -35,6 +35,8 @@ fn options(o: RenderOptions) -> crate::RenderOptions {
     }
 }
 
+/// Every error is the caller's input as far as the WIT contract goes; the host turns kind
+/// [`crate::FUEL_KIND`] into the `out_of_fuel` outcome.
 fn error(e: crate::TemplateError) -> Error {
     Error::InvalidInput(InputError {
         kind: e.kind.to_owned(),

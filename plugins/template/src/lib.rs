@@ -21,13 +21,18 @@ pub const DEFAULT_ENGINE_FUEL: u64 = 5_000_000;
 pub const DEFAULT_MAX_RECURSION: u32 = 64;
 /// Hard ceiling on the recursion limit a caller may request.
 pub const MAX_RECURSION_CEILING: u32 = 500;
+/// The [`TemplateError::kind`] (and WIT `input-error.kind`) of a render that used up its
+/// engine fuel: the host reports it as the `out_of_fuel` outcome, like wasm fuel exhaustion,
+/// because the caller's budget ran out, not because the template is wrong.
+pub const FUEL_KIND: &str = "fuel";
 
 /// Per-render options; `None` means the default documented on each field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RenderOptions {
     /// Refuse undefined variables (default `true`).
     pub strict_undefined: Option<bool>,
-    /// minijinja's instruction budget (default [`DEFAULT_ENGINE_FUEL`]).
+    /// minijinja's instruction budget for the whole call (default [`DEFAULT_ENGINE_FUEL`]);
+    /// [`render_chat`] shares it across all the messages.
     pub engine_fuel: Option<u64>,
     /// Maximum nesting depth (default [`DEFAULT_MAX_RECURSION`], capped at [`MAX_RECURSION_CEILING`]).
     pub max_recursion: Option<u32>,
@@ -181,7 +186,7 @@ fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
     let kind = match err.kind() {
         ErrorKind::SyntaxError => "syntax",
         ErrorKind::UndefinedError => "undefined",
-        ErrorKind::OutOfFuel => "fuel",
+        ErrorKind::OutOfFuel => FUEL_KIND,
         ErrorKind::InvalidOperation if err.detail().is_some_and(|d| d.contains("recursion")) => {
             "recursion"
         }
@@ -217,28 +222,48 @@ fn render_value(source: &str, ctx: &Value, opts: &RenderOptions) -> Result<Strin
     tmpl.render(ctx).map_err(|e| convert(source, &e))
 }
 
-/// Renders every message's content as a template with the same context.
+/// Renders `source` and says how much engine fuel the render consumed.
+fn render_metered(
+    source: &str,
+    ctx: &Value,
+    opts: &RenderOptions,
+) -> Result<(String, u64), TemplateError> {
+    let env = environment(opts);
+    let tmpl = env
+        .template_from_named_str(TEMPLATE_NAME, source)
+        .map_err(|e| convert(source, &e))?;
+    let captured = tmpl.render_captured(ctx).map_err(|e| convert(source, &e))?;
+    let used = captured.state().fuel_levels().map_or(0, |(used, _)| used);
+    Ok((captured.output().to_owned(), used))
+}
+
+/// Renders every message's content as a template with the same context, under one engine
+/// fuel budget for all of them (each message gets what the ones before it left).
 pub fn render_chat(
     messages: &[ChatMessage],
     context_json: &str,
     opts: &RenderOptions,
 ) -> Result<Vec<ChatMessage>, TemplateError> {
     let ctx = parse_context(context_json)?;
-    messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            render_value(&m.content, &ctx, opts)
-                .map(|content| ChatMessage {
-                    role: m.role.clone(),
-                    content,
-                })
-                .map_err(|mut e| {
-                    e.message = format!("message {i} ({}): {}", m.role, e.message);
-                    e
-                })
-        })
-        .collect()
+    let mut fuel = opts.engine_fuel.unwrap_or(DEFAULT_ENGINE_FUEL);
+    let mut out = Vec::with_capacity(messages.len());
+    for (i, m) in messages.iter().enumerate() {
+        let message_opts = RenderOptions {
+            engine_fuel: Some(fuel),
+            ..*opts
+        };
+        let (content, used) =
+            render_metered(&m.content, &ctx, &message_opts).map_err(|mut e| {
+                e.message = format!("message {i} ({}): {}", m.role, e.message);
+                e
+            })?;
+        fuel = fuel.saturating_sub(used);
+        out.push(ChatMessage {
+            role: m.role.clone(),
+            content,
+        });
+    }
+    Ok(out)
 }
 
 /// Parses `source` and lists the variables and attribute paths it reads.
@@ -334,7 +359,57 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert_eq!(err.kind, "fuel");
+        assert_eq!(err.kind, FUEL_KIND);
+    }
+
+    /// Fuel exhaustion is reported with [`FUEL_KIND`] (which the host turns into the
+    /// `out_of_fuel` outcome) wherever it happens, and the budget is the call's, not each
+    /// message's: a chat of N messages does not get N budgets.
+    #[test]
+    fn engine_fuel_exhaustion_is_always_the_fuel_kind_and_one_budget_per_call() {
+        let small = RenderOptions {
+            engine_fuel: Some(2_000),
+            ..Default::default()
+        };
+        let spin = "{% for i in range(100000) %}x{% endfor %}";
+        for src in [
+            spin.to_owned(),
+            format!("{{% macro f() %}}{spin}{{% endmacro %}}{{{{ f() }}}}"),
+            format!(
+                "{{% macro f() %}}{{{{ caller() }}}}{{% endmacro %}}{{% call f() %}}{spin}{{% endcall %}}"
+            ),
+            format!("{{% set x %}}{spin}{{% endset %}}{{{{ x }}}}"),
+            format!("{{% filter upper %}}{spin}{{% endfilter %}}"),
+            "{{ range(100000) | map('string') | join(',') }}".to_owned(),
+        ] {
+            let err = render(&src, "{}", &small).unwrap_err();
+            assert_eq!(err.kind, FUEL_KIND, "{src}: {err}");
+            assert!(err.position.is_some(), "{src}");
+        }
+
+        // Each message alone fits in the budget; together they do not.
+        let loop_of = |n: u32| format!("{{% for i in range({n}) %}}x{{% endfor %}}");
+        let opts = RenderOptions {
+            engine_fuel: Some(1_000),
+            ..Default::default()
+        };
+        assert!(render(&loop_of(150), "{}", &opts).is_ok());
+        let message = |content: String| ChatMessage {
+            role: "user".into(),
+            content,
+        };
+        let msgs = vec![message(loop_of(150)), message(loop_of(150))];
+        let err = render_chat(&msgs, "{}", &opts).unwrap_err();
+        assert_eq!(err.kind, FUEL_KIND, "{err}");
+        assert!(
+            err.message.starts_with("message 1 (user)"),
+            "{}",
+            err.message
+        );
+        // A chat within the budget renders.
+        let msgs = vec![message(loop_of(20)), message(loop_of(20))];
+        let out = render_chat(&msgs, "{}", &opts).unwrap();
+        assert_eq!(out[1].content, "x".repeat(20));
     }
 
     #[test]
