@@ -763,3 +763,36 @@ fn lists_page_with_a_cursor_and_filter_by_prefix_and_vaults_are_listed() {
     let (_, theirs) = s.call_as(Some(&other), "GET", "/v1/pii/vaults", None);
     assert_eq!(theirs, json!([]));
 }
+
+#[test]
+fn template_engine_fuel_running_out_is_out_of_fuel() {
+    let s = Server::start();
+    let (st, v) = s.call(
+        "POST",
+        "/v1/templates/spin/versions",
+        Some(json!({"template":
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, p) = s.call(
+        "POST",
+        "/v1/templates/spin/render",
+        Some(json!({"limits": {"fuel": 40_000_000_000u64, "wall_time_ms": 10000}})),
+    );
+    assert_eq!(st, 422, "{p}");
+    assert_eq!(p["outcome"], "out_of_fuel", "{p}");
+    assert!(p["type"].as_str().unwrap().ends_with("out-of-fuel"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("engine_fuel"), "{p}");
+}
+
+#[test]
+fn python_echo_uses_the_objects_own_repr() {
+    let s = Server::start();
+    let (st, r) = s.call(
+        "POST",
+        "/v1/code/eval",
+        Some(json!({"code": "class A:\n    def __repr__(self):\n        return 'custom'\nA()"})),
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["repr"], "custom", "{r}");
+}

@@ -249,11 +249,21 @@ fn list_all(conn: &Connection, path: &str) -> Result<u8, Failure> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut req = http.get(url(conn, path)).query(&[("limit", "1000")]);
+        let mut target = format!("{path}?limit=1000");
         if let Some(c) = &cursor {
-            req = req.query(&[("cursor", c.as_str())]);
+            // Cursors are names and ids: `[a-z0-9._-]`, nothing to escape; refuse anything else.
+            if !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            {
+                return Err(Failure::usage(format!(
+                    "the server sent an unexpected cursor {c:?}"
+                )));
+            }
+            target.push_str("&cursor=");
+            target.push_str(c);
         }
-        let req = authed(conn, req)?;
+        let req = authed(conn, http.get(url(conn, &target)))?;
         let resp = req.send().map_err(|e| {
             Failure::usage(format!(
                 "cannot reach the server at {}: {e} (is `warden serve` running? see --server)",
