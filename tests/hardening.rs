@@ -796,3 +796,62 @@ fn python_echo_uses_the_objects_own_repr() {
     assert_eq!(st, 200, "{r}");
     assert_eq!(r["repr"], "custom", "{r}");
 }
+
+#[test]
+fn the_readmes_server_examples_run_as_written() {
+    let s = Server::start();
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme.find("## The server").unwrap();
+    let block = &readme[start..];
+    let block = &block[block.find("```sh\n").unwrap() + 6..];
+    let block = &block[..block.find("```").unwrap()];
+    // The only substitutions: the binary cargo would run, the test server's configuration and
+    // data directory (its signing key), its address, and a component to upload.
+    let warden = env!("CARGO_BIN_EXE_warden");
+    let config = s.data.path().join("warden.toml");
+    let script = block
+        .replace(
+            "cargo run -q -p warden -- token issue",
+            &format!(
+                "{warden} token issue --config {} --data-dir {}",
+                config.display(),
+                s.data.path().display()
+            ),
+        )
+        .replace("localhost:8080", s.url.strip_prefix("http://").unwrap());
+    assert!(script.contains("my_plugin.wasm"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("my_plugin.wasm"),
+        common::fixture_bytes("hostile"),
+    )
+    .unwrap();
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !stdout.contains("urn:warden:problem"),
+        "an example was refused:\n{stdout}"
+    );
+    // What the examples promise: the render, the restored address, the session's answer.
+    for expected in [
+        "Hello Ada, about your order:",
+        "Reply to ada@example.com",
+        "\"repr\":\"42\"",
+        "\"ok\":true",
+        "\"staging\"",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}

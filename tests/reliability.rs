@@ -460,3 +460,147 @@ fn crash_at_random_moments_loses_no_acknowledged_write() {
         l.vaults.len()
     );
 }
+
+/// Bob's detect calls from 127.0.0.2 while `attack` runs from 127.0.0.1: every call must be
+/// answered, and the slowest within `bound` (the old server stalled every tenant for 40–90 s in
+/// each of these cases). Returns bob's slowest call.
+fn bob_is_served_during(s: &Server, bound: Duration, attack: impl FnOnce() + Send) -> Duration {
+    let bob = token("bob", "b", ALL_ROLES);
+    let stop = AtomicBool::new(false);
+    let slowest = Mutex::new(Duration::ZERO);
+    let calls = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let c = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let (st, v) = post(
+                    &c,
+                    &s.url,
+                    &bob,
+                    "/v1/pii/detect",
+                    json!({"text": "mail a@b.io"}),
+                );
+                assert_eq!(st, 200, "bob was refused: {v}");
+                let took = started.elapsed();
+                let mut m = slowest.lock().unwrap();
+                *m = (*m).max(took);
+                calls.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        // Stop bob even when the attack panics, or the scope would wait for him forever.
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&stop);
+        attack();
+    });
+    let slowest = *slowest.lock().unwrap();
+    assert!(calls.load(Ordering::Relaxed) > 0);
+    assert!(slowest < bound, "bob's slowest call took {slowest:?}");
+    slowest
+}
+
+#[test]
+fn connection_floods_deep_yaml_and_big_sessions_do_not_stall_another_tenant() {
+    let s = Server::with_config(
+        "[server]\nmax_connections = 200\nmax_connections_per_ip = 50\nheader_read_timeout = \"2s\"\n",
+    );
+    let addr: std::net::SocketAddr = s.url.strip_prefix("http://").unwrap().parse().unwrap();
+    let bound = Duration::from_secs(5);
+    // 1. Idle sockets from one address, far more than its share.
+    let slow = bob_is_served_during(&s, bound, || {
+        let idle: Vec<_> = (0..300)
+            .filter_map(|_| std::net::TcpStream::connect(addr).ok())
+            .collect();
+        std::thread::sleep(Duration::from_secs(3));
+        drop(idle);
+    });
+    eprintln!("idle-connection flood: bob's slowest call {slow:?}");
+    // 2. Two parallel 50,000-deep YAML imports, repeated.
+    let mallory = token("mallory", "m", ALL_ROLES);
+    let slow = bob_is_served_during(&s, bound, || {
+        let deep = format!("name: {}x{}\n", "[".repeat(50_000), "]".repeat(50_000));
+        std::thread::scope(|scope| {
+            for path in ["/v1/templates/import", "/v1/pipelines/import"] {
+                let (deep, mallory, url) = (&deep, &mallory, &s.url);
+                scope.spawn(move || {
+                    let c = client();
+                    for _ in 0..5 {
+                        let r = c
+                            .post(format!("{url}{path}"))
+                            .bearer_auth(mallory)
+                            .header("content-type", "application/yaml")
+                            .body(deep.clone())
+                            .send()
+                            .unwrap();
+                        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+                    }
+                });
+            }
+        });
+    });
+    eprintln!("deep YAML imports: bob's slowest call {slow:?}");
+    // 3. A session holding a 10 MB string (within its 256 MiB memory), forked, with concurrent
+    //    evals on each copy.
+    let slow = bob_is_served_during(&s, bound, || {
+        let c = client();
+        let (st, r) = post(
+            &c,
+            &s.url,
+            &mallory,
+            "/v1/sessions",
+            json!({"limits": {"memory_bytes": 268435456u64, "output_bytes": 67108864u64, "wall_time_ms": 20000}}),
+        );
+        assert_eq!(st, 201, "{r}");
+        let id = r["id"].as_str().unwrap().to_owned();
+        let (st, r) = post(
+            &c,
+            &s.url,
+            &mallory,
+            &format!("/v1/sessions/{id}/eval"),
+            json!({"code": "big = 'x' * 10_000_000\nlen(big)"}),
+        );
+        assert_eq!(st, 200, "{r}");
+        let mut ids = vec![id.clone()];
+        for _ in 0..3 {
+            let (st, r) = post(
+                &c,
+                &s.url,
+                &mallory,
+                &format!("/v1/sessions/{id}/fork"),
+                json!({}),
+            );
+            // The tenant's total cap may refuse a copy: that is the bound doing its work.
+            assert!(st == 201 || st == 413, "{st} {r}");
+            if st == 201 {
+                ids.push(r["id"].as_str().unwrap().to_owned());
+            }
+        }
+        std::thread::scope(|scope| {
+            for id in &ids {
+                let (mallory, url) = (&mallory, &s.url);
+                scope.spawn(move || {
+                    let c = client();
+                    let (st, r) = post(
+                        &c,
+                        url,
+                        mallory,
+                        &format!("/v1/sessions/{id}/eval"),
+                        json!({"code": "big = big + 'y'\nlen(big)"}),
+                    );
+                    assert!([200, 413, 504].contains(&st), "{st} {r}");
+                });
+            }
+        });
+    });
+    eprintln!("big sessions: bob's slowest call {slow:?}");
+}
