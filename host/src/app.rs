@@ -172,6 +172,11 @@ impl Warden {
             Ok(d) => digests.extend(d),
             Err(e) => tracing::error!(error = %e, "cannot list stored plugins"),
         }
+        tracing::info!(
+            components = digests.len(),
+            "loading components; those not in the compiled cache are compiled first (about a \
+             minute on a first start of a debug build on 2 cores), /readyz answers 200 when done"
+        );
         for digest in digests {
             let started = std::time::Instant::now();
             match self.plugin(&digest).await {
