@@ -412,6 +412,29 @@ pub async fn anonymize(
             .map_err(|e| Error::Internal(format!("cannot seal vault: {e}")))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
     };
+    // Writes the vault and its audit record (in the caller's transaction).
+    let store = |txn: &redb::WriteTransaction,
+                 table: &mut redb::Table<&'static str, &'static [u8]>,
+                 record: &VaultRecord,
+                 action: &str,
+                 done: &Anonymized,
+                 tokens: usize,
+                 new: usize| {
+        put_json(table, &vault_key(&who.tenant, &record.id), record)?;
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                action,
+                format!("vault/{}", record.id),
+            )
+            .input(req.text.as_bytes())
+            .output(done.text.as_bytes())
+            .detail(format!("{tokens} tokens ({new} new)")),
+        )?;
+        Ok::<_, Error>(())
+    };
     let now = now_ms();
     let expires_at_ms = now.saturating_add(ttl.saturating_mul(1000));
     let Some(id) = req.vault_id.clone() else {
@@ -430,20 +453,15 @@ pub async fn anonymize(
         };
         w.db.write(|txn| {
             let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-            put_json(&mut table, &vault_key(&who.tenant, &id), &record)?;
-            audit::append(
+            store(
                 txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "vault.create",
-                    format!("vault/{id}"),
-                )
-                .input(req.text.as_bytes())
-                .output(done.text.as_bytes())
-                .detail(format!("{} tokens ({} new)", map.len(), map.len())),
-            )?;
-            Ok::<_, Error>(())
+                &mut table,
+                &record,
+                "vault.create",
+                &done,
+                map.len(),
+                map.len(),
+            )
         })?;
         return Ok(respond(done, Some(&record)));
     };
@@ -458,18 +476,14 @@ pub async fn anonymize(
             sealed: seal(&id, &map)?,
             ..record
         };
-        put_json(&mut table, &vault_key(&who.tenant, &id), &record)?;
-        audit::append(
+        store(
             txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "vault.update",
-                format!("vault/{id}"),
-            )
-            .input(req.text.as_bytes())
-            .output(done.text.as_bytes())
-            .detail(format!("{} tokens ({} new)", map.len(), map.len() - before)),
+            &mut table,
+            &record,
+            "vault.update",
+            &done,
+            map.len(),
+            map.len() - before,
         )?;
         Ok::<_, Error>(respond(done, Some(&record)))
     })
