@@ -18,6 +18,7 @@ run: toolchain
 	cargo run --quiet --package warden -- $(ARGS)
 
 test: toolchain
+	@command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl; }  # the README test runs curl
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace --no-fail-fast
