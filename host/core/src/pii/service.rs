@@ -1,0 +1,822 @@
+//! PII over the server: detection across detectors and dictionaries, anonymisation with vaults
+//! encrypted at rest, restoration, and the tenant's dictionaries.
+//!
+//! Detectors run in the sandbox (the built-in and any uploaded pii-detector plugins); the
+//! tenant's deny-lists run beside them on the host; findings are merged by score and
+//! allow-lists drop what an organisation knows is safe. A vault holds the token → value map of
+//! one pseudonymisation, sealed with the tenant's key (XChaCha20-Poly1305, key derived from
+//! the master key) and bound to its tenant and id, with a TTL.
+
+use std::time::Duration;
+use crate::settings::{Invalid, invalid};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use redb::ReadableTable;
+use serde::{Deserialize, Serialize};
+
+use warden_engine::{DetectOptions, Finding, LimitOverrides, World};
+use warden_storage::audit::{self, AuditEvent};
+use warden_storage::{Db, StorageError, get_json, now_ms, put_json, rfc3339, scan_prefix, tables};
+
+use super::anonymize::{self, Anonymized, Deanonymized, Operators, Pseudonyms, Span};
+use super::crypto::MasterKey;
+use super::dictionary::{Dictionary, Matcher};
+use crate::auth::Principal;
+use crate::error::{Error, FieldError, Result};
+use crate::registry::plugins::Plugins;
+use crate::sandbox::Sandbox;
+
+/// The built-in detector's name in requests and findings.
+pub const BUILTIN: &str = "pii";
+
+/// Compiled dictionaries per tenant, dropped whenever one of the tenant's dictionaries changes.
+#[derive(Default)]
+struct MatcherCache {
+    inner: Mutex<HashMap<String, Arc<Matcher>>>,
+}
+
+impl MatcherCache {
+    fn get(&self, db: &Db, tenant: &str) -> Result<Arc<Matcher>> {
+        if let Ok(map) = self.inner.lock()
+            && let Some(m) = map.get(tenant)
+        {
+            return Ok(m.clone());
+        }
+        let dicts = list_dictionaries_raw(db, tenant)?;
+        let matcher =
+            Arc::new(Matcher::build(&dicts).map_err(|e| {
+                Error::Internal(format!("stored dictionaries do not compile: {e}"))
+            })?);
+        if let Ok(mut map) = self.inner.lock() {
+            map.insert(tenant.to_owned(), matcher.clone());
+        }
+        Ok(matcher)
+    }
+
+    fn invalidate(&self, tenant: &str) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.remove(tenant);
+        }
+    }
+}
+
+/// What to look for.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DetectRequest {
+    /// The text to scan.
+    pub text: String,
+    /// Only these entity types; empty means all.
+    #[serde(default)]
+    pub entities: Vec<String>,
+    /// Drop findings scored below this.
+    pub min_score: Option<f32>,
+    /// Detectors to run: `pii` (the built-in) and uploaded pii-detector plugins (`name` or
+    /// `name@version`). Default: the built-in.
+    pub detectors: Option<Vec<String>>,
+    /// Apply the tenant's dictionaries (default true).
+    pub dictionaries: Option<bool>,
+    /// Limits for each detector call.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub limits: LimitOverrides,
+}
+
+/// One finding, with who found it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FindingOut {
+    /// Entity type.
+    pub entity_type: String,
+    /// Start, UTF-8 bytes.
+    pub start: usize,
+    /// End, UTF-8 bytes, exclusive.
+    pub end: usize,
+    /// Score, rounded to 4 decimals.
+    pub score: f64,
+    /// `pii`, a plugin name or `dictionary:<name>`.
+    pub source: String,
+}
+
+impl From<&Span> for FindingOut {
+    fn from(s: &Span) -> Self {
+        FindingOut {
+            entity_type: s.entity_type.clone(),
+            start: s.start,
+            end: s.end,
+            score: (f64::from(s.score) * 1e4).round() / 1e4,
+            source: s.source.clone(),
+        }
+    }
+}
+
+/// Detection result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Detected {
+    /// Merged, non-overlapping findings in text order.
+    pub findings: Vec<FindingOut>,
+    /// Fuel burned by all detector calls.
+    pub fuel: u64,
+    /// Total detector time, microseconds.
+    pub duration_us: u64,
+}
+
+/// An anonymisation request: what to find and what to do with it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnonymizeRequest {
+    /// The text.
+    pub text: String,
+    /// Operators: `{"default": {...}, "per_entity": {"EMAIL_ADDRESS": {"type": "mask"}}}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub operators: Operators,
+    /// Only these entity types; empty means all.
+    #[serde(default)]
+    pub entities: Vec<String>,
+    /// Drop findings scored below this.
+    pub min_score: Option<f32>,
+    /// Detectors, as for detect.
+    pub detectors: Option<Vec<String>>,
+    /// Apply the tenant's dictionaries (default true).
+    pub dictionaries: Option<bool>,
+    /// Add the pseudonyms to this existing vault (consistent tokens across a conversation).
+    pub vault_id: Option<String>,
+    /// Vault lifetime in seconds (default from configuration, capped).
+    pub vault_ttl_seconds: Option<u64>,
+    /// Limits for each detector call.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub limits: LimitOverrides,
+}
+
+/// An anonymisation result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnonymizeResponse {
+    /// The anonymised text.
+    pub text: String,
+    /// What was done where.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<anonymize::AnonymizedItem>,
+    /// The vault holding the pseudonyms, when any operator pseudonymised.
+    pub vault_id: Option<String>,
+    /// When that vault expires (RFC 3339).
+    pub vault_expires_at: Option<String>,
+    /// Fuel the detectors burned.
+    pub fuel: u64,
+    /// Detection time, microseconds.
+    pub duration_us: u64,
+}
+
+/// A restoration request.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeanonymizeRequest {
+    /// Text holding tokens such as `<EMAIL_ADDRESS_1>`.
+    pub text: String,
+    /// The vault the tokens came from.
+    pub vault_id: String,
+}
+
+/// A stored vault: header in clear, token map sealed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct VaultRecord {
+    id: String,
+    created_by: String,
+    created_at_ms: u64,
+    expires_at_ms: u64,
+    /// base64 of the sealed JSON token map.
+    sealed: String,
+}
+
+fn vault_key(tenant: &str, id: &str) -> String {
+    format!("{tenant}/{id}")
+}
+
+fn vault_aad(tenant: &str, id: &str) -> Vec<u8> {
+    format!("warden/vault/{tenant}/{id}").into_bytes()
+}
+
+fn check_vault_id(id: &str) -> Result<()> {
+    if id.len() == 38 && id.starts_with("v_") && id[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(Error::not_found(
+            "vault",
+            id.chars().take(64).collect::<String>(),
+        ))
+    }
+}
+
+/// What one detection pass looks at.
+struct Scan<'a> {
+    text: &'a str,
+    entities: &'a [String],
+    min_score: Option<f32>,
+    detectors: Option<&'a [String]>,
+    dictionaries: bool,
+    limits: &'a LimitOverrides,
+}
+
+/// The PII service: detection through the sandbox's detectors and the tenant's dictionaries,
+/// anonymisation into sealed vaults, restoration, and the dictionaries themselves.
+pub struct Pii {
+    db: Arc<Db>,
+    sandbox: Arc<Sandbox>,
+    plugins: Arc<Plugins>,
+    keys: Arc<MasterKey>,
+    config: PiiConfig,
+    dictionaries: MatcherCache,
+}
+
+impl Pii {
+    /// The service over `sandbox`'s database; vaults are sealed with `keys`.
+    pub fn new(
+        sandbox: Arc<Sandbox>,
+        plugins: Arc<Plugins>,
+        keys: Arc<MasterKey>,
+        config: PiiConfig,
+    ) -> Pii {
+        Pii {
+            db: sandbox.db().clone(),
+            sandbox,
+            plugins,
+            keys,
+            config,
+            dictionaries: MatcherCache::default(),
+        }
+    }
+
+/// Runs the detectors and dictionaries over `text` and merges what they find.
+async fn find(&self, who: &Principal, scan: Scan<'_>) -> Result<(Vec<Span>, u64, u64)> {
+    let Scan {
+        text,
+        entities,
+        min_score,
+        detectors,
+        dictionaries,
+        limits,
+    } = scan;
+    if let Some(s) = min_score
+        && !(0.0..=1.0).contains(&s)
+    {
+        return Err(Error::BadRequest(
+            "min_score must be between 0 and 1".into(),
+        ));
+    }
+    let default = [BUILTIN.to_owned()];
+    let detectors = detectors.unwrap_or(&default);
+    if detectors.is_empty() && !dictionaries {
+        return Err(Error::BadRequest(
+            "nothing to detect with: give at least one detector or enable dictionaries".into(),
+        ));
+    }
+    let mut spans = Vec::new();
+    let (mut fuel, mut micros) = (0u64, 0u64);
+    let text_arc: Arc<str> = Arc::from(text);
+    for reference in detectors {
+        let (pref, plugin, limits) = self
+            .plugins
+            .resolve_limited(who, reference, World::PiiDetector, limits)
+            .await?;
+        let options = DetectOptions {
+            entities: entities.to_vec(),
+            min_score,
+            explain: false,
+            language: None,
+        };
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "pii.detect",
+            format!("plugin/{}/{}", pref.name, pref.version),
+        )
+        .input(text.as_bytes());
+        let t = text_arc.clone();
+        let (found, report) = self.sandbox.call(
+                event,
+                plugin,
+                move |e, p| e.detect(p, &t, &options, limits),
+                |f: &Vec<Finding>| serde_json::to_vec(f).unwrap_or_default(),
+            )
+            .await?;
+        fuel += report.fuel_used;
+        micros += u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
+        spans.extend(found.into_iter().map(|f| Span {
+            entity_type: f.entity_type,
+            start: f.start as usize,
+            end: f.end as usize,
+            score: f.score,
+            source: pref.name.clone(),
+        }));
+    }
+    let matcher = if dictionaries {
+        Some(self.dictionaries.get(&self.db, &who.tenant)?)
+    } else {
+        None
+    };
+    if let Some(m) = &matcher {
+        spans.extend(
+            m.find(text)
+                .into_iter()
+                .filter(|s| entities.is_empty() || entities.contains(&s.entity_type)),
+        );
+    }
+    let mut merged = anonymize::merge(spans);
+    if let Some(m) = &matcher {
+        merged = m.filter_allowed(text, merged);
+    }
+    if let Some(min) = min_score {
+        merged.retain(|s| s.score >= min);
+    }
+    Ok((merged, fuel, micros))
+}
+
+/// `POST /v1/pii/detect`.
+pub async fn detect(&self, who: &Principal, req: DetectRequest) -> Result<Detected> {
+    let (spans, fuel, duration_us) = self.find(who,
+        Scan {
+            text: &req.text,
+            entities: &req.entities,
+            min_score: req.min_score,
+            detectors: req.detectors.as_deref(),
+            dictionaries: req.dictionaries.unwrap_or(true),
+            limits: &req.limits,
+        },
+    )
+    .await?;
+    Ok(Detected {
+        findings: spans.iter().map(FindingOut::from).collect(),
+        fuel,
+        duration_us,
+    })
+}
+
+fn load_vault(&self, who: &Principal, id: &str) -> Result<(VaultRecord, Pseudonyms)> {
+    check_vault_id(id)?;
+    let txn = self.db.read()?;
+    let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+    self.open_vault(&table, &who.tenant, id)
+}
+
+/// Reads and unseals vault `id` of `tenant` from `table` (a read or a write transaction's).
+fn open_vault<T>(&self, table: &T, tenant: &str, id: &str) -> Result<(VaultRecord, Pseudonyms)>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+{
+    let record: VaultRecord = get_json(table, "vaults", &vault_key(tenant, id))?
+        .ok_or_else(|| Error::not_found("vault", id))?;
+    if record.expires_at_ms <= now_ms() {
+        return Err(Error::not_found("vault", id));
+    }
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(&record.sealed)
+        .map_err(|e| Error::Internal(format!("vault {id} is not base64: {e}")))?;
+    let plain = self
+        .keys
+        .tenant_key(tenant)
+        .open(&vault_aad(tenant, id), &sealed)
+        .map_err(|e| Error::Internal(format!("vault {id} cannot be opened: {e}")))?;
+    let map: Pseudonyms = serde_json::from_slice(&plain)
+        .map_err(|e| Error::Internal(format!("vault {id} is corrupt: {e}")))?;
+    Ok((record, map))
+}
+
+/// `POST /v1/pii/anonymize`.
+///
+/// Detection runs first, outside any transaction; the vault is then read, merged and written
+/// inside one write transaction, so concurrent calls into the same vault serialise and none
+/// of their pseudonyms is lost or handed to another value.
+pub async fn anonymize(&self, who: &Principal,
+    req: AnonymizeRequest,
+) -> Result<AnonymizeResponse> {
+    let max_ttl = self.config.max_vault_ttl.as_secs();
+    let ttl = req
+        .vault_ttl_seconds
+        .unwrap_or(self.config.vault_ttl.as_secs());
+    if ttl == 0 || ttl > max_ttl {
+        return Err(Error::BadRequest(format!(
+            "vault_ttl_seconds must be between 1 and {max_ttl}"
+        )));
+    }
+    // Fail early (before spending fuel) when the named vault does not exist.
+    if let Some(id) = &req.vault_id {
+        self.load_vault(who, id)?;
+    }
+    let (spans, fuel, duration_us) = self.find(who,
+        Scan {
+            text: &req.text,
+            entities: &req.entities,
+            min_score: req.min_score,
+            detectors: req.detectors.as_deref(),
+            dictionaries: req.dictionaries.unwrap_or(true),
+            limits: &req.limits,
+        },
+    )
+    .await?;
+    let key = self.keys.tenant_key(&who.tenant);
+    let salt = key.hash_salt();
+    let apply = |map: &mut Pseudonyms| {
+        anonymize::anonymize(&req.text, &spans, &req.operators, &salt, map)
+            .map_err(|e| Error::Internal(format!("anonymisation failed: {e}")))
+    };
+    let respond = |done: Anonymized, vault: Option<&VaultRecord>| AnonymizeResponse {
+        text: done.text,
+        items: done.items,
+        vault_id: vault.map(|r| r.id.clone()),
+        vault_expires_at: vault.map(|r| rfc3339(r.expires_at_ms)),
+        fuel,
+        duration_us,
+    };
+    let seal = |id: &str, map: &Pseudonyms| -> Result<String> {
+        let plain = serde_json::to_vec(map)
+            .map_err(|e| Error::Internal(format!("cannot encode vault: {e}")))?;
+        let sealed = key
+            .seal(&vault_aad(&who.tenant, id), &plain)
+            .map_err(|e| Error::Internal(format!("cannot seal vault: {e}")))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+    };
+    // Writes the vault and its audit record (in the caller's transaction).
+    let store = |txn: &redb::WriteTransaction,
+                 table: &mut redb::Table<&'static str, &'static [u8]>,
+                 record: &VaultRecord,
+                 action: &str,
+                 done: &Anonymized,
+                 tokens: usize,
+                 new: usize| {
+        put_json(table, &vault_key(&who.tenant, &record.id), record)?;
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                action,
+                format!("vault/{}", record.id),
+            )
+            .input(req.text.as_bytes())
+            .output(done.text.as_bytes())
+            .detail(format!("{tokens} tokens ({new} new)")),
+        )?;
+        Ok::<_, Error>(())
+    };
+    let now = now_ms();
+    let expires_at_ms = now.saturating_add(ttl.saturating_mul(1000));
+    let Some(id) = req.vault_id.clone() else {
+        let mut map = Pseudonyms::default();
+        let done = apply(&mut map)?;
+        if !done.items.iter().any(|i| i.operator == "pseudonymize") {
+            return Ok(respond(done, None));
+        }
+        let id = format!("v_{}", hex::encode(rand::random::<[u8; 18]>()));
+        let record = VaultRecord {
+            id: id.clone(),
+            created_by: who.actor.clone(),
+            created_at_ms: now,
+            expires_at_ms,
+            sealed: seal(&id, &map)?,
+        };
+        self.db.write(|txn| {
+            let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+            store(
+                txn,
+                &mut table,
+                &record,
+                "vault.create",
+                &done,
+                map.len(),
+                map.len(),
+            )
+        })?;
+        return Ok(respond(done, Some(&record)));
+    };
+    // Read-merge-write in one write transaction: redb serialises writers.
+    self.db.write(|txn| {
+        let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+        let (record, mut map) = self.open_vault(&table, &who.tenant, &id)?;
+        let before = map.len();
+        let done = apply(&mut map)?;
+        let record = VaultRecord {
+            expires_at_ms,
+            sealed: seal(&id, &map)?,
+            ..record
+        };
+        store(
+            txn,
+            &mut table,
+            &record,
+            "vault.update",
+            &done,
+            map.len(),
+            map.len() - before,
+        )?;
+        Ok::<_, Error>(respond(done, Some(&record)))
+    })
+}
+
+/// `POST /v1/pii/deanonymize`: restores a vault's values; audited as a vault read.
+pub fn deanonymize(&self, who: &Principal, req: DeanonymizeRequest) -> Result<Deanonymized> {
+    let result = self.load_vault(who, &req.vault_id);
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.outcome(),
+    };
+    let (_, map) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            self.sandbox.record(
+                who,
+                "vault.read",
+                format!(
+                    "vault/{}",
+                    req.vault_id.chars().take(64).collect::<String>()
+                ),
+                outcome,
+            );
+            return Err(e);
+        }
+    };
+    let out = anonymize::deanonymize(&req.text, &map);
+    self.sandbox.audit(
+        AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "vault.read",
+            format!("vault/{}", req.vault_id),
+        )
+        .input(req.text.as_bytes())
+        .detail(format!(
+            "{} restored, {} unknown",
+            out.restored.len(),
+            out.unknown_tokens.len()
+        )),
+    );
+    Ok(out)
+}
+
+/// The tenant's vaults that have not expired.
+pub fn list_vaults(&self, who: &Principal) -> Result<Vec<VaultInfo>> {
+    let txn = self.db.read()?;
+    let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+    let now = now_ms();
+    Ok(
+        scan_prefix::<VaultRecord, _>(&table, "vaults", &format!("{}/", who.tenant))?
+            .into_iter()
+            .filter(|(_, r)| r.expires_at_ms > now)
+            .map(|(_, r)| VaultInfo {
+                id: r.id,
+                created_by: r.created_by,
+                created_at: rfc3339(r.created_at_ms),
+                expires_at: rfc3339(r.expires_at_ms),
+            })
+            .collect(),
+    )
+}
+
+/// Deletes a vault before its TTL.
+pub fn delete_vault(&self, who: &Principal, id: &str) -> Result<()> {
+    check_vault_id(id)?;
+    self.db.write(|txn| {
+        let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+        if table
+            .remove(vault_key(&who.tenant, id).as_str())
+            .map_err(StorageError::from)?
+            .is_none()
+        {
+            return Err(Error::not_found("vault", id));
+        }
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "vault.delete",
+                format!("vault/{id}"),
+            ),
+        )?;
+        Ok(())
+    })
+}
+
+/// Deletes expired vaults of every tenant; returns how many.
+pub fn purge_expired_vaults(&self) -> Result<usize> {
+    let now = now_ms();
+    let expired: Vec<(String, VaultRecord)> = {
+        let txn = self.db.read()?;
+        let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+        scan_prefix::<VaultRecord, _>(&table, "vaults", "")?
+            .into_iter()
+            .filter(|(_, r)| r.expires_at_ms <= now)
+            .collect()
+    };
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    self.db.write(|txn| {
+        let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+        for (k, r) in &expired {
+            table.remove(k.as_str()).map_err(StorageError::from)?;
+            let tenant = k.split('/').next().unwrap_or_default();
+            audit::append(
+                txn,
+                AuditEvent::new(tenant, "warden", "vault.expire", format!("vault/{}", r.id)),
+            )?;
+        }
+        Ok::<_, Error>(())
+    })?;
+    Ok(expired.len())
+}
+
+/// Every dictionary of the tenant (without terms).
+pub fn list_dictionaries(&self, who: &Principal) -> Result<Vec<DictionaryInfo>> {
+    Ok(list_dictionaries_raw(&self.db, &who.tenant)?
+        .into_iter()
+        .map(|(name, d)| DictionaryInfo {
+            name,
+            kind: d.kind,
+            entity_type: d.entity_type,
+            terms: d.terms.len(),
+        })
+        .collect())
+}
+
+/// One dictionary with its terms.
+pub fn get_dictionary(&self, who: &Principal, name: &str) -> Result<Dictionary> {
+    crate::names::check("dictionary", name)?;
+    let txn = self.db.read()?;
+    let table = txn
+        .open_table(tables::DICTIONARIES)
+        .map_err(StorageError::from)?;
+    get_json(&table, "dictionaries", &dict_key(&who.tenant, name))?
+        .ok_or_else(|| Error::not_found("dictionary", name))
+}
+
+/// Creates or replaces a dictionary; returns whether it was created.
+pub fn put_dictionary(&self, who: &Principal, name: &str, dict: Dictionary) -> Result<bool> {
+    crate::names::check("dictionary", name)?;
+    dict.validate().map_err(|e| Error::Unprocessable {
+        message: format!("invalid dictionary: {e}"),
+        errors: vec![FieldError {
+            path: String::new(),
+            message: e.to_string(),
+        }],
+    })?;
+    let created = self.db.write(|txn| {
+        let mut table = txn
+            .open_table(tables::DICTIONARIES)
+            .map_err(StorageError::from)?;
+        let k = dict_key(&who.tenant, name);
+        let existed = table.get(k.as_str()).map_err(StorageError::from)?.is_some();
+        put_json(&mut table, &k, &dict)?;
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                if existed {
+                    "dictionary.replace"
+                } else {
+                    "dictionary.create"
+                },
+                format!("dictionary/{name}"),
+            )
+            .input(&warden_storage::encode(&dict)?)
+            .detail(format!("{} terms", dict.terms.len())),
+        )?;
+        Ok::<_, Error>(!existed)
+    })?;
+    self.dictionaries.invalidate(&who.tenant);
+    Ok(created)
+}
+
+/// Deletes a dictionary.
+pub fn delete_dictionary(&self, who: &Principal, name: &str) -> Result<()> {
+    crate::names::check("dictionary", name)?;
+    self.db.write(|txn| {
+        let mut table = txn
+            .open_table(tables::DICTIONARIES)
+            .map_err(StorageError::from)?;
+        if table
+            .remove(dict_key(&who.tenant, name).as_str())
+            .map_err(StorageError::from)?
+            .is_none()
+        {
+            return Err(Error::not_found("dictionary", name));
+        }
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "dictionary.delete",
+                format!("dictionary/{name}"),
+            ),
+        )?;
+        Ok(())
+    })?;
+    self.dictionaries.invalidate(&who.tenant);
+    Ok(())
+}
+
+}
+
+
+
+
+
+
+
+/// A vault as listed: when it was made and when it expires, never its tokens or values.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VaultInfo {
+    /// Its id.
+    pub id: String,
+    /// Who created it.
+    pub created_by: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+}
+
+
+
+
+fn dict_key(tenant: &str, name: &str) -> String {
+    format!("{tenant}/{name}")
+}
+
+fn list_dictionaries_raw(db: &Db, tenant: &str) -> Result<Vec<(String, Dictionary)>> {
+    let txn = db.read()?;
+    let table = txn
+        .open_table(tables::DICTIONARIES)
+        .map_err(StorageError::from)?;
+    let prefix = format!("{tenant}/");
+    Ok(
+        scan_prefix::<Dictionary, _>(&table, "dictionaries", &prefix)?
+            .into_iter()
+            .map(|(k, d)| (k[prefix.len()..].to_owned(), d))
+            .collect(),
+    )
+}
+
+/// A dictionary as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DictionaryInfo {
+    /// Its name.
+    pub name: String,
+    /// `deny` or `allow`.
+    #[schema(value_type = String)]
+    pub kind: super::dictionary::DictionaryKind,
+    /// The entity type of a deny-list.
+    pub entity_type: Option<String>,
+    /// How many terms.
+    pub terms: usize,
+}
+
+
+
+
+
+/// PII vaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PiiConfig {
+    /// How long a vault lives when the request does not say.
+    #[serde(with = "humantime_serde")]
+    pub vault_ttl: Duration,
+    /// The longest TTL a request may ask for.
+    #[serde(with = "humantime_serde")]
+    pub max_vault_ttl: Duration,
+    /// The vault master key (base64 of 32 bytes). Unset: a key file in the data directory,
+    /// created with mode 0600 on first start.
+    pub master_key: Option<String>,
+}
+
+impl Default for PiiConfig {
+    fn default() -> Self {
+        PiiConfig {
+            vault_ttl: Duration::from_secs(24 * 3600),
+            max_vault_ttl: Duration::from_secs(30 * 24 * 3600),
+            master_key: None,
+        }
+    }
+}
+
+impl PiiConfig {
+    /// Checks the vault TTLs and the master key's encoding.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.vault_ttl.is_zero() || self.vault_ttl > self.max_vault_ttl {
+            return invalid(
+                "pii.vault_ttl",
+                "must be greater than 0 and at most pii.max_vault_ttl",
+            );
+        }
+        if let Some(key) = &self.master_key
+            && crate::pii::crypto::MasterKey::from_base64(key).is_err()
+        {
+            return invalid("pii.master_key", "must be the base64 encoding of 32 bytes");
+        }
+        Ok(())
+    }
+}

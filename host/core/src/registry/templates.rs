@@ -1,0 +1,929 @@
+//! The prompt registry: templates with immutable numbered versions and movable labels.
+//!
+//! A version pins the digest of the template-engine component it renders with, so it renders
+//! the same forever; labels (`production`, `staging`, any name) point at versions, `latest` is
+//! always the newest, and moving a label is how a rollback happens. Creating a version checks
+//! its syntax and its variables in the sandbox; rendering validates variables against the
+//! version's schema, applies defaults and runs under the sandbox's limits.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use redb::ReadableTable;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use std::sync::Arc;
+
+use warden_engine::{CallReport, ChatMessage, LimitOverrides, RenderOptions, TemplateInfo, World};
+use warden_storage::audit::{self, AuditEvent};
+use warden_storage::{Db, StorageError, get_json, put_json, rfc3339, scan_prefix, tables};
+
+use super::plugins::{PluginRef, Plugins};
+use super::schema::{VariableCheck, VariablesSchema, check_variables};
+use super::versioned::{self, check_label, label_key, version_key};
+use crate::auth::Principal;
+use crate::error::{Error, FieldError, Result};
+use crate::refs::{Referrer, Usage};
+use crate::sandbox::Sandbox;
+use crate::tenants::Tenants;
+
+/// The label every render falls back to before `latest`.
+pub const PRODUCTION: &str = "production";
+/// The automatic label of the newest version.
+pub use super::versioned::LATEST;
+
+/// One immutable template version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TemplateVersion {
+    /// The template's name.
+    pub name: String,
+    /// The version number, from 1.
+    pub version: u64,
+    /// The template text (for text templates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The chat messages (for chat templates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub messages: Option<Vec<ChatMessage>>,
+    /// JSON Schema (subset) of the variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables_schema: Option<Value>,
+    /// Free configuration (model parameters and the like), returned with renders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Value>,
+    /// Rendering options.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: RenderOptions,
+    /// The commit message.
+    #[serde(default)]
+    pub message: String,
+    /// Who created it.
+    pub author: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// The template-engine component it renders with.
+    pub engine: PluginRef,
+    /// The variables the template reads.
+    pub variables: Vec<String>,
+    /// Set when the version came in through an import: what the imported document claimed.
+    /// `author` and `created_at` above are always the importing actor and time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub imported: Option<ImportedClaims>,
+}
+
+/// Provenance an imported document claimed for a version: kept for reference, never trusted
+/// (anyone can edit an export before importing it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedClaims {
+    /// The `author` the document named.
+    pub claimed_author: String,
+    /// The `created_at` the document named.
+    pub claimed_created_at: String,
+}
+
+/// A request to create a version.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVersion {
+    /// The template text; give this or `messages`.
+    pub template: Option<String>,
+    /// Chat messages whose contents are templates; give this or `template`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub messages: Option<Vec<ChatMessage>>,
+    /// JSON Schema (subset) of the variables.
+    pub variables_schema: Option<Value>,
+    /// Free configuration.
+    pub config: Option<Value>,
+    /// Rendering options.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: RenderOptions,
+    /// The commit message.
+    #[serde(default)]
+    pub message: String,
+    /// The template-engine plugin (`name` or `name@version`); default the built-in.
+    pub engine: Option<String>,
+    /// Labels to point at the new version.
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// A created version and what its variable check found.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Created {
+    /// The stored version.
+    pub version: TemplateVersion,
+    /// Variables used but not declared, and declared but not used.
+    #[schema(value_type = Object)]
+    pub warnings: VariableCheck,
+}
+
+/// A template with its versions' numbers and its labels.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TemplateSummary {
+    /// The name.
+    pub name: String,
+    /// Version numbers, oldest first.
+    pub versions: Vec<u64>,
+    /// Label → version (`latest` included).
+    pub labels: BTreeMap<String, u64>,
+}
+
+/// A render request.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderRequest {
+    /// The variables (a JSON object).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    /// A version number; takes precedence over `label`.
+    pub version: Option<u64>,
+    /// A label; default `production`, then `latest`.
+    pub label: Option<String>,
+    /// Limits for this call (within host caps).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub limits: LimitOverrides,
+}
+
+/// A render's result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Rendered {
+    /// The template's name.
+    pub name: String,
+    /// The version rendered.
+    pub version: u64,
+    /// The label resolved, if one was.
+    pub label: Option<String>,
+    /// The text (text templates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The messages (chat templates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub messages: Option<Vec<ChatMessage>>,
+    /// The version's configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<Value>,
+    /// Fuel burned.
+    pub fuel: u64,
+    /// Call duration, microseconds.
+    pub duration_us: u64,
+}
+
+/// One template in an export: every version and every label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportDoc {
+    /// The name.
+    pub name: String,
+    /// The versions, oldest first.
+    pub versions: Vec<TemplateVersion>,
+    /// Label → version (`latest` excluded: it is automatic).
+    #[serde(default)]
+    pub labels: BTreeMap<String, u64>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// Templates in the document.
+    pub templates: usize,
+    /// Versions created.
+    pub created: usize,
+    /// Versions already present with the same content.
+    pub unchanged: usize,
+    /// Labels set or moved.
+    pub labels_set: usize,
+}
+
+/// The template registry: versions, labels (with the approval workflow of
+/// [`super::approvals`]), import and export, and rendering through the sandbox.
+pub struct Templates {
+    pub(super) db: Arc<Db>,
+    sandbox: Arc<Sandbox>,
+    plugins: Arc<Plugins>,
+    pub(super) tenants: Arc<Tenants>,
+    users: Vec<Arc<dyn Referrer>>,
+}
+
+impl Templates {
+    /// The registry over `sandbox`'s database; `users` are asked before a template is deleted
+    /// whether one of their records still renders it (pipelines do).
+    pub fn new(
+        sandbox: Arc<Sandbox>,
+        plugins: Arc<Plugins>,
+        tenants: Arc<Tenants>,
+        users: Vec<Arc<dyn Referrer>>,
+    ) -> Templates {
+        Templates {
+            db: sandbox.db().clone(),
+            sandbox,
+            plugins,
+            tenants,
+            users,
+        }
+    }
+
+fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<TemplateVersion>> {
+    versioned::versions(&self.db, tables::TEMPLATES, "templates", tenant, name)
+}
+
+fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
+    versioned::labels(&self.db, tables::LABELS, tenant, name)
+}
+
+/// Inspects the template text(s) of a version in the sandbox; syntax errors become 422s with
+/// their line and column.
+async fn inspect(&self, who: &Principal,
+    engine: &PluginRef,
+    plugin: std::sync::Arc<warden_engine::Plugin>,
+    texts: Vec<String>,
+) -> Result<BTreeSet<String>> {
+    let limits = self.sandbox.limits(&LimitOverrides::default());
+    let input: Vec<u8> = texts.join("\n").into_bytes();
+    let event = AuditEvent::new(
+        &who.tenant,
+        &who.actor,
+        "template.inspect",
+        format!("plugin/{}/{}", engine.name, engine.version),
+    )
+    .input(&input);
+    let (infos, _) = self.sandbox.call(
+            event,
+            plugin,
+            move |engine, plugin| {
+                let mut infos = Vec::new();
+                let mut report = CallReport::default();
+                for text in &texts {
+                    let out = engine.inspect_template(plugin, text, limits);
+                    report.fuel_used += out.report.fuel_used;
+                    report.duration += out.report.duration;
+                    match out.result {
+                        Ok(info) => infos.push(info),
+                        Err(e) => {
+                            return warden_engine::Outcome {
+                                result: Err(e),
+                                report,
+                            };
+                        }
+                    }
+                }
+                warden_engine::Outcome {
+                    result: Ok(infos),
+                    report,
+                }
+            },
+            |infos: &Vec<TemplateInfo>| {
+                infos
+                    .iter()
+                    .flat_map(|i| i.variables.iter())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    .into_bytes()
+            },
+        )
+        .await?;
+    Ok(infos.into_iter().flat_map(|i| i.variables).collect())
+}
+
+/// Checks and stores a new version of template `name` (created on its first version).
+pub async fn create_version(&self, who: &Principal,
+    name: &str,
+    new: NewVersion,
+) -> Result<Created> {
+    crate::names::check("template", name)?;
+    for l in &new.labels {
+        check_label(l)?;
+        self.tenants.check_direct_move(who, l)?;
+    }
+    let texts: Vec<String> = match (&new.template, &new.messages) {
+        (Some(t), None) => vec![t.clone()],
+        (None, Some(m)) if !m.is_empty() => m.iter().map(|m| m.content.clone()).collect(),
+        (None, Some(_)) => {
+            return Err(Error::BadRequest("`messages` must not be empty".into()));
+        }
+        _ => {
+            return Err(Error::BadRequest(
+                "give exactly one of `template` (text) and `messages` (chat)".into(),
+            ));
+        }
+    };
+    let schema = match &new.variables_schema {
+        Some(s) => Some(VariablesSchema::parse(s).map_err(|e| Error::Unprocessable {
+            message: format!("invalid variables_schema: {e}"),
+            errors: vec![FieldError {
+                path: format!("/variables_schema{}", e.path),
+                message: e.message.clone(),
+            }],
+        })?),
+        None => None,
+    };
+    let engine_ref = new.engine.as_deref().unwrap_or("template");
+    let (engine, plugin) = self.plugins.resolve(who, engine_ref, World::TemplateEngine).await?;
+    let used = self.inspect(who, &engine, plugin, texts).await?;
+    let warnings = schema
+        .as_ref()
+        .map(|s| check_variables(s, &used))
+        .unwrap_or_default();
+    let mut record = TemplateVersion {
+        name: name.to_owned(),
+        version: 0,
+        template: new.template,
+        messages: new.messages,
+        variables_schema: new.variables_schema,
+        config: new.config,
+        options: new.options,
+        message: new.message,
+        author: who.actor.clone(),
+        created_at: rfc3339(warden_storage::now_ms()),
+        engine,
+        variables: used.into_iter().collect(),
+        imported: None,
+    };
+    let labels = new.labels;
+    let record = self.db.write(|txn| {
+        let mut table = txn
+            .open_table(tables::TEMPLATES)
+            .map_err(StorageError::from)?;
+        let prefix = format!("{}/{name}/", who.tenant);
+        let last = table
+            .range(prefix.as_str()..)
+            .map_err(StorageError::from)?
+            .take_while(|e| {
+                e.as_ref()
+                    .is_ok_and(|(k, _)| k.value().starts_with(prefix.as_str()))
+            })
+            .count() as u64;
+        record.version = last + 1;
+        self.plugins.pin_builtin(txn, &record.engine.digest)?;
+        put_json(
+            &mut table,
+            &version_key(&who.tenant, name, record.version),
+            &record,
+        )?;
+        audit::append(
+            txn,
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "template.version.create",
+                format!("template/{name}/{}", record.version),
+            )
+            .input(&warden_storage::encode(&record)?),
+        )?;
+        let mut label_table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+        for l in &labels {
+            let old = label_table
+                .insert(label_key(&who.tenant, name, l).as_str(), record.version)
+                .map_err(StorageError::from)?
+                .map(|v| v.value());
+            audit::append(txn, label_event(who, name, l, old, Some(record.version)))?;
+        }
+        Ok::<_, Error>(record)
+    })?;
+    Ok(Created {
+        version: record,
+        warnings,
+    })
+}
+
+/// Every template of the caller's tenant.
+pub fn list(&self, who: &Principal) -> Result<Vec<TemplateSummary>> {
+    let txn = self.db.read()?;
+    let table = txn
+        .open_table(tables::TEMPLATES)
+        .map_err(StorageError::from)?;
+    let mut names: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (_, v) in
+        scan_prefix::<TemplateVersion, _>(&table, "templates", &format!("{}/", who.tenant))?
+    {
+        names.entry(v.name).or_default().push(v.version);
+    }
+    drop(table);
+    names
+        .into_iter()
+        .map(|(name, versions)| {
+            let mut labels = self.labels_of(&who.tenant, &name)?;
+            if let Some(last) = versions.last() {
+                labels.insert(LATEST.into(), *last);
+            }
+            Ok(TemplateSummary {
+                name,
+                versions,
+                labels,
+            })
+        })
+        .collect()
+}
+
+/// One template's versions and labels.
+pub fn summary(&self, who: &Principal, name: &str) -> Result<TemplateSummary> {
+    crate::names::check("template", name)?;
+    let versions: Vec<u64> = self.all_versions(&who.tenant, name)?
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    let Some(last) = versions.last().copied() else {
+        return Err(Error::not_found("template", name));
+    };
+    let mut labels = self.labels_of(&who.tenant, name)?;
+    labels.insert(LATEST.into(), last);
+    Ok(TemplateSummary {
+        name: name.to_owned(),
+        versions,
+        labels,
+    })
+}
+
+/// One version.
+pub fn get_version(&self, who: &Principal,
+    name: &str,
+    version: u64,
+) -> Result<TemplateVersion> {
+    crate::names::check("template", name)?;
+    versioned::version(
+        &self.db,
+        tables::TEMPLATES,
+        "templates",
+        &who.tenant,
+        name,
+        version,
+    )?
+    .ok_or_else(|| Error::not_found("template version", format!("{name} version {version}")))
+}
+
+/// The version a label points at (`latest` included).
+pub fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
+    crate::names::check("label", label)?;
+    let summary = self.summary(who, name)?;
+    summary
+        .labels
+        .get(label)
+        .copied()
+        .ok_or_else(|| Error::not_found("label", format!("{name}:{label}")))
+}
+
+/// Points `label` at `version` (audited with the old and new versions).
+pub fn set_label(&self, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
+    crate::names::check("template", name)?;
+    check_label(label)?;
+    self.tenants.check_direct_move(who, label)?;
+    self.get_version(who, name, version)?;
+    self.db.write(|txn| move_label_in(txn, who, name, label, version))
+}
+
+/// Removes a label.
+pub fn delete_label(&self, who: &Principal, name: &str, label: &str) -> Result<()> {
+    crate::names::check("template", name)?;
+    check_label(label)?;
+    self.tenants.check_direct_move(who, label)?;
+    self.db.write(|txn| {
+        let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+        let old = table
+            .remove(label_key(&who.tenant, name, label).as_str())
+            .map_err(StorageError::from)?
+            .map(|v| v.value());
+        if old.is_none() {
+            return Err(Error::not_found("label", format!("{name}:{label}")));
+        }
+        audit::append(txn, label_event(who, name, label, old, None))?;
+        Ok(())
+    })
+}
+
+/// Deletes a template: every version, label and pending change request, in one transaction
+/// with its audit record. Refused (409) while a pipeline version of the tenant renders it, and
+/// (403) for a non-admin while one of its labels is protected, as moving that label would be.
+pub fn delete(&self, who: &Principal, name: &str) -> Result<()> {
+    crate::names::check("template", name)?;
+    self.db.write(|txn| {
+        for users in &self.users {
+            if let Some(user) = users.template_user(txn, &who.tenant, name)? {
+                return Err(Error::Conflict(format!(
+                    "template `{name}` is rendered by {user}; it cannot be deleted"
+                )));
+            }
+        }
+        let (labels, versions) =
+            versioned::remove_all(txn, tables::TEMPLATES, tables::LABELS, &who.tenant, name)?;
+        if versions == 0 {
+            return Err(Error::not_found("template", name));
+        }
+        for label in &labels {
+            self.tenants.check_direct_move(who, label)?;
+        }
+        let mut requests = txn
+            .open_table(tables::CHANGE_REQUESTS)
+            .map_err(StorageError::from)?;
+        for k in versioned::keys_with_prefix(&requests, &format!("{}/{name}/", who.tenant))? {
+            requests.remove(k.as_str()).map_err(StorageError::from)?;
+        }
+        audit::append(
+            txn,
+            AuditEvent::new(&who.tenant, &who.actor, "template.delete", format!("template/{name}"))
+                .detail(format!("{versions} versions, labels: {}", labels.join(", "))),
+        )?;
+        Ok(())
+    })
+}
+
+/// A unified diff between two versions (the text, or the messages one per block).
+pub fn diff(&self, who: &Principal, name: &str, from: u64, to: u64) -> Result<String> {
+    let a = self.get_version(who, name, from)?;
+    let b = self.get_version(who, name, to)?;
+    fn text(v: &TemplateVersion) -> String {
+        match (&v.template, &v.messages) {
+            (Some(t), _) => t.clone(),
+            (None, Some(m)) => m
+                .iter()
+                .map(|m| format!("[{}]\n{}\n", m.role, m.content))
+                .collect(),
+            (None, None) => String::new(),
+        }
+    }
+    Ok(super::diff::unified(
+        &format!("{name}@{from}"),
+        &format!("{name}@{to}"),
+        &text(&a),
+        &text(&b),
+        3,
+    ))
+}
+
+/// Renders a version of `name` in the sandbox.
+pub async fn render(&self, who: &Principal,
+    name: &str,
+    req: RenderRequest,
+) -> Result<Rendered> {
+    crate::names::check("template", name)?;
+    let (version, label) = match (req.version, &req.label) {
+        (Some(v), _) => (v, None),
+        (None, Some(l)) => (self.resolve_label(who, name, l)?, Some(l.clone())),
+        (None, None) => match self.resolve_label(who, name, PRODUCTION) {
+            Ok(v) => (v, Some(PRODUCTION.to_owned())),
+            Err(Error::NotFound { kind: "label", .. }) => (
+                self.resolve_label(who, name, LATEST)?,
+                Some(LATEST.to_owned()),
+            ),
+            Err(e) => return Err(e),
+        },
+    };
+    let tv = self.get_version(who, name, version)?;
+    let variables = match &tv.variables_schema {
+        Some(s) => {
+            let schema = VariablesSchema::parse(s)
+                .map_err(|e| Error::Internal(format!("stored schema is invalid: {e}")))?;
+            schema
+                .apply(&req.variables)
+                .map_err(|violations| Error::Unprocessable {
+                    message: "the variables do not match the template's schema".into(),
+                    errors: violations
+                        .into_iter()
+                        .map(|v| FieldError {
+                            path: format!("/variables{}", v.path),
+                            message: v.message,
+                        })
+                        .collect(),
+                })?
+        }
+        None => req.variables,
+    };
+    let context = serde_json::to_string(&variables)
+        .map_err(|e| Error::Internal(format!("cannot encode variables: {e}")))?;
+    let plugin = self.sandbox.plugin(&tv.engine.digest).await?;
+    let declared = self.plugins.declared_limits(who, &tv.engine);
+    let limits = self.sandbox.limits(&warden_engine::LimitOverrides::merge(
+            &declared,
+            &req.limits,
+        ));
+    let event = AuditEvent::new(
+        &who.tenant,
+        &who.actor,
+        "template.render",
+        format!("template/{name}/{version}"),
+    )
+    .input(context.as_bytes());
+    let options = tv.options;
+    let mut out = Rendered {
+        name: name.to_owned(),
+        version,
+        label,
+        text: None,
+        messages: None,
+        config: tv.config.clone(),
+        fuel: 0,
+        duration_us: 0,
+    };
+    let report = match (tv.template, tv.messages) {
+        (Some(text), _) => {
+            let (rendered, report) = self.sandbox.call(
+                    event,
+                    plugin,
+                    move |e, p| e.render(p, &text, &context, options, limits),
+                    |s: &String| s.as_bytes().to_vec(),
+                )
+                .await?;
+            out.text = Some(rendered);
+            report
+        }
+        (None, Some(messages)) => {
+            let (rendered, report) = self.sandbox.call(
+                    event,
+                    plugin,
+                    move |e, p| e.render_chat(p, &messages, &context, options, limits),
+                    |m: &Vec<ChatMessage>| serde_json::to_vec(m).unwrap_or_default(),
+                )
+                .await?;
+            out.messages = Some(rendered);
+            report
+        }
+        (None, None) => return Err(Error::Internal("stored version has no template".into())),
+    };
+    out.fuel = report.fuel_used;
+    out.duration_us = u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
+    Ok(out)
+}
+
+/// Every template of the tenant as YAML, one document per template.
+///
+/// `prefix` keeps only names starting with it, `names` (when not empty) only those names.
+pub fn export(&self, who: &Principal,
+    prefix: Option<&str>,
+    names: &[String],
+) -> Result<String> {
+    for n in names {
+        crate::names::check("template", n)?;
+    }
+    let mut out = String::new();
+    let wanted = |name: &str| {
+        prefix.is_none_or(|p| name.starts_with(p))
+            && (names.is_empty() || names.iter().any(|n| n == name))
+    };
+    for t in self.list(who)?.into_iter().filter(|t| wanted(&t.name)) {
+        let mut labels = self.labels_of(&who.tenant, &t.name)?;
+        labels.remove(LATEST);
+        let doc = ExportDoc {
+            versions: self.all_versions(&who.tenant, &t.name)?,
+            name: t.name,
+            labels,
+        };
+        let yaml = serde_yaml_ng::to_string(&doc)
+            .map_err(|e| Error::Internal(format!("cannot write YAML: {e}")))?;
+        out.push_str("---\n");
+        out.push_str(&yaml);
+    }
+    Ok(out)
+}
+
+/// Imports YAML written by [`export`]: creates missing versions, skips identical ones, refuses
+/// a version whose number exists with different content, and sets labels. Idempotent; all or
+/// nothing.
+pub async fn import(&self, who: &Principal, yaml: &str) -> Result<ImportReport> {
+    let refuse = |message: String| Error::Unprocessable {
+        message,
+        errors: vec![],
+    };
+    let docs: Vec<ExportDoc> = crate::documents::parse_yaml(yaml, refuse, |yaml| {
+        let mut docs = Vec::new();
+        for (i, d) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
+            let doc = ExportDoc::deserialize(d).map_err(|e| Error::Unprocessable {
+                message: format!("document {} is not a template export: {e}", i + 1),
+                errors: vec![],
+            })?;
+            docs.push(doc);
+        }
+        Ok(docs)
+    })
+    .await?;
+    // Check everything before writing anything.
+    for doc in &docs {
+        crate::names::check("template", &doc.name)?;
+        for (label, v) in &doc.labels {
+            check_label(label)?;
+            if !doc.versions.iter().any(|x| x.version == *v) {
+                return Err(Error::Unprocessable {
+                    message: format!(
+                        "template {}: label {label} points at missing version {v}",
+                        doc.name
+                    ),
+                    errors: vec![],
+                });
+            }
+        }
+        for (i, v) in doc.versions.iter().enumerate() {
+            if v.version != i as u64 + 1 || v.name != doc.name {
+                return Err(Error::Unprocessable {
+                    message: format!(
+                        "template {}: versions must be numbered 1, 2, ... in order and carry the template's name",
+                        doc.name
+                    ),
+                    errors: vec![],
+                });
+            }
+            if let Some(s) = &v.variables_schema {
+                VariablesSchema::parse(s).map_err(|e| Error::Unprocessable {
+                    message: format!("template {} version {}: {e}", doc.name, v.version),
+                    errors: vec![],
+                })?;
+            }
+            let known = self.sandbox.builtins().iter().any(|b| b.digest == v.engine.digest)
+                || self.plugins.get(who, &v.engine.name, &v.engine.version)
+                    .is_ok_and(|p| p.digest == v.engine.digest);
+            if !known {
+                return Err(Error::Unprocessable {
+                    message: format!(
+                        "template {} version {} renders with {}@{} ({}), which is not in this registry",
+                        doc.name, v.version, v.engine.name, v.engine.version, v.engine.digest
+                    ),
+                    errors: vec![],
+                });
+            }
+        }
+    }
+    let mut report = ImportReport {
+        templates: docs.len(),
+        ..Default::default()
+    };
+    self.db.write(|txn| {
+        let mut table = txn
+            .open_table(tables::TEMPLATES)
+            .map_err(StorageError::from)?;
+        let mut labels = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+        for doc in &docs {
+            for v in &doc.versions {
+                let k = version_key(&who.tenant, &doc.name, v.version);
+                let existing: Option<TemplateVersion> = get_json(&table, "templates", &k)?;
+                match existing {
+                    Some(e) if same_content(&e, v) => report.unchanged += 1,
+                    Some(_) => {
+                        return Err(Error::Conflict(format!(
+                            "template {} version {} already exists with different content",
+                            doc.name, v.version
+                        )));
+                    }
+                    None => {
+                        if v.version > 1
+                            && get_json::<TemplateVersion, _>(
+                                &table,
+                                "templates",
+                                &version_key(&who.tenant, &doc.name, v.version - 1),
+                            )?
+                            .is_none()
+                        {
+                            return Err(Error::Conflict(format!(
+                                "template {} version {} would leave a gap",
+                                doc.name, v.version
+                            )));
+                        }
+                        self.plugins.pin_builtin(txn, &v.engine.digest)?;
+                        let stored = TemplateVersion {
+                            author: who.actor.clone(),
+                            created_at: rfc3339(warden_storage::now_ms()),
+                            // A re-exported import keeps the first claim it carried.
+                            imported: Some(v.imported.clone().unwrap_or(ImportedClaims {
+                                claimed_author: v.author.clone(),
+                                claimed_created_at: v.created_at.clone(),
+                            })),
+                            ..v.clone()
+                        };
+                        put_json(&mut table, &k, &stored)?;
+                        audit::append(
+                            txn,
+                            AuditEvent::new(
+                                &who.tenant,
+                                &who.actor,
+                                "template.version.create",
+                                format!("template/{}/{}", doc.name, v.version),
+                            )
+                            .detail("import")
+                            .input(&warden_storage::encode(v)?),
+                        )?;
+                        report.created += 1;
+                    }
+                }
+            }
+            for (label, v) in &doc.labels {
+                let old = labels
+                    .insert(label_key(&who.tenant, &doc.name, label).as_str(), *v)
+                    .map_err(StorageError::from)?
+                    .map(|x| x.value());
+                if old != Some(*v) {
+                    // A protected label moves on import only for an admin (nothing is written).
+                    self.tenants.check_direct_move(who, label)?;
+                    audit::append(txn, label_event(who, &doc.name, label, old, Some(*v)))?;
+                    report.labels_set += 1;
+                }
+            }
+        }
+        Ok::<_, Error>(())
+    })?;
+    Ok(report)
+}
+
+}
+
+
+
+
+
+fn label_event(
+    who: &Principal,
+    name: &str,
+    label: &str,
+    old: Option<u64>,
+    new: Option<u64>,
+) -> AuditEvent {
+    let show = |v: Option<u64>| v.map_or("none".to_owned(), |v| v.to_string());
+    AuditEvent::new(
+        &who.tenant,
+        &who.actor,
+        if new.is_some() {
+            "template.label.move"
+        } else {
+            "template.label.delete"
+        },
+        format!("template/{name}/labels/{label}"),
+    )
+    .detail(format!("{label}: {} -> {}", show(old), show(new)))
+}
+
+
+
+
+
+
+/// Points `label` at `version` inside `txn`, with its audit record.
+pub fn move_label_in(
+    txn: &redb::WriteTransaction,
+    who: &Principal,
+    name: &str,
+    label: &str,
+    version: u64,
+) -> Result<()> {
+    let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+    let old = table
+        .insert(label_key(&who.tenant, name, label).as_str(), version)
+        .map_err(StorageError::from)?
+        .map(|v| v.value());
+    audit::append(txn, label_event(who, name, label, old, Some(version)))?;
+    Ok(())
+}
+
+
+
+
+
+fn same_content(a: &TemplateVersion, b: &TemplateVersion) -> bool {
+    a.template == b.template
+        && a.messages == b.messages
+        && a.variables_schema == b.variables_schema
+        && a.config == b.config
+        && a.options == b.options
+        && a.engine.digest == b.engine.digest
+}
+
+
+/// Template versions pin the component that renders them.
+pub struct TemplatePins;
+
+impl Referrer for TemplatePins {
+    fn digest_user(
+        &self,
+        txn: &redb::WriteTransaction,
+        tenant: &str,
+        digest: &str,
+    ) -> Result<Option<Usage>> {
+        let templates = txn
+            .open_table(tables::TEMPLATES)
+            .map_err(StorageError::from)?;
+        let versions: Vec<(String, TemplateVersion)> =
+            scan_prefix(&templates, "templates", &format!("{tenant}/"))?;
+        Ok(versions
+            .into_iter()
+            .find(|(_, v)| v.engine.digest == digest)
+            .map(|(_, v)| Usage {
+                by: format!("template `{}` version {}", v.name, v.version),
+                remedy: "it cannot be deleted",
+            }))
+    }
+
+    fn pinned_digests(
+        &self,
+        txn: &redb::WriteTransaction,
+        out: &mut std::collections::HashSet<String>,
+    ) -> Result<()> {
+        let templates = txn
+            .open_table(tables::TEMPLATES)
+            .map_err(StorageError::from)?;
+        for (_, v) in scan_prefix::<TemplateVersion, _>(&templates, "templates", "")? {
+            out.insert(v.engine.digest);
+        }
+        Ok(())
+    }
+}
