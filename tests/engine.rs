@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use warden::engine::{
+use warden_engine::{
     CallError, ChatMessage, CodeSession, DetectOptions, Engine, EngineConfig, EvalOutput, Finding,
     GuestError, InvalidComponent, LimitOverrides, Limits, NoTools, Plugin, RenderOptions,
     SessionOptions, ToolError, Tools, World,
@@ -35,7 +35,7 @@ fn builtin(name: &str) -> &'static Plugin {
         "python" => &PYTHON,
         _ => unreachable!(),
     };
-    cell.get_or_init(|| engine().load(warden::builtins::get(name).unwrap()).unwrap())
+    cell.get_or_init(|| engine().load(warden_builtins::get(name).unwrap()).unwrap())
 }
 
 fn hostile() -> &'static Plugin {
@@ -472,7 +472,7 @@ fn builtins_are_preinitialised_components_of_their_worlds() {
         ("pii", World::PiiDetector),
         ("python", World::CodeRunner),
     ] {
-        let info = warden::engine::inspect(warden::builtins::get(name).unwrap());
+        let info = warden_engine::inspect(warden_builtins::get(name).unwrap());
         assert_eq!(info.accepted(), Ok(world), "{name}");
         assert!(info.preinit, "{name} should export wizer-initialize");
     }
@@ -914,7 +914,7 @@ fn async_callers_are_not_blocked_by_running_guests() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let pool = warden::engine::CallPool::new(engine().clone(), 2, Duration::from_secs(30));
+        let pool = warden_engine::CallPool::new(engine().clone(), 2, Duration::from_secs(30));
         let slow = Limits {
             fuel: u64::MAX / 2,
             wall_time: Duration::from_secs(3),

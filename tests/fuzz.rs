@@ -1,6 +1,6 @@
 //! The fuzzers' short form, on stable and in CI: every input in `fuzz/corpus/<target>/` (the
 //! seeds plus whatever a fuzzing run found worth keeping) goes through the same harness the
-//! libFuzzer target runs (`warden::fuzzing`), so a finding saved there stays fixed. The
+//! libFuzzer target runs (`warden_testkit`), so a finding saved there stays fixed. The
 //! component target also gets the built-ins, whole and truncated.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
+        .join("../../fuzz/corpus")
         .join(target);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -31,29 +31,29 @@ fn replay(target: &str, harness: fn(&[u8])) {
 
 #[test]
 fn component_corpus_and_truncated_builtins() {
-    replay("component", warden::fuzzing::component);
-    let (_, pii) = warden::builtins::ALL
+    replay("component", warden_testkit::component);
+    let (_, pii) = warden_builtins::ALL
         .iter()
         .find(|(n, _)| *n == "pii")
         .expect("the pii built-in");
     // Whole (it loads), then cut inside the header, a section and the last byte (refused).
     for len in [pii.len(), 0, 4, 8, 9, 100, pii.len() / 2, pii.len() - 1] {
-        warden::fuzzing::component(&pii[..len]);
+        warden_testkit::component(&pii[..len]);
     }
 }
 
 #[test]
 fn jwt_corpus() {
-    replay("jwt", warden::fuzzing::jwt);
+    replay("jwt", warden_testkit::jwt);
 }
 
 #[test]
 fn json_body_corpus() {
-    replay("json_body", warden::fuzzing::json_body);
+    replay("json_body", warden_testkit::json_body);
 }
 
 #[test]
 fn pii_and_template_corpora_through_the_sandbox() {
-    replay("pii_detect", warden::fuzzing::pii_text);
-    replay("template", warden::fuzzing::template_source);
+    replay("pii_detect", warden_testkit::pii_text);
+    replay("template", warden_testkit::template_source);
 }

@@ -1,5 +1,5 @@
-//! `warden::fuzzing::jwt` under libFuzzer; the invariants and the input format are documented
+//! `warden_testkit::jwt` under libFuzzer; the invariants and the input format are documented
 //! there (`tests/fuzz.rs` replays this target's corpus on stable).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| warden::fuzzing::jwt(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| warden_testkit::jwt(data));

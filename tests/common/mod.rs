@@ -10,9 +10,9 @@ use std::sync::{Mutex, OnceLock};
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .join("../..")
+        .canonicalize()
         .unwrap()
-        .to_path_buf()
 }
 
 /// The precompiled-component cache the test binaries share.

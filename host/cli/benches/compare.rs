@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use warden::engine::{
+use warden_engine::{
     DetectOptions, Engine, EngineConfig, LimitOverrides, NoTools, RenderOptions, SessionOptions,
 };
 
@@ -120,7 +120,7 @@ fn peer<'a>(peers: &'a Value, name: &str) -> Result<&'a Value, String> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let inputs: Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("bench/inputs.json")).unwrap())
             .unwrap();
@@ -160,7 +160,7 @@ fn main() {
 
     // --- templates
     let template = engine
-        .load(warden::builtins::get("template").unwrap())
+        .load(warden_builtins::get("template").unwrap())
         .unwrap();
     let jinja = peer(&peers, "jinja2_sandbox");
     let _ = writeln!(
@@ -254,7 +254,7 @@ fn main() {
         })
         .collect();
     let bytes: usize = rows.iter().map(|r| r["text"].as_str().unwrap().len()).sum();
-    let pii = engine.load(warden::builtins::get("pii").unwrap()).unwrap();
+    let pii = engine.load(warden_builtins::get("pii").unwrap()).unwrap();
     let started = Instant::now();
     let found: Vec<SpanSet> = rows
         .iter()
@@ -351,7 +351,7 @@ fn main() {
 
     // --- Python
     let python = engine
-        .load(warden::builtins::get("python").unwrap())
+        .load(warden_builtins::get("python").unwrap())
         .unwrap();
     let code = inputs["python"]["code"].as_str().unwrap();
     let setup = inputs["python"]["setup"].as_str().unwrap();

@@ -14,7 +14,7 @@ use report::{Stats, measure};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use warden::engine::{
+use warden_engine::{
     DetectOptions, Engine, EngineConfig, LimitOverrides, NoTools, RenderOptions, SessionOptions,
 };
 
@@ -74,7 +74,7 @@ fn main() {
     // Compile (cache miss) and precompiled load (cache hit) per built-in.
     let cache = tempfile::tempdir().unwrap();
     for name in ["template", "pii", "python"] {
-        let bytes = warden::builtins::get(name).unwrap();
+        let bytes = warden_builtins::get(name).unwrap();
         let cold = Engine::new(EngineConfig {
             cache_dir: Some(cache.path().into()),
             pooling: false,
@@ -106,7 +106,7 @@ fn main() {
 
     // Template.
     let template = engine
-        .load(warden::builtins::get("template").unwrap())
+        .load(warden_builtins::get("template").unwrap())
         .unwrap();
     let native_out =
         warden_plugin_template::render(TEMPLATE, CONTEXT, &Default::default()).unwrap();
@@ -157,7 +157,7 @@ fn main() {
     );
 
     // PII.
-    let pii = engine.load(warden::builtins::get("pii").unwrap()).unwrap();
+    let pii = engine.load(warden_builtins::get("pii").unwrap()).unwrap();
     let native_n = warden_plugin_pii::detect(PII_TEXT, &Default::default()).len();
     let sandbox = engine.detect(&pii, PII_TEXT, &DetectOptions::default(), limits);
     assert_eq!(sandbox.result.as_ref().unwrap().len(), native_n);
@@ -191,7 +191,7 @@ fn main() {
 
     // Python: fresh sandbox + new session + first eval, vs the same natively, vs next eval.
     let python = engine
-        .load(warden::builtins::get("python").unwrap())
+        .load(warden_builtins::get("python").unwrap())
         .unwrap();
     let code = "sum([i * i for i in range(10)])";
     let mut no_tools =
@@ -289,7 +289,7 @@ fn main() {
     );
     let _ = writeln!(report, "|---|---|---|---|---|---|");
     report.push_str(&load_rows);
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks.md");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     // Keep the sections other benchmarks own (the HTTP bench writes `## HTTP ...`).
     let previous = std::fs::read_to_string(&path).unwrap_or_default();

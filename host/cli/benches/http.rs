@@ -106,7 +106,7 @@ impl Server {
         // only the first run compiles them; the data directory itself is fresh every run.
         if std::env::var_os("WARDEN_SERVER__CACHE_DIR").is_none() {
             let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
                 PathBuf::from,
             );
             cmd.env("WARDEN_SERVER__CACHE_DIR", target.join("bench-cache"));
@@ -631,7 +631,7 @@ fn main() {
     section.push_str(&hostile);
 
     println!("\n{section}");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks.md");
     let doc = std::fs::read_to_string(&path).unwrap_or_default();
     std::fs::write(&path, replace_section(&doc, SECTION, &section)).unwrap();
     println!("wrote {}", path.display());

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
-use crate::engine::{
+use warden_engine::{
     CallError, CallReport, DetectOptions, Engine, EngineConfig, LimitOverrides, Outcome, Plugin,
     RenderOptions, SessionOptions, World,
 };
@@ -78,8 +78,8 @@ pub enum TokenCommand {
         #[arg(long, default_value = "default")]
         tenant: String,
         /// A role (repeatable): admin, author, operator, auditor, pii-reader.
-        #[arg(long = "role", required = true)]
-        roles: Vec<crate::auth::Role>,
+        #[arg(long = "role", required = true, value_parser = role_parser())]
+        roles: Vec<warden_core::auth::Role>,
         /// Lifetime, such as 15m, 1h, 7d.
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: std::time::Duration,
@@ -121,10 +121,10 @@ pub enum AuditCommand {
 }
 
 impl ServeArgs {
-    fn load(&self) -> Result<crate::config::Config, Failure> {
-        crate::config::Config::load(
+    fn load(&self) -> Result<warden_server::config::Config, Failure> {
+        warden_server::config::Config::load(
             self.config.as_deref(),
-            &crate::config::FlagOverrides {
+            &warden_server::config::FlagOverrides {
                 listen: self.listen,
                 data_dir: self.data_dir.clone(),
                 tls_cert: self.tls_cert.clone(),
@@ -319,6 +319,13 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Parses `--role`: one of the roles' token names, listed in the help.
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = warden_core::auth::Role> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(warden_core::auth::Role::ALL.map(|r| r.name()))
+        .try_map(|s| s.parse::<warden_core::auth::Role>())
+}
+
 /// Runs a parsed command; `Ok` carries the exit code (0 success, 1 a call failed).
 pub fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
@@ -335,7 +342,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                 .build()
                 .map_err(|e| Failure::usage(format!("cannot start the async runtime: {e}")))?;
             runtime
-                .block_on(crate::server::serve(config))
+                .block_on(warden_server::listen::serve(config))
                 .map_err(|e| Failure::usage(format!("{e:#}")))?;
             Ok(0)
         }
@@ -347,14 +354,14 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             sub,
         }) => {
             let config = config.load()?;
-            if !crate::names::is_valid(&tenant) {
+            if !warden_core::names::is_valid(&tenant) {
                 return Err(Failure::usage(format!("invalid tenant name `{tenant}`")));
             }
             std::fs::create_dir_all(&config.server.data_dir)
                 .map_err(|e| Failure::usage(format!("cannot create the data directory: {e}")))?;
-            let (verifier, _) = crate::auth::Verifier::new(&config.auth, &config.server.data_dir)
+            let (verifier, _) = warden_core::auth::Verifier::new(&config.auth, &config.server.data_dir)
                 .map_err(|e| Failure::usage(e.to_string()))?;
-            let claims = crate::auth::claims(&tenant, &sub, &roles, ttl, &config.auth);
+            let claims = warden_core::auth::claims(&tenant, &sub, &roles, ttl, &config.auth);
             let token = verifier
                 .issue(&claims)
                 .map_err(|e| Failure::usage(e.to_string()))?;
@@ -373,7 +380,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                     path.display()
                 )));
             }
-            let v = crate::storage::audit::verify_file(&path)
+            let v = warden_storage::audit::verify_file(&path)
                 .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             match &v.first_break {
@@ -453,7 +460,7 @@ fn load(
     let (bytes, label) = match file {
         Some(path) => (read_file(path, "component")?, path.display().to_string()),
         None => (
-            crate::builtins::get(builtin)
+            warden_builtins::get(builtin)
                 .ok_or_else(|| Failure::usage(format!("no built-in named {builtin}")))?
                 .to_vec(),
             format!("built-in {builtin}"),
@@ -526,7 +533,7 @@ fn run_file(engine: &Engine, argv: Vec<OsString>) -> Result<u8, Failure> {
 
 fn inspect(file: &Path) -> Result<u8, Failure> {
     let bytes = read_file(file, "component")?;
-    let info = crate::engine::inspect(&bytes);
+    let info = warden_engine::inspect(&bytes);
     let accepted = info.accepted();
     let out = json!({
         "file": file.display().to_string(),
@@ -628,7 +635,7 @@ fn run_template(engine: &Engine, plugin: &Plugin, t: &TemplateArgs) -> Result<u8
         ..Default::default()
     };
     if let Some(chat) = &t.chat {
-        let messages: Vec<crate::engine::ChatMessage> =
+        let messages: Vec<warden_engine::ChatMessage> =
             serde_json::from_str(&read_text(chat, "chat file")?).map_err(|e| {
                 Failure::usage(format!(
                     "{} is not a JSON list of {{\"role\", \"content\"}} messages: {e}",
@@ -744,7 +751,7 @@ fn run_python(engine: &Engine, plugin: &Plugin, p: &PythonArgs) -> Result<u8, Fa
         max_recursion: p.max_recursion,
         ..Default::default()
     };
-    let tools = Arc::new(crate::engine::NoTools);
+    let tools = Arc::new(warden_engine::NoTools);
     let opened = match &p.restore {
         Some(path) => engine.restore_session(
             plugin,

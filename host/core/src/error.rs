@@ -38,7 +38,7 @@ pub enum Error {
     Forbidden(String),
     /// A rate, concurrency or fuel quota is exhausted.
     #[error("over {}: retry after {:?}", .0.what, .0.retry_after)]
-    RateLimited(#[from] crate::quota::Exceeded),
+    RateLimited(crate::quota::Exceeded),
     /// No such object in the caller's tenant.
     #[error("{kind} `{name}` not found")]
     NotFound {
@@ -146,6 +146,12 @@ impl Error {
             error,
             report: Box::new(report),
         }
+    }
+}
+
+impl From<crate::quota::Exceeded> for Error {
+    fn from(e: crate::quota::Exceeded) -> Self {
+        Error::RateLimited(e)
     }
 }
 

@@ -53,7 +53,7 @@ pub struct Called<T>(pub Outcome<T>);
 impl<T> Called<T> {
     /// The call's cost.
     pub fn report(&self) -> CallReport {
-        self.0.report
+        self.0.report.clone()
     }
 
     /// Whether the guest returned a value.
@@ -125,7 +125,7 @@ impl Sandbox {
 
     /// The built-in with sha256 `digest`, if it is one.
     pub fn builtin(&self, digest: &str) -> Option<&Builtin> {
-        self.builtin(digest)
+        self.builtins.iter().find(|b| b.digest == digest)
     }
 
     /// The metrics every call is counted in.
@@ -307,7 +307,7 @@ impl Sandbox {
     {
         let _slot = self.quotas.start_call(&event.tenant)?;
         let (outcome, extra) = self.pool.run(f).await?;
-        let report = outcome.report;
+        let report = outcome.report.clone();
         self.quotas.burned(&event.tenant, report.fuel_used);
         let name = match &outcome.result {
             Ok(_) => "ok",

@@ -634,9 +634,10 @@ pub fn expire_idle(&self) -> Result<usize> {
 /// Runs code once in a fresh instance; nothing is stored but the audit record.
 pub async fn one_shot(&self, who: &Principal, req: OneShot) -> Result<EvalResponse> {
     let runner = req.runner.as_deref().unwrap_or("python");
-    let (pref, plugin) = self.plugins.resolve(who, runner, World::CodeRunner).await?;
-    let declared = self.plugins.declared_limits(who, &pref);
-    let limits = self.sandbox.limits(&LimitOverrides::merge(&declared, &req.limits));
+    let (pref, plugin, limits) = self
+        .plugins
+        .resolve_limited(who, runner, World::CodeRunner, &req.limits)
+        .await?;
     let event = AuditEvent::new(
         &who.tenant,
         &who.actor,
@@ -678,7 +679,7 @@ pub async fn one_shot(&self, who: &Principal, req: OneShot) -> Result<EvalRespon
 /// session runs with no host tools (only pipeline code steps are granted them), and a name that
 /// is no tool at all is a typo the caller must hear about.
 fn check_tools(tools: &[String]) -> Result<()> {
-    let known = crate::pipelines::run::TOOLS;
+    let known = crate::pipelines::registry::TOOLS;
     if let Some(unknown) = tools.iter().find(|t| !known.contains(&t.as_str())) {
         return Err(Error::BadRequest(format!(
             "options.tools: unknown tool \"{}\"; the tools are {}",

@@ -13,7 +13,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Limits;
+use warden_core::auth::AuthConfig;
+use warden_core::pii::service::PiiConfig;
+use warden_core::sandbox::LimitsConfig;
+use warden_core::sessions::SessionsConfig;
+use warden_core::settings::Invalid;
 
 /// The complete server configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,13 +34,13 @@ pub struct Config {
     /// Authentication.
     pub auth: AuthConfig,
     /// Abuse limits per tenant and actor.
-    pub quota: crate::quota::QuotaConfig,
+    pub quota: warden_core::quota::QuotaConfig,
     /// Cross-origin access (off unless origins are listed).
     pub cors: CorsConfig,
     /// LLM providers pipelines may call (`[providers.NAME]`); no other host is reachable.
-    pub providers: crate::pipelines::llm::Providers,
+    pub providers: warden_core::pipelines::llm::Providers,
     /// Pipeline budgets.
-    pub pipelines: crate::pipelines::PipelinesConfig,
+    pub pipelines: warden_core::pipelines::PipelinesConfig,
 }
 
 /// Cross-origin resource sharing.
@@ -152,14 +156,9 @@ pub enum ConfigError {
     /// A value could not be parsed (figment's message names the key and where it came from).
     #[error("invalid configuration: {0}")]
     Parse(String),
-    /// A value parsed but is out of range.
-    #[error("invalid configuration: `{key}` {message}")]
-    Invalid {
-        /// The dotted key.
-        key: &'static str,
-        /// What is wrong with it.
-        message: String,
-    },
+    /// A value parsed but is out of range (the message names the key).
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Invalid),
 }
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -225,10 +224,7 @@ impl Config {
     /// Checks ranges and relations the types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         fn bad(key: &'static str, message: impl Into<String>) -> Result<(), ConfigError> {
-            Err(ConfigError::Invalid {
-                key,
-                message: message.into(),
-            })
+            Ok(warden_core::settings::invalid(key, message)?)
         }
         let s = &self.server;
         if s.data_dir.as_os_str().is_empty() {

@@ -28,7 +28,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%local, data_dir = %warden.config.server.data_dir.display(), "listening");
 
     let warm = warden.clone();
-    tokio::spawn(async move { warm.warm_up().await });
+    tokio::spawn(async move { warm.sandbox.warm_up().await });
     let sweeper = warden.clone();
     let sweep = tokio::spawn(async move {
         let mut tick = tokio::time::interval(SWEEP_EVERY.min(sweeper.config.sessions.idle_ttl / 2));
@@ -36,7 +36,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             tick.tick().await;
             let w = sweeper.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                match crate::sessions::expire_idle(&w) {
+                match w.sessions.expire_idle() {
                     Ok(n) if n > 0 => tracing::info!(sessions = n, "expired idle sessions"),
                     Err(e) => tracing::error!(error = %e, "session sweep failed"),
                     _ => {}
@@ -45,7 +45,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 for summary in w.quotas.failed_auth.close_windows(false) {
                     crate::api::record_failure_summary(&w, &summary);
                 }
-                match crate::pii::service::purge_expired_vaults(&w) {
+                match w.pii.purge_expired_vaults() {
                     Ok(n) if n > 0 => tracing::info!(vaults = n, "deleted expired vaults"),
                     Err(e) => tracing::error!(error = %e, "vault sweep failed"),
                     _ => {}
@@ -92,7 +92,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for summary in warden.quotas.failed_auth.close_windows(true) {
         crate::api::record_failure_summary(&warden, &summary);
     }
-    tokio::task::block_in_place(|| warden.audit.close());
+    tokio::task::block_in_place(|| warden.sandbox.close());
     drop(warden);
     tracing::info!("stopped");
     Ok(())
@@ -270,7 +270,7 @@ impl Sources {
 
     /// A slot for one more connection from `ip`, or `None` when its source is at the cap.
     fn acquire(self: Arc<Self>, ip: std::net::IpAddr) -> Option<SourceSlot> {
-        let key = crate::quota::source_key(ip);
+        let key = warden_core::quota::source_key(ip);
         {
             let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
             let n = open.entry(key).or_insert(0);
@@ -594,10 +594,10 @@ async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
 /// Prints, once, an admin token for the bootstrap secret just created, and how to mint more.
 fn print_bootstrap_token(w: &Warden) {
     let ttl = Duration::from_secs(3600);
-    let claims = crate::auth::claims(
-        crate::auth::DEFAULT_TENANT,
+    let claims = warden_core::auth::claims(
+        warden_core::auth::DEFAULT_TENANT,
         "bootstrap-admin",
-        &[crate::auth::Role::Admin],
+        &[warden_core::auth::Role::Admin],
         ttl,
         &w.config.auth,
     );
@@ -607,7 +607,7 @@ fn print_bootstrap_token(w: &Warden) {
              Admin token for tenant `default`, valid for 1 hour (shown only now):\n\n  {token}\n\n\
              Mint more with:\n  warden token issue --data-dir {dir} --tenant default --role operator --ttl 1h\n",
             dir = w.config.server.data_dir.display(),
-            file = crate::auth::BOOTSTRAP_SECRET,
+            file = warden_core::auth::BOOTSTRAP_SECRET,
         ),
         Err(e) => tracing::error!(error = %e, "cannot mint the bootstrap token"),
     }

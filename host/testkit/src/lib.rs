@@ -17,9 +17,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tower::ServiceExt as _;
 
-use crate::auth::{Claims, Role, Verifier};
-use crate::config::{AuthConfig, Config, KeyConfig};
-use crate::engine::{Engine, EngineConfig};
+use warden_core::auth::{AuthConfig, Claims, KeyConfig, Role, Verifier};
+use warden_server::config::Config;
+use warden_engine::{Engine, EngineConfig};
 
 /// A scratch directory for one fuzzing process (removed by nobody: it lives in the temp dir).
 fn scratch(what: &str) -> PathBuf {
@@ -38,7 +38,7 @@ fn wasm_bytes(data: &[u8]) -> Vec<u8> {
 
 /// Component validation on upload: [`Engine::load`] on arbitrary bytes (or WAT text) returns
 /// a typed refusal or a loaded plugin, never panics; a plugin it accepts implements exactly
-/// the world [`crate::engine::inspect`] reports, with a non-empty refusal message otherwise.
+/// the world [`warden_engine::inspect`] reports, with a non-empty refusal message otherwise.
 pub fn component(data: &[u8]) {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     let engine = ENGINE.get_or_init(|| {
@@ -51,7 +51,7 @@ pub fn component(data: &[u8]) {
         .expect("engine")
     });
     let bytes = wasm_bytes(data);
-    let info = crate::engine::inspect(&bytes);
+    let info = warden_engine::inspect(&bytes);
     match engine.load(&bytes) {
         Ok(plugin) => {
             let world = info
@@ -85,7 +85,7 @@ fn jwt_harness() -> &'static JwtHarness {
             ..AuthConfig::default()
         };
         let (verifier, _) = Verifier::new(&config, &scratch("jwt")).expect("verifier");
-        let claims = crate::auth::claims(
+        let claims = warden_core::auth::claims(
             "acme",
             "fuzzer",
             &[Role::Admin],
@@ -157,7 +157,7 @@ pub fn jwt(data: &[u8]) {
                     (p.tenant.as_str(), p.actor.as_str()),
                     (c.tenant.as_str(), c.sub.as_str())
                 );
-                let now = crate::storage::now_ms() / 1000;
+                let now = warden_storage::now_ms() / 1000;
                 assert!(c.exp + 30 >= now, "accepted an expired token");
             }
         }
@@ -177,7 +177,7 @@ fn http_harness() -> &'static HttpHarness {
         config.server.data_dir = scratch("http");
         // Compiled built-ins survive between fuzzing processes (the cache is keyed by content).
         config.server.cache_dir = Some(std::env::temp_dir().join("warden-fuzz-cache"));
-        let unlimited = crate::quota::TenantQuota {
+        let unlimited = warden_core::quota::TenantQuota {
             requests_per_second: 1_000_000,
             burst: 1_000_000,
             actor_requests_per_second: 1_000_000,
@@ -194,9 +194,9 @@ fn http_harness() -> &'static HttpHarness {
             .enable_all()
             .build()
             .expect("runtime");
-        let warden = Arc::new(crate::app::Warden::open(config).expect("open"));
-        rt.block_on(warden.warm_up());
-        let claims = crate::auth::claims(
+        let warden = Arc::new(warden_server::app::Warden::open(config).expect("open"));
+        rt.block_on(warden.sandbox.warm_up());
+        let claims = warden_core::auth::claims(
             "acme",
             "fuzzer",
             &[Role::Admin],
@@ -204,7 +204,7 @@ fn http_harness() -> &'static HttpHarness {
             &warden.config.auth,
         );
         let token = warden.verifier.issue(&claims).expect("issue");
-        let app = crate::api::app(warden);
+        let app = warden_server::api::app(warden);
         let h = HttpHarness { rt, app, token };
         // Something to render, diff and label.
         let (status, _) = h.send(

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::llm::{self, Message};
-use super::registry::{TOOLS, Budget, BudgetOverrides, PipelineVersion, Pipelines, Step, When};
+use super::registry::{Budget, BudgetOverrides, PipelineVersion, Pipelines, Step, When};
 use crate::auth::Principal;
 use warden_engine::{LimitOverrides, SessionOptions, ToolError, Tools, World};
 use crate::error::{Error, Result};

@@ -596,12 +596,7 @@ pub async fn render(&self, who: &Principal,
     };
     let context = serde_json::to_string(&variables)
         .map_err(|e| Error::Internal(format!("cannot encode variables: {e}")))?;
-    let plugin = self.sandbox.plugin(&tv.engine.digest).await?;
-    let declared = self.plugins.declared_limits(who, &tv.engine);
-    let limits = self.sandbox.limits(&warden_engine::LimitOverrides::merge(
-            &declared,
-            &req.limits,
-        ));
+    let (plugin, limits) = self.plugins.prepare(who, &tv.engine, &req.limits).await?;
     let event = AuditEvent::new(
         &who.tenant,
         &who.actor,

@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::engine::{CallError, GuestError};
-use crate::error::{Error, FieldError};
+use warden_engine::{CallError, GuestError};
+use warden_core::error::{Error, FieldError};
 
 /// An error on its way to becoming a response.
 #[derive(Debug)]
@@ -173,7 +173,7 @@ fn problem_for(error: &Error) -> Problem {
             Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
         }
         Error::InvalidComponent(e) => {
-            let too_large = matches!(e, crate::engine::InvalidComponent::TooLarge { .. });
+            let too_large = matches!(e, warden_engine::InvalidComponent::TooLarge { .. });
             if too_large {
                 Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
             } else {

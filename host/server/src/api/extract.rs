@@ -8,9 +8,11 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use warden_core::auth::Principal;
+use warden_core::error::Error;
+
 use super::error::ApiError;
 use crate::app::Warden;
-use crate::error::Error;
 
 /// A JSON body; invalid JSON is a 400 naming the field, an oversized body a 413 with the limit.
 ///
@@ -43,11 +45,11 @@ impl<T: DeserializeOwned> FromRequest<Arc<Warden>> for ApiJson<T> {
                     Error::BadRequest(format!("the body could not be read: {}", r.body_text()))
                 }
             })?;
-        crate::documents::check_json_body(&bytes).map_err(|e| Error::BadRequest(e.to_string()))?;
+        warden_core::documents::check_json_body(&bytes).map_err(|e| Error::BadRequest(e.to_string()))?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
-            let message = crate::documents::plain_serde_message(&e.into_inner().to_string());
+            let message = warden_core::documents::plain_serde_message(&e.into_inner().to_string());
             Error::BadRequest(if path == "." {
                 format!("the body does not have the expected fields: {message}")
             } else {
@@ -98,7 +100,7 @@ where
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|e: PathRejection| {
-                Error::BadRequest(crate::documents::plain_serde_message(&inner(
+                Error::BadRequest(warden_core::documents::plain_serde_message(&inner(
                     &e.body_text(),
                 )))
                 .into()
@@ -123,9 +125,26 @@ where
             .map_err(|e: QueryRejection| {
                 Error::BadRequest(format!(
                     "invalid query: {}",
-                    crate::documents::plain_serde_message(&inner(&e.body_text()))
+                    warden_core::documents::plain_serde_message(&inner(&e.body_text()))
                 ))
                 .into()
             })
+    }
+}
+
+/// The caller of a `/v1` request: the principal the auth layer verified and put in the
+/// request (a `/v1` handler always has one; without it the request is unauthenticated).
+pub struct Caller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| ApiError(Error::Unauthenticated("missing bearer token".into())))
     }
 }

@@ -345,7 +345,7 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
     if let Some(ip) = peer
         && let Err(e) = w.quotas.failed_auth.check(ip)
     {
-        return error::ApiError(crate::error::Error::RateLimited(e)).into_response();
+        return error::ApiError(warden_core::error::Error::RateLimited(e)).into_response();
     }
     let token = req
         .headers()
@@ -353,7 +353,7 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token);
     let verified = match token {
-        None => Err(crate::auth::AuthError::Missing),
+        None => Err(warden_core::auth::AuthError::Missing),
         Some(t) => w.verifier.verify(t),
     };
     let principal = match verified {
@@ -364,8 +364,8 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
             // The first failure per source and audit window is recorded in full; the rest go
             // into one summary record when the window closes, so the log stays bounded.
             if outcome.as_ref().is_none_or(|o| o.record) {
-                w.audit.record(
-                    crate::storage::audit::AuditEvent::new(
+                w.audit(
+                    warden_storage::audit::AuditEvent::new(
                         SYSTEM_TENANT,
                         "anonymous",
                         "auth.failed",
@@ -380,11 +380,11 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
                     record_failure_summary(&w, &summary);
                 }
                 if let Some(exceeded) = o.exceeded {
-                    return error::ApiError(crate::error::Error::RateLimited(exceeded))
+                    return error::ApiError(warden_core::error::Error::RateLimited(exceeded))
                         .into_response();
                 }
             }
-            return error::ApiError(crate::error::Error::Unauthenticated(format!(
+            return error::ApiError(warden_core::error::Error::Unauthenticated(format!(
                 "{e}: send `Authorization: Bearer <token>`"
             )))
             .into_response();
@@ -398,7 +398,7 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
     } else {
         method.as_str()
     };
-    let Some(action) = crate::auth::route_action(policy_method, &route) else {
+    let Some(action) = route_action(policy_method, &route) else {
         return Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
@@ -406,9 +406,9 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
         )
         .into_response();
     };
-    if let Err(e) = crate::auth::authorize(&principal, action) {
-        w.audit.record(
-            crate::storage::audit::AuditEvent::new(
+    if let Err(e) = warden_core::auth::authorize(&principal, action) {
+        w.audit(
+            warden_storage::audit::AuditEvent::new(
                 &principal.tenant,
                 &principal.actor,
                 "auth.denied",
@@ -422,7 +422,7 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
     let tenant = TenantTag(principal.tenant.clone());
     if let Err(e) = w.quotas.request(&principal.tenant, &principal.actor) {
         return tagged(
-            error::ApiError(crate::error::Error::RateLimited(e)).into_response(),
+            error::ApiError(warden_core::error::Error::RateLimited(e)).into_response(),
             tenant,
         );
     }
@@ -442,9 +442,9 @@ fn tagged(mut response: Response, tenant: TenantTag) -> Response {
 
 /// Records one source's aggregated failed authentications (after the first of its window) in
 /// the system audit chain.
-pub fn record_failure_summary(w: &Warden, s: &crate::quota::FailureSummary) {
-    w.audit.record(
-        crate::storage::audit::AuditEvent::new(
+pub fn record_failure_summary(w: &Warden, s: &warden_core::quota::FailureSummary) {
+    w.audit(
+        warden_storage::audit::AuditEvent::new(
             SYSTEM_TENANT,
             "anonymous",
             "auth.failed.summary",
@@ -504,7 +504,7 @@ async fn checked(w: Arc<Warden>, req: Request, next: Next, started: Instant) -> 
     let tenant = response
         .extensions()
         .get::<TenantTag>()
-        .map_or(crate::metrics::NO_TENANT, |t| t.0.as_str());
+        .map_or(warden_core::metrics::NO_TENANT, |t| t.0.as_str());
     w.metrics.request(
         tenant,
         method.as_str(),
@@ -621,7 +621,7 @@ pub async fn readyz(State(w): State<Arc<Warden>>) -> Response {
     responses((status = 200, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
 pub async fn metrics(
     State(w): State<Arc<Warden>>,
-    who: Option<axum::Extension<crate::auth::Principal>>,
+    who: Option<axum::Extension<warden_core::auth::Principal>>,
 ) -> Response {
     // A tenant's token sees its own series only; the host view is for an operator of the
     // configured host tenant, or for an unauthenticated scrape the operator enabled.
@@ -629,7 +629,7 @@ pub async fn metrics(
         None => w.metrics.render(),
         Some(axum::Extension(p))
             if w.config.auth.host_tenant.as_deref() == Some(p.tenant.as_str())
-                && (p.has(crate::auth::Role::Operator) || p.has(crate::auth::Role::Admin)) =>
+                && (p.has(warden_core::auth::Role::Operator) || p.has(warden_core::auth::Role::Admin)) =>
         {
             w.metrics.render()
         }
@@ -648,3 +648,61 @@ pub async fn metrics(
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
+
+/// The action of a `/v1` route (method and route pattern); `None` means no route grants it,
+/// which the layer denies.
+pub fn route_action(method: &str, route: &str) -> Option<warden_core::auth::Action> {
+    use warden_core::auth::Action::*;
+    Some(match (method, route) {
+        ("GET", "/v1/plugins" | "/v1/plugins/{name}" | "/v1/plugins/{name}/versions/{version}") => {
+            PluginRead
+        }
+        ("POST" | "DELETE", "/v1/plugins/{name}/versions/{version}")
+        | ("DELETE", "/v1/plugins/{name}") => PluginWrite,
+        ("GET", "/v1/templates" | "/v1/templates/{name}") => TemplateList,
+        (
+            "GET",
+            "/v1/templates/{name}/versions/{version}"
+            | "/v1/templates/{name}/diff"
+            | "/v1/templates/export",
+        ) => TemplateContent,
+        (
+            "POST",
+            "/v1/templates/{name}/versions"
+            | "/v1/templates/import"
+            | "/v1/templates/{name}/labels/{label}/requests"
+            | "/v1/templates/{name}/requests/{id}/approve"
+            | "/v1/templates/{name}/requests/{id}/reject",
+        )
+        | ("PUT" | "DELETE", "/v1/templates/{name}/labels/{label}")
+        | ("DELETE", "/v1/templates/{name}" | "/v1/pipelines/{name}") => TemplateWrite,
+        ("GET", "/v1/templates/{name}/requests") => TemplateList,
+        ("POST", "/v1/templates/{name}/render") => Render,
+        ("POST", "/v1/pii/detect" | "/v1/pii/anonymize") => PiiProcess,
+        ("POST", "/v1/pii/deanonymize") => PiiReveal,
+        ("DELETE", "/v1/pii/vaults/{id}") => VaultDelete,
+        ("GET", "/v1/pii/vaults") => VaultList,
+        ("GET", "/v1/pii/dictionaries" | "/v1/pii/dictionaries/{name}") => DictionaryRead,
+        ("PUT" | "DELETE", "/v1/pii/dictionaries/{name}") => DictionaryWrite,
+        (
+            _,
+            "/v1/sessions"
+            | "/v1/sessions/{id}"
+            | "/v1/sessions/{id}/eval"
+            | "/v1/sessions/{id}/fork"
+            | "/v1/code/eval",
+        ) => CodeRun,
+        ("GET", "/v1/audit" | "/v1/audit/verify") => AuditRead,
+        ("GET", "/v1/pipelines" | "/v1/pipelines/{name}") => TemplateList,
+        ("GET", "/v1/pipelines/{name}/versions/{version}" | "/v1/pipelines/{name}/export") => {
+            TemplateContent
+        }
+        ("POST", "/v1/pipelines/{name}/versions" | "/v1/pipelines/import")
+        | ("PUT", "/v1/pipelines/{name}/labels/{label}") => TemplateWrite,
+        ("POST", "/v1/pipelines/{name}/run") => Render,
+        ("GET", "/metrics") => Metrics,
+        ("POST", "/v1/admin/keys/reload") | ("GET" | "PUT", "/v1/admin/tenant") => Admin,
+        _ => return None,
+    })
+}
+

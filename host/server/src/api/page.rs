@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use warden_core::error::Error;
 
 /// Items on a page when the request does not say.
 pub const DEFAULT_LIMIT: usize = 100;

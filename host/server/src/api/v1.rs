@@ -16,21 +16,22 @@ use serde::Deserialize;
 use super::error::{ApiError, Problem};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::page::{Page, Paged};
-use crate::app::Warden;
-use crate::auth::Principal;
-use crate::engine::LimitOverrides;
-use crate::error::Error;
-use crate::pii::dictionary::Dictionary;
-use crate::pii::service as pii;
-use crate::pipelines;
-use crate::registry::approvals;
-use crate::registry::plugins::{self, PluginRecord, PluginSummary, UploadMeta};
-use crate::registry::templates::{
-    self, Created, ImportReport, NewVersion, RenderRequest, Rendered, TemplateSummary,
+use warden_core::error::Error;
+use warden_core::pii::dictionary::Dictionary;
+use warden_core::pii::service as pii;
+use warden_core::pipelines::{self, registry as pipeline_registry};
+use warden_core::registry::approvals;
+use warden_core::registry::plugins::{PluginRecord, PluginSummary, UploadMeta};
+use warden_core::registry::templates::{
+    Created, ImportReport, NewVersion, RenderRequest, Rendered, TemplateSummary,
     TemplateVersion,
 };
-use crate::sessions::{self, CreateSession, EvalRequest, EvalResponse, OneShot, SessionRecord};
-use crate::storage::audit::{self, AuditPage, AuditQuery, Verification};
+use warden_core::sessions::{CreateSession, EvalRequest, EvalResponse, OneShot, SessionRecord};
+use warden_engine::LimitOverrides;
+use warden_storage::audit::{self, AuditPage, AuditQuery, Verification};
+
+use super::extract::Caller;
+use crate::app::Warden;
 
 type AppState = State<Arc<Warden>>;
 type ApiResult<T> = Result<T, ApiError>;
@@ -42,10 +43,10 @@ type ApiResult<T> = Result<T, ApiError>;
     responses((status = 200, body = Vec<PluginSummary>)))]
 pub async fn list_plugins(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<PluginSummary>> {
-    Ok(page.apply(plugins::list(&w, &who)?, |p| p.name.as_str())?)
+    Ok(page.apply(w.plugins.list(&who)?, |p| p.name.as_str())?)
 }
 
 /// Lists a plugin's versions.
@@ -54,10 +55,10 @@ pub async fn list_plugins(
     responses((status = 200, body = Vec<PluginRecord>), (status = 404, body = Problem)))]
 pub async fn plugin_versions(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Vec<PluginRecord>>> {
-    Ok(Json(plugins::versions(&w, &who, &name)?))
+    Ok(Json(w.plugins.versions(&who, &name)?))
 }
 
 /// Gets one plugin version (`latest` allowed).
@@ -66,10 +67,10 @@ pub async fn plugin_versions(
     responses((status = 200, body = PluginRecord), (status = 404, body = Problem)))]
 pub async fn get_plugin(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<PluginRecord>> {
-    Ok(Json(plugins::get(&w, &who, &name, &version)?))
+    Ok(Json(w.plugins.get(&who, &name, &version)?))
 }
 
 fn header_meta(headers: &HeaderMap) -> Result<UploadMeta, Error> {
@@ -106,7 +107,7 @@ fn header_meta(headers: &HeaderMap) -> Result<UploadMeta, Error> {
         (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn upload_plugin(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
     request: Request,
 ) -> ApiResult<Response> {
@@ -179,7 +180,7 @@ pub async fn upload_plugin(
             Error::BadRequest("the body is empty: send the component's bytes".into()).into(),
         );
     }
-    let record = plugins::upload(&w, &who, &name, &version, meta, bytes).await?;
+    let record = w.plugins.upload(&who, &name, &version, meta, bytes).await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
 }
 
@@ -189,10 +190,10 @@ pub async fn upload_plugin(
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_plugin_version(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    plugins::delete(&w, &who, &name, Some(&version))?;
+    w.plugins.delete(&who, &name, Some(&version))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -202,10 +203,10 @@ pub async fn delete_plugin_version(
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete_plugin(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    plugins::delete(&w, &who, &name, None)?;
+    w.plugins.delete(&who, &name, None)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -216,10 +217,10 @@ pub async fn delete_plugin(
     responses((status = 200, body = Vec<TemplateSummary>)))]
 pub async fn list_templates(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<TemplateSummary>> {
-    Ok(page.apply(templates::list(&w, &who)?, |t| t.name.as_str())?)
+    Ok(page.apply(w.templates.list(&who)?, |t| t.name.as_str())?)
 }
 
 /// Deletes a template: every version, label and pending change request (409 while a pipeline
@@ -230,10 +231,10 @@ pub async fn list_templates(
         (status = 409, body = Problem)))]
 pub async fn delete_template(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    templates::delete(&w, &who, &name)?;
+    w.templates.delete(&who, &name)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -243,10 +244,10 @@ pub async fn delete_template(
     responses((status = 200, body = TemplateSummary), (status = 404, body = Problem)))]
 pub async fn get_template(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<TemplateSummary>> {
-    Ok(Json(templates::summary(&w, &who, &name)?))
+    Ok(Json(w.templates.summary(&who, &name)?))
 }
 
 /// Creates a new version (the template is created with its first version).
@@ -255,11 +256,11 @@ pub async fn get_template(
     responses((status = 201, body = Created), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_template_version(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<NewVersion>,
 ) -> ApiResult<Response> {
-    let created = templates::create_version(&w, &who, &name, body).await?;
+    let created = w.templates.create_version(&who, &name, body).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -269,10 +270,10 @@ pub async fn create_template_version(
     responses((status = 200, body = TemplateVersion), (status = 404, body = Problem)))]
 pub async fn get_template_version(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, u64)>,
 ) -> ApiResult<Json<TemplateVersion>> {
-    Ok(Json(templates::get_version(&w, &who, &name, version)?))
+    Ok(Json(w.templates.get_version(&who, &name, version)?))
 }
 
 /// Where a label should point.
@@ -289,12 +290,12 @@ pub struct LabelBody {
     responses((status = 200, body = TemplateSummary), (status = 404, body = Problem)))]
 pub async fn set_label(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, label)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<LabelBody>,
 ) -> ApiResult<Json<TemplateSummary>> {
-    templates::set_label(&w, &who, &name, &label, body.version)?;
-    Ok(Json(templates::summary(&w, &who, &name)?))
+    w.templates.set_label(&who, &name, &label, body.version)?;
+    Ok(Json(w.templates.summary(&who, &name)?))
 }
 
 /// Removes a label.
@@ -303,10 +304,10 @@ pub async fn set_label(
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_label(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, label)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    templates::delete_label(&w, &who, &name, &label)?;
+    w.templates.delete_label(&who, &name, &label)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -334,12 +335,12 @@ pub struct DiffResponse {
     responses((status = 200, body = DiffResponse), (status = 404, body = Problem)))]
 pub async fn diff_template(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<DiffResponse>> {
     Ok(Json(DiffResponse {
-        diff: templates::diff(&w, &who, &name, q.from, q.to)?,
+        diff: w.templates.diff(&who, &name, q.from, q.to)?,
     }))
 }
 
@@ -350,11 +351,11 @@ pub async fn diff_template(
         (status = 422, body = Problem), (status = 504, body = Problem)))]
 pub async fn render_template(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<RenderRequest>,
 ) -> ApiResult<Json<Rendered>> {
-    Ok(Json(templates::render(&w, &who, &name, body).await?))
+    Ok(Json(w.templates.render(&who, &name, body).await?))
 }
 
 /// Every template as YAML, one document per template.
@@ -363,7 +364,7 @@ pub async fn render_template(
         description = "A YAML stream, one document per template; a tenant with no templates gets an empty stream, which parses as null")))]
 pub async fn export_templates(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(filter): ApiQuery<ExportFilter>,
 ) -> ApiResult<Response> {
     let names: Vec<String> = filter
@@ -373,7 +374,7 @@ pub async fn export_templates(
         .filter(|n| !n.is_empty())
         .map(str::to_owned)
         .collect();
-    let yaml = templates::export(&w, &who, filter.prefix.as_deref(), &names)?;
+    let yaml = w.templates.export(&who, filter.prefix.as_deref(), &names)?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())
 }
 
@@ -394,7 +395,7 @@ pub struct ExportFilter {
     responses((status = 200, body = ImportReport), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_templates(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     body: Body,
 ) -> ApiResult<Json<ImportReport>> {
     let limit = w.config.server.max_upload_bytes;
@@ -407,7 +408,7 @@ pub async fn import_templates(
         })?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::BadRequest("the import is not UTF-8 text".into()))?;
-    Ok(Json(templates::import(&w, &who, text).await?))
+    Ok(Json(w.templates.import(&who, text).await?))
 }
 
 // ---------------------------------------------------------------- pii
@@ -417,10 +418,10 @@ pub async fn import_templates(
     responses((status = 200, body = pii::Detected), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn detect(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiJson(body): ApiJson<pii::DetectRequest>,
 ) -> ApiResult<Json<pii::Detected>> {
-    Ok(Json(pii::detect(&w, &who, body).await?))
+    Ok(Json(w.pii.detect(&who, body).await?))
 }
 
 /// Anonymises a text; pseudonyms go into an encrypted vault.
@@ -429,10 +430,10 @@ pub async fn detect(
         (status = 422, body = Problem), (status = 504, body = Problem)))]
 pub async fn anonymize(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiJson(body): ApiJson<pii::AnonymizeRequest>,
 ) -> ApiResult<Json<pii::AnonymizeResponse>> {
-    Ok(Json(pii::anonymize(&w, &who, body).await?))
+    Ok(Json(w.pii.anonymize(&who, body).await?))
 }
 
 /// Restores a vault's values in a text.
@@ -440,10 +441,10 @@ pub async fn anonymize(
     responses((status = 200, body = Object), (status = 404, body = Problem)))]
 pub async fn deanonymize(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiJson(body): ApiJson<pii::DeanonymizeRequest>,
-) -> ApiResult<Json<crate::pii::anonymize::Deanonymized>> {
-    Ok(Json(pii::deanonymize(&w, &who, body)?))
+) -> ApiResult<Json<warden_core::pii::anonymize::Deanonymized>> {
+    Ok(Json(w.pii.deanonymize(&who, body)?))
 }
 
 /// Deletes a vault before its TTL.
@@ -451,10 +452,10 @@ pub async fn deanonymize(
     params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_vault(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    pii::delete_vault(&w, &who, &id)?;
+    w.pii.delete_vault(&who, &id)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -463,10 +464,10 @@ pub async fn delete_vault(
     responses((status = 200, body = Vec<pii::DictionaryInfo>)))]
 pub async fn list_dictionaries(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<pii::DictionaryInfo>> {
-    Ok(page.apply(pii::list_dictionaries(&w, &who)?, |d| d.name.as_str())?)
+    Ok(page.apply(w.pii.list_dictionaries(&who)?, |d| d.name.as_str())?)
 }
 
 /// Lists the tenant's live vaults (metadata only: never a token or a value).
@@ -474,10 +475,10 @@ pub async fn list_dictionaries(
     responses((status = 200, body = Vec<pii::VaultInfo>)))]
 pub async fn list_vaults(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<pii::VaultInfo>> {
-    Ok(page.apply(pii::list_vaults(&w, &who)?, |v| v.id.as_str())?)
+    Ok(page.apply(w.pii.list_vaults(&who)?, |v| v.id.as_str())?)
 }
 
 /// One dictionary with its terms.
@@ -485,10 +486,10 @@ pub async fn list_vaults(
     params(("name" = String, Path)), responses((status = 200, body = Object), (status = 404, body = Problem)))]
 pub async fn get_dictionary(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Dictionary>> {
-    Ok(Json(pii::get_dictionary(&w, &who, &name)?))
+    Ok(Json(w.pii.get_dictionary(&who, &name)?))
 }
 
 /// Creates or replaces a dictionary: `{"kind": "deny"|"allow", "entity_type": ..., "terms": [...]}`.
@@ -497,12 +498,12 @@ pub async fn get_dictionary(
     responses((status = 201), (status = 200), (status = 422, body = Problem)))]
 pub async fn put_dictionary(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<Dictionary>,
 ) -> ApiResult<Response> {
-    let created = pii::put_dictionary(&w, &who, &name, body)?;
-    let info = pii::list_dictionaries(&w, &who)?
+    let created = w.pii.put_dictionary(&who, &name, body)?;
+    let info = w.pii.list_dictionaries(&who)?
         .into_iter()
         .find(|d| d.name == name);
     let status = if created {
@@ -518,10 +519,10 @@ pub async fn put_dictionary(
     params(("name" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_dictionary(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    pii::delete_dictionary(&w, &who, &name)?;
+    w.pii.delete_dictionary(&who, &name)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -532,10 +533,10 @@ pub async fn delete_dictionary(
     responses((status = 201, body = SessionRecord), (status = 400, body = Problem), (status = 409, body = Problem)))]
 pub async fn create_session(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiJson(body): ApiJson<CreateSession>,
 ) -> ApiResult<Response> {
-    let s = sessions::create(&w, &who, body).await?;
+    let s = w.sessions.create(&who, body).await?;
     Ok((StatusCode::CREATED, Json(s)).into_response())
 }
 
@@ -544,10 +545,10 @@ pub async fn create_session(
     responses((status = 200, body = Vec<SessionRecord>)))]
 pub async fn list_sessions(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<SessionRecord>> {
-    Ok(page.apply(sessions::list(&w, &who)?, |s| s.id.as_str())?)
+    Ok(page.apply(w.sessions.list(&who)?, |s| s.id.as_str())?)
 }
 
 /// One session.
@@ -555,10 +556,10 @@ pub async fn list_sessions(
     params(("id" = String, Path)), responses((status = 200, body = SessionRecord), (status = 404, body = Problem)))]
 pub async fn get_session(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<SessionRecord>> {
-    Ok(Json(sessions::get(&w, &who, &id)?))
+    Ok(Json(w.sessions.get(&who, &id)?))
 }
 
 /// Evaluates code in a session.
@@ -568,11 +569,11 @@ pub async fn get_session(
         (status = 422, body = Problem), (status = 504, body = Problem)))]
 pub async fn eval_session(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<EvalRequest>,
 ) -> ApiResult<Json<EvalResponse>> {
-    Ok(Json(sessions::eval(&w, &who, &id, body.code).await?))
+    Ok(Json(w.sessions.eval(&who, &id, body.code).await?))
 }
 
 /// Forks a session: a new id with the same state.
@@ -580,10 +581,10 @@ pub async fn eval_session(
     params(("id" = String, Path)), responses((status = 201, body = SessionRecord), (status = 404, body = Problem)))]
 pub async fn fork_session(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let s = sessions::fork(&w, &who, &id).await?;
+    let s = w.sessions.fork(&who, &id).await?;
     Ok((StatusCode::CREATED, Json(s)).into_response())
 }
 
@@ -592,10 +593,10 @@ pub async fn fork_session(
     params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_session(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    sessions::delete(&w, &who, &id).await?;
+    w.sessions.delete(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -604,10 +605,10 @@ pub async fn delete_session(
     responses((status = 200, body = EvalResponse), (status = 422, body = Problem), (status = 504, body = Problem)))]
 pub async fn eval_once(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiJson(body): ApiJson<OneShot>,
 ) -> ApiResult<Json<EvalResponse>> {
-    Ok(Json(sessions::one_shot(&w, &who, body).await?))
+    Ok(Json(w.sessions.one_shot(&who, body).await?))
 }
 
 // ---------------------------------------------------------------- audit
@@ -650,7 +651,7 @@ fn parse_time(name: &str, s: &Option<String>) -> Result<Option<u64>, Error> {
     responses((status = 200, body = AuditPage), (status = 400, body = Problem)))]
 pub async fn audit_log(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> ApiResult<Json<AuditPage>> {
     let limit = p.limit.unwrap_or(100);
@@ -666,7 +667,7 @@ pub async fn audit_log(
         cursor: p.cursor,
         limit,
     };
-    let db = w.db.clone();
+    let db = w.sandbox.db().clone();
     let tenant = who.tenant.clone();
     let page = tokio::task::spawn_blocking(move || audit::query(&db, &tenant, &q))
         .await
@@ -677,8 +678,8 @@ pub async fn audit_log(
 /// Walks the tenant's audit chain and reports the first broken link.
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
     responses((status = 200, body = Verification)))]
-pub async fn audit_verify(State(w): AppState, who: Principal) -> ApiResult<Json<Verification>> {
-    let db = w.db.clone();
+pub async fn audit_verify(State(w): AppState, Caller(who): Caller) -> ApiResult<Json<Verification>> {
+    let db = w.sandbox.db().clone();
     let tenant = who.tenant.clone();
     let v = tokio::task::spawn_blocking(move || audit::verify(&db, Some(&tenant)))
         .await
@@ -698,7 +699,7 @@ pub struct Reloaded {
 /// Re-reads the signing keys (also done on SIGHUP); on error the old keys stay in force.
 #[utoipa::path(post, path = "/v1/admin/keys/reload", tag = "system",
     responses((status = 200, body = Reloaded), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn reload_keys(State(w): AppState, who: Principal) -> ApiResult<Json<Reloaded>> {
+pub async fn reload_keys(State(w): AppState, Caller(who): Caller) -> ApiResult<Json<Reloaded>> {
     let result = w.verifier.reload();
     let outcome = if result.is_ok() {
         "ok"
@@ -716,23 +717,23 @@ pub async fn reload_keys(State(w): AppState, who: Principal) -> ApiResult<Json<R
 /// The caller's tenant's settings in force: quota, protected labels, what its admin set and
 /// the host-wide caps.
 #[utoipa::path(get, path = "/v1/admin/tenant", tag = "system",
-    responses((status = 200, body = crate::tenants::TenantView), (status = 403, body = Problem)))]
-pub async fn get_tenant(State(w): AppState, who: Principal) -> Json<crate::tenants::TenantView> {
-    Json(crate::tenants::view(&w, &who))
+    responses((status = 200, body = warden_core::tenants::TenantView), (status = 403, body = Problem)))]
+pub async fn get_tenant(State(w): AppState, Caller(who): Caller) -> Json<warden_core::tenants::TenantView> {
+    Json(w.tenants.view(&who))
 }
 
 /// Changes the caller's tenant's settings: a part left out keeps its value, a part sent as
 /// `null` returns to the host's default; quota values above the host-wide caps are refused.
 #[utoipa::path(put, path = "/v1/admin/tenant", tag = "system",
-    request_body = crate::tenants::TenantSettingsUpdate,
-    responses((status = 200, body = crate::tenants::TenantView), (status = 403, body = Problem),
+    request_body = warden_core::tenants::TenantSettingsUpdate,
+    responses((status = 200, body = warden_core::tenants::TenantView), (status = 403, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn put_tenant(
     State(w): AppState,
-    who: Principal,
-    ApiJson(settings): ApiJson<crate::tenants::TenantSettingsUpdate>,
-) -> ApiResult<Json<crate::tenants::TenantView>> {
-    Ok(Json(crate::tenants::put(&w, &who, settings)?))
+    Caller(who): Caller,
+    ApiJson(settings): ApiJson<warden_core::tenants::TenantSettingsUpdate>,
+) -> ApiResult<Json<warden_core::tenants::TenantView>> {
+    Ok(Json(w.tenants.put(&who, settings)?))
 }
 
 // ---------------------------------------------------------------- approvals
@@ -770,11 +771,11 @@ pub struct Decided {
     responses((status = 201, body = approvals::ChangeRequest), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub async fn request_label_move(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, label)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<LabelBody>,
 ) -> ApiResult<Response> {
-    let cr = approvals::request(&w, &who, &name, &label, body.version)?;
+    let cr = w.templates.request_move(&who, &name, &label, body.version)?;
     Ok((StatusCode::CREATED, Json(cr)).into_response())
 }
 
@@ -783,10 +784,10 @@ pub async fn request_label_move(
     params(("name" = String, Path)), responses((status = 200, body = Vec<approvals::ChangeRequest>)))]
 pub async fn list_label_requests(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Vec<approvals::ChangeRequest>>> {
-    Ok(Json(approvals::list(&w, &who, &name)?))
+    Ok(Json(w.templates.list_requests(&who, &name)?))
 }
 
 /// Approves a change request: the label moves. Not by its requester.
@@ -795,12 +796,12 @@ pub async fn list_label_requests(
     responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve_label_request(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, id)): ApiPath<(String, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Decided>> {
     let reason = decision(&body)?;
-    let (request, template) = approvals::decide(&w, &who, &name, &id, true, reason)?;
+    let (request, template) = w.templates.decide(&who, &name, &id, true, reason)?;
     Ok(Json(Decided { request, template }))
 }
 
@@ -810,12 +811,12 @@ pub async fn approve_label_request(
     responses((status = 200, body = Decided), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn reject_label_request(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, id)): ApiPath<(String, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Decided>> {
     let reason = decision(&body)?;
-    let (request, template) = approvals::decide(&w, &who, &name, &id, false, reason)?;
+    let (request, template) = w.templates.decide(&who, &name, &id, false, reason)?;
     Ok(Json(Decided { request, template }))
 }
 
@@ -826,10 +827,10 @@ pub async fn reject_label_request(
     responses((status = 200, body = Vec<pipelines::PipelineSummary>)))]
 pub async fn list_pipelines(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<pipelines::PipelineSummary>> {
-    Ok(page.apply(pipelines::list(&w, &who)?, |p| p.name.as_str())?)
+    Ok(page.apply(w.pipelines.list(&who)?, |p| p.name.as_str())?)
 }
 
 /// Deletes a pipeline: every version and label (403 for a non-admin while a label of it is
@@ -839,10 +840,10 @@ pub async fn list_pipelines(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_pipeline(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    pipelines::delete(&w, &who, &name)?;
+    w.pipelines.delete(&who, &name)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -852,24 +853,24 @@ pub async fn delete_pipeline(
     responses((status = 200, body = pipelines::PipelineSummary), (status = 404, body = Problem)))]
 pub async fn get_pipeline(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<pipelines::PipelineSummary>> {
-    Ok(Json(pipelines::summary(&w, &who, &name)?))
+    Ok(Json(w.pipelines.summary(&who, &name)?))
 }
 
 /// Creates a new version (the pipeline is created with its first); what it uses is pinned.
 #[utoipa::path(post, path = "/v1/pipelines/{name}/versions", tag = "pipelines",
-    params(("name" = String, Path)), request_body = pipelines::NewVersion,
+    params(("name" = String, Path)), request_body = pipeline_registry::NewVersion,
     responses((status = 201, body = pipelines::PipelineVersion), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn create_pipeline_version(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
-    ApiJson(body): ApiJson<pipelines::NewVersion>,
+    ApiJson(body): ApiJson<pipeline_registry::NewVersion>,
 ) -> ApiResult<Response> {
-    let created = pipelines::create_version(&w, &who, &name, body).await?;
+    let created = w.pipelines.create_version(&who, &name, body).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -879,10 +880,10 @@ pub async fn create_pipeline_version(
     responses((status = 200, body = pipelines::PipelineVersion), (status = 404, body = Problem)))]
 pub async fn get_pipeline_version(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, u64)>,
 ) -> ApiResult<Json<pipelines::PipelineVersion>> {
-    Ok(Json(pipelines::get_version(&w, &who, &name, version)?))
+    Ok(Json(w.pipelines.get_version(&who, &name, version)?))
 }
 
 /// Points a label at a version.
@@ -891,12 +892,12 @@ pub async fn get_pipeline_version(
     responses((status = 200, body = pipelines::PipelineSummary), (status = 404, body = Problem)))]
 pub async fn set_pipeline_label(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath((name, label)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<LabelBody>,
 ) -> ApiResult<Json<pipelines::PipelineSummary>> {
-    pipelines::set_label(&w, &who, &name, &label, body.version)?;
-    Ok(Json(pipelines::summary(&w, &who, &name)?))
+    w.pipelines.set_label(&who, &name, &label, body.version)?;
+    Ok(Json(w.pipelines.summary(&who, &name)?))
 }
 
 /// Runs a pipeline: the output and a per-step trace (costs, routing, entity counts; never
@@ -907,11 +908,11 @@ pub async fn set_pipeline_label(
         (status = 422, body = Problem), (status = 502, body = Problem), (status = 504, body = Problem)))]
 pub async fn run_pipeline(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<pipelines::RunRequest>,
 ) -> ApiResult<Json<pipelines::RunResult>> {
-    Ok(Json(pipelines::run::run(w, &who, &name, body).await?))
+    Ok(Json(w.pipelines.run(&who, &name, body).await?))
 }
 
 /// A pipeline as YAML (its versions' definitions and labels).
@@ -920,10 +921,10 @@ pub async fn run_pipeline(
     responses((status = 200, content_type = "application/yaml", body = String), (status = 404, body = Problem)))]
 pub async fn export_pipeline(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let yaml = pipelines::export(&w, &who, &name)?;
+    let yaml = w.pipelines.export(&who, &name)?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())
 }
 
@@ -931,12 +932,12 @@ pub async fn export_pipeline(
 /// written.
 #[utoipa::path(post, path = "/v1/pipelines/import", tag = "pipelines",
     request_body(content = String, content_type = "application/yaml"),
-    responses((status = 200, body = pipelines::ImportReport), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = pipeline_registry::ImportReport), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_pipeline(
     State(w): AppState,
-    who: Principal,
+    Caller(who): Caller,
     body: Body,
-) -> ApiResult<Json<pipelines::ImportReport>> {
+) -> ApiResult<Json<pipeline_registry::ImportReport>> {
     let limit = w.config.server.max_body_bytes;
     let bytes = axum::body::to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX))
         .await
@@ -947,5 +948,5 @@ pub async fn import_pipeline(
         })?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::BadRequest("the import is not UTF-8 text".into()))?;
-    Ok(Json(pipelines::import(&w, &who, text).await?))
+    Ok(Json(w.pipelines.import(&who, text).await?))
 }
