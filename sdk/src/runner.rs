@@ -87,11 +87,16 @@ pub trait Session: Sized + 'static {
 }
 
 /// A code runner: names its session type.
-pub trait CodeRunner {
+pub trait CodeRunner: 'static {
     /// The session state.
     type Session: Session;
     /// Runs once when Warden loads the component; its memory is snapshotted afterwards.
     fn initialize() {}
+    /// Runs at the start of every session's `new` and `restore`, before the session is built:
+    /// where a runner whose interpreter accounts its own heap (such as monty with
+    /// `monty_alloc::LimitedAllocator` as the component's global allocator) re-arms that
+    /// accounting, so the budget is measured from this moment, not from the snapshot's.
+    fn before_session() {}
 }
 
 /// Exports a [`CodeRunner`] implementation as the component's `code-runner` world (needs the
@@ -103,9 +108,7 @@ macro_rules! export_code_runner {
         const _: () = {
             struct WardenExport;
             impl $crate::__bindings::exports::warden::plugin::runner::Guest for WardenExport {
-                type Session = $crate::runner::__glue::SessionAdapter<
-                    <$t as $crate::runner::CodeRunner>::Session,
-                >;
+                type Session = $crate::runner::__glue::SessionAdapter<$t>;
             }
             impl $crate::__bindings::Guest for WardenExport {
                 fn wizer_initialize() {
@@ -136,15 +139,28 @@ pub mod __glue {
     }
 
     /// Wraps an author's session as the generated resource.
-    pub struct SessionAdapter<S>(RefCell<S>);
+    ///
+    /// Resource methods take `&self`, so the session sits in a `RefCell`; a call that arrives
+    /// while another is using the session (re-entrancy through a host tool) is refused with a
+    /// `guest-failure`, never a panic.
+    pub struct SessionAdapter<T: super::CodeRunner>(RefCell<T::Session>);
 
-    impl<S: super::Session> w::GuestSession for SessionAdapter<S> {
+    /// What a re-entrant call is told.
+    const BUSY: &str = "the session is already evaluating";
+
+    impl<T: super::CodeRunner> w::GuestSession for SessionAdapter<T> {
         fn new(o: w::SessionOptions) -> Self {
-            SessionAdapter(RefCell::new(S::new(&options(o))))
+            T::before_session();
+            SessionAdapter(RefCell::new(<T::Session as super::Session>::new(&options(
+                o,
+            ))))
         }
 
         fn eval(&self, code: String) -> Result<w::EvalOutput, WireError> {
-            let out = self.0.borrow_mut().eval(&code).map_err(WireError::from)?;
+            let Ok(mut session) = self.0.try_borrow_mut() else {
+                return Err(WireError::GuestFailure(BUSY.to_owned()));
+            };
+            let out = super::Session::eval(&mut *session, &code).map_err(WireError::from)?;
             Ok(w::EvalOutput {
                 stdout: out.stdout,
                 repr: out.repr,
@@ -153,12 +169,17 @@ pub mod __glue {
         }
 
         fn snapshot(&self) -> Result<Vec<u8>, WireError> {
-            self.0.borrow().snapshot().map_err(WireError::from)
+            let Ok(session) = self.0.try_borrow() else {
+                return Err(WireError::GuestFailure(BUSY.to_owned()));
+            };
+            super::Session::snapshot(&*session).map_err(WireError::from)
         }
 
         fn restore(snapshot: Vec<u8>, o: w::SessionOptions) -> Result<w::Session, WireError> {
-            let s = S::restore(&snapshot, &options(o)).map_err(WireError::from)?;
-            Ok(w::Session::new(SessionAdapter(RefCell::new(s))))
+            T::before_session();
+            let s = <T::Session as super::Session>::restore(&snapshot, &options(o))
+                .map_err(WireError::from)?;
+            Ok(w::Session::new(SessionAdapter::<T>(RefCell::new(s))))
         }
     }
 }
