@@ -99,6 +99,41 @@ pub trait CodeRunner: 'static {
     fn before_session() {}
 }
 
+/// What a call on a session that is already in use is told: a host tool that calls back into
+/// the same session would otherwise find it borrowed.
+pub(crate) const BUSY: &str = "the session is already evaluating";
+
+/// Runs `f` on the session in `cell`, or refuses with a guest failure ([`BUSY`]) when the session
+/// is in use: a re-entrant call must never panic on the `RefCell`.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", feature = "code-runner")),
+    allow(dead_code)
+)]
+pub(crate) fn with_mut<S, R>(
+    cell: &std::cell::RefCell<S>,
+    f: impl FnOnce(&mut S) -> Result<R, Error>,
+) -> Result<R, Error> {
+    match cell.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => Err(Error::guest_failure(BUSY)),
+    }
+}
+
+/// [`with_mut`] for calls that only read the session (a snapshot).
+#[cfg_attr(
+    not(all(target_arch = "wasm32", feature = "code-runner")),
+    allow(dead_code)
+)]
+pub(crate) fn with_ref<S, R>(
+    cell: &std::cell::RefCell<S>,
+    f: impl FnOnce(&S) -> Result<R, Error>,
+) -> Result<R, Error> {
+    match cell.try_borrow() {
+        Ok(s) => f(&s),
+        Err(_) => Err(Error::guest_failure(BUSY)),
+    }
+}
+
 /// Exports a [`CodeRunner`] implementation as the component's `code-runner` world (needs the
 /// SDK's `code-runner` feature; nothing outside wasm32).
 #[macro_export]
@@ -145,9 +180,6 @@ pub mod __glue {
     /// `guest-failure`, never a panic.
     pub struct SessionAdapter<T: super::CodeRunner>(RefCell<T::Session>);
 
-    /// What a re-entrant call is told.
-    const BUSY: &str = "the session is already evaluating";
-
     impl<T: super::CodeRunner> w::GuestSession for SessionAdapter<T> {
         fn new(o: w::SessionOptions) -> Self {
             T::before_session();
@@ -157,10 +189,8 @@ pub mod __glue {
         }
 
         fn eval(&self, code: String) -> Result<w::EvalOutput, WireError> {
-            let Ok(mut session) = self.0.try_borrow_mut() else {
-                return Err(WireError::GuestFailure(BUSY.to_owned()));
-            };
-            let out = super::Session::eval(&mut *session, &code).map_err(WireError::from)?;
+            let out = super::with_mut(&self.0, |s| super::Session::eval(s, &code))
+                .map_err(WireError::from)?;
             Ok(w::EvalOutput {
                 stdout: out.stdout,
                 repr: out.repr,
@@ -169,10 +199,7 @@ pub mod __glue {
         }
 
         fn snapshot(&self) -> Result<Vec<u8>, WireError> {
-            let Ok(session) = self.0.try_borrow() else {
-                return Err(WireError::GuestFailure(BUSY.to_owned()));
-            };
-            super::Session::snapshot(&*session).map_err(WireError::from)
+            super::with_ref(&self.0, super::Session::snapshot).map_err(WireError::from)
         }
 
         fn restore(snapshot: Vec<u8>, o: w::SessionOptions) -> Result<w::Session, WireError> {
@@ -181,5 +208,40 @@ pub mod __glue {
                 .map_err(WireError::from)?;
             Ok(w::Session::new(SessionAdapter::<T>(RefCell::new(s))))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[test]
+    fn a_busy_session_is_a_guest_failure_not_a_panic() {
+        let cell = RefCell::new(1u32);
+        assert_eq!(
+            with_mut(&cell, |n| {
+                *n += 1;
+                Ok(*n)
+            }),
+            Ok(2)
+        );
+        let held = cell.borrow_mut();
+        assert_eq!(with_mut(&cell, |n| Ok(*n)), Err(Error::guest_failure(BUSY)));
+        assert_eq!(with_ref(&cell, |n| Ok(*n)), Err(Error::guest_failure(BUSY)));
+        drop(held);
+        let reading = cell.borrow();
+        assert_eq!(with_ref(&cell, |n| Ok(*n)), Ok(2));
+        assert_eq!(with_mut(&cell, |n| Ok(*n)), Err(Error::guest_failure(BUSY)));
+        drop(reading);
+        // The session's own error passes through untouched.
+        assert_eq!(
+            with_mut(&cell, |_| Err::<(), _>(Error::invalid_input(
+                "exception",
+                "boom"
+            ))),
+            Err(Error::invalid_input("exception", "boom"))
+        );
     }
 }
