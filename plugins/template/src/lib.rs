@@ -388,6 +388,34 @@ mod tests {
         assert_eq!(out[1].content, "x".repeat(20));
     }
 
+    /// What the component exports goes through the SDK trait: every error is invalid input,
+    /// with the same kind (fuel included) and position as the native call's.
+    #[test]
+    fn the_sdk_export_keeps_kinds_and_positions() {
+        let fuel = RenderOptions {
+            engine_fuel: Some(2_000),
+            ..Default::default()
+        };
+        let spin = "{% for i in range(100000) %}x{% endfor %}";
+        let native = render(spin, "{}", &fuel).unwrap_err();
+        assert_eq!(
+            <Builtin as TemplateEngine>::render(spin, "{}", &fuel),
+            Err(Error::InvalidInput(native))
+        );
+        let native = inspect("{{ user. }}").unwrap_err();
+        assert_eq!(native.kind, "syntax");
+        assert_eq!(
+            <Builtin as TemplateEngine>::inspect("{{ user. }}"),
+            Err(Error::InvalidInput(native))
+        );
+        let msgs = vec![ChatMessage {
+            role: "user".into(),
+            content: "{{ q }}".into(),
+        }];
+        let out = <Builtin as TemplateEngine>::render_chat(msgs, r#"{"q": "Why?"}"#, &fuel);
+        assert_eq!(out.map(|m| m[0].content.clone()).as_deref(), Ok("Why?"));
+    }
+
     #[test]
     fn recursion_limit_stops_runaway_macros() {
         let err = r(
