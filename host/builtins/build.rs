@@ -37,7 +37,8 @@ fn main() {
         .unwrap_or_else(|| root.join("target"));
     let target_dir = target_base.join("plugins");
 
-    for dir in ["wit", "plugins", "sdk/src"] {
+    // The built-ins are written on the SDK: its manifest (features, dependencies) counts too.
+    for dir in ["wit", "plugins", "sdk/src", "sdk/Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!(

@@ -166,7 +166,8 @@ pub mod __glue {
         }
     }
 
-    /// `detect`, converted; offsets past 4 GiB cannot occur (wasm32 memory).
+    /// `detect`, converted; an offset past 4 GiB (impossible in wasm32 memory) is a
+    /// `guest-failure`, never a silently truncated span.
     pub fn detect<T: super::PiiDetector>(
         text: String,
         o: w::DetectOptions,
@@ -178,15 +179,20 @@ pub mod __glue {
             language: o.language,
         };
         let found = T::detect(&text, &options).map_err(WireError::from)?;
-        Ok(found
-            .into_iter()
-            .map(|f| w::Finding {
+        let mut out = Vec::with_capacity(found.len());
+        for f in found {
+            // A component's memory (and so `text`) is below 4 GiB, so offsets fit.
+            let (Ok(start), Ok(end)) = (u32::try_from(f.start), u32::try_from(f.end)) else {
+                return Err(WireError::GuestFailure("offset beyond 4 GiB".to_owned()));
+            };
+            out.push(w::Finding {
                 entity_type: f.entity_type,
-                start: f.start as u32,
-                end: f.end as u32,
+                start,
+                end,
                 score: f.score,
                 explanation: if options.explain { f.explanation } else { None },
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 }

@@ -87,11 +87,51 @@ pub trait Session: Sized + 'static {
 }
 
 /// A code runner: names its session type.
-pub trait CodeRunner {
+pub trait CodeRunner: 'static {
     /// The session state.
     type Session: Session;
     /// Runs once when Warden loads the component; its memory is snapshotted afterwards.
     fn initialize() {}
+    /// Runs at the start of every session's `new` and `restore`, before the session is built:
+    /// where a runner whose interpreter accounts its own heap (such as monty with
+    /// `monty_alloc::LimitedAllocator` as the component's global allocator) re-arms that
+    /// accounting, so the budget is measured from this moment, not from the snapshot's.
+    fn before_session() {}
+}
+
+/// What a call on a session that is already in use is told: a host tool that calls back into
+/// the same session would otherwise find it borrowed.
+pub(crate) const BUSY: &str = "the session is already evaluating";
+
+/// Runs `f` on the session in `cell`, or refuses with a guest failure ([`BUSY`]) when the session
+/// is in use: a re-entrant call must never panic on the `RefCell`.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", feature = "code-runner")),
+    allow(dead_code)
+)]
+pub(crate) fn with_mut<S, R>(
+    cell: &std::cell::RefCell<S>,
+    f: impl FnOnce(&mut S) -> Result<R, Error>,
+) -> Result<R, Error> {
+    match cell.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => Err(Error::guest_failure(BUSY)),
+    }
+}
+
+/// [`with_mut`] for calls that only read the session (a snapshot).
+#[cfg_attr(
+    not(all(target_arch = "wasm32", feature = "code-runner")),
+    allow(dead_code)
+)]
+pub(crate) fn with_ref<S, R>(
+    cell: &std::cell::RefCell<S>,
+    f: impl FnOnce(&S) -> Result<R, Error>,
+) -> Result<R, Error> {
+    match cell.try_borrow() {
+        Ok(s) => f(&s),
+        Err(_) => Err(Error::guest_failure(BUSY)),
+    }
 }
 
 /// Exports a [`CodeRunner`] implementation as the component's `code-runner` world (needs the
@@ -103,9 +143,7 @@ macro_rules! export_code_runner {
         const _: () = {
             struct WardenExport;
             impl $crate::__bindings::exports::warden::plugin::runner::Guest for WardenExport {
-                type Session = $crate::runner::__glue::SessionAdapter<
-                    <$t as $crate::runner::CodeRunner>::Session,
-                >;
+                type Session = $crate::runner::__glue::SessionAdapter<$t>;
             }
             impl $crate::__bindings::Guest for WardenExport {
                 fn wizer_initialize() {
@@ -136,15 +174,23 @@ pub mod __glue {
     }
 
     /// Wraps an author's session as the generated resource.
-    pub struct SessionAdapter<S>(RefCell<S>);
+    ///
+    /// Resource methods take `&self`, so the session sits in a `RefCell`; a call that arrives
+    /// while another is using the session (re-entrancy through a host tool) is refused with a
+    /// `guest-failure`, never a panic.
+    pub struct SessionAdapter<T: super::CodeRunner>(RefCell<T::Session>);
 
-    impl<S: super::Session> w::GuestSession for SessionAdapter<S> {
+    impl<T: super::CodeRunner> w::GuestSession for SessionAdapter<T> {
         fn new(o: w::SessionOptions) -> Self {
-            SessionAdapter(RefCell::new(S::new(&options(o))))
+            T::before_session();
+            SessionAdapter(RefCell::new(<T::Session as super::Session>::new(&options(
+                o,
+            ))))
         }
 
         fn eval(&self, code: String) -> Result<w::EvalOutput, WireError> {
-            let out = self.0.borrow_mut().eval(&code).map_err(WireError::from)?;
+            let out = super::with_mut(&self.0, |s| super::Session::eval(s, &code))
+                .map_err(WireError::from)?;
             Ok(w::EvalOutput {
                 stdout: out.stdout,
                 repr: out.repr,
@@ -153,12 +199,49 @@ pub mod __glue {
         }
 
         fn snapshot(&self) -> Result<Vec<u8>, WireError> {
-            self.0.borrow().snapshot().map_err(WireError::from)
+            super::with_ref(&self.0, super::Session::snapshot).map_err(WireError::from)
         }
 
         fn restore(snapshot: Vec<u8>, o: w::SessionOptions) -> Result<w::Session, WireError> {
-            let s = S::restore(&snapshot, &options(o)).map_err(WireError::from)?;
-            Ok(w::Session::new(SessionAdapter(RefCell::new(s))))
+            T::before_session();
+            let s = <T::Session as super::Session>::restore(&snapshot, &options(o))
+                .map_err(WireError::from)?;
+            Ok(w::Session::new(SessionAdapter::<T>(RefCell::new(s))))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[test]
+    fn a_busy_session_is_a_guest_failure_not_a_panic() {
+        let cell = RefCell::new(1u32);
+        assert_eq!(
+            with_mut(&cell, |n| {
+                *n += 1;
+                Ok(*n)
+            }),
+            Ok(2)
+        );
+        let held = cell.borrow_mut();
+        assert_eq!(with_mut(&cell, |n| Ok(*n)), Err(Error::guest_failure(BUSY)));
+        assert_eq!(with_ref(&cell, |n| Ok(*n)), Err(Error::guest_failure(BUSY)));
+        drop(held);
+        let reading = cell.borrow();
+        assert_eq!(with_ref(&cell, |n| Ok(*n)), Ok(2));
+        assert_eq!(with_mut(&cell, |n| Ok(*n)), Err(Error::guest_failure(BUSY)));
+        drop(reading);
+        // The session's own error passes through untouched.
+        assert_eq!(
+            with_mut(&cell, |_| Err::<(), _>(Error::invalid_input(
+                "exception",
+                "boom"
+            ))),
+            Err(Error::invalid_input("exception", "boom"))
+        );
     }
 }

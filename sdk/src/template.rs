@@ -8,7 +8,7 @@
 use crate::Error;
 
 /// Per-call options; every field is optional and the engine documents its defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
     /// Refuse undefined variables (Warden's built-in defaults to true).
     pub strict_undefined: Option<bool>,

@@ -61,13 +61,31 @@ impl Error {
     }
 }
 
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some(p) => write!(
+                f,
+                "{} at {}:{}: {}",
+                self.kind, p.line, p.column, self.message
+            ),
+            None => write!(f, "{}: {}", self.kind, self.message),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Error {
+        Error::InvalidInput(e)
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Error::InvalidInput(e) => match e.position {
-                Some(p) => write!(f, "{} at {}:{}: {}", e.kind, p.line, p.column, e.message),
-                None => write!(f, "{}: {}", e.kind, e.message),
-            },
+            Error::InvalidInput(e) => e.fmt(f),
             Error::GuestFailure(m) => write!(f, "plugin failure: {m}"),
         }
     }

@@ -1,36 +1,10 @@
-//! Check-digit algorithms and issuing rules for the numeric identifiers.
+//! Issuing rules and country-specific check digits for the numeric identifiers; the generic
+//! algorithms (Luhn, IBAN mod 97, digit extraction) are the SDK's (`warden_sdk::checksum`).
 
-/// Decimal digits of `s` (other characters skipped), or `None` when there are more than `max`.
+/// The decimal digits of `s` by the SDK's separator rule (space, `-`, `.`), or `None` when
+/// anything else occurs or there are more than `max` of them.
 pub(crate) fn digits(s: &str, max: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(max.min(32));
-    for b in s.bytes() {
-        if b.is_ascii_digit() {
-            if out.len() == max {
-                return None;
-            }
-            out.push(b - b'0');
-        }
-    }
-    Some(out)
-}
-
-/// Luhn (mod 10) check used by payment cards.
-pub(crate) fn luhn(d: &[u8]) -> bool {
-    if d.is_empty() {
-        return false;
-    }
-    let mut sum = 0u32;
-    for (i, &x) in d.iter().rev().enumerate() {
-        let mut v = u32::from(x);
-        if i % 2 == 1 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
-            }
-        }
-        sum += v;
-    }
-    sum.is_multiple_of(10)
+    warden_sdk::checksum::digits(s).filter(|d| d.len() <= max)
 }
 
 /// Card scheme for an issuer identification number prefix and length, if it is a current one.
@@ -170,25 +144,10 @@ pub(crate) fn iban_length(cc: &[u8]) -> Option<usize> {
     Some(n)
 }
 
-/// ISO 7064 mod 97-10 check of a compact IBAN (upper-case letters and digits only).
-pub(crate) fn iban_mod97(iban: &[u8]) -> bool {
-    if iban.len() < 5 {
-        return false;
-    }
-    let mut rem = 0u32;
-    for &c in iban[4..].iter().chain(&iban[..4]) {
-        match c {
-            b'0'..=b'9' => rem = (rem * 10 + u32::from(c - b'0')) % 97,
-            b'A'..=b'Z' => rem = (rem * 100 + u32::from(c - b'A') + 10) % 97,
-            _ => return false,
-        }
-    }
-    rem == 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use warden_sdk::checksum::{iban_mod97_compact as iban_mod97, luhn_digits as luhn};
 
     fn d(s: &str) -> Vec<u8> {
         digits(s, 64).unwrap_or_default()

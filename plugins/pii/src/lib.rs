@@ -10,11 +10,6 @@
 //! fullwidth forms and Unicode spaces folded; see `normalise`), so PII disguised with them is
 //! still found; offsets always refer to the original text.
 
-// Only for the component target: the same logic also builds as a core module (the Extism
-// comparison in bench/extism), where the component glue has no place.
-#[cfg(all(target_arch = "wasm32", target_env = "p2"))]
-mod component;
-
 mod checksum;
 mod context;
 mod normalise;
@@ -22,6 +17,10 @@ mod patterns;
 mod person;
 
 use std::fmt;
+
+use warden_sdk::InputError;
+use warden_sdk::pii::PiiDetector;
+use warden_sdk::span::{Scored, Span};
 
 /// The detector's stable name.
 pub const NAME: &str = "builtin-pii";
@@ -102,24 +101,12 @@ impl fmt::Display for EntityType {
     }
 }
 
-/// What this detector is and what it can find.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DetectorInfo {
-    /// A short stable name ([`NAME`]).
-    pub name: &'static str,
-    /// The detector's version ([`VERSION`]).
-    pub version: &'static str,
-    /// Wire names of the entity types it can report.
-    pub entity_types: Vec<&'static str>,
-}
+/// What this detector is and what it can find: the SDK's description.
+pub use warden_sdk::pii::DetectorInfo;
 
 /// Describes the detector.
 pub fn describe() -> DetectorInfo {
-    DetectorInfo {
-        name: NAME,
-        version: VERSION,
-        entity_types: EntityType::ALL.iter().map(|e| e.as_str()).collect(),
-    }
+    DetectorInfo::new(NAME, VERSION, EntityType::ALL.iter().map(|e| e.as_str()))
 }
 
 /// Per-call options.
@@ -133,37 +120,31 @@ pub struct DetectOptions {
     pub explain: bool,
 }
 
-/// Why caller-supplied options were rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OptionsError {
-    /// A human-readable explanation.
-    pub message: String,
-}
-
-impl fmt::Display for OptionsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for OptionsError {}
+/// The [`InputError::kind`] of options the detector rejects.
+pub const OPTION_KIND: &str = "option";
 
 impl DetectOptions {
     /// Builds options from wire values, rejecting unknown entity names and a minimum score
-    /// outside 0.0..=1.0 (or NaN).
+    /// outside 0.0..=1.0 (or NaN) with an input error of kind [`OPTION_KIND`].
     pub fn from_wire<S: AsRef<str>>(
         entities: &[S],
         min_score: Option<f32>,
         explain: bool,
-    ) -> Result<DetectOptions, OptionsError> {
+    ) -> Result<DetectOptions, InputError> {
+        let invalid = |message: String| InputError {
+            kind: OPTION_KIND.to_owned(),
+            message,
+            position: None,
+        };
         let mut list = Vec::with_capacity(entities.len());
         for name in entities {
             let name = name.as_ref();
             let Some(e) = EntityType::parse(name) else {
                 let known: Vec<&str> = EntityType::ALL.iter().map(|e| e.as_str()).collect();
-                return Err(OptionsError {
-                    message: format!("unknown entity type {name}; known: {}", known.join(", ")),
-                });
+                return Err(invalid(format!(
+                    "unknown entity type {name}; known: {}",
+                    known.join(", ")
+                )));
             };
             if !list.contains(&e) {
                 list.push(e);
@@ -172,9 +153,9 @@ impl DetectOptions {
         if let Some(s) = min_score
             && !(0.0..=1.0).contains(&s)
         {
-            return Err(OptionsError {
-                message: format!("min-score must be between 0.0 and 1.0, got {s}"),
-            });
+            return Err(invalid(format!(
+                "min-score must be between 0.0 and 1.0, got {s}"
+            )));
         }
         Ok(DetectOptions {
             entities: list,
@@ -258,6 +239,20 @@ pub(crate) struct Candidate {
     pub(crate) why: Why,
 }
 
+impl Scored for Candidate {
+    fn span(&self) -> Span {
+        // Field by field: `Span::new` would swap a reversed span instead of letting
+        // `Span::fits` refuse it.
+        Span {
+            start: self.start,
+            end: self.end,
+        }
+    }
+    fn score(&self) -> f32 {
+        self.score
+    }
+}
+
 /// Compiles every regex and loads every table, so that no later call pays for it.
 pub fn warm() {
     patterns::warm();
@@ -313,34 +308,9 @@ fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
     if want(EntityType::Person) {
         person::scan(text, &mut cands);
     }
-    cands.retain(|c| {
-        c.score >= min
-            && c.start < c.end
-            && c.end <= text.len()
-            && text.is_char_boundary(c.start)
-            && text.is_char_boundary(c.end)
-    });
-    // Highest score first, then the longer span, then the earlier one.
-    cands.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then((b.end - b.start).cmp(&(a.end - a.start)))
-            .then(a.start.cmp(&b.start))
-    });
-    let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
-    let mut kept = Vec::new();
-    for c in cands {
-        let clash_before = taken
-            .range(..c.end)
-            .next_back()
-            .is_some_and(|(_, &e)| e > c.start);
-        if clash_before {
-            continue;
-        }
-        taken.insert(c.start, c.end);
-        kept.push(c);
-    }
-    kept.sort_by_key(|c| c.start);
+    cands.retain(|c| c.score >= min && c.span().fits(text));
+    // Highest score first, then the longer span, then the earlier one; sorted by start.
+    let kept = warden_sdk::span::resolve_overlaps(cands);
     kept.into_iter()
         .map(|c| Finding {
             entity_type: c.entity,
@@ -351,6 +321,43 @@ fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
         })
         .collect()
 }
+
+/// The built-in as the SDK's [`PiiDetector`]: what the component exports (through
+/// [`warden_sdk::export_pii_detector!`]). The `language` hint is ignored: the patterns and the
+/// gazetteer are the same for every language.
+pub struct Builtin;
+
+impl PiiDetector for Builtin {
+    fn describe() -> DetectorInfo {
+        describe()
+    }
+
+    fn detect(
+        text: &str,
+        options: &warden_sdk::pii::DetectOptions,
+    ) -> Result<Vec<warden_sdk::pii::Finding>, warden_sdk::Error> {
+        let opts = DetectOptions::from_wire(&options.entities, options.min_score, options.explain)?;
+        Ok(detect(text, &opts)
+            .into_iter()
+            .map(|f| warden_sdk::pii::Finding {
+                entity_type: f.entity_type.as_str().to_owned(),
+                start: f.start,
+                end: f.end,
+                score: f.score,
+                explanation: f.explanation,
+            })
+            .collect())
+    }
+
+    fn initialize() {
+        warm();
+    }
+}
+
+// Only for the component target: the same logic also builds as a core module (the Extism
+// comparison in bench/extism), where the component glue has no place.
+#[cfg(all(target_arch = "wasm32", target_env = "p2"))]
+warden_sdk::export_pii_detector!(Builtin);
 
 #[cfg(test)]
 mod tests;

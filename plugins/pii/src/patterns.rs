@@ -277,7 +277,7 @@ fn cards(text: &str, out: &mut Vec<Candidate>) {
             let scheme = checksum::card_scheme(&d);
             let alone = isolated(text, s, e, b" -")
                 || (!grouped && isolated(text, s, e, b"") && beside_long_numbers(text, s, e));
-            if alone && scheme.is_some() && checksum::luhn(&d) {
+            if alone && scheme.is_some() && warden_sdk::checksum::luhn_digits(&d) {
                 let mut score = if grouped { 0.75 } else { 0.6 };
                 let mut why = Why::pattern(scheme.unwrap_or("card")).check("Luhn");
                 if let Some((w, _)) = nearest(text, s, e, 40, 24, context::CARD) {
@@ -347,7 +347,7 @@ fn ibans(text: &str, out: &mut Vec<Candidate>) {
                 continue;
             }
         }
-        if !checksum::iban_mod97(&compact) {
+        if !warden_sdk::checksum::iban_mod97_compact(&compact) {
             continue;
         }
         push(

@@ -796,3 +796,36 @@ fn email_with_punycode_tld() {
         "jo@example.com"
     ));
 }
+
+/// What the component exports goes through the SDK trait: wire names, option errors of kind
+/// `option`, explanations only when asked for.
+#[test]
+fn the_sdk_export_reports_wire_names_and_option_errors() {
+    let info = Builtin::describe();
+    assert_eq!((info.name.as_str(), info.entity_types.len()), (NAME, 11));
+    let nope = warden_sdk::pii::DetectOptions {
+        entities: vec!["NOPE".to_owned()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        Builtin::detect("x", &nope),
+        Err(warden_sdk::Error::InvalidInput(e)) if e.kind == OPTION_KIND && e.position.is_none()
+    ));
+    let text = "Jane Smith, jane@example.com";
+    let plain = Builtin::detect(text, &Default::default()).unwrap();
+    let native = detect(text, &DetectOptions::default());
+    assert_eq!(plain.len(), native.len());
+    for (w, n) in plain.iter().zip(&native) {
+        assert_eq!(
+            (w.entity_type.as_str(), w.start, w.end, w.score),
+            (n.entity_type.as_str(), n.start, n.end, n.score)
+        );
+        assert_eq!(w.explanation, None);
+    }
+    let explain = warden_sdk::pii::DetectOptions {
+        explain: true,
+        ..Default::default()
+    };
+    let explained = Builtin::detect(text, &explain).unwrap();
+    assert!(explained.iter().all(|f| f.explanation.is_some()));
+}

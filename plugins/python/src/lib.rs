@@ -35,11 +35,11 @@
 //!   of anything in it) run, and an exception one raises is the cell's exception. A value whose
 //!   repr would be over [`MAX_RESULT_REPR_BYTES`] is summarised instead (see the `echo` module).
 
-#[cfg(target_arch = "wasm32")]
-mod component;
 mod echo;
 
 use std::fmt::Write as _;
+
+use warden_sdk::runner::CodeRunner;
 
 use monty::{Dump, MontyRepl, ReplProgress, ReplStartError, Session as DumpedSession, SessionRef};
 use monty_types::{
@@ -67,40 +67,19 @@ pub const MAX_JSON_DEPTH: usize = 128;
 /// The script name monty puts in tracebacks' session metadata (cells show as `<python-input-N>`).
 const SCRIPT_NAME: &str = "main.py";
 
-/// Options for a new session; `None` means the default documented on each field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionOptions {
-    /// Interpreter recursion limit in frames (default [`DEFAULT_MAX_RECURSION`], capped at
-    /// [`MAX_RECURSION_CEILING`]).
-    pub max_recursion: Option<u32>,
-    /// Interpreter heap budget in bytes (default [`DEFAULT_MAX_HEAP_BYTES`]).
-    pub max_heap_bytes: Option<u64>,
-    /// Allocation-count budget: monty has none, so this is accepted and ignored.
-    pub max_allocations: Option<u64>,
-    /// Names of host tools the code may call, each exposed as a Python function of that name.
-    pub tools: Vec<String>,
-}
-
-/// The result of evaluating one cell.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EvalOutput {
-    /// Everything the cell printed (to `sys.stdout` or `sys.stderr`), in order.
-    pub stdout: String,
-    /// The `repr()` of the cell's last expression (user-defined `__repr__` included), when it
-    /// ends with one whose value is not `None`.
-    pub repr: Option<String>,
-    /// The same value as JSON, when it is made of JSON-representable values only.
-    pub json: Option<String>,
-}
-
-/// A 1-based line and column (in Unicode scalar values) in the evaluated cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Line, from 1.
-    pub line: u32,
-    /// Column, from 1.
-    pub column: u32,
-}
+/// A 1-based line and column (in Unicode scalar values) in the evaluated cell: the SDK's.
+pub use warden_sdk::Position;
+/// The result of one cell, the SDK's: everything printed (to `sys.stdout` or `sys.stderr`, in
+/// order), the `repr()` of a final expression whose value is not `None` (user-defined
+/// `__repr__` included), and that value as JSON when it has one.
+pub use warden_sdk::runner::EvalOutput;
+/// Options for a new session, the SDK's; `None` means the default: recursion
+/// [`DEFAULT_MAX_RECURSION`] frames (capped at [`MAX_RECURSION_CEILING`]), heap
+/// [`DEFAULT_MAX_HEAP_BYTES`]; `max_allocations` is accepted and ignored (monty has no
+/// allocation-count budget); each name in `tools` is exposed as a Python function.
+pub use warden_sdk::runner::SessionOptions;
+/// Why a host tool call failed: the SDK's, which mirrors the WIT `tool-error` variant.
+pub use warden_sdk::runner::ToolError;
 
 /// Why an eval, snapshot or restore failed; mirrors the WIT `error` variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,15 +97,21 @@ pub enum PyError {
     GuestFailure(String),
 }
 
-/// Why a host tool call failed; mirrors the WIT `tool-error` variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolError {
-    /// No tool of that name is available to this caller.
-    UnknownTool(String),
-    /// The arguments were not what the tool takes.
-    InvalidArguments(String),
-    /// The tool ran and failed.
-    Failed(String),
+impl From<PyError> for warden_sdk::Error {
+    fn from(e: PyError) -> warden_sdk::Error {
+        match e {
+            PyError::InvalidInput {
+                kind,
+                message,
+                position,
+            } => warden_sdk::Error::InvalidInput(warden_sdk::InputError {
+                kind: kind.to_owned(),
+                message,
+                position,
+            }),
+            PyError::GuestFailure(message) => warden_sdk::Error::GuestFailure(message),
+        }
+    }
 }
 
 /// A Python session whose state persists across evals.
@@ -426,6 +411,61 @@ pub fn warm() {
     if let Ok(bytes) = session.snapshot() {
         let _ = Session::restore(&bytes, &SessionOptions::default());
     }
+}
+
+/// The built-in as the SDK's [`CodeRunner`]: what the component exports (through
+/// [`warden_sdk::export_code_runner!`]), with tools called through [`warden_sdk::runner::call_tool`].
+pub struct Builtin;
+
+impl CodeRunner for Builtin {
+    type Session = ToolSession;
+
+    fn initialize() {
+        warm();
+        arm_memory_accounting();
+    }
+
+    fn before_session() {
+        arm_memory_accounting();
+    }
+}
+
+/// A [`Session`] whose tools are the host's: the SDK's session type for [`Builtin`].
+#[derive(Debug)]
+pub struct ToolSession(Session);
+
+impl warden_sdk::runner::Session for ToolSession {
+    fn new(options: &SessionOptions) -> Self {
+        ToolSession(Session::new(options))
+    }
+
+    fn eval(&mut self, code: &str) -> Result<EvalOutput, warden_sdk::Error> {
+        Ok(self.0.eval(code, &mut warden_sdk::runner::call_tool)?)
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, warden_sdk::Error> {
+        Ok(self.0.snapshot()?)
+    }
+
+    fn restore(snapshot: &[u8], options: &SessionOptions) -> Result<Self, warden_sdk::Error> {
+        Ok(ToolSession(Session::restore(snapshot, options)?))
+    }
+}
+
+warden_sdk::export_code_runner!(Builtin);
+
+/// Counts live bytes for monty's heap limit (and aborts, i.e. traps, if the system allocator
+/// fails): the component's global allocator.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: monty_alloc::LimitedAllocator = monty_alloc::LimitedAllocator;
+
+/// Takes the current live-byte count as the baseline the heap limit is measured from (a leaner
+/// moment only lowers it). No hard ceiling: the host's memory limit is the backstop. Natively
+/// the embedding process owns the allocator, so this does nothing.
+fn arm_memory_accounting() {
+    #[cfg(target_arch = "wasm32")]
+    let _ = monty_alloc::set_hard_limit(None);
 }
 
 /// A `RuntimeError` carrying `message`.

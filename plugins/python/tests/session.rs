@@ -467,3 +467,43 @@ fn sleeping_is_refused_except_for_zero() {
     let (_, message, _) = err(&mut s, "import time\ntime.sleep(-1)");
     assert!(message.contains("ValueError"), "{message}");
 }
+
+/// What the component exports goes through the SDK trait: the same output, errors converted
+/// with their kinds, tools through `warden_sdk::runner::call_tool` (natively, every tool is
+/// unknown), snapshots that restore.
+#[test]
+fn the_sdk_session_keeps_output_and_error_kinds() {
+    use warden_plugin_python::ToolSession;
+    use warden_sdk::runner::Session as _;
+    let opts = SessionOptions {
+        tools: vec!["weather".to_owned()],
+        ..SessionOptions::default()
+    };
+    let mut s = ToolSession::new(&opts);
+    assert_eq!(s.eval("x = 41\nx + 1").unwrap().repr.as_deref(), Some("42"));
+    match s.eval("1 +") {
+        Err(warden_sdk::Error::InvalidInput(e)) => {
+            assert_eq!(e.kind, "syntax");
+            assert!(e.position.is_some());
+        }
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
+    match s.eval("weather('x')") {
+        Err(warden_sdk::Error::InvalidInput(e)) => {
+            assert_eq!(e.kind, "exception");
+            assert!(
+                e.message.contains("RuntimeError: unknown tool"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("expected an unknown tool, got {other:?}"),
+    }
+    let snap = s.snapshot().unwrap();
+    let mut r = ToolSession::restore(&snap, &opts).unwrap();
+    assert_eq!(r.eval("x").unwrap().repr.as_deref(), Some("41"));
+    assert!(matches!(
+        ToolSession::restore(b"garbage", &opts),
+        Err(warden_sdk::Error::InvalidInput(e)) if e.kind == "snapshot"
+    ));
+}

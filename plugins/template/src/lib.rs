@@ -6,14 +6,13 @@
 //! (a template cannot read other templates or files) and auto-escaping off, because prompts
 //! are not HTML.
 
-#[cfg(target_arch = "wasm32")]
-mod component;
-
 use std::collections::BTreeSet;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
+use warden_sdk::Error;
+use warden_sdk::template::TemplateEngine;
 
 /// minijinja instructions a render may execute unless the caller asks for fewer.
 pub const DEFAULT_ENGINE_FUEL: u64 = 5_000_000;
@@ -26,76 +25,20 @@ pub const MAX_RECURSION_CEILING: u32 = 500;
 /// because the caller's budget ran out, not because the template is wrong.
 pub const FUEL_KIND: &str = "fuel";
 
-/// Per-render options; `None` means the default documented on each field.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RenderOptions {
-    /// Refuse undefined variables (default `true`).
-    pub strict_undefined: Option<bool>,
-    /// minijinja's instruction budget for the whole call (default [`DEFAULT_ENGINE_FUEL`]);
-    /// [`render_chat`] shares it across all the messages.
-    pub engine_fuel: Option<u64>,
-    /// Maximum nesting depth (default [`DEFAULT_MAX_RECURSION`], capped at [`MAX_RECURSION_CEILING`]).
-    pub max_recursion: Option<u32>,
-    /// Remove the first newline after a block tag (default `false`).
-    pub trim_blocks: Option<bool>,
-    /// Strip whitespace before a block tag (default `false`).
-    pub lstrip_blocks: Option<bool>,
-    /// Keep the template's final newline (default `false`).
-    pub keep_trailing_newline: Option<bool>,
-}
+/// A 1-based line and column (in characters) inside a template: the SDK's position.
+pub use warden_sdk::Position;
+/// Per-render options, the SDK's; `None` means the default: strict undefined on, engine fuel
+/// [`DEFAULT_ENGINE_FUEL`] for the whole call ([`render_chat`] shares it across the messages),
+/// recursion [`DEFAULT_MAX_RECURSION`] (capped at [`MAX_RECURSION_CEILING`]), trim and lstrip
+/// blocks off, the final newline dropped.
+pub use warden_sdk::template::RenderOptions;
+/// Chat messages and inspection results are the SDK's types, so the export needs no copies.
+pub use warden_sdk::template::{ChatMessage, TemplateInfo};
 
-/// A 1-based line and column (in characters) inside a template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Line, from 1.
-    pub line: u32,
-    /// Column in Unicode scalar values, from 1.
-    pub column: u32,
-}
-
-/// Why a template could not be rendered or inspected; always the caller's input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateError {
-    /// Short machine-readable reason: `syntax`, `undefined`, `json`, `fuel`, `recursion`, `render`.
-    pub kind: &'static str,
-    /// Human-readable explanation.
-    pub message: String,
-    /// Where in the template, when known.
-    pub position: Option<Position>,
-}
-
-impl std::fmt::Display for TemplateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.position {
-            Some(p) => write!(
-                f,
-                "{} error at line {}, column {}: {}",
-                self.kind, p.line, p.column, self.message
-            ),
-            None => write!(f, "{} error: {}", self.kind, self.message),
-        }
-    }
-}
-
-impl std::error::Error for TemplateError {}
-
-/// What a template reads from its context, found by static analysis (no rendering).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TemplateInfo {
-    /// Top-level variable names, sorted.
-    pub variables: Vec<String>,
-    /// Nested attribute paths such as `user.name`, sorted.
-    pub paths: Vec<String>,
-}
-
-/// One chat message: a role and its (template) content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatMessage {
-    /// `system`, `user`, `assistant`, ...
-    pub role: String,
-    /// Message text.
-    pub content: String,
-}
+/// Why a template could not be rendered or inspected; always the caller's input, so it is the
+/// SDK's input error. `kind` is one of `syntax`, `undefined`, `json`, [`FUEL_KIND`],
+/// `recursion`, `include`, `render`.
+pub type TemplateError = warden_sdk::InputError;
 
 const TEMPLATE_NAME: &str = "template";
 
@@ -147,7 +90,7 @@ fn parse_context(context_json: &str) -> Result<Value, TemplateError> {
         return Ok(Value::from(Serde(serde_json::Map::new())));
     }
     let json: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| TemplateError {
-        kind: "json",
+        kind: "json".to_owned(),
         message: format!("context is not valid JSON: {e}"),
         position: Some(Position {
             line: u32::try_from(e.line()).unwrap_or(u32::MAX),
@@ -156,7 +99,7 @@ fn parse_context(context_json: &str) -> Result<Value, TemplateError> {
     })?;
     if !json.is_object() {
         return Err(TemplateError {
-            kind: "json",
+            kind: "json".to_owned(),
             message: "context must be a JSON object (variable name to value)".to_owned(),
             position: None,
         });
@@ -198,7 +141,7 @@ fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
         None => err.kind().to_string(),
     };
     TemplateError {
-        kind,
+        kind: kind.to_owned(),
         message,
         position: position_of(source, err),
     }
@@ -292,6 +235,39 @@ pub fn inspect(source: &str) -> Result<TemplateInfo, TemplateError> {
         paths: paths.into_iter().collect(),
     })
 }
+
+/// The built-in as the SDK's [`TemplateEngine`]: what the component exports (through
+/// [`warden_sdk::export_template_engine!`]). Every error is the caller's input as far as the
+/// WIT contract goes; the host turns kind [`FUEL_KIND`] into the `out_of_fuel` outcome.
+pub struct Builtin;
+
+impl TemplateEngine for Builtin {
+    fn render(
+        template: &str,
+        context_json: &str,
+        options: &RenderOptions,
+    ) -> Result<String, Error> {
+        render(template, context_json, options).map_err(Error::InvalidInput)
+    }
+
+    fn render_chat(
+        messages: Vec<ChatMessage>,
+        context_json: &str,
+        options: &RenderOptions,
+    ) -> Result<Vec<ChatMessage>, Error> {
+        render_chat(&messages, context_json, options).map_err(Error::InvalidInput)
+    }
+
+    fn inspect(template: &str) -> Result<TemplateInfo, Error> {
+        inspect(template).map_err(Error::InvalidInput)
+    }
+
+    fn initialize() {
+        warm();
+    }
+}
+
+warden_sdk::export_template_engine!(Builtin);
 
 #[cfg(test)]
 mod tests {
@@ -410,6 +386,34 @@ mod tests {
         let msgs = vec![message(loop_of(20)), message(loop_of(20))];
         let out = render_chat(&msgs, "{}", &opts).unwrap();
         assert_eq!(out[1].content, "x".repeat(20));
+    }
+
+    /// What the component exports goes through the SDK trait: every error is invalid input,
+    /// with the same kind (fuel included) and position as the native call's.
+    #[test]
+    fn the_sdk_export_keeps_kinds_and_positions() {
+        let fuel = RenderOptions {
+            engine_fuel: Some(2_000),
+            ..Default::default()
+        };
+        let spin = "{% for i in range(100000) %}x{% endfor %}";
+        let native = render(spin, "{}", &fuel).unwrap_err();
+        assert_eq!(
+            <Builtin as TemplateEngine>::render(spin, "{}", &fuel),
+            Err(Error::InvalidInput(native))
+        );
+        let native = inspect("{{ user. }}").unwrap_err();
+        assert_eq!(native.kind, "syntax");
+        assert_eq!(
+            <Builtin as TemplateEngine>::inspect("{{ user. }}"),
+            Err(Error::InvalidInput(native))
+        );
+        let msgs = vec![ChatMessage {
+            role: "user".into(),
+            content: "{{ q }}".into(),
+        }];
+        let out = <Builtin as TemplateEngine>::render_chat(msgs, r#"{"q": "Why?"}"#, &fuel);
+        assert_eq!(out.map(|m| m[0].content.clone()).as_deref(), Ok("Why?"));
     }
 
     #[test]
