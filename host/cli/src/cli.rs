@@ -359,8 +359,9 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             }
             std::fs::create_dir_all(&config.server.data_dir)
                 .map_err(|e| Failure::usage(format!("cannot create the data directory: {e}")))?;
-            let (verifier, _) = warden_core::auth::Verifier::new(&config.auth, &config.server.data_dir)
-                .map_err(|e| Failure::usage(e.to_string()))?;
+            let (verifier, _) =
+                warden_core::auth::Verifier::new(&config.auth, &config.server.data_dir)
+                    .map_err(|e| Failure::usage(e.to_string()))?;
             let claims = warden_core::auth::claims(&tenant, &sub, &roles, ttl, &config.auth);
             let token = verifier
                 .issue(&claims)

@@ -50,7 +50,9 @@ pub struct NewArgs {
 const TOOLCHAIN: &str = include_str!("../../../rust-toolchain.toml");
 
 fn valid_crate_name(s: &str) -> bool {
-    warden_core::names::is_valid(s) && !s.contains('.') && s.starts_with(|c: char| c.is_ascii_lowercase())
+    warden_core::names::is_valid(s)
+        && !s.contains('.')
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
 /// Writes the crate; refuses to touch an existing directory.

@@ -23,18 +23,7 @@ use crate::error::Error;
 pub const DEFAULT_TENANT: &str = "default";
 
 /// A role a token grants.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Tenant settings, quotas, keys and everything authors and operators do.
@@ -612,7 +601,6 @@ pub fn claims(
         aud: config.audience.clone(),
     }
 }
-
 
 /// Bearer-token authentication.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,7 +15,6 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-
 /// One tenant's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -285,16 +284,13 @@ impl Quotas {
                 });
             }
         }
-        s.slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Exceeded {
-                what: format!(
-                    "this tenant's concurrent sandbox calls ({})",
-                    s.quota.concurrent_calls
-                ),
-                retry_after: Duration::from_secs(1),
-            })
+        s.slots.clone().try_acquire_owned().map_err(|_| Exceeded {
+            what: format!(
+                "this tenant's concurrent sandbox calls ({})",
+                s.quota.concurrent_calls
+            ),
+            retry_after: Duration::from_secs(1),
+        })
     }
 
     /// Adds fuel a finished call burned to its tenant's budget.
@@ -489,7 +485,6 @@ fn summary(source: std::net::IpAddr, w: FailureWindow) -> Option<FailureSummary>
         last_reason: w.last_reason,
     })
 }
-
 
 impl QuotaConfig {
     /// Checks the failed-auth limits and that the default quota is within the caps.

@@ -30,11 +30,8 @@ pub trait Referrer: Send + Sync {
     ) -> Result<Option<Usage>>;
 
     /// Adds every component digest the service's records of any tenant pin to `out`.
-    fn pinned_digests(
-        &self,
-        txn: &redb::WriteTransaction,
-        out: &mut HashSet<String>,
-    ) -> Result<()>;
+    fn pinned_digests(&self, txn: &redb::WriteTransaction, out: &mut HashSet<String>)
+    -> Result<()>;
 
     /// Names the first of `tenant`'s records that renders template `name` (for the refusal
     /// message), or `None`.

@@ -5,13 +5,13 @@
 //! [`Sandbox::call`], so no sandbox call escapes the concurrency bound, the quotas, the metrics
 //! or the audit log.
 
-use serde::{Deserialize, Serialize};
 use crate::settings::{Invalid, invalid};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use warden_engine::{CallPool, CallReport, Engine, Limits, LimitOverrides, Outcome, Plugin, World};
+use warden_engine::{CallPool, CallReport, Engine, LimitOverrides, Limits, Outcome, Plugin, World};
 use warden_storage::audit::{AuditEvent, AuditWriter};
 use warden_storage::{Db, StorageError, tables};
 
@@ -281,7 +281,13 @@ impl Sandbox {
     {
         let (world, digest) = (plugin.world(), plugin.digest().to_owned());
         let ran = self
-            .run(event, world, digest, move |engine| (f(engine, &plugin), ()), output_bytes)
+            .run(
+                event,
+                world,
+                digest,
+                move |engine| (f(engine, &plugin), ()),
+                output_bytes,
+            )
             .await?;
         self.audit.record(ran.event);
         ran.outcome.into_result()

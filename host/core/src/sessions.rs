@@ -8,10 +8,10 @@
 //! After a limit or a trap the instance is discarded and the session rolls back to its state
 //! after its last successful eval.
 
-use std::time::Duration;
 use crate::settings::{Invalid, invalid};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -141,7 +141,6 @@ struct LiveSessions {
 }
 
 impl LiveSessions {
-
     fn slot(&self, key: &str) -> Arc<tokio::sync::Mutex<Slot>> {
         let mut map = match self.slots.lock() {
             Ok(m) => m,
@@ -248,189 +247,191 @@ impl Sessions {
         }
     }
 
-/// One stored session.
-pub fn get(&self, who: &Principal, id: &str) -> Result<SessionRecord> {
-    check_id(id)?;
-    let txn = self.db.read()?;
-    let table = txn
-        .open_table(tables::SESSIONS)
-        .map_err(StorageError::from)?;
-    get_json(&table, "sessions", &key(&who.tenant, id))?
-        .ok_or_else(|| Error::not_found("session", id))
-}
-
-/// Every session of the tenant.
-pub fn list(&self, who: &Principal) -> Result<Vec<SessionRecord>> {
-    let txn = self.db.read()?;
-    let table = txn
-        .open_table(tables::SESSIONS)
-        .map_err(StorageError::from)?;
-    Ok(
-        scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect(),
-    )
-}
-
-/// Creates a session (its instance starts on first eval).
-pub async fn create(&self, who: &Principal, req: CreateSession) -> Result<SessionRecord> {
-    check_tools(&req.options.tools)?;
-    let runner = req.runner.as_deref().unwrap_or("python");
-    let (pref, _plugin) = self.plugins.resolve(who, runner, World::CodeRunner).await?;
-    let record = SessionRecord {
-        id: new_id(),
-        runner: pref,
-        options: req.options,
-        limits: req.limits,
-        created_by: who.actor.clone(),
-        created_at: rfc3339(now_ms()),
-        last_used_ms: now_ms(),
-        evals: 0,
-        forked_from: None,
-        snapshot_bytes: 0,
-    };
-    let max = self.config.max_per_tenant;
-    self.db.write(|txn| {
-        let mut table = txn
+    /// One stored session.
+    pub fn get(&self, who: &Principal, id: &str) -> Result<SessionRecord> {
+        check_id(id)?;
+        let txn = self.db.read()?;
+        let table = txn
             .open_table(tables::SESSIONS)
             .map_err(StorageError::from)?;
-        let count =
-            scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?.len();
-        if count >= max {
-            return Err(Error::Conflict(format!(
-                "this tenant already has {count} sessions, the most allowed; delete some first"
-            )));
+        get_json(&table, "sessions", &key(&who.tenant, id))?
+            .ok_or_else(|| Error::not_found("session", id))
+    }
+
+    /// Every session of the tenant.
+    pub fn list(&self, who: &Principal) -> Result<Vec<SessionRecord>> {
+        let txn = self.db.read()?;
+        let table = txn
+            .open_table(tables::SESSIONS)
+            .map_err(StorageError::from)?;
+        Ok(
+            scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect(),
+        )
+    }
+
+    /// Creates a session (its instance starts on first eval).
+    pub async fn create(&self, who: &Principal, req: CreateSession) -> Result<SessionRecord> {
+        check_tools(&req.options.tools)?;
+        let runner = req.runner.as_deref().unwrap_or("python");
+        let (pref, _plugin) = self.plugins.resolve(who, runner, World::CodeRunner).await?;
+        let record = SessionRecord {
+            id: new_id(),
+            runner: pref,
+            options: req.options,
+            limits: req.limits,
+            created_by: who.actor.clone(),
+            created_at: rfc3339(now_ms()),
+            last_used_ms: now_ms(),
+            evals: 0,
+            forked_from: None,
+            snapshot_bytes: 0,
+        };
+        let max = self.config.max_per_tenant;
+        self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::SESSIONS)
+                .map_err(StorageError::from)?;
+            let count =
+                scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
+                    .len();
+            if count >= max {
+                return Err(Error::Conflict(format!(
+                    "this tenant already has {count} sessions, the most allowed; delete some first"
+                )));
+            }
+            put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
+            self.plugins.pin_builtin(txn, &record.runner.digest)?;
+            let mut event = AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                "session.create",
+                format!("session/{}", record.id),
+            );
+            event.plugin_digest = Some(record.runner.digest.clone());
+            audit::append(txn, event)?;
+            Ok(())
+        })?;
+        Ok(record)
+    }
+
+    /// Reads and opens a session's stored state on the blocking pool: a snapshot can be tens of
+    /// megabytes, and decrypting it must not hold an async worker other tenants need.
+    async fn load_snapshot(&self, who: &Principal, id: &str) -> Result<Option<Vec<u8>>> {
+        let db = self.db.clone();
+        let tenant_key = self.keys.tenant_key(&who.tenant);
+        let (k, aad, id) = (key(&who.tenant, id), aad(&who.tenant, id), id.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let txn = db.read()?;
+            let table = txn
+                .open_table(tables::SNAPSHOTS)
+                .map_err(StorageError::from)?;
+            let sealed = table
+                .get(k.as_str())
+                .map_err(StorageError::from)?
+                .map(|v| v.value().to_vec());
+            match sealed {
+                None => Ok(None),
+                Some(s) => tenant_key.open(&aad, &s).map(Some).map_err(|e| {
+                    Error::Internal(format!("session {id} snapshot cannot be opened: {e}"))
+                }),
+            }
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("snapshot read did not complete: {e}")))?
+    }
+
+    /// Refuses state over the per-session or (with `others`, the tenant's other sessions) the
+    /// per-tenant cap.
+    fn check_snapshot_size(&self, size: u64, others: u64) -> Result<()> {
+        let per_session = self.config.max_snapshot_bytes;
+        if size > per_session {
+            return Err(Error::TooLarge {
+                what: "the session's state after this cell (its effects were discarded)",
+                size,
+                limit: per_session,
+            });
         }
-        put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
-        self.plugins.pin_builtin(txn, &record.runner.digest)?;
-        let mut event = AuditEvent::new(
+        let per_tenant = self.config.max_tenant_snapshot_bytes;
+        if others.saturating_add(size) > per_tenant {
+            return Err(Error::TooLarge {
+                what: "the state of all this tenant's sessions (this cell's effects were discarded)",
+                size: others.saturating_add(size),
+                limit: per_tenant,
+            });
+        }
+        Ok(())
+    }
+
+    /// Evaluates code in a session; the new state is stored before the response.
+    pub async fn eval(&self, who: &Principal, id: &str, code: String) -> Result<EvalResponse> {
+        let record = self.get(who, id)?;
+        let slot_key = key(&who.tenant, id);
+        let slot = self.live.slot(&slot_key);
+        let mut guard = slot.lock().await;
+        // The record may have changed while we waited (another eval); re-read it.
+        let mut record = self.get(who, id).unwrap_or(record);
+        let (plugin, limits) = self
+            .plugins
+            .prepare(who, &record.runner, &record.limits)
+            .await?;
+        let live = guard.live.take();
+        let snapshot = if live.is_none() {
+            self.load_snapshot(who, id).await?
+        } else {
+            None
+        };
+        let options = record.options.clone();
+        let event = AuditEvent::new(
             &who.tenant,
             &who.actor,
-            "session.create",
-            format!("session/{}", record.id),
-        );
-        event.plugin_digest = Some(record.runner.digest.clone());
-        audit::append(txn, event)?;
-        Ok(())
-    })?;
-    Ok(record)
-}
-
-/// Reads and opens a session's stored state on the blocking pool: a snapshot can be tens of
-/// megabytes, and decrypting it must not hold an async worker other tenants need.
-async fn load_snapshot(&self, who: &Principal, id: &str) -> Result<Option<Vec<u8>>> {
-    let db = self.db.clone();
-    let tenant_key = self.keys.tenant_key(&who.tenant);
-    let (k, aad, id) = (key(&who.tenant, id), aad(&who.tenant, id), id.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let txn = db.read()?;
-        let table = txn
-            .open_table(tables::SNAPSHOTS)
-            .map_err(StorageError::from)?;
-        let sealed = table
-            .get(k.as_str())
-            .map_err(StorageError::from)?
-            .map(|v| v.value().to_vec());
-        match sealed {
-            None => Ok(None),
-            Some(s) => tenant_key.open(&aad, &s).map(Some).map_err(|e| {
-                Error::Internal(format!("session {id} snapshot cannot be opened: {e}"))
-            }),
-        }
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("snapshot read did not complete: {e}")))?
-}
-
-/// Refuses state over the per-session or (with `others`, the tenant's other sessions) the
-/// per-tenant cap.
-fn check_snapshot_size(&self, size: u64, others: u64) -> Result<()> {
-    let per_session = self.config.max_snapshot_bytes;
-    if size > per_session {
-        return Err(Error::TooLarge {
-            what: "the session's state after this cell (its effects were discarded)",
-            size,
-            limit: per_session,
-        });
-    }
-    let per_tenant = self.config.max_tenant_snapshot_bytes;
-    if others.saturating_add(size) > per_tenant {
-        return Err(Error::TooLarge {
-            what: "the state of all this tenant's sessions (this cell's effects were discarded)",
-            size: others.saturating_add(size),
-            limit: per_tenant,
-        });
-    }
-    Ok(())
-}
-
-/// Evaluates code in a session; the new state is stored before the response.
-pub async fn eval(&self, who: &Principal, id: &str, code: String) -> Result<EvalResponse> {
-    let record = self.get(who, id)?;
-    let slot_key = key(&who.tenant, id);
-    let slot = self.live.slot(&slot_key);
-    let mut guard = slot.lock().await;
-    // The record may have changed while we waited (another eval); re-read it.
-    let mut record = self.get(who, id).unwrap_or(record);
-    let (plugin, limits) = self
-        .plugins
-        .prepare(who, &record.runner, &record.limits)
-        .await?;
-    let live = guard.live.take();
-    let snapshot = if live.is_none() {
-        self.load_snapshot(who, id).await?
-    } else {
-        None
-    };
-    let options = record.options.clone();
-    let event = AuditEvent::new(
-        &who.tenant,
-        &who.actor,
-        "session.eval",
-        format!("session/{id}"),
-    )
-    .input(code.as_bytes());
-    let (world, digest) = (plugin.world(), plugin.digest().to_owned());
-    // A live instance the call could not use is dropped: its state is the stored snapshot's.
-    let ran = self
-        .sandbox
-        .run(
-            event,
-            world,
-            digest,
-            move |engine| eval_in(engine, &plugin, live, snapshot, &options, limits, &code),
-            |out: &EvalOutput| serde_json::to_vec(out).unwrap_or_default(),
+            "session.eval",
+            format!("session/{id}"),
         )
-        .await?;
-    let (session, new_snapshot) = ran.extra;
-    let (outcome, event) = (ran.outcome.0, ran.event);
-    match new_snapshot {
-        Some(snap) => {
-            // Refused before anything else is spent on it: the live instance (which holds the
-            // too-large state) is dropped, the stored state stays as it was.
-            if let Err(e) = self.check_snapshot_size(snap.len() as u64, 0) {
-                guard.live = None;
-                self.sandbox.audit(event.outcome("too_large"));
-                return Err(e);
-            }
-            record.last_used_ms = now_ms();
-            if outcome.result.is_ok() {
-                record.evals += 1;
-            }
-            let db = self.db.clone();
-            let tenant_key = self.keys.tenant_key(&who.tenant);
-            let (aad, max_tenant) = (aad(&who.tenant, id), self.config.max_tenant_snapshot_bytes);
-            let max_session = self.config.max_snapshot_bytes;
-            let (tenant, write_key) = (who.tenant.clone(), slot_key.clone());
-            // Sealing and writing tens of megabytes happen on the blocking pool, so no async
-            // worker (and no other tenant's request) waits for them.
-            let stored = tokio::task::spawn_blocking(move || {
-                let sealed = tenant_key
-                    .seal(&aad, &snap)
-                    .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?;
-                record.snapshot_bytes = sealed.len() as u64;
-                db.write(|txn| {
+        .input(code.as_bytes());
+        let (world, digest) = (plugin.world(), plugin.digest().to_owned());
+        // A live instance the call could not use is dropped: its state is the stored snapshot's.
+        let ran = self
+            .sandbox
+            .run(
+                event,
+                world,
+                digest,
+                move |engine| eval_in(engine, &plugin, live, snapshot, &options, limits, &code),
+                |out: &EvalOutput| serde_json::to_vec(out).unwrap_or_default(),
+            )
+            .await?;
+        let (session, new_snapshot) = ran.extra;
+        let (outcome, event) = (ran.outcome.0, ran.event);
+        match new_snapshot {
+            Some(snap) => {
+                // Refused before anything else is spent on it: the live instance (which holds the
+                // too-large state) is dropped, the stored state stays as it was.
+                if let Err(e) = self.check_snapshot_size(snap.len() as u64, 0) {
+                    guard.live = None;
+                    self.sandbox.audit(event.outcome("too_large"));
+                    return Err(e);
+                }
+                record.last_used_ms = now_ms();
+                if outcome.result.is_ok() {
+                    record.evals += 1;
+                }
+                let db = self.db.clone();
+                let tenant_key = self.keys.tenant_key(&who.tenant);
+                let (aad, max_tenant) =
+                    (aad(&who.tenant, id), self.config.max_tenant_snapshot_bytes);
+                let max_session = self.config.max_snapshot_bytes;
+                let (tenant, write_key) = (who.tenant.clone(), slot_key.clone());
+                // Sealing and writing tens of megabytes happen on the blocking pool, so no async
+                // worker (and no other tenant's request) waits for them.
+                let stored = tokio::task::spawn_blocking(move || {
+                    let sealed = tenant_key
+                        .seal(&aad, &snap)
+                        .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?;
+                    record.snapshot_bytes = sealed.len() as u64;
+                    db.write(|txn| {
                     let mut table = txn
                         .open_table(tables::SESSIONS)
                         .map_err(StorageError::from)?;
@@ -465,215 +466,224 @@ pub async fn eval(&self, who: &Principal, id: &str, code: String) -> Result<Eval
                     audit::append(txn, event)?;
                     Ok::<_, Error>(true)
                 })
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("snapshot write did not complete: {e}")))?;
-            match stored {
-                Ok(true) => {
-                    guard.live = session;
-                    guard.used = Instant::now();
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    guard.live = None;
-                    return Err(e);
+                })
+                .await
+                .map_err(|e| Error::Internal(format!("snapshot write did not complete: {e}")))?;
+                match stored {
+                    Ok(true) => {
+                        guard.live = session;
+                        guard.used = Instant::now();
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        guard.live = None;
+                        return Err(e);
+                    }
                 }
             }
+            None => {
+                guard.live = None;
+                self.sandbox.audit(event);
+            }
         }
-        None => {
-            guard.live = None;
-            self.sandbox.audit(event);
+        drop(guard);
+        self.live.evict(&slot_key);
+        match outcome.result {
+            Ok(out) => Ok(EvalResponse::new(out, &outcome.report)),
+            Err(e) => Err(Error::call(e, outcome.report)),
         }
     }
-    drop(guard);
-    self.live.evict(&slot_key);
-    match outcome.result {
-        Ok(out) => Ok(EvalResponse::new(out, &outcome.report)),
-        Err(e) => Err(Error::call(e, outcome.report)),
-    }
-}
 
-/// Copies a session (its stored state) under a new id.
-pub async fn fork(&self, who: &Principal, id: &str) -> Result<SessionRecord> {
-    let source = self.get(who, id)?;
-    let slot = self.live.slot(&key(&who.tenant, id));
-    let _guard = slot.lock().await;
-    let snapshot = self.load_snapshot(who, id).await?;
-    let mut record = source.clone();
-    record.id = new_id();
-    record.created_by = who.actor.clone();
-    record.created_at = rfc3339(now_ms());
-    record.last_used_ms = now_ms();
-    record.forked_from = Some(id.to_owned());
-    let sealed = match snapshot {
-        Some(s) => {
-            let (tenant_key, aad) = (self.keys.tenant_key(&who.tenant), aad(&who.tenant, &record.id));
-            Some(
-                tokio::task::spawn_blocking(move || tenant_key.seal(&aad, &s))
-                    .await
-                    .map_err(|e| Error::Internal(format!("snapshot copy did not complete: {e}")))?
-                    .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?,
-            )
-        }
-        None => None,
-    };
-    record.snapshot_bytes = sealed.as_ref().map_or(0, |s| s.len() as u64);
-    let max = self.config.max_per_tenant;
-    self.db.write(|txn| {
-        let mut table = txn
-            .open_table(tables::SESSIONS)
-            .map_err(StorageError::from)?;
-        let count =
-            scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?.len();
-        if count >= max {
-            return Err(Error::Conflict(format!(
-                "this tenant already has {count} sessions, the most allowed; delete some first"
-            )));
-        }
-        let others = tenant_snapshot_bytes(&table, &who.tenant, &record.id)?;
-        if others.saturating_add(record.snapshot_bytes) > self.config.max_tenant_snapshot_bytes {
-            return Err(Error::TooLarge {
-                what: "the state of all this tenant's sessions with this copy",
-                size: others.saturating_add(record.snapshot_bytes),
-                limit: self.config.max_tenant_snapshot_bytes,
-            });
-        }
-        put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
-        if let Some(s) = &sealed {
+    /// Copies a session (its stored state) under a new id.
+    pub async fn fork(&self, who: &Principal, id: &str) -> Result<SessionRecord> {
+        let source = self.get(who, id)?;
+        let slot = self.live.slot(&key(&who.tenant, id));
+        let _guard = slot.lock().await;
+        let snapshot = self.load_snapshot(who, id).await?;
+        let mut record = source.clone();
+        record.id = new_id();
+        record.created_by = who.actor.clone();
+        record.created_at = rfc3339(now_ms());
+        record.last_used_ms = now_ms();
+        record.forked_from = Some(id.to_owned());
+        let sealed = match snapshot {
+            Some(s) => {
+                let (tenant_key, aad) = (
+                    self.keys.tenant_key(&who.tenant),
+                    aad(&who.tenant, &record.id),
+                );
+                Some(
+                    tokio::task::spawn_blocking(move || tenant_key.seal(&aad, &s))
+                        .await
+                        .map_err(|e| {
+                            Error::Internal(format!("snapshot copy did not complete: {e}"))
+                        })?
+                        .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        record.snapshot_bytes = sealed.as_ref().map_or(0, |s| s.len() as u64);
+        let max = self.config.max_per_tenant;
+        self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::SESSIONS)
+                .map_err(StorageError::from)?;
+            let count =
+                scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
+                    .len();
+            if count >= max {
+                return Err(Error::Conflict(format!(
+                    "this tenant already has {count} sessions, the most allowed; delete some first"
+                )));
+            }
+            let others = tenant_snapshot_bytes(&table, &who.tenant, &record.id)?;
+            if others.saturating_add(record.snapshot_bytes) > self.config.max_tenant_snapshot_bytes
+            {
+                return Err(Error::TooLarge {
+                    what: "the state of all this tenant's sessions with this copy",
+                    size: others.saturating_add(record.snapshot_bytes),
+                    limit: self.config.max_tenant_snapshot_bytes,
+                });
+            }
+            put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
+            if let Some(s) = &sealed {
+                txn.open_table(tables::SNAPSHOTS)
+                    .map_err(StorageError::from)?
+                    .insert(key(&who.tenant, &record.id).as_str(), s.as_slice())
+                    .map_err(StorageError::from)?;
+            }
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "session.fork",
+                    format!("session/{}", record.id),
+                )
+                .detail(format!("from session/{id}")),
+            )?;
+            Ok::<_, Error>(())
+        })?;
+        Ok(record)
+    }
+
+    /// Deletes a session and its state.
+    pub async fn delete(&self, who: &Principal, id: &str) -> Result<()> {
+        check_id(id)?;
+        let k = key(&who.tenant, id);
+        let slot = self.live.slot(&k);
+        let mut guard = slot.lock().await;
+        let result = self.remove(&who.tenant, &who.actor, id, "session.delete");
+        guard.live = None;
+        drop(guard);
+        self.live.forget(&k);
+        result
+    }
+
+    fn remove(&self, tenant: &str, actor: &str, id: &str, action: &str) -> Result<()> {
+        let k = key(tenant, id);
+        self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::SESSIONS)
+                .map_err(StorageError::from)?;
+            if table
+                .remove(k.as_str())
+                .map_err(StorageError::from)?
+                .is_none()
+            {
+                return Err(Error::not_found("session", id));
+            }
             txn.open_table(tables::SNAPSHOTS)
                 .map_err(StorageError::from)?
-                .insert(key(&who.tenant, &record.id).as_str(), s.as_slice())
+                .remove(k.as_str())
                 .map_err(StorageError::from)?;
-        }
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "session.fork",
-                format!("session/{}", record.id),
-            )
-            .detail(format!("from session/{id}")),
-        )?;
-        Ok::<_, Error>(())
-    })?;
-    Ok(record)
-}
-
-/// Deletes a session and its state.
-pub async fn delete(&self, who: &Principal, id: &str) -> Result<()> {
-    check_id(id)?;
-    let k = key(&who.tenant, id);
-    let slot = self.live.slot(&k);
-    let mut guard = slot.lock().await;
-    let result = self.remove(&who.tenant, &who.actor, id, "session.delete");
-    guard.live = None;
-    drop(guard);
-    self.live.forget(&k);
-    result
-}
-
-fn remove(&self, tenant: &str, actor: &str, id: &str, action: &str) -> Result<()> {
-    let k = key(tenant, id);
-    self.db.write(|txn| {
-        let mut table = txn
-            .open_table(tables::SESSIONS)
-            .map_err(StorageError::from)?;
-        if table
-            .remove(k.as_str())
-            .map_err(StorageError::from)?
-            .is_none()
-        {
-            return Err(Error::not_found("session", id));
-        }
-        txn.open_table(tables::SNAPSHOTS)
-            .map_err(StorageError::from)?
-            .remove(k.as_str())
-            .map_err(StorageError::from)?;
-        audit::append(
-            txn,
-            AuditEvent::new(tenant, actor, action, format!("session/{id}")),
-        )?;
-        Ok(())
-    })
-}
-
-/// Deletes sessions idle for longer than the configured TTL; returns how many.
-pub fn expire_idle(&self) -> Result<usize> {
-    let ttl = u64::try_from(self.config.idle_ttl.as_millis()).unwrap_or(u64::MAX);
-    let now = now_ms();
-    let idle: Vec<(String, SessionRecord)> = {
-        let txn = self.db.read()?;
-        let table = txn
-            .open_table(tables::SESSIONS)
-            .map_err(StorageError::from)?;
-        scan_prefix::<SessionRecord, _>(&table, "sessions", "")?
-            .into_iter()
-            .filter(|(_, s)| s.last_used_ms.saturating_add(ttl) <= now)
-            .collect()
-    };
-    let mut n = 0;
-    for (k, s) in idle {
-        let tenant = k.split('/').next().unwrap_or_default().to_owned();
-        if let Ok(mut map) = self.live.slots.lock()
-            && let Some(slot) = map.get(&k)
-        {
-            // Busy right now: not idle after all.
-            if slot.try_lock().is_err() {
-                continue;
-            }
-            map.remove(&k);
-        }
-        if self.remove(&tenant, "warden", &s.id, "session.expire").is_ok() {
-            n += 1;
-        }
+            audit::append(
+                txn,
+                AuditEvent::new(tenant, actor, action, format!("session/{id}")),
+            )?;
+            Ok(())
+        })
     }
-    Ok(n)
-}
 
-/// Runs code once in a fresh instance; nothing is stored but the audit record.
-pub async fn one_shot(&self, who: &Principal, req: OneShot) -> Result<EvalResponse> {
-    let runner = req.runner.as_deref().unwrap_or("python");
-    let (pref, plugin, limits) = self
-        .plugins
-        .resolve_limited(who, runner, World::CodeRunner, &req.limits)
-        .await?;
-    let event = AuditEvent::new(
-        &who.tenant,
-        &who.actor,
-        "code.eval",
-        format!("plugin/{}/{}", pref.name, pref.version),
-    )
-    .input(req.code.as_bytes());
-    let options = req.options;
-    let code = req.code;
-    let (out, report) = self.sandbox.call(
-            event,
-            plugin,
-            move |engine, plugin| {
-                let opened = engine.start_session(plugin, &options, limits, Arc::new(NoTools));
-                match opened.result {
-                    Ok(mut s) => {
-                        let mut out = s.eval(&code);
-                        out.report.fuel_used += opened.report.fuel_used;
-                        out.report.duration += opened.report.duration;
-                        out
-                    }
-                    Err(e) => Outcome {
-                        result: Err(e),
-                        report: opened.report,
-                    },
+    /// Deletes sessions idle for longer than the configured TTL; returns how many.
+    pub fn expire_idle(&self) -> Result<usize> {
+        let ttl = u64::try_from(self.config.idle_ttl.as_millis()).unwrap_or(u64::MAX);
+        let now = now_ms();
+        let idle: Vec<(String, SessionRecord)> = {
+            let txn = self.db.read()?;
+            let table = txn
+                .open_table(tables::SESSIONS)
+                .map_err(StorageError::from)?;
+            scan_prefix::<SessionRecord, _>(&table, "sessions", "")?
+                .into_iter()
+                .filter(|(_, s)| s.last_used_ms.saturating_add(ttl) <= now)
+                .collect()
+        };
+        let mut n = 0;
+        for (k, s) in idle {
+            let tenant = k.split('/').next().unwrap_or_default().to_owned();
+            if let Ok(mut map) = self.live.slots.lock()
+                && let Some(slot) = map.get(&k)
+            {
+                // Busy right now: not idle after all.
+                if slot.try_lock().is_err() {
+                    continue;
                 }
-            },
-            |o: &EvalOutput| serde_json::to_vec(o).unwrap_or_default(),
+                map.remove(&k);
+            }
+            if self
+                .remove(&tenant, "warden", &s.id, "session.expire")
+                .is_ok()
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Runs code once in a fresh instance; nothing is stored but the audit record.
+    pub async fn one_shot(&self, who: &Principal, req: OneShot) -> Result<EvalResponse> {
+        let runner = req.runner.as_deref().unwrap_or("python");
+        let (pref, plugin, limits) = self
+            .plugins
+            .resolve_limited(who, runner, World::CodeRunner, &req.limits)
+            .await?;
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "code.eval",
+            format!("plugin/{}/{}", pref.name, pref.version),
         )
-        .await?;
-    Ok(EvalResponse::new(out, &report))
+        .input(req.code.as_bytes());
+        let options = req.options;
+        let code = req.code;
+        let (out, report) = self
+            .sandbox
+            .call(
+                event,
+                plugin,
+                move |engine, plugin| {
+                    let opened = engine.start_session(plugin, &options, limits, Arc::new(NoTools));
+                    match opened.result {
+                        Ok(mut s) => {
+                            let mut out = s.eval(&code);
+                            out.report.fuel_used += opened.report.fuel_used;
+                            out.report.duration += opened.report.duration;
+                            out
+                        }
+                        Err(e) => Outcome {
+                            result: Err(e),
+                            report: opened.report,
+                        },
+                    }
+                },
+                |o: &EvalOutput| serde_json::to_vec(o).unwrap_or_default(),
+            )
+            .await?;
+        Ok(EvalResponse::new(out, &report))
+    }
 }
-
-}
-
-
 
 /// Refuses `options.tools` at creation rather than at the first tool call: a standalone
 /// session runs with no host tools (only pipeline code steps are granted them), and a name that
@@ -696,8 +706,6 @@ fn check_tools(tools: &[String]) -> Result<()> {
     Ok(())
 }
 
-
-
 /// The stored state of every session of `tenant` but `except`, bytes.
 fn tenant_snapshot_bytes<T>(table: &T, tenant: &str, except: &str) -> Result<u64>
 where
@@ -712,7 +720,9 @@ where
     )
 }
 
-
+/// What an eval keeps besides its outcome: the live instance worth keeping and the state to
+/// store (both none when the instance broke).
+type Kept = (Option<CodeSession>, Option<Vec<u8>>);
 
 /// Opens the session (the live instance, else its snapshot, else a fresh one), runs one cell
 /// and snapshots the state; on the blocking pool. Hands back the instance worth keeping and
@@ -725,13 +735,15 @@ fn eval_in(
     options: &SessionOptions,
     limits: Limits,
     code: &str,
-) -> (Outcome<EvalOutput>, (Option<CodeSession>, Option<Vec<u8>>)) {
+) -> (Outcome<EvalOutput>, Kept) {
     let opened = match (live, snapshot) {
         (Some(s), _) => Outcome {
             result: Ok(s),
             report: CallReport::default(),
         },
-        (None, Some(snap)) => engine.restore_session(plugin, &snap, options, limits, Arc::new(NoTools)),
+        (None, Some(snap)) => {
+            engine.restore_session(plugin, &snap, options, limits, Arc::new(NoTools))
+        }
         (None, None) => engine.start_session(plugin, options, limits, Arc::new(NoTools)),
     };
     let mut session = match opened.result {
@@ -766,11 +778,6 @@ fn eval_in(
     }
 }
 
-
-
-
-
-
 /// Code-runner sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -804,8 +811,7 @@ impl SessionsConfig {
         if self.idle_ttl < Duration::from_secs(1) {
             return invalid("sessions.idle_ttl", "must be at least 1s");
         }
-        if self.max_snapshot_bytes == 0
-            || self.max_snapshot_bytes > self.max_tenant_snapshot_bytes
+        if self.max_snapshot_bytes == 0 || self.max_snapshot_bytes > self.max_tenant_snapshot_bytes
         {
             return invalid(
                 "sessions.max_snapshot_bytes",

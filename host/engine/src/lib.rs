@@ -40,12 +40,12 @@ pub use self::outcome::{CallError, CallReport, GuestError, InvalidComponent, Out
 pub use self::policy::{ALLOWED_WASI, ComponentInfo, PREINIT_EXPORT, WIT_VERSION, World, inspect};
 pub use self::pool::{CallPool, PoolError};
 pub use self::tools::{NoTools, ToolError, Tools};
+#[cfg(feature = "bench")]
+pub use self::worlds::ReusedInstance;
 pub use self::worlds::{
     ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions,
     SessionOptions, TemplateInfo,
 };
-#[cfg(feature = "bench")]
-pub use self::worlds::ReusedInstance;
 
 use self::cache::{Cache, Lookup};
 use self::state::CallState;

@@ -96,8 +96,12 @@ impl Warden {
             config.server.max_queue_wait,
         );
         let tenants = Arc::new(
-            Tenants::open(db.clone(), &config.quota, config.auth.protected_labels.clone())
-                .map_err(|e| anyhow::anyhow!("cannot read tenant settings: {e}"))?,
+            Tenants::open(
+                db.clone(),
+                &config.quota,
+                config.auth.protected_labels.clone(),
+            )
+            .map_err(|e| anyhow::anyhow!("cannot read tenant settings: {e}"))?,
         );
         let quotas = tenants.quotas().clone();
         let metrics = Arc::new(Metrics::default());

@@ -18,8 +18,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tower::ServiceExt as _;
 
 use warden_core::auth::{AuthConfig, Claims, KeyConfig, Role, Verifier};
-use warden_server::config::Config;
 use warden_engine::{Engine, EngineConfig};
+use warden_server::config::Config;
 
 /// A scratch directory for one fuzzing process (removed by nobody: it lives in the temp dir).
 fn scratch(what: &str) -> PathBuf {

@@ -7,10 +7,10 @@
 //! one pseudonymisation, sealed with the tenant's key (XChaCha20-Poly1305, key derived from
 //! the master key) and bound to its tenant and id, with a TTL.
 
-use std::time::Duration;
 use crate::settings::{Invalid, invalid};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine as _;
 use redb::ReadableTable;
@@ -248,483 +248,484 @@ impl Pii {
         }
     }
 
-/// Runs the detectors and dictionaries over `text` and merges what they find.
-async fn find(&self, who: &Principal, scan: Scan<'_>) -> Result<(Vec<Span>, u64, u64)> {
-    let Scan {
-        text,
-        entities,
-        min_score,
-        detectors,
-        dictionaries,
-        limits,
-    } = scan;
-    if let Some(s) = min_score
-        && !(0.0..=1.0).contains(&s)
-    {
-        return Err(Error::BadRequest(
-            "min_score must be between 0 and 1".into(),
-        ));
-    }
-    let default = [BUILTIN.to_owned()];
-    let detectors = detectors.unwrap_or(&default);
-    if detectors.is_empty() && !dictionaries {
-        return Err(Error::BadRequest(
-            "nothing to detect with: give at least one detector or enable dictionaries".into(),
-        ));
-    }
-    let mut spans = Vec::new();
-    let (mut fuel, mut micros) = (0u64, 0u64);
-    let text_arc: Arc<str> = Arc::from(text);
-    for reference in detectors {
-        let (pref, plugin, limits) = self
-            .plugins
-            .resolve_limited(who, reference, World::PiiDetector, limits)
-            .await?;
-        let options = DetectOptions {
-            entities: entities.to_vec(),
+    /// Runs the detectors and dictionaries over `text` and merges what they find.
+    async fn find(&self, who: &Principal, scan: Scan<'_>) -> Result<(Vec<Span>, u64, u64)> {
+        let Scan {
+            text,
+            entities,
             min_score,
-            explain: false,
-            language: None,
-        };
-        let event = AuditEvent::new(
-            &who.tenant,
-            &who.actor,
-            "pii.detect",
-            format!("plugin/{}/{}", pref.name, pref.version),
-        )
-        .input(text.as_bytes());
-        let t = text_arc.clone();
-        let (found, report) = self.sandbox.call(
-                event,
-                plugin,
-                move |e, p| e.detect(p, &t, &options, limits),
-                |f: &Vec<Finding>| serde_json::to_vec(f).unwrap_or_default(),
-            )
-            .await?;
-        fuel += report.fuel_used;
-        micros += u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
-        spans.extend(found.into_iter().map(|f| Span {
-            entity_type: f.entity_type,
-            start: f.start as usize,
-            end: f.end as usize,
-            score: f.score,
-            source: pref.name.clone(),
-        }));
-    }
-    let matcher = if dictionaries {
-        Some(self.dictionaries.get(&self.db, &who.tenant)?)
-    } else {
-        None
-    };
-    if let Some(m) = &matcher {
-        spans.extend(
-            m.find(text)
-                .into_iter()
-                .filter(|s| entities.is_empty() || entities.contains(&s.entity_type)),
-        );
-    }
-    let mut merged = anonymize::merge(spans);
-    if let Some(m) = &matcher {
-        merged = m.filter_allowed(text, merged);
-    }
-    if let Some(min) = min_score {
-        merged.retain(|s| s.score >= min);
-    }
-    Ok((merged, fuel, micros))
-}
-
-/// `POST /v1/pii/detect`.
-pub async fn detect(&self, who: &Principal, req: DetectRequest) -> Result<Detected> {
-    let (spans, fuel, duration_us) = self.find(who,
-        Scan {
-            text: &req.text,
-            entities: &req.entities,
-            min_score: req.min_score,
-            detectors: req.detectors.as_deref(),
-            dictionaries: req.dictionaries.unwrap_or(true),
-            limits: &req.limits,
-        },
-    )
-    .await?;
-    Ok(Detected {
-        findings: spans.iter().map(FindingOut::from).collect(),
-        fuel,
-        duration_us,
-    })
-}
-
-fn load_vault(&self, who: &Principal, id: &str) -> Result<(VaultRecord, Pseudonyms)> {
-    check_vault_id(id)?;
-    let txn = self.db.read()?;
-    let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-    self.open_vault(&table, &who.tenant, id)
-}
-
-/// Reads and unseals vault `id` of `tenant` from `table` (a read or a write transaction's).
-fn open_vault<T>(&self, table: &T, tenant: &str, id: &str) -> Result<(VaultRecord, Pseudonyms)>
-where
-    T: ReadableTable<&'static str, &'static [u8]>,
-{
-    let record: VaultRecord = get_json(table, "vaults", &vault_key(tenant, id))?
-        .ok_or_else(|| Error::not_found("vault", id))?;
-    if record.expires_at_ms <= now_ms() {
-        return Err(Error::not_found("vault", id));
-    }
-    let sealed = base64::engine::general_purpose::STANDARD
-        .decode(&record.sealed)
-        .map_err(|e| Error::Internal(format!("vault {id} is not base64: {e}")))?;
-    let plain = self
-        .keys
-        .tenant_key(tenant)
-        .open(&vault_aad(tenant, id), &sealed)
-        .map_err(|e| Error::Internal(format!("vault {id} cannot be opened: {e}")))?;
-    let map: Pseudonyms = serde_json::from_slice(&plain)
-        .map_err(|e| Error::Internal(format!("vault {id} is corrupt: {e}")))?;
-    Ok((record, map))
-}
-
-/// `POST /v1/pii/anonymize`.
-///
-/// Detection runs first, outside any transaction; the vault is then read, merged and written
-/// inside one write transaction, so concurrent calls into the same vault serialise and none
-/// of their pseudonyms is lost or handed to another value.
-pub async fn anonymize(&self, who: &Principal,
-    req: AnonymizeRequest,
-) -> Result<AnonymizeResponse> {
-    let max_ttl = self.config.max_vault_ttl.as_secs();
-    let ttl = req
-        .vault_ttl_seconds
-        .unwrap_or(self.config.vault_ttl.as_secs());
-    if ttl == 0 || ttl > max_ttl {
-        return Err(Error::BadRequest(format!(
-            "vault_ttl_seconds must be between 1 and {max_ttl}"
-        )));
-    }
-    // Fail early (before spending fuel) when the named vault does not exist.
-    if let Some(id) = &req.vault_id {
-        self.load_vault(who, id)?;
-    }
-    let (spans, fuel, duration_us) = self.find(who,
-        Scan {
-            text: &req.text,
-            entities: &req.entities,
-            min_score: req.min_score,
-            detectors: req.detectors.as_deref(),
-            dictionaries: req.dictionaries.unwrap_or(true),
-            limits: &req.limits,
-        },
-    )
-    .await?;
-    let key = self.keys.tenant_key(&who.tenant);
-    let salt = key.hash_salt();
-    let apply = |map: &mut Pseudonyms| {
-        anonymize::anonymize(&req.text, &spans, &req.operators, &salt, map)
-            .map_err(|e| Error::Internal(format!("anonymisation failed: {e}")))
-    };
-    let respond = |done: Anonymized, vault: Option<&VaultRecord>| AnonymizeResponse {
-        text: done.text,
-        items: done.items,
-        vault_id: vault.map(|r| r.id.clone()),
-        vault_expires_at: vault.map(|r| rfc3339(r.expires_at_ms)),
-        fuel,
-        duration_us,
-    };
-    let seal = |id: &str, map: &Pseudonyms| -> Result<String> {
-        let plain = serde_json::to_vec(map)
-            .map_err(|e| Error::Internal(format!("cannot encode vault: {e}")))?;
-        let sealed = key
-            .seal(&vault_aad(&who.tenant, id), &plain)
-            .map_err(|e| Error::Internal(format!("cannot seal vault: {e}")))?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
-    };
-    // Writes the vault and its audit record (in the caller's transaction).
-    let store = |txn: &redb::WriteTransaction,
-                 table: &mut redb::Table<&'static str, &'static [u8]>,
-                 record: &VaultRecord,
-                 action: &str,
-                 done: &Anonymized,
-                 tokens: usize,
-                 new: usize| {
-        put_json(table, &vault_key(&who.tenant, &record.id), record)?;
-        audit::append(
-            txn,
-            AuditEvent::new(
+            detectors,
+            dictionaries,
+            limits,
+        } = scan;
+        if let Some(s) = min_score
+            && !(0.0..=1.0).contains(&s)
+        {
+            return Err(Error::BadRequest(
+                "min_score must be between 0 and 1".into(),
+            ));
+        }
+        let default = [BUILTIN.to_owned()];
+        let detectors = detectors.unwrap_or(&default);
+        if detectors.is_empty() && !dictionaries {
+            return Err(Error::BadRequest(
+                "nothing to detect with: give at least one detector or enable dictionaries".into(),
+            ));
+        }
+        let mut spans = Vec::new();
+        let (mut fuel, mut micros) = (0u64, 0u64);
+        let text_arc: Arc<str> = Arc::from(text);
+        for reference in detectors {
+            let (pref, plugin, limits) = self
+                .plugins
+                .resolve_limited(who, reference, World::PiiDetector, limits)
+                .await?;
+            let options = DetectOptions {
+                entities: entities.to_vec(),
+                min_score,
+                explain: false,
+                language: None,
+            };
+            let event = AuditEvent::new(
                 &who.tenant,
                 &who.actor,
-                action,
-                format!("vault/{}", record.id),
+                "pii.detect",
+                format!("plugin/{}/{}", pref.name, pref.version),
             )
-            .input(req.text.as_bytes())
-            .output(done.text.as_bytes())
-            .detail(format!("{tokens} tokens ({new} new)")),
-        )?;
-        Ok::<_, Error>(())
-    };
-    let now = now_ms();
-    let expires_at_ms = now.saturating_add(ttl.saturating_mul(1000));
-    let Some(id) = req.vault_id.clone() else {
-        let mut map = Pseudonyms::default();
-        let done = apply(&mut map)?;
-        if !done.items.iter().any(|i| i.operator == "pseudonymize") {
-            return Ok(respond(done, None));
+            .input(text.as_bytes());
+            let t = text_arc.clone();
+            let (found, report) = self
+                .sandbox
+                .call(
+                    event,
+                    plugin,
+                    move |e, p| e.detect(p, &t, &options, limits),
+                    |f: &Vec<Finding>| serde_json::to_vec(f).unwrap_or_default(),
+                )
+                .await?;
+            fuel += report.fuel_used;
+            micros += u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
+            spans.extend(found.into_iter().map(|f| Span {
+                entity_type: f.entity_type,
+                start: f.start as usize,
+                end: f.end as usize,
+                score: f.score,
+                source: pref.name.clone(),
+            }));
         }
-        let id = format!("v_{}", hex::encode(rand::random::<[u8; 18]>()));
-        let record = VaultRecord {
-            id: id.clone(),
-            created_by: who.actor.clone(),
-            created_at_ms: now,
-            expires_at_ms,
-            sealed: seal(&id, &map)?,
+        let matcher = if dictionaries {
+            Some(self.dictionaries.get(&self.db, &who.tenant)?)
+        } else {
+            None
         };
+        if let Some(m) = &matcher {
+            spans.extend(
+                m.find(text)
+                    .into_iter()
+                    .filter(|s| entities.is_empty() || entities.contains(&s.entity_type)),
+            );
+        }
+        let mut merged = anonymize::merge(spans);
+        if let Some(m) = &matcher {
+            merged = m.filter_allowed(text, merged);
+        }
+        if let Some(min) = min_score {
+            merged.retain(|s| s.score >= min);
+        }
+        Ok((merged, fuel, micros))
+    }
+
+    /// `POST /v1/pii/detect`.
+    pub async fn detect(&self, who: &Principal, req: DetectRequest) -> Result<Detected> {
+        let (spans, fuel, duration_us) = self
+            .find(
+                who,
+                Scan {
+                    text: &req.text,
+                    entities: &req.entities,
+                    min_score: req.min_score,
+                    detectors: req.detectors.as_deref(),
+                    dictionaries: req.dictionaries.unwrap_or(true),
+                    limits: &req.limits,
+                },
+            )
+            .await?;
+        Ok(Detected {
+            findings: spans.iter().map(FindingOut::from).collect(),
+            fuel,
+            duration_us,
+        })
+    }
+
+    fn load_vault(&self, who: &Principal, id: &str) -> Result<(VaultRecord, Pseudonyms)> {
+        check_vault_id(id)?;
+        let txn = self.db.read()?;
+        let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+        self.open_vault(&table, &who.tenant, id)
+    }
+
+    /// Reads and unseals vault `id` of `tenant` from `table` (a read or a write transaction's).
+    fn open_vault<T>(&self, table: &T, tenant: &str, id: &str) -> Result<(VaultRecord, Pseudonyms)>
+    where
+        T: ReadableTable<&'static str, &'static [u8]>,
+    {
+        let record: VaultRecord = get_json(table, "vaults", &vault_key(tenant, id))?
+            .ok_or_else(|| Error::not_found("vault", id))?;
+        if record.expires_at_ms <= now_ms() {
+            return Err(Error::not_found("vault", id));
+        }
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(&record.sealed)
+            .map_err(|e| Error::Internal(format!("vault {id} is not base64: {e}")))?;
+        let plain = self
+            .keys
+            .tenant_key(tenant)
+            .open(&vault_aad(tenant, id), &sealed)
+            .map_err(|e| Error::Internal(format!("vault {id} cannot be opened: {e}")))?;
+        let map: Pseudonyms = serde_json::from_slice(&plain)
+            .map_err(|e| Error::Internal(format!("vault {id} is corrupt: {e}")))?;
+        Ok((record, map))
+    }
+
+    /// `POST /v1/pii/anonymize`.
+    ///
+    /// Detection runs first, outside any transaction; the vault is then read, merged and written
+    /// inside one write transaction, so concurrent calls into the same vault serialise and none
+    /// of their pseudonyms is lost or handed to another value.
+    pub async fn anonymize(
+        &self,
+        who: &Principal,
+        req: AnonymizeRequest,
+    ) -> Result<AnonymizeResponse> {
+        let max_ttl = self.config.max_vault_ttl.as_secs();
+        let ttl = req
+            .vault_ttl_seconds
+            .unwrap_or(self.config.vault_ttl.as_secs());
+        if ttl == 0 || ttl > max_ttl {
+            return Err(Error::BadRequest(format!(
+                "vault_ttl_seconds must be between 1 and {max_ttl}"
+            )));
+        }
+        // Fail early (before spending fuel) when the named vault does not exist.
+        if let Some(id) = &req.vault_id {
+            self.load_vault(who, id)?;
+        }
+        let (spans, fuel, duration_us) = self
+            .find(
+                who,
+                Scan {
+                    text: &req.text,
+                    entities: &req.entities,
+                    min_score: req.min_score,
+                    detectors: req.detectors.as_deref(),
+                    dictionaries: req.dictionaries.unwrap_or(true),
+                    limits: &req.limits,
+                },
+            )
+            .await?;
+        let key = self.keys.tenant_key(&who.tenant);
+        let salt = key.hash_salt();
+        let apply = |map: &mut Pseudonyms| {
+            anonymize::anonymize(&req.text, &spans, &req.operators, &salt, map)
+                .map_err(|e| Error::Internal(format!("anonymisation failed: {e}")))
+        };
+        let respond = |done: Anonymized, vault: Option<&VaultRecord>| AnonymizeResponse {
+            text: done.text,
+            items: done.items,
+            vault_id: vault.map(|r| r.id.clone()),
+            vault_expires_at: vault.map(|r| rfc3339(r.expires_at_ms)),
+            fuel,
+            duration_us,
+        };
+        let seal = |id: &str, map: &Pseudonyms| -> Result<String> {
+            let plain = serde_json::to_vec(map)
+                .map_err(|e| Error::Internal(format!("cannot encode vault: {e}")))?;
+            let sealed = key
+                .seal(&vault_aad(&who.tenant, id), &plain)
+                .map_err(|e| Error::Internal(format!("cannot seal vault: {e}")))?;
+            Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+        };
+        // Writes the vault and its audit record (in the caller's transaction).
+        let store = |txn: &redb::WriteTransaction,
+                     table: &mut redb::Table<&'static str, &'static [u8]>,
+                     record: &VaultRecord,
+                     action: &str,
+                     done: &Anonymized,
+                     tokens: usize,
+                     new: usize| {
+            put_json(table, &vault_key(&who.tenant, &record.id), record)?;
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    action,
+                    format!("vault/{}", record.id),
+                )
+                .input(req.text.as_bytes())
+                .output(done.text.as_bytes())
+                .detail(format!("{tokens} tokens ({new} new)")),
+            )?;
+            Ok::<_, Error>(())
+        };
+        let now = now_ms();
+        let expires_at_ms = now.saturating_add(ttl.saturating_mul(1000));
+        let Some(id) = req.vault_id.clone() else {
+            let mut map = Pseudonyms::default();
+            let done = apply(&mut map)?;
+            if !done.items.iter().any(|i| i.operator == "pseudonymize") {
+                return Ok(respond(done, None));
+            }
+            let id = format!("v_{}", hex::encode(rand::random::<[u8; 18]>()));
+            let record = VaultRecord {
+                id: id.clone(),
+                created_by: who.actor.clone(),
+                created_at_ms: now,
+                expires_at_ms,
+                sealed: seal(&id, &map)?,
+            };
+            self.db.write(|txn| {
+                let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+                store(
+                    txn,
+                    &mut table,
+                    &record,
+                    "vault.create",
+                    &done,
+                    map.len(),
+                    map.len(),
+                )
+            })?;
+            return Ok(respond(done, Some(&record)));
+        };
+        // Read-merge-write in one write transaction: redb serialises writers.
         self.db.write(|txn| {
             let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+            let (record, mut map) = self.open_vault(&table, &who.tenant, &id)?;
+            let before = map.len();
+            let done = apply(&mut map)?;
+            let record = VaultRecord {
+                expires_at_ms,
+                sealed: seal(&id, &map)?,
+                ..record
+            };
             store(
                 txn,
                 &mut table,
                 &record,
-                "vault.create",
+                "vault.update",
                 &done,
                 map.len(),
-                map.len(),
-            )
-        })?;
-        return Ok(respond(done, Some(&record)));
-    };
-    // Read-merge-write in one write transaction: redb serialises writers.
-    self.db.write(|txn| {
-        let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-        let (record, mut map) = self.open_vault(&table, &who.tenant, &id)?;
-        let before = map.len();
-        let done = apply(&mut map)?;
-        let record = VaultRecord {
-            expires_at_ms,
-            sealed: seal(&id, &map)?,
-            ..record
+                map.len() - before,
+            )?;
+            Ok::<_, Error>(respond(done, Some(&record)))
+        })
+    }
+
+    /// `POST /v1/pii/deanonymize`: restores a vault's values; audited as a vault read.
+    pub fn deanonymize(&self, who: &Principal, req: DeanonymizeRequest) -> Result<Deanonymized> {
+        let result = self.load_vault(who, &req.vault_id);
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.outcome(),
         };
-        store(
-            txn,
-            &mut table,
-            &record,
-            "vault.update",
-            &done,
-            map.len(),
-            map.len() - before,
-        )?;
-        Ok::<_, Error>(respond(done, Some(&record)))
-    })
-}
-
-/// `POST /v1/pii/deanonymize`: restores a vault's values; audited as a vault read.
-pub fn deanonymize(&self, who: &Principal, req: DeanonymizeRequest) -> Result<Deanonymized> {
-    let result = self.load_vault(who, &req.vault_id);
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(e) => e.outcome(),
-    };
-    let (_, map) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            self.sandbox.record(
-                who,
-                "vault.read",
-                format!(
-                    "vault/{}",
-                    req.vault_id.chars().take(64).collect::<String>()
-                ),
-                outcome,
-            );
-            return Err(e);
-        }
-    };
-    let out = anonymize::deanonymize(&req.text, &map);
-    self.sandbox.audit(
-        AuditEvent::new(
-            &who.tenant,
-            &who.actor,
-            "vault.read",
-            format!("vault/{}", req.vault_id),
-        )
-        .input(req.text.as_bytes())
-        .detail(format!(
-            "{} restored, {} unknown",
-            out.restored.len(),
-            out.unknown_tokens.len()
-        )),
-    );
-    Ok(out)
-}
-
-/// The tenant's vaults that have not expired.
-pub fn list_vaults(&self, who: &Principal) -> Result<Vec<VaultInfo>> {
-    let txn = self.db.read()?;
-    let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-    let now = now_ms();
-    Ok(
-        scan_prefix::<VaultRecord, _>(&table, "vaults", &format!("{}/", who.tenant))?
-            .into_iter()
-            .filter(|(_, r)| r.expires_at_ms > now)
-            .map(|(_, r)| VaultInfo {
-                id: r.id,
-                created_by: r.created_by,
-                created_at: rfc3339(r.created_at_ms),
-                expires_at: rfc3339(r.expires_at_ms),
-            })
-            .collect(),
-    )
-}
-
-/// Deletes a vault before its TTL.
-pub fn delete_vault(&self, who: &Principal, id: &str) -> Result<()> {
-    check_vault_id(id)?;
-    self.db.write(|txn| {
-        let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-        if table
-            .remove(vault_key(&who.tenant, id).as_str())
-            .map_err(StorageError::from)?
-            .is_none()
-        {
-            return Err(Error::not_found("vault", id));
-        }
-        audit::append(
-            txn,
+        let (_, map) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                self.sandbox.record(
+                    who,
+                    "vault.read",
+                    format!(
+                        "vault/{}",
+                        req.vault_id.chars().take(64).collect::<String>()
+                    ),
+                    outcome,
+                );
+                return Err(e);
+            }
+        };
+        let out = anonymize::deanonymize(&req.text, &map);
+        self.sandbox.audit(
             AuditEvent::new(
                 &who.tenant,
                 &who.actor,
-                "vault.delete",
-                format!("vault/{id}"),
-            ),
-        )?;
-        Ok(())
-    })
-}
+                "vault.read",
+                format!("vault/{}", req.vault_id),
+            )
+            .input(req.text.as_bytes())
+            .detail(format!(
+                "{} restored, {} unknown",
+                out.restored.len(),
+                out.unknown_tokens.len()
+            )),
+        );
+        Ok(out)
+    }
 
-/// Deletes expired vaults of every tenant; returns how many.
-pub fn purge_expired_vaults(&self) -> Result<usize> {
-    let now = now_ms();
-    let expired: Vec<(String, VaultRecord)> = {
+    /// The tenant's vaults that have not expired.
+    pub fn list_vaults(&self, who: &Principal) -> Result<Vec<VaultInfo>> {
         let txn = self.db.read()?;
         let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-        scan_prefix::<VaultRecord, _>(&table, "vaults", "")?
-            .into_iter()
-            .filter(|(_, r)| r.expires_at_ms <= now)
-            .collect()
-    };
-    if expired.is_empty() {
-        return Ok(0);
+        let now = now_ms();
+        Ok(
+            scan_prefix::<VaultRecord, _>(&table, "vaults", &format!("{}/", who.tenant))?
+                .into_iter()
+                .filter(|(_, r)| r.expires_at_ms > now)
+                .map(|(_, r)| VaultInfo {
+                    id: r.id,
+                    created_by: r.created_by,
+                    created_at: rfc3339(r.created_at_ms),
+                    expires_at: rfc3339(r.expires_at_ms),
+                })
+                .collect(),
+        )
     }
-    self.db.write(|txn| {
-        let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-        for (k, r) in &expired {
-            table.remove(k.as_str()).map_err(StorageError::from)?;
-            let tenant = k.split('/').next().unwrap_or_default();
+
+    /// Deletes a vault before its TTL.
+    pub fn delete_vault(&self, who: &Principal, id: &str) -> Result<()> {
+        check_vault_id(id)?;
+        self.db.write(|txn| {
+            let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+            if table
+                .remove(vault_key(&who.tenant, id).as_str())
+                .map_err(StorageError::from)?
+                .is_none()
+            {
+                return Err(Error::not_found("vault", id));
+            }
             audit::append(
                 txn,
-                AuditEvent::new(tenant, "warden", "vault.expire", format!("vault/{}", r.id)),
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "vault.delete",
+                    format!("vault/{id}"),
+                ),
             )?;
-        }
-        Ok::<_, Error>(())
-    })?;
-    Ok(expired.len())
-}
-
-/// Every dictionary of the tenant (without terms).
-pub fn list_dictionaries(&self, who: &Principal) -> Result<Vec<DictionaryInfo>> {
-    Ok(list_dictionaries_raw(&self.db, &who.tenant)?
-        .into_iter()
-        .map(|(name, d)| DictionaryInfo {
-            name,
-            kind: d.kind,
-            entity_type: d.entity_type,
-            terms: d.terms.len(),
+            Ok(())
         })
-        .collect())
-}
+    }
 
-/// One dictionary with its terms.
-pub fn get_dictionary(&self, who: &Principal, name: &str) -> Result<Dictionary> {
-    crate::names::check("dictionary", name)?;
-    let txn = self.db.read()?;
-    let table = txn
-        .open_table(tables::DICTIONARIES)
-        .map_err(StorageError::from)?;
-    get_json(&table, "dictionaries", &dict_key(&who.tenant, name))?
-        .ok_or_else(|| Error::not_found("dictionary", name))
-}
-
-/// Creates or replaces a dictionary; returns whether it was created.
-pub fn put_dictionary(&self, who: &Principal, name: &str, dict: Dictionary) -> Result<bool> {
-    crate::names::check("dictionary", name)?;
-    dict.validate().map_err(|e| Error::Unprocessable {
-        message: format!("invalid dictionary: {e}"),
-        errors: vec![FieldError {
-            path: String::new(),
-            message: e.to_string(),
-        }],
-    })?;
-    let created = self.db.write(|txn| {
-        let mut table = txn
-            .open_table(tables::DICTIONARIES)
-            .map_err(StorageError::from)?;
-        let k = dict_key(&who.tenant, name);
-        let existed = table.get(k.as_str()).map_err(StorageError::from)?.is_some();
-        put_json(&mut table, &k, &dict)?;
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                if existed {
-                    "dictionary.replace"
-                } else {
-                    "dictionary.create"
-                },
-                format!("dictionary/{name}"),
-            )
-            .input(&warden_storage::encode(&dict)?)
-            .detail(format!("{} terms", dict.terms.len())),
-        )?;
-        Ok::<_, Error>(!existed)
-    })?;
-    self.dictionaries.invalidate(&who.tenant);
-    Ok(created)
-}
-
-/// Deletes a dictionary.
-pub fn delete_dictionary(&self, who: &Principal, name: &str) -> Result<()> {
-    crate::names::check("dictionary", name)?;
-    self.db.write(|txn| {
-        let mut table = txn
-            .open_table(tables::DICTIONARIES)
-            .map_err(StorageError::from)?;
-        if table
-            .remove(dict_key(&who.tenant, name).as_str())
-            .map_err(StorageError::from)?
-            .is_none()
-        {
-            return Err(Error::not_found("dictionary", name));
+    /// Deletes expired vaults of every tenant; returns how many.
+    pub fn purge_expired_vaults(&self) -> Result<usize> {
+        let now = now_ms();
+        let expired: Vec<(String, VaultRecord)> = {
+            let txn = self.db.read()?;
+            let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+            scan_prefix::<VaultRecord, _>(&table, "vaults", "")?
+                .into_iter()
+                .filter(|(_, r)| r.expires_at_ms <= now)
+                .collect()
+        };
+        if expired.is_empty() {
+            return Ok(0);
         }
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "dictionary.delete",
-                format!("dictionary/{name}"),
-            ),
-        )?;
+        self.db.write(|txn| {
+            let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+            for (k, r) in &expired {
+                table.remove(k.as_str()).map_err(StorageError::from)?;
+                let tenant = k.split('/').next().unwrap_or_default();
+                audit::append(
+                    txn,
+                    AuditEvent::new(tenant, "warden", "vault.expire", format!("vault/{}", r.id)),
+                )?;
+            }
+            Ok::<_, Error>(())
+        })?;
+        Ok(expired.len())
+    }
+
+    /// Every dictionary of the tenant (without terms).
+    pub fn list_dictionaries(&self, who: &Principal) -> Result<Vec<DictionaryInfo>> {
+        Ok(list_dictionaries_raw(&self.db, &who.tenant)?
+            .into_iter()
+            .map(|(name, d)| DictionaryInfo {
+                name,
+                kind: d.kind,
+                entity_type: d.entity_type,
+                terms: d.terms.len(),
+            })
+            .collect())
+    }
+
+    /// One dictionary with its terms.
+    pub fn get_dictionary(&self, who: &Principal, name: &str) -> Result<Dictionary> {
+        crate::names::check("dictionary", name)?;
+        let txn = self.db.read()?;
+        let table = txn
+            .open_table(tables::DICTIONARIES)
+            .map_err(StorageError::from)?;
+        get_json(&table, "dictionaries", &dict_key(&who.tenant, name))?
+            .ok_or_else(|| Error::not_found("dictionary", name))
+    }
+
+    /// Creates or replaces a dictionary; returns whether it was created.
+    pub fn put_dictionary(&self, who: &Principal, name: &str, dict: Dictionary) -> Result<bool> {
+        crate::names::check("dictionary", name)?;
+        dict.validate().map_err(|e| Error::Unprocessable {
+            message: format!("invalid dictionary: {e}"),
+            errors: vec![FieldError {
+                path: String::new(),
+                message: e.to_string(),
+            }],
+        })?;
+        let created = self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::DICTIONARIES)
+                .map_err(StorageError::from)?;
+            let k = dict_key(&who.tenant, name);
+            let existed = table.get(k.as_str()).map_err(StorageError::from)?.is_some();
+            put_json(&mut table, &k, &dict)?;
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    if existed {
+                        "dictionary.replace"
+                    } else {
+                        "dictionary.create"
+                    },
+                    format!("dictionary/{name}"),
+                )
+                .input(&warden_storage::encode(&dict)?)
+                .detail(format!("{} terms", dict.terms.len())),
+            )?;
+            Ok::<_, Error>(!existed)
+        })?;
+        self.dictionaries.invalidate(&who.tenant);
+        Ok(created)
+    }
+
+    /// Deletes a dictionary.
+    pub fn delete_dictionary(&self, who: &Principal, name: &str) -> Result<()> {
+        crate::names::check("dictionary", name)?;
+        self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::DICTIONARIES)
+                .map_err(StorageError::from)?;
+            if table
+                .remove(dict_key(&who.tenant, name).as_str())
+                .map_err(StorageError::from)?
+                .is_none()
+            {
+                return Err(Error::not_found("dictionary", name));
+            }
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "dictionary.delete",
+                    format!("dictionary/{name}"),
+                ),
+            )?;
+            Ok(())
+        })?;
+        self.dictionaries.invalidate(&who.tenant);
         Ok(())
-    })?;
-    self.dictionaries.invalidate(&who.tenant);
-    Ok(())
+    }
 }
-
-}
-
-
-
-
-
-
 
 /// A vault as listed: when it was made and when it expires, never its tokens or values.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -738,9 +739,6 @@ pub struct VaultInfo {
     /// When it expires (RFC 3339).
     pub expires_at: String,
 }
-
-
-
 
 fn dict_key(tenant: &str, name: &str) -> String {
     format!("{tenant}/{name}")
@@ -773,10 +771,6 @@ pub struct DictionaryInfo {
     /// How many terms.
     pub terms: usize,
 }
-
-
-
-
 
 /// PII vaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

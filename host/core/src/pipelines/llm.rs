@@ -252,7 +252,7 @@ fn estimate_tokens(messages: &[Message]) -> u64 {
 /// Checks every provider: a valid name, an http(s) base URL, a model, a set API-key variable
 /// and a threshold within 0 and 1.
 pub fn validate_providers(providers: &Providers) -> Result<(), Invalid> {
-        for (name, p) in providers {
+    for (name, p) in providers {
         let key = "providers";
         if !crate::names::is_valid(name) {
             return Err(Invalid {
@@ -282,9 +282,7 @@ pub fn validate_providers(providers: &Providers) -> Result<(), Invalid> {
         {
             return Err(Invalid {
                 key,
-                message: format!(
-                    "providers.{name}.api_key_env names `{var}`, which is not set"
-                ),
+                message: format!("providers.{name}.api_key_env names `{var}`, which is not set"),
             });
         }
         if !(0.0..=1.0).contains(&p.pii_threshold) {

@@ -1,7 +1,6 @@
 //! Pipeline definitions and their versions and labels: what a pipeline is, stored like
 //! templates (numbered versions, movable labels, protected labels, import and export).
 
-
 use crate::settings::{Invalid, invalid};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +24,6 @@ use crate::tenants::Tenants;
 
 /// The host functions a pipeline's `python` step may call (the `tools` it lists).
 pub const TOOLS: &[&str] = &["llm_query", "render", "detect_pii", "call"];
-
 
 pub use crate::registry::versioned::LATEST;
 use crate::registry::versioned::{self, check_label, label_key, version_key};
@@ -535,455 +533,448 @@ impl Pipelines {
         }
     }
 
-/// Checks names, references and providers; every problem, with its JSON pointer.
-fn validate(&self, d: &Definition) -> Result<()> {
-    let mut errors = Vec::new();
-    let mut err = |path: String, message: String| errors.push(FieldError { path, message });
-    if d.steps.is_empty() {
-        err("/steps".into(), "a pipeline needs at least one step".into());
-    }
-    if d.steps.len() > 64 {
-        err("/steps".into(), "at most 64 steps".into());
-    }
-    let mut known: BTreeSet<&str> = BTreeSet::new();
-    for (i, name) in d.inputs.iter().enumerate() {
-        if !is_value_name(name) {
-            err(
-                format!("/inputs/{i}"),
-                format!("`{name}` is not a value name (a-z, 0-9, _)"),
-            );
+    /// Checks names, references and providers; every problem, with its JSON pointer.
+    fn validate(&self, d: &Definition) -> Result<()> {
+        let mut errors = Vec::new();
+        let mut err = |path: String, message: String| errors.push(FieldError { path, message });
+        if d.steps.is_empty() {
+            err("/steps".into(), "a pipeline needs at least one step".into());
         }
-        known.insert(name);
-    }
-    let mut findings: BTreeSet<&str> = BTreeSet::new();
-    for (i, step) in d.steps.iter().enumerate() {
-        for input in step.inputs() {
-            let is_findings = matches!(step, Step::Route { .. });
-            if is_findings && !findings.contains(input) {
+        if d.steps.len() > 64 {
+            err("/steps".into(), "at most 64 steps".into());
+        }
+        let mut known: BTreeSet<&str> = BTreeSet::new();
+        for (i, name) in d.inputs.iter().enumerate() {
+            if !is_value_name(name) {
                 err(
-                    format!("/steps/{i}/findings"),
-                    format!("`{input}` is not the output of an earlier detect or anonymize step"),
-                );
-            } else if !is_findings && !known.contains(input) {
-                err(
-                    format!("/steps/{i}"),
-                    format!("reads `{input}`, which no input or earlier step provides"),
+                    format!("/inputs/{i}"),
+                    format!("`{name}` is not a value name (a-z, 0-9, _)"),
                 );
             }
+            known.insert(name);
         }
-        let providers: Vec<&str> = match step {
-            Step::Route { rules, default, .. } => rules
-                .iter()
-                .map(|r| r.provider.as_str())
-                .chain(std::iter::once(default.as_str()))
-                .collect(),
-            Step::Llm {
-                provider,
-                provider_from,
-                ..
-            } => {
-                if provider.is_some() == provider_from.is_some() {
+        let mut findings: BTreeSet<&str> = BTreeSet::new();
+        for (i, step) in d.steps.iter().enumerate() {
+            for input in step.inputs() {
+                let is_findings = matches!(step, Step::Route { .. });
+                if is_findings && !findings.contains(input) {
+                    err(
+                        format!("/steps/{i}/findings"),
+                        format!(
+                            "`{input}` is not the output of an earlier detect or anonymize step"
+                        ),
+                    );
+                } else if !is_findings && !known.contains(input) {
                     err(
                         format!("/steps/{i}"),
-                        "give exactly one of `provider` and `provider_from`".into(),
+                        format!("reads `{input}`, which no input or earlier step provides"),
                     );
                 }
-                provider.iter().map(String::as_str).collect()
             }
-            _ => vec![],
-        };
-        for p in providers {
-            if !self.providers.contains_key(p) {
+            let providers: Vec<&str> = match step {
+                Step::Route { rules, default, .. } => rules
+                    .iter()
+                    .map(|r| r.provider.as_str())
+                    .chain(std::iter::once(default.as_str()))
+                    .collect(),
+                Step::Llm {
+                    provider,
+                    provider_from,
+                    ..
+                } => {
+                    if provider.is_some() == provider_from.is_some() {
+                        err(
+                            format!("/steps/{i}"),
+                            "give exactly one of `provider` and `provider_from`".into(),
+                        );
+                    }
+                    provider.iter().map(String::as_str).collect()
+                }
+                _ => vec![],
+            };
+            for p in providers {
+                if !self.providers.contains_key(p) {
+                    err(
+                        format!("/steps/{i}"),
+                        format!("provider `{p}` is not configured on this server"),
+                    );
+                }
+            }
+            if let Step::Code { tools, .. } = step {
+                for (j, t) in tools.iter().enumerate() {
+                    if !TOOLS.contains(&t.as_str()) {
+                        err(
+                            format!("/steps/{i}/tools/{j}"),
+                            format!("`{t}` is not a tool; tools are {}", TOOLS.join(", ")),
+                        );
+                    }
+                }
+            }
+            let out = step.output();
+            if !is_value_name(out) {
                 err(
-                    format!("/steps/{i}"),
-                    format!("provider `{p}` is not configured on this server"),
+                    format!("/steps/{i}/output"),
+                    format!("`{out}` is not a value name (a-z, 0-9, _)"),
                 );
             }
-        }
-        if let Step::Code { tools, .. } = step {
-            for (j, t) in tools.iter().enumerate() {
-                if !TOOLS.contains(&t.as_str()) {
-                    err(
-                        format!("/steps/{i}/tools/{j}"),
-                        format!("`{t}` is not a tool; tools are {}", TOOLS.join(", ")),
-                    );
-                }
+            if matches!(step, Step::Detect { .. } | Step::Anonymize { .. }) {
+                findings.insert(out);
             }
+            known.insert(out);
         }
-        let out = step.output();
-        if !is_value_name(out) {
+        if let Some(o) = &d.output
+            && !known.contains(o.as_str())
+        {
             err(
-                format!("/steps/{i}/output"),
-                format!("`{out}` is not a value name (a-z, 0-9, _)"),
+                "/output".into(),
+                format!("`{o}` is not produced by any step"),
             );
         }
-        if matches!(step, Step::Detect { .. } | Step::Anonymize { .. }) {
-            findings.insert(out);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unprocessable {
+                message: "invalid pipeline definition".into(),
+                errors,
+            })
         }
-        known.insert(out);
     }
-    if let Some(o) = &d.output
-        && !known.contains(o.as_str())
-    {
-        err(
-            "/output".into(),
-            format!("`{o}` is not produced by any step"),
-        );
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Unprocessable {
-            message: "invalid pipeline definition".into(),
-            errors,
-        })
-    }
-}
 
-/// Resolves what the definition names to what a version pins.
-async fn pin(&self, who: &Principal, d: &Definition) -> Result<Pins> {
-    use warden_engine::World;
-    let mut pins = Pins::default();
-    for (i, step) in d.steps.iter().enumerate() {
-        match step {
-            Step::Render {
-                template,
-                label,
-                version,
-                ..
-            } => {
-                let v = match (version, label) {
-                    (Some(v), _) => {
-                        self.templates.get_version(who, template, *v)?;
-                        *v
+    /// Resolves what the definition names to what a version pins.
+    async fn pin(&self, who: &Principal, d: &Definition) -> Result<Pins> {
+        use warden_engine::World;
+        let mut pins = Pins::default();
+        for (i, step) in d.steps.iter().enumerate() {
+            match step {
+                Step::Render {
+                    template,
+                    label,
+                    version,
+                    ..
+                } => {
+                    let v = match (version, label) {
+                        (Some(v), _) => {
+                            self.templates.get_version(who, template, *v)?;
+                            *v
+                        }
+                        (None, Some(l)) => self.templates.resolve_label(who, template, l)?,
+                        (None, None) => {
+                            self.templates
+                                .resolve_label(who, template, "production")
+                                .or_else(|_| self.templates.resolve_label(who, template, LATEST))?
+                        }
+                    };
+                    pins.templates.insert(i, v);
+                }
+                Step::Detect { detectors, .. } | Step::Anonymize { detectors, .. } => {
+                    for d in detectors.iter().flatten().filter(|d| d.as_str() != "pii") {
+                        let (r, _) = self.plugins.resolve(who, d, World::PiiDetector).await?;
+                        pins.plugins
+                            .insert(format!("{}@{}", r.name, r.version), r.digest);
                     }
-                    (None, Some(l)) => {
-                        self.templates.resolve_label(who, template, l)?
-                    }
-                    (None, None) => {
-                        self.templates.resolve_label(who, template, "production")
-                            .or_else(|_| {
-                                self.templates.resolve_label(who, template, LATEST)
-                            })?
-                    }
-                };
-                pins.templates.insert(i, v);
-            }
-            Step::Detect { detectors, .. } | Step::Anonymize { detectors, .. } => {
-                for d in detectors.iter().flatten().filter(|d| d.as_str() != "pii") {
-                    let (r, _) =
-                        self.plugins.resolve(who, d, World::PiiDetector).await?;
+                }
+                Step::Code {
+                    runner: Some(r), ..
+                } => {
+                    let (r, _) = self.plugins.resolve(who, r, World::CodeRunner).await?;
                     pins.plugins
                         .insert(format!("{}@{}", r.name, r.version), r.digest);
                 }
+                _ => {}
             }
-            Step::Code {
-                runner: Some(r), ..
-            } => {
-                let (r, _) =
-                    self.plugins.resolve(who, r, World::CodeRunner).await?;
-                pins.plugins
-                    .insert(format!("{}@{}", r.name, r.version), r.digest);
-            }
-            _ => {}
         }
+        Ok(pins)
     }
-    Ok(pins)
-}
 
-fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<PipelineVersion>> {
-    versioned::versions(&self.db, tables::PIPELINES, "pipelines", tenant, name)
-}
-
-fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
-    versioned::labels(&self.db, tables::PIPELINE_LABELS, tenant, name)
-}
-
-/// Creates the next version of `name`, pinning what it uses, with its labels.
-pub async fn create_version(&self, who: &Principal,
-    name: &str,
-    req: NewVersion,
-) -> Result<PipelineVersion> {
-    crate::names::check("pipeline", name)?;
-    for l in &req.labels {
-        check_label(l)?;
-        self.tenants.check_direct_move(who, l)?;
+    fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<PipelineVersion>> {
+        versioned::versions(&self.db, tables::PIPELINES, "pipelines", tenant, name)
     }
-    let definition = Definition {
-        description: req.description,
-        inputs: req.inputs,
-        steps: req.steps,
-        output: req.output,
-        budget: req.budget,
-    };
-    self.validate(&definition)?;
-    let pins = self.pin(who, &definition).await?;
-    let record = self.db.write(|txn| {
-        let mut table = txn
-            .open_table(tables::PIPELINES)
-            .map_err(StorageError::from)?;
-        let prefix = format!("{}/{name}/", who.tenant);
-        let last = scan_prefix::<PipelineVersion, _>(&table, "pipelines", &prefix)?
-            .last()
-            .map_or(0, |(_, v)| v.version);
-        let record = PipelineVersion {
-            name: name.to_owned(),
-            version: last + 1,
-            definition: definition.clone(),
-            pins: pins.clone(),
-            message: req.message.clone(),
-            author: who.actor.clone(),
-            created_at: rfc3339(now_ms()),
+
+    fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
+        versioned::labels(&self.db, tables::PIPELINE_LABELS, tenant, name)
+    }
+
+    /// Creates the next version of `name`, pinning what it uses, with its labels.
+    pub async fn create_version(
+        &self,
+        who: &Principal,
+        name: &str,
+        req: NewVersion,
+    ) -> Result<PipelineVersion> {
+        crate::names::check("pipeline", name)?;
+        for l in &req.labels {
+            check_label(l)?;
+            self.tenants.check_direct_move(who, l)?;
+        }
+        let definition = Definition {
+            description: req.description,
+            inputs: req.inputs,
+            steps: req.steps,
+            output: req.output,
+            budget: req.budget,
         };
-        put_json(
-            &mut table,
-            &version_key(&who.tenant, name, record.version),
-            &record,
-        )?;
-        let mut labels = txn
+        self.validate(&definition)?;
+        let pins = self.pin(who, &definition).await?;
+        let record = self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::PIPELINES)
+                .map_err(StorageError::from)?;
+            let prefix = format!("{}/{name}/", who.tenant);
+            let last = scan_prefix::<PipelineVersion, _>(&table, "pipelines", &prefix)?
+                .last()
+                .map_or(0, |(_, v)| v.version);
+            let record = PipelineVersion {
+                name: name.to_owned(),
+                version: last + 1,
+                definition: definition.clone(),
+                pins: pins.clone(),
+                message: req.message.clone(),
+                author: who.actor.clone(),
+                created_at: rfc3339(now_ms()),
+            };
+            put_json(
+                &mut table,
+                &version_key(&who.tenant, name, record.version),
+                &record,
+            )?;
+            let mut labels = txn
+                .open_table(tables::PIPELINE_LABELS)
+                .map_err(StorageError::from)?;
+            for l in req.labels.iter().map(String::as_str).chain([LATEST]) {
+                labels
+                    .insert(label_key(&who.tenant, name, l).as_str(), record.version)
+                    .map_err(StorageError::from)?;
+            }
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "pipeline.version.create",
+                    format!("pipeline/{name}/{}", record.version),
+                )
+                .input(&warden_storage::encode(&record.definition)?)
+                .detail(format!(
+                    "{} steps; labels {}",
+                    record.definition.steps.len(),
+                    req.labels.join(",")
+                )),
+            )?;
+            Ok::<_, Error>(record)
+        })?;
+        Ok(record)
+    }
+
+    /// Every pipeline of the caller's tenant.
+    pub fn list(&self, who: &Principal) -> Result<Vec<PipelineSummary>> {
+        let txn = self.db.read()?;
+        let table = txn
             .open_table(tables::PIPELINE_LABELS)
             .map_err(StorageError::from)?;
-        for l in req.labels.iter().map(String::as_str).chain([LATEST]) {
-            labels
-                .insert(label_key(&who.tenant, name, l).as_str(), record.version)
-                .map_err(StorageError::from)?;
+        let prefix = format!("{}/", who.tenant);
+        let mut names = BTreeSet::new();
+        for entry in table.range(prefix.as_str()..).map_err(StorageError::from)? {
+            let (k, _) = entry.map_err(StorageError::from)?;
+            let Some(rest) = k.value().strip_prefix(prefix.as_str()) else {
+                break;
+            };
+            if let Some((name, _)) = rest.split_once('/') {
+                names.insert(name.to_owned());
+            }
         }
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "pipeline.version.create",
-                format!("pipeline/{name}/{}", record.version),
-            )
-            .input(&warden_storage::encode(&record.definition)?)
-            .detail(format!(
-                "{} steps; labels {}",
-                record.definition.steps.len(),
-                req.labels.join(",")
-            )),
-        )?;
-        Ok::<_, Error>(record)
-    })?;
-    Ok(record)
-}
-
-/// Every pipeline of the caller's tenant.
-pub fn list(&self, who: &Principal) -> Result<Vec<PipelineSummary>> {
-    let txn = self.db.read()?;
-    let table = txn
-        .open_table(tables::PIPELINE_LABELS)
-        .map_err(StorageError::from)?;
-    let prefix = format!("{}/", who.tenant);
-    let mut names = BTreeSet::new();
-    for entry in table.range(prefix.as_str()..).map_err(StorageError::from)? {
-        let (k, _) = entry.map_err(StorageError::from)?;
-        let Some(rest) = k.value().strip_prefix(prefix.as_str()) else {
-            break;
-        };
-        if let Some((name, _)) = rest.split_once('/') {
-            names.insert(name.to_owned());
-        }
+        drop(table);
+        drop(txn);
+        names.iter().map(|n| self.summary(who, n)).collect()
     }
-    drop(table);
-    drop(txn);
-    names.iter().map(|n| self.summary(who, n)).collect()
-}
 
-/// One pipeline's versions and labels.
-pub fn summary(&self, who: &Principal, name: &str) -> Result<PipelineSummary> {
-    crate::names::check("pipeline", name)?;
-    let versions: Vec<u64> = self.all_versions(&who.tenant, name)?
-        .iter()
-        .map(|v| v.version)
-        .collect();
-    if versions.is_empty() {
-        return Err(Error::not_found("pipeline", name));
-    }
-    Ok(PipelineSummary {
-        name: name.to_owned(),
-        versions,
-        labels: self.labels_of(&who.tenant, name)?,
-    })
-}
-
-/// One version.
-pub fn get_version(&self, who: &Principal,
-    name: &str,
-    version: u64,
-) -> Result<PipelineVersion> {
-    crate::names::check("pipeline", name)?;
-    versioned::version(
-        &self.db,
-        tables::PIPELINES,
-        "pipelines",
-        &who.tenant,
-        name,
-        version,
-    )?
-    .ok_or_else(|| Error::not_found("pipeline version", format!("{name}/{version}")))
-}
-
-/// The version a label points at.
-pub fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
-    crate::names::check("label", label)?;
-    self.summary(who, name)?
-        .labels
-        .get(label)
-        .copied()
-        .ok_or_else(|| Error::not_found("label", format!("{name}:{label}")))
-}
-
-/// Deletes a pipeline: every version and label, in one transaction with its audit record;
-/// (403) for a non-admin while one of its labels is protected.
-pub fn delete(&self, who: &Principal, name: &str) -> Result<()> {
-    crate::names::check("pipeline", name)?;
-    self.db.write(|txn| {
-        let (labels, versions) = crate::registry::versioned::remove_all(
-            txn,
-            tables::PIPELINES,
-            tables::PIPELINE_LABELS,
-            &who.tenant,
-            name,
-        )?;
-        if versions == 0 {
+    /// One pipeline's versions and labels.
+    pub fn summary(&self, who: &Principal, name: &str) -> Result<PipelineSummary> {
+        crate::names::check("pipeline", name)?;
+        let versions: Vec<u64> = self
+            .all_versions(&who.tenant, name)?
+            .iter()
+            .map(|v| v.version)
+            .collect();
+        if versions.is_empty() {
             return Err(Error::not_found("pipeline", name));
         }
-        for label in &labels {
-            self.tenants.check_direct_move(who, label)?;
+        Ok(PipelineSummary {
+            name: name.to_owned(),
+            versions,
+            labels: self.labels_of(&who.tenant, name)?,
+        })
+    }
+
+    /// One version.
+    pub fn get_version(
+        &self,
+        who: &Principal,
+        name: &str,
+        version: u64,
+    ) -> Result<PipelineVersion> {
+        crate::names::check("pipeline", name)?;
+        versioned::version(
+            &self.db,
+            tables::PIPELINES,
+            "pipelines",
+            &who.tenant,
+            name,
+            version,
+        )?
+        .ok_or_else(|| Error::not_found("pipeline version", format!("{name}/{version}")))
+    }
+
+    /// The version a label points at.
+    pub fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
+        crate::names::check("label", label)?;
+        self.summary(who, name)?
+            .labels
+            .get(label)
+            .copied()
+            .ok_or_else(|| Error::not_found("label", format!("{name}:{label}")))
+    }
+
+    /// Deletes a pipeline: every version and label, in one transaction with its audit record;
+    /// (403) for a non-admin while one of its labels is protected.
+    pub fn delete(&self, who: &Principal, name: &str) -> Result<()> {
+        crate::names::check("pipeline", name)?;
+        self.db.write(|txn| {
+            let (labels, versions) = crate::registry::versioned::remove_all(
+                txn,
+                tables::PIPELINES,
+                tables::PIPELINE_LABELS,
+                &who.tenant,
+                name,
+            )?;
+            if versions == 0 {
+                return Err(Error::not_found("pipeline", name));
+            }
+            for label in &labels {
+                self.tenants.check_direct_move(who, label)?;
+            }
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "pipeline.delete",
+                    format!("pipeline/{name}"),
+                )
+                .detail(format!(
+                    "{versions} versions, labels: {}",
+                    labels.join(", ")
+                )),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Points `label` at `version` (protected labels: admins only, as for templates).
+    pub fn set_label(&self, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
+        check_label(label)?;
+        self.tenants.check_direct_move(who, label)?;
+        self.get_version(who, name, version)?;
+        self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::PIPELINE_LABELS)
+                .map_err(StorageError::from)?;
+            let old = table
+                .insert(label_key(&who.tenant, name, label).as_str(), version)
+                .map_err(StorageError::from)?
+                .map(|v| v.value());
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "pipeline.label.move",
+                    format!("pipeline/{name}/labels/{label}"),
+                )
+                .detail(format!(
+                    "{label}: {} -> {version}",
+                    old.map_or("none".to_owned(), |v| v.to_string())
+                )),
+            )?;
+            Ok::<_, Error>(())
+        })
+    }
+
+    /// A pipeline as YAML.
+    pub fn export(&self, who: &Principal, name: &str) -> Result<String> {
+        let s = self.summary(who, name)?;
+        let doc = ExportDoc {
+            name: name.to_owned(),
+            versions: self
+                .all_versions(&who.tenant, name)?
+                .into_iter()
+                .map(|v| ExportVersion {
+                    definition: v.definition,
+                    message: v.message,
+                })
+                .collect(),
+            labels: s.labels.into_iter().filter(|(l, _)| l != LATEST).collect(),
+        };
+        serde_yaml_ng::to_string(&doc)
+            .map_err(|e| Error::Internal(format!("cannot encode YAML: {e}")))
+    }
+
+    /// Imports one exported pipeline: versions already present must be identical (409 otherwise),
+    /// new ones are created in order, then labels are set. Checked before anything is written.
+    pub async fn import(&self, who: &Principal, yaml: &str) -> Result<ImportReport> {
+        let doc: ExportDoc = crate::documents::parse_yaml(yaml, Error::BadRequest, |yaml| {
+            serde_yaml_ng::from_str(yaml)
+                .map_err(|e| Error::BadRequest(format!("not a pipeline export: {e}")))
+        })
+        .await?;
+        crate::names::check("pipeline", &doc.name)?;
+        let existing = self.all_versions(&who.tenant, &doc.name)?;
+        for (i, v) in doc.versions.iter().enumerate() {
+            match existing.get(i) {
+                Some(e) if e.definition != v.definition => {
+                    return Err(Error::Conflict(format!(
+                        "version {} of pipeline {} differs from the one stored",
+                        i + 1,
+                        doc.name
+                    )));
+                }
+                _ => self.validate(&v.definition)?,
+            }
         }
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "pipeline.delete",
-                format!("pipeline/{name}"),
-            )
-            .detail(format!(
-                "{versions} versions, labels: {}",
-                labels.join(", ")
-            )),
-        )?;
-        Ok(())
-    })
-}
-
-/// Points `label` at `version` (protected labels: admins only, as for templates).
-pub fn set_label(&self, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
-    check_label(label)?;
-    self.tenants.check_direct_move(who, label)?;
-    self.get_version(who, name, version)?;
-    self.db.write(|txn| {
-        let mut table = txn
-            .open_table(tables::PIPELINE_LABELS)
-            .map_err(StorageError::from)?;
-        let old = table
-            .insert(label_key(&who.tenant, name, label).as_str(), version)
-            .map_err(StorageError::from)?
-            .map(|v| v.value());
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "pipeline.label.move",
-                format!("pipeline/{name}/labels/{label}"),
-            )
-            .detail(format!(
-                "{label}: {} -> {version}",
-                old.map_or("none".to_owned(), |v| v.to_string())
-            )),
-        )?;
-        Ok::<_, Error>(())
-    })
-}
-
-/// A pipeline as YAML.
-pub fn export(&self, who: &Principal, name: &str) -> Result<String> {
-    let s = self.summary(who, name)?;
-    let doc = ExportDoc {
-        name: name.to_owned(),
-        versions: self.all_versions(&who.tenant, name)?
-            .into_iter()
-            .map(|v| ExportVersion {
-                definition: v.definition,
-                message: v.message,
-            })
-            .collect(),
-        labels: s.labels.into_iter().filter(|(l, _)| l != LATEST).collect(),
-    };
-    serde_yaml_ng::to_string(&doc).map_err(|e| Error::Internal(format!("cannot encode YAML: {e}")))
-}
-
-/// Imports one exported pipeline: versions already present must be identical (409 otherwise),
-/// new ones are created in order, then labels are set. Checked before anything is written.
-pub async fn import(&self, who: &Principal, yaml: &str) -> Result<ImportReport> {
-    let doc: ExportDoc = crate::documents::parse_yaml(yaml, Error::BadRequest, |yaml| {
-        serde_yaml_ng::from_str(yaml)
-            .map_err(|e| Error::BadRequest(format!("not a pipeline export: {e}")))
-    })
-    .await?;
-    crate::names::check("pipeline", &doc.name)?;
-    let existing = self.all_versions(&who.tenant, &doc.name)?;
-    for (i, v) in doc.versions.iter().enumerate() {
-        match existing.get(i) {
-            Some(e) if e.definition != v.definition => {
-                return Err(Error::Conflict(format!(
-                    "version {} of pipeline {} differs from the one stored",
-                    i + 1,
-                    doc.name
+        for (l, v) in &doc.labels {
+            check_label(l)?;
+            self.tenants.check_direct_move(who, l)?;
+            if *v == 0 || *v as usize > doc.versions.len().max(existing.len()) {
+                return Err(Error::BadRequest(format!(
+                    "label {l} points at a missing version {v}"
                 )));
             }
-            _ => self.validate(&v.definition)?,
         }
-    }
-    for (l, v) in &doc.labels {
-        check_label(l)?;
-        self.tenants.check_direct_move(who, l)?;
-        if *v == 0 || *v as usize > doc.versions.len().max(existing.len()) {
-            return Err(Error::BadRequest(format!(
-                "label {l} points at a missing version {v}"
-            )));
+        let mut report = ImportReport::default();
+        for v in doc.versions.iter().skip(existing.len()) {
+            self.create_version(
+                who,
+                &doc.name,
+                NewVersion {
+                    description: v.definition.description.clone(),
+                    inputs: v.definition.inputs.clone(),
+                    steps: v.definition.steps.clone(),
+                    output: v.definition.output.clone(),
+                    budget: v.definition.budget,
+                    message: v.message.clone(),
+                    labels: vec![],
+                },
+            )
+            .await?;
+            report.created += 1;
         }
+        report.unchanged = existing.len().min(doc.versions.len());
+        for (l, v) in &doc.labels {
+            self.set_label(who, &doc.name, l, *v)?;
+            report.labels_set += 1;
+        }
+        Ok(report)
     }
-    let mut report = ImportReport::default();
-    for v in doc.versions.iter().skip(existing.len()) {
-        self.create_version(who,
-            &doc.name,
-            NewVersion {
-                description: v.definition.description.clone(),
-                inputs: v.definition.inputs.clone(),
-                steps: v.definition.steps.clone(),
-                output: v.definition.output.clone(),
-                budget: v.definition.budget,
-                message: v.message.clone(),
-                labels: vec![],
-            },
-        )
-        .await?;
-        report.created += 1;
-    }
-    report.unchanged = existing.len().min(doc.versions.len());
-    for (l, v) in &doc.labels {
-        self.set_label(who, &doc.name, l, *v)?;
-        report.labels_set += 1;
-    }
-    Ok(report)
 }
-
-}
-
-
-
-
-
-
-
-
-
-
-
 
 /// One pipeline in an export: its versions' definitions and its labels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1009,7 +1000,6 @@ pub struct ExportVersion {
     pub message: String,
 }
 
-
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
@@ -1020,8 +1010,6 @@ pub struct ImportReport {
     /// Labels set.
     pub labels_set: usize,
 }
-
-
 
 impl PipelinesConfig {
     /// Checks that the default budget is within the maximum.
@@ -1094,10 +1082,12 @@ fn tenant_versions(txn: &redb::WriteTransaction, tenant: &str) -> Result<Vec<Pip
     } else {
         format!("{tenant}/")
     };
-    Ok(scan_prefix::<PipelineVersion, _>(&pipelines, "pipelines", &prefix)?
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect())
+    Ok(
+        scan_prefix::<PipelineVersion, _>(&pipelines, "pipelines", &prefix)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect(),
+    )
 }
 
 #[cfg(test)]

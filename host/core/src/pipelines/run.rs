@@ -14,12 +14,11 @@ use serde_json::{Map, Value, json};
 use super::llm::{self, Message};
 use super::registry::{Budget, BudgetOverrides, PipelineVersion, Pipelines, Step, When};
 use crate::auth::Principal;
-use warden_engine::{LimitOverrides, SessionOptions, ToolError, Tools, World};
 use crate::error::{Error, Result};
 use crate::pii::service as pii;
 use crate::registry::templates;
+use warden_engine::{LimitOverrides, SessionOptions, ToolError, Tools, World};
 use warden_storage::audit::AuditEvent;
-
 
 /// `POST /v1/pipelines/{name}/run`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -251,7 +250,8 @@ async fn execute(
     let version = match (req.version, &req.label) {
         (Some(v), _) => v,
         (None, Some(l)) => w.resolve_label(who, name, l)?,
-        (None, None) => w.resolve_label(who, name, "production")
+        (None, None) => w
+            .resolve_label(who, name, "production")
             .or_else(|_| w.resolve_label(who, name, super::registry::LATEST))?,
     };
     let pv = w.get_version(who, name, version)?;
@@ -432,16 +432,18 @@ async fn guard(
     }
     let mut found = Vec::new();
     for m in messages {
-        let d = w.pii.detect(
-            who,
-            pii::DetectRequest {
-                text: m.content.clone(),
-                min_score: Some(provider.pii_threshold),
-                limits: meter.limits(),
-                ..pii::DetectRequest::default()
-            },
-        )
-        .await?;
+        let d = w
+            .pii
+            .detect(
+                who,
+                pii::DetectRequest {
+                    text: m.content.clone(),
+                    min_score: Some(provider.pii_threshold),
+                    limits: meter.limits(),
+                    ..pii::DetectRequest::default()
+                },
+            )
+            .await?;
         meter.add_fuel(d.fuel);
         found.extend(d.findings.into_iter().map(|f| (f.entity_type, 1.0)));
     }
@@ -530,17 +532,19 @@ impl Run {
                         .collect(),
                 };
                 let version = pv.pins.templates.get(&i).copied();
-                let r = w.templates.render(
-                    &who,
-                    template,
-                    templates::RenderRequest {
-                        variables: vars,
-                        version,
-                        label: None,
-                        limits: self.meter.limits(),
-                    },
-                )
-                .await?;
+                let r = w
+                    .templates
+                    .render(
+                        &who,
+                        template,
+                        templates::RenderRequest {
+                            variables: vars,
+                            version,
+                            label: None,
+                            limits: self.meter.limits(),
+                        },
+                    )
+                    .await?;
                 self.meter.add_fuel(r.fuel);
                 Ok(match (r.text, r.messages) {
                     (Some(text), _) => Value::String(text),
@@ -555,18 +559,20 @@ impl Run {
                 min_score,
                 output,
             } => {
-                let d = w.pii.detect(
-                    &who,
-                    pii::DetectRequest {
-                        text: text_of(&self.values, input)?,
-                        entities: entities.clone(),
-                        min_score: *min_score,
-                        detectors: detectors.clone(),
-                        dictionaries: None,
-                        limits: self.meter.limits(),
-                    },
-                )
-                .await?;
+                let d = w
+                    .pii
+                    .detect(
+                        &who,
+                        pii::DetectRequest {
+                            text: text_of(&self.values, input)?,
+                            entities: entities.clone(),
+                            min_score: *min_score,
+                            detectors: detectors.clone(),
+                            dictionaries: None,
+                            limits: self.meter.limits(),
+                        },
+                    )
+                    .await?;
                 self.meter.add_fuel(d.fuel);
                 let found: Vec<(String, f32)> = d
                     .findings
@@ -587,20 +593,22 @@ impl Run {
                 let operators =
                     serde_json::from_value(json!({"default": {"type": "pseudonymize"}}))
                         .map_err(|e| Error::Internal(format!("operators: {e}")))?;
-                let a = w.pii.anonymize(
-                    &who,
-                    pii::AnonymizeRequest {
-                        text: text_of(&self.values, input)?,
-                        operators,
-                        entities: entities.clone(),
-                        min_score: *min_score,
-                        detectors: detectors.clone(),
-                        vault_id: self.vault.clone(),
-                        limits: self.meter.limits(),
-                        ..pii::AnonymizeRequest::default()
-                    },
-                )
-                .await?;
+                let a = w
+                    .pii
+                    .anonymize(
+                        &who,
+                        pii::AnonymizeRequest {
+                            text: text_of(&self.values, input)?,
+                            operators,
+                            entities: entities.clone(),
+                            min_score: *min_score,
+                            detectors: detectors.clone(),
+                            vault_id: self.vault.clone(),
+                            limits: self.meter.limits(),
+                            ..pii::AnonymizeRequest::default()
+                        },
+                    )
+                    .await?;
                 self.meter.add_fuel(a.fuel);
                 if a.vault_id.is_some() {
                     self.vault = a.vault_id.clone();
@@ -680,8 +688,7 @@ impl Run {
                 ..
             } => {
                 let runner = runner.as_deref().unwrap_or("python");
-                let (pref, plugin) =
-                    w.plugins.resolve(&who, runner, World::CodeRunner).await?;
+                let (pref, plugin) = w.plugins.resolve(&who, runner, World::CodeRunner).await?;
                 if let Some(pinned) = pv
                     .pins
                     .plugins
@@ -861,13 +868,8 @@ impl PipelineTools {
                         .unwrap_or_else(|p| p.into_inner())
                         .clone()
                         .or_else(|| {
-                            (w.providers.len() == 1).then(|| {
-                                w.providers
-                                    .keys()
-                                    .next()
-                                    .cloned()
-                                    .unwrap_or_default()
-                            })
+                            (w.providers.len() == 1)
+                                .then(|| w.providers.keys().next().cloned().unwrap_or_default())
                         })
                         .ok_or_else(|| {
                             ToolError::InvalidArguments(
@@ -900,17 +902,19 @@ impl PipelineTools {
                         ));
                     }
                 };
-                let r = w.templates.render(
-                    who,
-                    &template,
-                    templates::RenderRequest {
-                        variables: vars,
-                        limits: meter.limits(),
-                        ..templates::RenderRequest::default()
-                    },
-                )
-                .await
-                .map_err(failed)?;
+                let r = w
+                    .templates
+                    .render(
+                        who,
+                        &template,
+                        templates::RenderRequest {
+                            variables: vars,
+                            limits: meter.limits(),
+                            ..templates::RenderRequest::default()
+                        },
+                    )
+                    .await
+                    .map_err(failed)?;
                 meter.add_fuel(r.fuel);
                 Ok(r.text.map_or_else(
                     || serde_json::to_value(r.messages).unwrap_or(Value::Null),
@@ -924,17 +928,19 @@ impl PipelineTools {
                 } else {
                     (None, text_arg(&args, 0, "text")?)
                 };
-                let d = w.pii.detect(
-                    who,
-                    pii::DetectRequest {
-                        text,
-                        detectors,
-                        limits: meter.limits(),
-                        ..pii::DetectRequest::default()
-                    },
-                )
-                .await
-                .map_err(failed)?;
+                let d = w
+                    .pii
+                    .detect(
+                        who,
+                        pii::DetectRequest {
+                            text,
+                            detectors,
+                            limits: meter.limits(),
+                            ..pii::DetectRequest::default()
+                        },
+                    )
+                    .await
+                    .map_err(failed)?;
                 meter.add_fuel(d.fuel);
                 Ok(serde_json::to_value(d.findings).unwrap_or(Value::Null))
             }

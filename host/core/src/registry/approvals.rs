@@ -65,97 +65,124 @@ fn check_id(id: &str) -> Result<()> {
 }
 
 impl Templates {
-/// Files a request to point protected `label` of `template` at `version`.
-pub fn request_move(&self, who: &Principal,
-    template: &str,
-    label: &str,
-    version: u64,
-) -> Result<ChangeRequest> {
-    crate::names::check("template", template)?;
-    crate::names::check("label", label)?;
-    if !self.tenants.is_protected(&who.tenant, label) {
-        return Err(Error::BadRequest(format!(
-            "`{label}` is not a protected label; move it directly with PUT"
-        )));
-    }
-    self.get_version(who, template, version)?;
-    let cr = ChangeRequest {
-        id: format!("cr_{}", hex::encode(rand::random::<[u8; 12]>())),
-        template: template.to_owned(),
-        label: label.to_owned(),
-        version,
-        requested_by: who.actor.clone(),
-        requested_at: rfc3339(now_ms()),
-        status: RequestStatus::Pending,
-        decided_by: None,
-        reason: None,
-    };
-    self.db.write(|txn| {
-        let mut t = txn
-            .open_table(tables::CHANGE_REQUESTS)
-            .map_err(StorageError::from)?;
-        put_json(&mut t, &key(&who.tenant, template, &cr.id), &cr)?;
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "template.label.request",
-                format!("template/{template}/labels/{label}"),
-            )
-            .detail(format!("{}: -> {version}", cr.id)),
-        )?;
-        Ok::<_, Error>(())
-    })?;
-    Ok(cr)
-}
-
-/// The change requests of a template, oldest first.
-pub fn list_requests(&self, who: &Principal, template: &str) -> Result<Vec<ChangeRequest>> {
-    crate::names::check("template", template)?;
-    let txn = self.db.read()?;
-    let t = txn
-        .open_table(tables::CHANGE_REQUESTS)
-        .map_err(StorageError::from)?;
-    let mut all: Vec<ChangeRequest> = scan_prefix::<ChangeRequest, _>(
-        &t,
-        "change_requests",
-        &format!("{}/{template}/", who.tenant),
-    )?
-    .into_iter()
-    .map(|(_, r)| r)
-    .collect();
-    all.sort_by(|a, b| a.requested_at.cmp(&b.requested_at));
-    Ok(all)
-}
-
-/// Approves (moving the label) or rejects a pending request; never by its requester.
-pub fn decide(&self, who: &Principal,
-    template: &str,
-    id: &str,
-    approve: bool,
-    reason: Option<String>,
-) -> Result<(ChangeRequest, Option<TemplateSummary>)> {
-    crate::names::check("template", template)?;
-    check_id(id)?;
-    let k = key(&who.tenant, template, id);
-    let decided = self.db.write(|txn| {
-        let mut t = txn
-            .open_table(tables::CHANGE_REQUESTS)
-            .map_err(StorageError::from)?;
-        let mut cr: ChangeRequest = get_json(&t, "change_requests", &k)?
-            .ok_or_else(|| Error::not_found("change request", id))?;
-        if cr.status != RequestStatus::Pending {
-            return Err(Error::Conflict(
-                format!("change request {id} is already {:?}", cr.status).to_lowercase(),
-            ));
+    /// Files a request to point protected `label` of `template` at `version`.
+    pub fn request_move(
+        &self,
+        who: &Principal,
+        template: &str,
+        label: &str,
+        version: u64,
+    ) -> Result<ChangeRequest> {
+        crate::names::check("template", template)?;
+        crate::names::check("label", label)?;
+        if !self.tenants.is_protected(&who.tenant, label) {
+            return Err(Error::BadRequest(format!(
+                "`{label}` is not a protected label; move it directly with PUT"
+            )));
         }
-        let action = if approve {
-            "template.label.approve"
-        } else {
-            "template.label.reject"
+        self.get_version(who, template, version)?;
+        let cr = ChangeRequest {
+            id: format!("cr_{}", hex::encode(rand::random::<[u8; 12]>())),
+            template: template.to_owned(),
+            label: label.to_owned(),
+            version,
+            requested_by: who.actor.clone(),
+            requested_at: rfc3339(now_ms()),
+            status: RequestStatus::Pending,
+            decided_by: None,
+            reason: None,
         };
-        if cr.requested_by == who.actor {
+        self.db.write(|txn| {
+            let mut t = txn
+                .open_table(tables::CHANGE_REQUESTS)
+                .map_err(StorageError::from)?;
+            put_json(&mut t, &key(&who.tenant, template, &cr.id), &cr)?;
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "template.label.request",
+                    format!("template/{template}/labels/{label}"),
+                )
+                .detail(format!("{}: -> {version}", cr.id)),
+            )?;
+            Ok::<_, Error>(())
+        })?;
+        Ok(cr)
+    }
+
+    /// The change requests of a template, oldest first.
+    pub fn list_requests(&self, who: &Principal, template: &str) -> Result<Vec<ChangeRequest>> {
+        crate::names::check("template", template)?;
+        let txn = self.db.read()?;
+        let t = txn
+            .open_table(tables::CHANGE_REQUESTS)
+            .map_err(StorageError::from)?;
+        let mut all: Vec<ChangeRequest> = scan_prefix::<ChangeRequest, _>(
+            &t,
+            "change_requests",
+            &format!("{}/{template}/", who.tenant),
+        )?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+        all.sort_by(|a, b| a.requested_at.cmp(&b.requested_at));
+        Ok(all)
+    }
+
+    /// Approves (moving the label) or rejects a pending request; never by its requester.
+    pub fn decide(
+        &self,
+        who: &Principal,
+        template: &str,
+        id: &str,
+        approve: bool,
+        reason: Option<String>,
+    ) -> Result<(ChangeRequest, Option<TemplateSummary>)> {
+        crate::names::check("template", template)?;
+        check_id(id)?;
+        let k = key(&who.tenant, template, id);
+        let decided = self.db.write(|txn| {
+            let mut t = txn
+                .open_table(tables::CHANGE_REQUESTS)
+                .map_err(StorageError::from)?;
+            let mut cr: ChangeRequest = get_json(&t, "change_requests", &k)?
+                .ok_or_else(|| Error::not_found("change request", id))?;
+            if cr.status != RequestStatus::Pending {
+                return Err(Error::Conflict(
+                    format!("change request {id} is already {:?}", cr.status).to_lowercase(),
+                ));
+            }
+            let action = if approve {
+                "template.label.approve"
+            } else {
+                "template.label.reject"
+            };
+            if cr.requested_by == who.actor {
+                audit::append(
+                    txn,
+                    AuditEvent::new(
+                        &who.tenant,
+                        &who.actor,
+                        action,
+                        format!("template/{template}/labels/{}", cr.label),
+                    )
+                    .outcome("forbidden")
+                    .detail(format!("{id}: own request")),
+                )?;
+                return Ok(Err(Error::Forbidden(
+                    "nobody approves or rejects their own change request".into(),
+                )));
+            }
+            cr.status = if approve {
+                RequestStatus::Approved
+            } else {
+                RequestStatus::Rejected
+            };
+            cr.decided_by = Some(who.actor.clone());
+            cr.reason = reason.clone();
+            put_json(&mut t, &k, &cr)?;
             audit::append(
                 txn,
                 AuditEvent::new(
@@ -164,45 +191,18 @@ pub fn decide(&self, who: &Principal,
                     action,
                     format!("template/{template}/labels/{}", cr.label),
                 )
-                .outcome("forbidden")
-                .detail(format!("{id}: own request")),
+                .detail(format!("{id}: -> {}", cr.version)),
             )?;
-            return Ok(Err(Error::Forbidden(
-                "nobody approves or rejects their own change request".into(),
-            )));
-        }
-        cr.status = if approve {
-            RequestStatus::Approved
+            if approve {
+                templates::move_label_in(txn, who, template, &cr.label, cr.version)?;
+            }
+            Ok::<_, Error>(Ok(cr))
+        })??;
+        let summary = if approve {
+            Some(self.summary(who, template)?)
         } else {
-            RequestStatus::Rejected
+            None
         };
-        cr.decided_by = Some(who.actor.clone());
-        cr.reason = reason.clone();
-        put_json(&mut t, &k, &cr)?;
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                action,
-                format!("template/{template}/labels/{}", cr.label),
-            )
-            .detail(format!("{id}: -> {}", cr.version)),
-        )?;
-        if approve {
-            templates::move_label_in(txn, who, template, &cr.label, cr.version)?;
-        }
-        Ok::<_, Error>(Ok(cr))
-    })??;
-    let summary = if approve {
-        Some(self.summary(who, template)?)
-    } else {
-        None
-    };
-    Ok((decided, summary))
+        Ok((decided, summary))
+    }
 }
-
-}
-
-
-

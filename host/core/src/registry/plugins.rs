@@ -154,86 +154,88 @@ impl Plugins {
         Ok((plugin, limits))
     }
 
-fn builtin_record(b: &Builtin) -> PluginRecord {
-    PluginRecord {
-        name: b.name.to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        world: b.world.name().to_owned(),
-        description: match b.world {
-            World::TemplateEngine => "Built-in minijinja template engine".into(),
-            World::PiiDetector => "Built-in PII detector (regex and checksums)".into(),
-            World::CodeRunner => "Built-in Python interpreter (monty)".into(),
-        },
-        limits: LimitOverrides::default(),
-        digest: b.digest.clone(),
-        size: b.size,
-        imports: b.imports.clone(),
-        created_by: "warden".into(),
-        created_at: rfc3339(0),
-        builtin: true,
+    fn builtin_record(b: &Builtin) -> PluginRecord {
+        PluginRecord {
+            name: b.name.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            world: b.world.name().to_owned(),
+            description: match b.world {
+                World::TemplateEngine => "Built-in minijinja template engine".into(),
+                World::PiiDetector => "Built-in PII detector (regex and checksums)".into(),
+                World::CodeRunner => "Built-in Python interpreter (monty)".into(),
+            },
+            limits: LimitOverrides::default(),
+            digest: b.digest.clone(),
+            size: b.size,
+            imports: b.imports.clone(),
+            created_by: "warden".into(),
+            created_at: rfc3339(0),
+            builtin: true,
+        }
     }
-}
 
-/// Checks, compiles and stores a new plugin version.
-pub async fn upload(&self, who: &Principal,
-    name: &str,
-    version: &str,
-    meta: UploadMeta,
-    bytes: Vec<u8>,
-) -> Result<PluginRecord> {
-    crate::names::check("plugin", name)?;
-    let parsed = parse_version(version)?;
-    let version = parsed.to_string();
-    if self.sandbox.builtins().iter().any(|b| b.name == name) {
-        return Err(Error::Conflict(format!(
-            "`{name}` is the name of a built-in plugin; choose another name"
-        )));
-    }
-    let expected = match &meta.world {
-        Some(s) => Some(s.parse::<World>().map_err(Error::BadRequest)?),
-        None => None,
-    };
-    let limit = self.max_upload_bytes;
-    if bytes.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            what: "the component",
-            size: bytes.len() as u64,
-            limit,
-        });
-    }
-    if self.get(who, name, &version).is_ok() {
-        return Err(Error::Conflict(format!(
-            "plugin {name} version {version} already exists; versions are immutable, upload a new version"
-        )));
-    }
-    let size = bytes.len() as u64;
-    let plugin = self.sandbox.load_bytes(bytes.clone()).await?;
-    if let Some(expected) = expected
-        && expected != plugin.world()
-    {
-        return Err(Error::Unprocessable {
-            message: format!(
-                "the component implements {}, not {expected} as declared",
-                plugin.world()
-            ),
-            errors: vec![],
-        });
-    }
-    let record = PluginRecord {
-        name: name.to_owned(),
-        version: version.clone(),
-        world: plugin.world().name().to_owned(),
-        description: meta.description,
-        limits: meta.limits,
-        digest: plugin.digest().to_owned(),
-        size,
-        imports: plugin.info().imports.clone(),
-        created_by: who.actor.clone(),
-        created_at: rfc3339(warden_storage::now_ms()),
-        builtin: false,
-    };
-    let k = key(&who.tenant, name, &version);
-    self.db.write(|txn| {
+    /// Checks, compiles and stores a new plugin version.
+    pub async fn upload(
+        &self,
+        who: &Principal,
+        name: &str,
+        version: &str,
+        meta: UploadMeta,
+        bytes: Vec<u8>,
+    ) -> Result<PluginRecord> {
+        crate::names::check("plugin", name)?;
+        let parsed = parse_version(version)?;
+        let version = parsed.to_string();
+        if self.sandbox.builtins().iter().any(|b| b.name == name) {
+            return Err(Error::Conflict(format!(
+                "`{name}` is the name of a built-in plugin; choose another name"
+            )));
+        }
+        let expected = match &meta.world {
+            Some(s) => Some(s.parse::<World>().map_err(Error::BadRequest)?),
+            None => None,
+        };
+        let limit = self.max_upload_bytes;
+        if bytes.len() as u64 > limit {
+            return Err(Error::TooLarge {
+                what: "the component",
+                size: bytes.len() as u64,
+                limit,
+            });
+        }
+        if self.get(who, name, &version).is_ok() {
+            return Err(Error::Conflict(format!(
+                "plugin {name} version {version} already exists; versions are immutable, upload a new version"
+            )));
+        }
+        let size = bytes.len() as u64;
+        let plugin = self.sandbox.load_bytes(bytes.clone()).await?;
+        if let Some(expected) = expected
+            && expected != plugin.world()
+        {
+            return Err(Error::Unprocessable {
+                message: format!(
+                    "the component implements {}, not {expected} as declared",
+                    plugin.world()
+                ),
+                errors: vec![],
+            });
+        }
+        let record = PluginRecord {
+            name: name.to_owned(),
+            version: version.clone(),
+            world: plugin.world().name().to_owned(),
+            description: meta.description,
+            limits: meta.limits,
+            digest: plugin.digest().to_owned(),
+            size,
+            imports: plugin.info().imports.clone(),
+            created_by: who.actor.clone(),
+            created_at: rfc3339(warden_storage::now_ms()),
+            builtin: false,
+        };
+        let k = key(&who.tenant, name, &version);
+        self.db.write(|txn| {
         let mut plugins = txn
             .open_table(tables::PLUGINS)
             .map_err(StorageError::from)?;
@@ -266,246 +268,250 @@ pub async fn upload(&self, who: &Principal,
         audit::append(txn, event)?;
         Ok(())
     })?;
-    self.sandbox.remember(plugin);
-    Ok(record)
-}
+        self.sandbox.remember(plugin);
+        Ok(record)
+    }
 
-/// One version's record (built-ins included).
-pub fn get(&self, who: &Principal, name: &str, version: &str) -> Result<PluginRecord> {
-    crate::names::check("plugin", name)?;
-    if let Some(b) = self.sandbox.builtins().iter().find(|b| b.name == name) {
-        let record = Self::builtin_record(b);
-        return if record.version == version || version == "latest" {
-            Ok(record)
-        } else {
-            Err(Error::not_found(
-                "plugin version",
-                format!("{name}@{version}"),
-            ))
-        };
-    }
-    let version = if version == "latest" {
-        self.latest_version(who, name)?
-    } else {
-        parse_version(version)?.to_string()
-    };
-    let txn = self.db.read()?;
-    let plugins = txn
-        .open_table(tables::PLUGINS)
-        .map_err(StorageError::from)?;
-    if let Some(found) = get_json(&plugins, "plugins", &key(&who.tenant, name, &version))? {
-        return Ok(found);
-    }
-    // Build metadata does not make another version (SemVer §10): `1.0.0` finds `1.0.0+build`.
-    let wanted = parse_version(&version)?;
-    same_version(&plugins, &who.tenant, name, &wanted)?
-        .ok_or_else(|| Error::not_found("plugin version", format!("{name}@{version}")))
-}
-
-/// All versions of one plugin, oldest first.
-pub fn versions(&self, who: &Principal, name: &str) -> Result<Vec<PluginRecord>> {
-    crate::names::check("plugin", name)?;
-    if let Some(b) = self.sandbox.builtins().iter().find(|b| b.name == name) {
-        return Ok(vec![Self::builtin_record(b)]);
-    }
-    let txn = self.db.read()?;
-    let plugins = txn
-        .open_table(tables::PLUGINS)
-        .map_err(StorageError::from)?;
-    let mut all: Vec<PluginRecord> =
-        scan_prefix::<PluginRecord, _>(&plugins, "plugins", &format!("{}/{name}/", who.tenant))?
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect();
-    if all.is_empty() {
-        return Err(Error::not_found("plugin", name));
-    }
-    all.sort_by(|a, b| {
-        let va = semver::Version::parse(&a.version).ok();
-        let vb = semver::Version::parse(&b.version).ok();
-        va.cmp(&vb)
-    });
-    Ok(all)
-}
-
-fn latest_version(&self, who: &Principal, name: &str) -> Result<String> {
-    self.versions(who, name)?
-        .pop()
-        .map(|r| r.version)
-        .ok_or_else(|| Error::not_found("plugin", name))
-}
-
-/// Every plugin of the caller's tenant plus the built-ins.
-pub fn list(&self, who: &Principal) -> Result<Vec<PluginSummary>> {
-    let mut out: Vec<PluginSummary> = self
-        .sandbox
-        .builtins()
-        .iter()
-        .map(|b| PluginSummary {
-            name: b.name.to_owned(),
-            world: b.world.name().to_owned(),
-            builtin: true,
-            versions: vec![env!("CARGO_PKG_VERSION").to_owned()],
-            latest: env!("CARGO_PKG_VERSION").to_owned(),
-        })
-        .collect();
-    let txn = self.db.read()?;
-    let plugins = txn
-        .open_table(tables::PLUGINS)
-        .map_err(StorageError::from)?;
-    let mut by_name: BTreeMap<String, Vec<PluginRecord>> = BTreeMap::new();
-    for (_, r) in scan_prefix::<PluginRecord, _>(&plugins, "plugins", &format!("{}/", who.tenant))?
-    {
-        by_name.entry(r.name.clone()).or_default().push(r);
-    }
-    for (name, mut records) in by_name {
-        records.sort_by_key(|r| semver::Version::parse(&r.version).ok());
-        let Some(last) = records.last() else { continue };
-        out.push(PluginSummary {
-            name,
-            world: last.world.clone(),
-            builtin: false,
-            latest: last.version.clone(),
-            versions: records.iter().map(|r| r.version.clone()).collect(),
-        });
-    }
-    Ok(out)
-}
-
-/// Deletes one version, or every version when `version` is `None`; refused while a template
-/// version or a session uses it.
-pub fn delete(&self, who: &Principal, name: &str, version: Option<&str>) -> Result<()> {
-    crate::names::check("plugin", name)?;
-    if self.sandbox.builtins().iter().any(|b| b.name == name) {
-        return Err(Error::Conflict(format!(
-            "`{name}` is a built-in plugin and cannot be deleted"
-        )));
-    }
-    let targets: Vec<PluginRecord> = match version {
-        Some(v) => vec![self.get(who, name, v)?],
-        None => self.versions(who, name)?,
-    };
-    let mut orphaned = Vec::new();
-    self.db.write(|txn| {
-        for t in &targets {
-            for referrer in &self.referrers {
-                if let Some(usage) = referrer.digest_user(txn, &who.tenant, &t.digest)? {
-                    return Err(Error::Conflict(format!(
-                        "plugin {name}@{} is used by {}; {}",
-                        t.version, usage.by, usage.remedy
-                    )));
-                }
-            }
+    /// One version's record (built-ins included).
+    pub fn get(&self, who: &Principal, name: &str, version: &str) -> Result<PluginRecord> {
+        crate::names::check("plugin", name)?;
+        if let Some(b) = self.sandbox.builtins().iter().find(|b| b.name == name) {
+            let record = Self::builtin_record(b);
+            return if record.version == version || version == "latest" {
+                Ok(record)
+            } else {
+                Err(Error::not_found(
+                    "plugin version",
+                    format!("{name}@{version}"),
+                ))
+            };
         }
-        let mut plugins = txn
+        let version = if version == "latest" {
+            self.latest_version(who, name)?
+        } else {
+            parse_version(version)?.to_string()
+        };
+        let txn = self.db.read()?;
+        let plugins = txn
             .open_table(tables::PLUGINS)
             .map_err(StorageError::from)?;
-        for t in &targets {
-            plugins
-                .remove(key(&who.tenant, name, &t.version).as_str())
-                .map_err(StorageError::from)?;
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "plugin.delete",
-                    format!("plugin/{name}/{}", t.version),
-                ),
-            )?;
+        if let Some(found) = get_json(&plugins, "plugins", &key(&who.tenant, name, &version))? {
+            return Ok(found);
         }
-        // Drop bytes nothing of any tenant refers to any more: the same bytes may be another
-        // tenant's upload, or a built-in that another tenant's template, session or pipeline
-        // pinned.
-        // redb allows one open handle per table in a transaction.
-        drop(plugins);
-        let still_used = self.referenced_digests(txn)?;
-        let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
-        for t in &targets {
-            if !still_used.contains(&t.digest) {
-                blobs
-                    .remove(t.digest.as_str())
-                    .map_err(StorageError::from)?;
-                orphaned.push(t.digest.clone());
+        // Build metadata does not make another version (SemVer §10): `1.0.0` finds `1.0.0+build`.
+        let wanted = parse_version(&version)?;
+        same_version(&plugins, &who.tenant, name, &wanted)?
+            .ok_or_else(|| Error::not_found("plugin version", format!("{name}@{version}")))
+    }
+
+    /// All versions of one plugin, oldest first.
+    pub fn versions(&self, who: &Principal, name: &str) -> Result<Vec<PluginRecord>> {
+        crate::names::check("plugin", name)?;
+        if let Some(b) = self.sandbox.builtins().iter().find(|b| b.name == name) {
+            return Ok(vec![Self::builtin_record(b)]);
+        }
+        let txn = self.db.read()?;
+        let plugins = txn
+            .open_table(tables::PLUGINS)
+            .map_err(StorageError::from)?;
+        let mut all: Vec<PluginRecord> = scan_prefix::<PluginRecord, _>(
+            &plugins,
+            "plugins",
+            &format!("{}/{name}/", who.tenant),
+        )?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+        if all.is_empty() {
+            return Err(Error::not_found("plugin", name));
+        }
+        all.sort_by(|a, b| {
+            let va = semver::Version::parse(&a.version).ok();
+            let vb = semver::Version::parse(&b.version).ok();
+            va.cmp(&vb)
+        });
+        Ok(all)
+    }
+
+    fn latest_version(&self, who: &Principal, name: &str) -> Result<String> {
+        self.versions(who, name)?
+            .pop()
+            .map(|r| r.version)
+            .ok_or_else(|| Error::not_found("plugin", name))
+    }
+
+    /// Every plugin of the caller's tenant plus the built-ins.
+    pub fn list(&self, who: &Principal) -> Result<Vec<PluginSummary>> {
+        let mut out: Vec<PluginSummary> = self
+            .sandbox
+            .builtins()
+            .iter()
+            .map(|b| PluginSummary {
+                name: b.name.to_owned(),
+                world: b.world.name().to_owned(),
+                builtin: true,
+                versions: vec![env!("CARGO_PKG_VERSION").to_owned()],
+                latest: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .collect();
+        let txn = self.db.read()?;
+        let plugins = txn
+            .open_table(tables::PLUGINS)
+            .map_err(StorageError::from)?;
+        let mut by_name: BTreeMap<String, Vec<PluginRecord>> = BTreeMap::new();
+        for (_, r) in
+            scan_prefix::<PluginRecord, _>(&plugins, "plugins", &format!("{}/", who.tenant))?
+        {
+            by_name.entry(r.name.clone()).or_default().push(r);
+        }
+        for (name, mut records) in by_name {
+            records.sort_by_key(|r| semver::Version::parse(&r.version).ok());
+            let Some(last) = records.last() else { continue };
+            out.push(PluginSummary {
+                name,
+                world: last.world.clone(),
+                builtin: false,
+                latest: last.version.clone(),
+                versions: records.iter().map(|r| r.version.clone()).collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes one version, or every version when `version` is `None`; refused while a template
+    /// version or a session uses it.
+    pub fn delete(&self, who: &Principal, name: &str, version: Option<&str>) -> Result<()> {
+        crate::names::check("plugin", name)?;
+        if self.sandbox.builtins().iter().any(|b| b.name == name) {
+            return Err(Error::Conflict(format!(
+                "`{name}` is a built-in plugin and cannot be deleted"
+            )));
+        }
+        let targets: Vec<PluginRecord> = match version {
+            Some(v) => vec![self.get(who, name, v)?],
+            None => self.versions(who, name)?,
+        };
+        let mut orphaned = Vec::new();
+        self.db.write(|txn| {
+            for t in &targets {
+                for referrer in &self.referrers {
+                    if let Some(usage) = referrer.digest_user(txn, &who.tenant, &t.digest)? {
+                        return Err(Error::Conflict(format!(
+                            "plugin {name}@{} is used by {}; {}",
+                            t.version, usage.by, usage.remedy
+                        )));
+                    }
+                }
             }
+            let mut plugins = txn
+                .open_table(tables::PLUGINS)
+                .map_err(StorageError::from)?;
+            for t in &targets {
+                plugins
+                    .remove(key(&who.tenant, name, &t.version).as_str())
+                    .map_err(StorageError::from)?;
+                audit::append(
+                    txn,
+                    AuditEvent::new(
+                        &who.tenant,
+                        &who.actor,
+                        "plugin.delete",
+                        format!("plugin/{name}/{}", t.version),
+                    ),
+                )?;
+            }
+            // Drop bytes nothing of any tenant refers to any more: the same bytes may be another
+            // tenant's upload, or a built-in that another tenant's template, session or pipeline
+            // pinned.
+            // redb allows one open handle per table in a transaction.
+            drop(plugins);
+            let still_used = self.referenced_digests(txn)?;
+            let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
+            for t in &targets {
+                if !still_used.contains(&t.digest) {
+                    blobs
+                        .remove(t.digest.as_str())
+                        .map_err(StorageError::from)?;
+                    orphaned.push(t.digest.clone());
+                }
+            }
+            Ok::<_, Error>(())
+        })?;
+        for d in orphaned {
+            self.sandbox.unload(&d);
         }
-        Ok::<_, Error>(())
-    })?;
-    for d in orphaned {
-        self.sandbox.unload(&d);
+        Ok(())
     }
-    Ok(())
-}
 
-/// Every component digest that a stored record of any tenant refers to: plugin versions and
-/// whatever the referrers (template versions, sessions, pipeline pins) pin. A blob outside
-/// this set is an orphan.
-fn referenced_digests(&self, txn: &redb::WriteTransaction) -> Result<HashSet<String>> {
-    let mut used = HashSet::new();
-    let plugins = txn
-        .open_table(tables::PLUGINS)
-        .map_err(StorageError::from)?;
-    for (_, r) in scan_prefix::<PluginRecord, _>(&plugins, "plugins", "")? {
-        used.insert(r.digest);
+    /// Every component digest that a stored record of any tenant refers to: plugin versions and
+    /// whatever the referrers (template versions, sessions, pipeline pins) pin. A blob outside
+    /// this set is an orphan.
+    fn referenced_digests(&self, txn: &redb::WriteTransaction) -> Result<HashSet<String>> {
+        let mut used = HashSet::new();
+        let plugins = txn
+            .open_table(tables::PLUGINS)
+            .map_err(StorageError::from)?;
+        for (_, r) in scan_prefix::<PluginRecord, _>(&plugins, "plugins", "")? {
+            used.insert(r.digest);
+        }
+        drop(plugins);
+        for referrer in &self.referrers {
+            referrer.pinned_digests(txn, &mut used)?;
+        }
+        Ok(used)
     }
-    drop(plugins);
-    for referrer in &self.referrers {
-        referrer.pinned_digests(txn, &mut used)?;
+
+    /// Resolves `reference` (`name` for its newest version, or `name@version`) to a component of
+    /// `world` in the caller's tenant or among the built-ins, and loads it.
+    pub async fn resolve(
+        &self,
+        who: &Principal,
+        reference: &str,
+        world: World,
+    ) -> Result<(PluginRef, Arc<Plugin>)> {
+        let (name, version) = match reference.split_once('@') {
+            Some((n, v)) => (n, v),
+            None => (reference, "latest"),
+        };
+        let record = self.get(who, name, version)?;
+        if record.world != world.name() {
+            return Err(Error::BadRequest(format!(
+                "plugin {name} implements {}, but a {world} is needed here",
+                record.world
+            )));
+        }
+        let plugin = self.sandbox.plugin(&record.digest).await?;
+        Ok((
+            PluginRef {
+                name: record.name,
+                version: record.version,
+                digest: record.digest,
+            },
+            plugin,
+        ))
     }
-    Ok(used)
-}
 
-/// Resolves `reference` (`name` for its newest version, or `name@version`) to a component of
-/// `world` in the caller's tenant or among the built-ins, and loads it.
-pub async fn resolve(&self, who: &Principal,
-    reference: &str,
-    world: World,
-) -> Result<(PluginRef, Arc<Plugin>)> {
-    let (name, version) = match reference.split_once('@') {
-        Some((n, v)) => (n, v),
-        None => (reference, "latest"),
-    };
-    let record = self.get(who, name, version)?;
-    if record.world != world.name() {
-        return Err(Error::BadRequest(format!(
-            "plugin {name} implements {}, but a {world} is needed here",
-            record.world
-        )));
+    /// Stores a built-in's bytes in the blob table when something pins its digest, so a template
+    /// version or session keeps rendering with the exact same component after Warden is upgraded
+    /// and the embedded built-in changes.
+    pub fn pin_builtin(&self, txn: &redb::WriteTransaction, digest: &str) -> Result<()> {
+        let Some(b) = self.sandbox.builtins().iter().find(|b| b.digest == digest) else {
+            return Ok(());
+        };
+        let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
+        if blobs.get(digest).map_err(StorageError::from)?.is_none() {
+            blobs.insert(digest, b.bytes).map_err(StorageError::from)?;
+        }
+        Ok(())
     }
-    let plugin = self.sandbox.plugin(&record.digest).await?;
-    Ok((
-        PluginRef {
-            name: record.name,
-            version: record.version,
-            digest: record.digest,
-        },
-        plugin,
-    ))
-}
 
-/// Stores a built-in's bytes in the blob table when something pins its digest, so a template
-/// version or session keeps rendering with the exact same component after Warden is upgraded
-/// and the embedded built-in changes.
-pub fn pin_builtin(&self, txn: &redb::WriteTransaction, digest: &str) -> Result<()> {
-    let Some(b) = self.sandbox.builtins().iter().find(|b| b.digest == digest) else {
-        return Ok(());
-    };
-    let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
-    if blobs.get(digest).map_err(StorageError::from)?.is_none() {
-        blobs.insert(digest, b.bytes).map_err(StorageError::from)?;
+    /// The default limits a stored plugin declared (none for built-ins).
+    pub fn declared_limits(&self, who: &Principal, r: &PluginRef) -> LimitOverrides {
+        self.get(who, &r.name, &r.version)
+            .map(|p| p.limits)
+            .unwrap_or_default()
     }
-    Ok(())
 }
-
-/// The default limits a stored plugin declared (none for built-ins).
-pub fn declared_limits(&self, who: &Principal, r: &PluginRef) -> LimitOverrides {
-    self.get(who, &r.name, &r.version)
-        .map(|p| p.limits)
-        .unwrap_or_default()
-}
-
-}
-
 
 fn parse_version(version: &str) -> Result<semver::Version> {
     semver::Version::parse(version).map_err(|e| {
@@ -515,8 +521,6 @@ fn parse_version(version: &str) -> Result<semver::Version> {
         ))
     })
 }
-
-
 
 /// The stored version of `name` equal to `wanted` when build metadata is ignored.
 fn same_version<T>(
@@ -538,4 +542,3 @@ where
             }),
     )
 }
-

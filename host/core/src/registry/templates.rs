@@ -229,603 +229,633 @@ impl Templates {
         }
     }
 
-fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<TemplateVersion>> {
-    versioned::versions(&self.db, tables::TEMPLATES, "templates", tenant, name)
-}
+    fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<TemplateVersion>> {
+        versioned::versions(&self.db, tables::TEMPLATES, "templates", tenant, name)
+    }
 
-fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
-    versioned::labels(&self.db, tables::LABELS, tenant, name)
-}
+    fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
+        versioned::labels(&self.db, tables::LABELS, tenant, name)
+    }
 
-/// Inspects the template text(s) of a version in the sandbox; syntax errors become 422s with
-/// their line and column.
-async fn inspect(&self, who: &Principal,
-    engine: &PluginRef,
-    plugin: std::sync::Arc<warden_engine::Plugin>,
-    texts: Vec<String>,
-) -> Result<BTreeSet<String>> {
-    let limits = self.sandbox.limits(&LimitOverrides::default());
-    let input: Vec<u8> = texts.join("\n").into_bytes();
-    let event = AuditEvent::new(
-        &who.tenant,
-        &who.actor,
-        "template.inspect",
-        format!("plugin/{}/{}", engine.name, engine.version),
-    )
-    .input(&input);
-    let (infos, _) = self.sandbox.call(
-            event,
-            plugin,
-            move |engine, plugin| {
-                let mut infos = Vec::new();
-                let mut report = CallReport::default();
-                for text in &texts {
-                    let out = engine.inspect_template(plugin, text, limits);
-                    report.fuel_used += out.report.fuel_used;
-                    report.duration += out.report.duration;
-                    match out.result {
-                        Ok(info) => infos.push(info),
-                        Err(e) => {
-                            return warden_engine::Outcome {
-                                result: Err(e),
-                                report,
-                            };
+    /// Inspects the template text(s) of a version in the sandbox; syntax errors become 422s with
+    /// their line and column.
+    async fn inspect(
+        &self,
+        who: &Principal,
+        engine: &PluginRef,
+        plugin: std::sync::Arc<warden_engine::Plugin>,
+        texts: Vec<String>,
+    ) -> Result<BTreeSet<String>> {
+        let limits = self.sandbox.limits(&LimitOverrides::default());
+        let input: Vec<u8> = texts.join("\n").into_bytes();
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "template.inspect",
+            format!("plugin/{}/{}", engine.name, engine.version),
+        )
+        .input(&input);
+        let (infos, _) = self
+            .sandbox
+            .call(
+                event,
+                plugin,
+                move |engine, plugin| {
+                    let mut infos = Vec::new();
+                    let mut report = CallReport::default();
+                    for text in &texts {
+                        let out = engine.inspect_template(plugin, text, limits);
+                        report.fuel_used += out.report.fuel_used;
+                        report.duration += out.report.duration;
+                        match out.result {
+                            Ok(info) => infos.push(info),
+                            Err(e) => {
+                                return warden_engine::Outcome {
+                                    result: Err(e),
+                                    report,
+                                };
+                            }
                         }
                     }
-                }
-                warden_engine::Outcome {
-                    result: Ok(infos),
-                    report,
-                }
-            },
-            |infos: &Vec<TemplateInfo>| {
-                infos
-                    .iter()
-                    .flat_map(|i| i.variables.iter())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(",")
-                    .into_bytes()
-            },
-        )
-        .await?;
-    Ok(infos.into_iter().flat_map(|i| i.variables).collect())
-}
-
-/// Checks and stores a new version of template `name` (created on its first version).
-pub async fn create_version(&self, who: &Principal,
-    name: &str,
-    new: NewVersion,
-) -> Result<Created> {
-    crate::names::check("template", name)?;
-    for l in &new.labels {
-        check_label(l)?;
-        self.tenants.check_direct_move(who, l)?;
+                    warden_engine::Outcome {
+                        result: Ok(infos),
+                        report,
+                    }
+                },
+                |infos: &Vec<TemplateInfo>| {
+                    infos
+                        .iter()
+                        .flat_map(|i| i.variables.iter())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(",")
+                        .into_bytes()
+                },
+            )
+            .await?;
+        Ok(infos.into_iter().flat_map(|i| i.variables).collect())
     }
-    let texts: Vec<String> = match (&new.template, &new.messages) {
-        (Some(t), None) => vec![t.clone()],
-        (None, Some(m)) if !m.is_empty() => m.iter().map(|m| m.content.clone()).collect(),
-        (None, Some(_)) => {
-            return Err(Error::BadRequest("`messages` must not be empty".into()));
+
+    /// Checks and stores a new version of template `name` (created on its first version).
+    pub async fn create_version(
+        &self,
+        who: &Principal,
+        name: &str,
+        new: NewVersion,
+    ) -> Result<Created> {
+        crate::names::check("template", name)?;
+        for l in &new.labels {
+            check_label(l)?;
+            self.tenants.check_direct_move(who, l)?;
         }
-        _ => {
-            return Err(Error::BadRequest(
-                "give exactly one of `template` (text) and `messages` (chat)".into(),
-            ));
-        }
-    };
-    let schema = match &new.variables_schema {
-        Some(s) => Some(VariablesSchema::parse(s).map_err(|e| Error::Unprocessable {
-            message: format!("invalid variables_schema: {e}"),
-            errors: vec![FieldError {
-                path: format!("/variables_schema{}", e.path),
-                message: e.message.clone(),
-            }],
-        })?),
-        None => None,
-    };
-    let engine_ref = new.engine.as_deref().unwrap_or("template");
-    let (engine, plugin) = self.plugins.resolve(who, engine_ref, World::TemplateEngine).await?;
-    let used = self.inspect(who, &engine, plugin, texts).await?;
-    let warnings = schema
-        .as_ref()
-        .map(|s| check_variables(s, &used))
-        .unwrap_or_default();
-    let mut record = TemplateVersion {
-        name: name.to_owned(),
-        version: 0,
-        template: new.template,
-        messages: new.messages,
-        variables_schema: new.variables_schema,
-        config: new.config,
-        options: new.options,
-        message: new.message,
-        author: who.actor.clone(),
-        created_at: rfc3339(warden_storage::now_ms()),
-        engine,
-        variables: used.into_iter().collect(),
-        imported: None,
-    };
-    let labels = new.labels;
-    let record = self.db.write(|txn| {
-        let mut table = txn
+        let texts: Vec<String> = match (&new.template, &new.messages) {
+            (Some(t), None) => vec![t.clone()],
+            (None, Some(m)) if !m.is_empty() => m.iter().map(|m| m.content.clone()).collect(),
+            (None, Some(_)) => {
+                return Err(Error::BadRequest("`messages` must not be empty".into()));
+            }
+            _ => {
+                return Err(Error::BadRequest(
+                    "give exactly one of `template` (text) and `messages` (chat)".into(),
+                ));
+            }
+        };
+        let schema = match &new.variables_schema {
+            Some(s) => Some(VariablesSchema::parse(s).map_err(|e| Error::Unprocessable {
+                message: format!("invalid variables_schema: {e}"),
+                errors: vec![FieldError {
+                    path: format!("/variables_schema{}", e.path),
+                    message: e.message.clone(),
+                }],
+            })?),
+            None => None,
+        };
+        let engine_ref = new.engine.as_deref().unwrap_or("template");
+        let (engine, plugin) = self
+            .plugins
+            .resolve(who, engine_ref, World::TemplateEngine)
+            .await?;
+        let used = self.inspect(who, &engine, plugin, texts).await?;
+        let warnings = schema
+            .as_ref()
+            .map(|s| check_variables(s, &used))
+            .unwrap_or_default();
+        let mut record = TemplateVersion {
+            name: name.to_owned(),
+            version: 0,
+            template: new.template,
+            messages: new.messages,
+            variables_schema: new.variables_schema,
+            config: new.config,
+            options: new.options,
+            message: new.message,
+            author: who.actor.clone(),
+            created_at: rfc3339(warden_storage::now_ms()),
+            engine,
+            variables: used.into_iter().collect(),
+            imported: None,
+        };
+        let labels = new.labels;
+        let record = self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::TEMPLATES)
+                .map_err(StorageError::from)?;
+            let prefix = format!("{}/{name}/", who.tenant);
+            let last = table
+                .range(prefix.as_str()..)
+                .map_err(StorageError::from)?
+                .take_while(|e| {
+                    e.as_ref()
+                        .is_ok_and(|(k, _)| k.value().starts_with(prefix.as_str()))
+                })
+                .count() as u64;
+            record.version = last + 1;
+            self.plugins.pin_builtin(txn, &record.engine.digest)?;
+            put_json(
+                &mut table,
+                &version_key(&who.tenant, name, record.version),
+                &record,
+            )?;
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "template.version.create",
+                    format!("template/{name}/{}", record.version),
+                )
+                .input(&warden_storage::encode(&record)?),
+            )?;
+            let mut label_table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+            for l in &labels {
+                let old = label_table
+                    .insert(label_key(&who.tenant, name, l).as_str(), record.version)
+                    .map_err(StorageError::from)?
+                    .map(|v| v.value());
+                audit::append(txn, label_event(who, name, l, old, Some(record.version)))?;
+            }
+            Ok::<_, Error>(record)
+        })?;
+        Ok(Created {
+            version: record,
+            warnings,
+        })
+    }
+
+    /// Every template of the caller's tenant.
+    pub fn list(&self, who: &Principal) -> Result<Vec<TemplateSummary>> {
+        let txn = self.db.read()?;
+        let table = txn
             .open_table(tables::TEMPLATES)
             .map_err(StorageError::from)?;
-        let prefix = format!("{}/{name}/", who.tenant);
-        let last = table
-            .range(prefix.as_str()..)
-            .map_err(StorageError::from)?
-            .take_while(|e| {
-                e.as_ref()
-                    .is_ok_and(|(k, _)| k.value().starts_with(prefix.as_str()))
+        let mut names: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for (_, v) in
+            scan_prefix::<TemplateVersion, _>(&table, "templates", &format!("{}/", who.tenant))?
+        {
+            names.entry(v.name).or_default().push(v.version);
+        }
+        drop(table);
+        names
+            .into_iter()
+            .map(|(name, versions)| {
+                let mut labels = self.labels_of(&who.tenant, &name)?;
+                if let Some(last) = versions.last() {
+                    labels.insert(LATEST.into(), *last);
+                }
+                Ok(TemplateSummary {
+                    name,
+                    versions,
+                    labels,
+                })
             })
-            .count() as u64;
-        record.version = last + 1;
-        self.plugins.pin_builtin(txn, &record.engine.digest)?;
-        put_json(
-            &mut table,
-            &version_key(&who.tenant, name, record.version),
-            &record,
-        )?;
-        audit::append(
-            txn,
-            AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "template.version.create",
-                format!("template/{name}/{}", record.version),
-            )
-            .input(&warden_storage::encode(&record)?),
-        )?;
-        let mut label_table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-        for l in &labels {
-            let old = label_table
-                .insert(label_key(&who.tenant, name, l).as_str(), record.version)
+            .collect()
+    }
+
+    /// One template's versions and labels.
+    pub fn summary(&self, who: &Principal, name: &str) -> Result<TemplateSummary> {
+        crate::names::check("template", name)?;
+        let versions: Vec<u64> = self
+            .all_versions(&who.tenant, name)?
+            .into_iter()
+            .map(|v| v.version)
+            .collect();
+        let Some(last) = versions.last().copied() else {
+            return Err(Error::not_found("template", name));
+        };
+        let mut labels = self.labels_of(&who.tenant, name)?;
+        labels.insert(LATEST.into(), last);
+        Ok(TemplateSummary {
+            name: name.to_owned(),
+            versions,
+            labels,
+        })
+    }
+
+    /// One version.
+    pub fn get_version(
+        &self,
+        who: &Principal,
+        name: &str,
+        version: u64,
+    ) -> Result<TemplateVersion> {
+        crate::names::check("template", name)?;
+        versioned::version(
+            &self.db,
+            tables::TEMPLATES,
+            "templates",
+            &who.tenant,
+            name,
+            version,
+        )?
+        .ok_or_else(|| Error::not_found("template version", format!("{name} version {version}")))
+    }
+
+    /// The version a label points at (`latest` included).
+    pub fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
+        crate::names::check("label", label)?;
+        let summary = self.summary(who, name)?;
+        summary
+            .labels
+            .get(label)
+            .copied()
+            .ok_or_else(|| Error::not_found("label", format!("{name}:{label}")))
+    }
+
+    /// Points `label` at `version` (audited with the old and new versions).
+    pub fn set_label(&self, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
+        crate::names::check("template", name)?;
+        check_label(label)?;
+        self.tenants.check_direct_move(who, label)?;
+        self.get_version(who, name, version)?;
+        self.db
+            .write(|txn| move_label_in(txn, who, name, label, version))
+    }
+
+    /// Removes a label.
+    pub fn delete_label(&self, who: &Principal, name: &str, label: &str) -> Result<()> {
+        crate::names::check("template", name)?;
+        check_label(label)?;
+        self.tenants.check_direct_move(who, label)?;
+        self.db.write(|txn| {
+            let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+            let old = table
+                .remove(label_key(&who.tenant, name, label).as_str())
                 .map_err(StorageError::from)?
                 .map(|v| v.value());
-            audit::append(txn, label_event(who, name, l, old, Some(record.version)))?;
-        }
-        Ok::<_, Error>(record)
-    })?;
-    Ok(Created {
-        version: record,
-        warnings,
-    })
-}
-
-/// Every template of the caller's tenant.
-pub fn list(&self, who: &Principal) -> Result<Vec<TemplateSummary>> {
-    let txn = self.db.read()?;
-    let table = txn
-        .open_table(tables::TEMPLATES)
-        .map_err(StorageError::from)?;
-    let mut names: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for (_, v) in
-        scan_prefix::<TemplateVersion, _>(&table, "templates", &format!("{}/", who.tenant))?
-    {
-        names.entry(v.name).or_default().push(v.version);
-    }
-    drop(table);
-    names
-        .into_iter()
-        .map(|(name, versions)| {
-            let mut labels = self.labels_of(&who.tenant, &name)?;
-            if let Some(last) = versions.last() {
-                labels.insert(LATEST.into(), *last);
+            if old.is_none() {
+                return Err(Error::not_found("label", format!("{name}:{label}")));
             }
-            Ok(TemplateSummary {
-                name,
-                versions,
-                labels,
-            })
+            audit::append(txn, label_event(who, name, label, old, None))?;
+            Ok(())
         })
-        .collect()
-}
+    }
 
-/// One template's versions and labels.
-pub fn summary(&self, who: &Principal, name: &str) -> Result<TemplateSummary> {
-    crate::names::check("template", name)?;
-    let versions: Vec<u64> = self.all_versions(&who.tenant, name)?
-        .into_iter()
-        .map(|v| v.version)
-        .collect();
-    let Some(last) = versions.last().copied() else {
-        return Err(Error::not_found("template", name));
-    };
-    let mut labels = self.labels_of(&who.tenant, name)?;
-    labels.insert(LATEST.into(), last);
-    Ok(TemplateSummary {
-        name: name.to_owned(),
-        versions,
-        labels,
-    })
-}
+    /// Deletes a template: every version, label and pending change request, in one transaction
+    /// with its audit record. Refused (409) while a pipeline version of the tenant renders it, and
+    /// (403) for a non-admin while one of its labels is protected, as moving that label would be.
+    pub fn delete(&self, who: &Principal, name: &str) -> Result<()> {
+        crate::names::check("template", name)?;
+        self.db.write(|txn| {
+            for users in &self.users {
+                if let Some(user) = users.template_user(txn, &who.tenant, name)? {
+                    return Err(Error::Conflict(format!(
+                        "template `{name}` is rendered by {user}; it cannot be deleted"
+                    )));
+                }
+            }
+            let (labels, versions) =
+                versioned::remove_all(txn, tables::TEMPLATES, tables::LABELS, &who.tenant, name)?;
+            if versions == 0 {
+                return Err(Error::not_found("template", name));
+            }
+            for label in &labels {
+                self.tenants.check_direct_move(who, label)?;
+            }
+            let mut requests = txn
+                .open_table(tables::CHANGE_REQUESTS)
+                .map_err(StorageError::from)?;
+            for k in versioned::keys_with_prefix(&requests, &format!("{}/{name}/", who.tenant))? {
+                requests.remove(k.as_str()).map_err(StorageError::from)?;
+            }
+            audit::append(
+                txn,
+                AuditEvent::new(
+                    &who.tenant,
+                    &who.actor,
+                    "template.delete",
+                    format!("template/{name}"),
+                )
+                .detail(format!(
+                    "{versions} versions, labels: {}",
+                    labels.join(", ")
+                )),
+            )?;
+            Ok(())
+        })
+    }
 
-/// One version.
-pub fn get_version(&self, who: &Principal,
-    name: &str,
-    version: u64,
-) -> Result<TemplateVersion> {
-    crate::names::check("template", name)?;
-    versioned::version(
-        &self.db,
-        tables::TEMPLATES,
-        "templates",
-        &who.tenant,
-        name,
-        version,
-    )?
-    .ok_or_else(|| Error::not_found("template version", format!("{name} version {version}")))
-}
-
-/// The version a label points at (`latest` included).
-pub fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
-    crate::names::check("label", label)?;
-    let summary = self.summary(who, name)?;
-    summary
-        .labels
-        .get(label)
-        .copied()
-        .ok_or_else(|| Error::not_found("label", format!("{name}:{label}")))
-}
-
-/// Points `label` at `version` (audited with the old and new versions).
-pub fn set_label(&self, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
-    crate::names::check("template", name)?;
-    check_label(label)?;
-    self.tenants.check_direct_move(who, label)?;
-    self.get_version(who, name, version)?;
-    self.db.write(|txn| move_label_in(txn, who, name, label, version))
-}
-
-/// Removes a label.
-pub fn delete_label(&self, who: &Principal, name: &str, label: &str) -> Result<()> {
-    crate::names::check("template", name)?;
-    check_label(label)?;
-    self.tenants.check_direct_move(who, label)?;
-    self.db.write(|txn| {
-        let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-        let old = table
-            .remove(label_key(&who.tenant, name, label).as_str())
-            .map_err(StorageError::from)?
-            .map(|v| v.value());
-        if old.is_none() {
-            return Err(Error::not_found("label", format!("{name}:{label}")));
-        }
-        audit::append(txn, label_event(who, name, label, old, None))?;
-        Ok(())
-    })
-}
-
-/// Deletes a template: every version, label and pending change request, in one transaction
-/// with its audit record. Refused (409) while a pipeline version of the tenant renders it, and
-/// (403) for a non-admin while one of its labels is protected, as moving that label would be.
-pub fn delete(&self, who: &Principal, name: &str) -> Result<()> {
-    crate::names::check("template", name)?;
-    self.db.write(|txn| {
-        for users in &self.users {
-            if let Some(user) = users.template_user(txn, &who.tenant, name)? {
-                return Err(Error::Conflict(format!(
-                    "template `{name}` is rendered by {user}; it cannot be deleted"
-                )));
+    /// A unified diff between two versions (the text, or the messages one per block).
+    pub fn diff(&self, who: &Principal, name: &str, from: u64, to: u64) -> Result<String> {
+        let a = self.get_version(who, name, from)?;
+        let b = self.get_version(who, name, to)?;
+        fn text(v: &TemplateVersion) -> String {
+            match (&v.template, &v.messages) {
+                (Some(t), _) => t.clone(),
+                (None, Some(m)) => m
+                    .iter()
+                    .map(|m| format!("[{}]\n{}\n", m.role, m.content))
+                    .collect(),
+                (None, None) => String::new(),
             }
         }
-        let (labels, versions) =
-            versioned::remove_all(txn, tables::TEMPLATES, tables::LABELS, &who.tenant, name)?;
-        if versions == 0 {
-            return Err(Error::not_found("template", name));
-        }
-        for label in &labels {
-            self.tenants.check_direct_move(who, label)?;
-        }
-        let mut requests = txn
-            .open_table(tables::CHANGE_REQUESTS)
-            .map_err(StorageError::from)?;
-        for k in versioned::keys_with_prefix(&requests, &format!("{}/{name}/", who.tenant))? {
-            requests.remove(k.as_str()).map_err(StorageError::from)?;
-        }
-        audit::append(
-            txn,
-            AuditEvent::new(&who.tenant, &who.actor, "template.delete", format!("template/{name}"))
-                .detail(format!("{versions} versions, labels: {}", labels.join(", "))),
-        )?;
-        Ok(())
-    })
-}
-
-/// A unified diff between two versions (the text, or the messages one per block).
-pub fn diff(&self, who: &Principal, name: &str, from: u64, to: u64) -> Result<String> {
-    let a = self.get_version(who, name, from)?;
-    let b = self.get_version(who, name, to)?;
-    fn text(v: &TemplateVersion) -> String {
-        match (&v.template, &v.messages) {
-            (Some(t), _) => t.clone(),
-            (None, Some(m)) => m
-                .iter()
-                .map(|m| format!("[{}]\n{}\n", m.role, m.content))
-                .collect(),
-            (None, None) => String::new(),
-        }
+        Ok(super::diff::unified(
+            &format!("{name}@{from}"),
+            &format!("{name}@{to}"),
+            &text(&a),
+            &text(&b),
+            3,
+        ))
     }
-    Ok(super::diff::unified(
-        &format!("{name}@{from}"),
-        &format!("{name}@{to}"),
-        &text(&a),
-        &text(&b),
-        3,
-    ))
-}
 
-/// Renders a version of `name` in the sandbox.
-pub async fn render(&self, who: &Principal,
-    name: &str,
-    req: RenderRequest,
-) -> Result<Rendered> {
-    crate::names::check("template", name)?;
-    let (version, label) = match (req.version, &req.label) {
-        (Some(v), _) => (v, None),
-        (None, Some(l)) => (self.resolve_label(who, name, l)?, Some(l.clone())),
-        (None, None) => match self.resolve_label(who, name, PRODUCTION) {
-            Ok(v) => (v, Some(PRODUCTION.to_owned())),
-            Err(Error::NotFound { kind: "label", .. }) => (
-                self.resolve_label(who, name, LATEST)?,
-                Some(LATEST.to_owned()),
-            ),
-            Err(e) => return Err(e),
-        },
-    };
-    let tv = self.get_version(who, name, version)?;
-    let variables = match &tv.variables_schema {
-        Some(s) => {
-            let schema = VariablesSchema::parse(s)
-                .map_err(|e| Error::Internal(format!("stored schema is invalid: {e}")))?;
-            schema
-                .apply(&req.variables)
-                .map_err(|violations| Error::Unprocessable {
-                    message: "the variables do not match the template's schema".into(),
-                    errors: violations
-                        .into_iter()
-                        .map(|v| FieldError {
-                            path: format!("/variables{}", v.path),
-                            message: v.message,
-                        })
-                        .collect(),
-                })?
-        }
-        None => req.variables,
-    };
-    let context = serde_json::to_string(&variables)
-        .map_err(|e| Error::Internal(format!("cannot encode variables: {e}")))?;
-    let (plugin, limits) = self.plugins.prepare(who, &tv.engine, &req.limits).await?;
-    let event = AuditEvent::new(
-        &who.tenant,
-        &who.actor,
-        "template.render",
-        format!("template/{name}/{version}"),
-    )
-    .input(context.as_bytes());
-    let options = tv.options;
-    let mut out = Rendered {
-        name: name.to_owned(),
-        version,
-        label,
-        text: None,
-        messages: None,
-        config: tv.config.clone(),
-        fuel: 0,
-        duration_us: 0,
-    };
-    let report = match (tv.template, tv.messages) {
-        (Some(text), _) => {
-            let (rendered, report) = self.sandbox.call(
-                    event,
-                    plugin,
-                    move |e, p| e.render(p, &text, &context, options, limits),
-                    |s: &String| s.as_bytes().to_vec(),
-                )
-                .await?;
-            out.text = Some(rendered);
-            report
-        }
-        (None, Some(messages)) => {
-            let (rendered, report) = self.sandbox.call(
-                    event,
-                    plugin,
-                    move |e, p| e.render_chat(p, &messages, &context, options, limits),
-                    |m: &Vec<ChatMessage>| serde_json::to_vec(m).unwrap_or_default(),
-                )
-                .await?;
-            out.messages = Some(rendered);
-            report
-        }
-        (None, None) => return Err(Error::Internal("stored version has no template".into())),
-    };
-    out.fuel = report.fuel_used;
-    out.duration_us = u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
-    Ok(out)
-}
-
-/// Every template of the tenant as YAML, one document per template.
-///
-/// `prefix` keeps only names starting with it, `names` (when not empty) only those names.
-pub fn export(&self, who: &Principal,
-    prefix: Option<&str>,
-    names: &[String],
-) -> Result<String> {
-    for n in names {
-        crate::names::check("template", n)?;
-    }
-    let mut out = String::new();
-    let wanted = |name: &str| {
-        prefix.is_none_or(|p| name.starts_with(p))
-            && (names.is_empty() || names.iter().any(|n| n == name))
-    };
-    for t in self.list(who)?.into_iter().filter(|t| wanted(&t.name)) {
-        let mut labels = self.labels_of(&who.tenant, &t.name)?;
-        labels.remove(LATEST);
-        let doc = ExportDoc {
-            versions: self.all_versions(&who.tenant, &t.name)?,
-            name: t.name,
-            labels,
+    /// Renders a version of `name` in the sandbox.
+    pub async fn render(
+        &self,
+        who: &Principal,
+        name: &str,
+        req: RenderRequest,
+    ) -> Result<Rendered> {
+        crate::names::check("template", name)?;
+        let (version, label) = match (req.version, &req.label) {
+            (Some(v), _) => (v, None),
+            (None, Some(l)) => (self.resolve_label(who, name, l)?, Some(l.clone())),
+            (None, None) => match self.resolve_label(who, name, PRODUCTION) {
+                Ok(v) => (v, Some(PRODUCTION.to_owned())),
+                Err(Error::NotFound { kind: "label", .. }) => (
+                    self.resolve_label(who, name, LATEST)?,
+                    Some(LATEST.to_owned()),
+                ),
+                Err(e) => return Err(e),
+            },
         };
-        let yaml = serde_yaml_ng::to_string(&doc)
-            .map_err(|e| Error::Internal(format!("cannot write YAML: {e}")))?;
-        out.push_str("---\n");
-        out.push_str(&yaml);
+        let tv = self.get_version(who, name, version)?;
+        let variables = match &tv.variables_schema {
+            Some(s) => {
+                let schema = VariablesSchema::parse(s)
+                    .map_err(|e| Error::Internal(format!("stored schema is invalid: {e}")))?;
+                schema
+                    .apply(&req.variables)
+                    .map_err(|violations| Error::Unprocessable {
+                        message: "the variables do not match the template's schema".into(),
+                        errors: violations
+                            .into_iter()
+                            .map(|v| FieldError {
+                                path: format!("/variables{}", v.path),
+                                message: v.message,
+                            })
+                            .collect(),
+                    })?
+            }
+            None => req.variables,
+        };
+        let context = serde_json::to_string(&variables)
+            .map_err(|e| Error::Internal(format!("cannot encode variables: {e}")))?;
+        let (plugin, limits) = self.plugins.prepare(who, &tv.engine, &req.limits).await?;
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "template.render",
+            format!("template/{name}/{version}"),
+        )
+        .input(context.as_bytes());
+        let options = tv.options;
+        let mut out = Rendered {
+            name: name.to_owned(),
+            version,
+            label,
+            text: None,
+            messages: None,
+            config: tv.config.clone(),
+            fuel: 0,
+            duration_us: 0,
+        };
+        let report = match (tv.template, tv.messages) {
+            (Some(text), _) => {
+                let (rendered, report) = self
+                    .sandbox
+                    .call(
+                        event,
+                        plugin,
+                        move |e, p| e.render(p, &text, &context, options, limits),
+                        |s: &String| s.as_bytes().to_vec(),
+                    )
+                    .await?;
+                out.text = Some(rendered);
+                report
+            }
+            (None, Some(messages)) => {
+                let (rendered, report) = self
+                    .sandbox
+                    .call(
+                        event,
+                        plugin,
+                        move |e, p| e.render_chat(p, &messages, &context, options, limits),
+                        |m: &Vec<ChatMessage>| serde_json::to_vec(m).unwrap_or_default(),
+                    )
+                    .await?;
+                out.messages = Some(rendered);
+                report
+            }
+            (None, None) => return Err(Error::Internal("stored version has no template".into())),
+        };
+        out.fuel = report.fuel_used;
+        out.duration_us = u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
+        Ok(out)
     }
-    Ok(out)
-}
 
-/// Imports YAML written by [`export`]: creates missing versions, skips identical ones, refuses
-/// a version whose number exists with different content, and sets labels. Idempotent; all or
-/// nothing.
-pub async fn import(&self, who: &Principal, yaml: &str) -> Result<ImportReport> {
-    let refuse = |message: String| Error::Unprocessable {
-        message,
-        errors: vec![],
-    };
-    let docs: Vec<ExportDoc> = crate::documents::parse_yaml(yaml, refuse, |yaml| {
-        let mut docs = Vec::new();
-        for (i, d) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
-            let doc = ExportDoc::deserialize(d).map_err(|e| Error::Unprocessable {
-                message: format!("document {} is not a template export: {e}", i + 1),
-                errors: vec![],
-            })?;
-            docs.push(doc);
+    /// Every template of the tenant as YAML, one document per template.
+    ///
+    /// `prefix` keeps only names starting with it, `names` (when not empty) only those names.
+    pub fn export(
+        &self,
+        who: &Principal,
+        prefix: Option<&str>,
+        names: &[String],
+    ) -> Result<String> {
+        for n in names {
+            crate::names::check("template", n)?;
         }
-        Ok(docs)
-    })
-    .await?;
-    // Check everything before writing anything.
-    for doc in &docs {
-        crate::names::check("template", &doc.name)?;
-        for (label, v) in &doc.labels {
-            check_label(label)?;
-            if !doc.versions.iter().any(|x| x.version == *v) {
-                return Err(Error::Unprocessable {
-                    message: format!(
-                        "template {}: label {label} points at missing version {v}",
-                        doc.name
-                    ),
-                    errors: vec![],
-                });
-            }
+        let mut out = String::new();
+        let wanted = |name: &str| {
+            prefix.is_none_or(|p| name.starts_with(p))
+                && (names.is_empty() || names.iter().any(|n| n == name))
+        };
+        for t in self.list(who)?.into_iter().filter(|t| wanted(&t.name)) {
+            let mut labels = self.labels_of(&who.tenant, &t.name)?;
+            labels.remove(LATEST);
+            let doc = ExportDoc {
+                versions: self.all_versions(&who.tenant, &t.name)?,
+                name: t.name,
+                labels,
+            };
+            let yaml = serde_yaml_ng::to_string(&doc)
+                .map_err(|e| Error::Internal(format!("cannot write YAML: {e}")))?;
+            out.push_str("---\n");
+            out.push_str(&yaml);
         }
-        for (i, v) in doc.versions.iter().enumerate() {
-            if v.version != i as u64 + 1 || v.name != doc.name {
-                return Err(Error::Unprocessable {
-                    message: format!(
-                        "template {}: versions must be numbered 1, 2, ... in order and carry the template's name",
-                        doc.name
-                    ),
-                    errors: vec![],
-                });
-            }
-            if let Some(s) = &v.variables_schema {
-                VariablesSchema::parse(s).map_err(|e| Error::Unprocessable {
-                    message: format!("template {} version {}: {e}", doc.name, v.version),
+        Ok(out)
+    }
+
+    /// Imports YAML written by [`export`]: creates missing versions, skips identical ones, refuses
+    /// a version whose number exists with different content, and sets labels. Idempotent; all or
+    /// nothing.
+    pub async fn import(&self, who: &Principal, yaml: &str) -> Result<ImportReport> {
+        let refuse = |message: String| Error::Unprocessable {
+            message,
+            errors: vec![],
+        };
+        let docs: Vec<ExportDoc> = crate::documents::parse_yaml(yaml, refuse, |yaml| {
+            let mut docs = Vec::new();
+            for (i, d) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
+                let doc = ExportDoc::deserialize(d).map_err(|e| Error::Unprocessable {
+                    message: format!("document {} is not a template export: {e}", i + 1),
                     errors: vec![],
                 })?;
+                docs.push(doc);
             }
-            let known = self.sandbox.builtins().iter().any(|b| b.digest == v.engine.digest)
-                || self.plugins.get(who, &v.engine.name, &v.engine.version)
-                    .is_ok_and(|p| p.digest == v.engine.digest);
-            if !known {
-                return Err(Error::Unprocessable {
-                    message: format!(
-                        "template {} version {} renders with {}@{} ({}), which is not in this registry",
-                        doc.name, v.version, v.engine.name, v.engine.version, v.engine.digest
-                    ),
-                    errors: vec![],
-                });
+            Ok(docs)
+        })
+        .await?;
+        // Check everything before writing anything.
+        for doc in &docs {
+            crate::names::check("template", &doc.name)?;
+            for (label, v) in &doc.labels {
+                check_label(label)?;
+                if !doc.versions.iter().any(|x| x.version == *v) {
+                    return Err(Error::Unprocessable {
+                        message: format!(
+                            "template {}: label {label} points at missing version {v}",
+                            doc.name
+                        ),
+                        errors: vec![],
+                    });
+                }
+            }
+            for (i, v) in doc.versions.iter().enumerate() {
+                if v.version != i as u64 + 1 || v.name != doc.name {
+                    return Err(Error::Unprocessable {
+                        message: format!(
+                            "template {}: versions must be numbered 1, 2, ... in order and carry the template's name",
+                            doc.name
+                        ),
+                        errors: vec![],
+                    });
+                }
+                if let Some(s) = &v.variables_schema {
+                    VariablesSchema::parse(s).map_err(|e| Error::Unprocessable {
+                        message: format!("template {} version {}: {e}", doc.name, v.version),
+                        errors: vec![],
+                    })?;
+                }
+                let known = self
+                    .sandbox
+                    .builtins()
+                    .iter()
+                    .any(|b| b.digest == v.engine.digest)
+                    || self
+                        .plugins
+                        .get(who, &v.engine.name, &v.engine.version)
+                        .is_ok_and(|p| p.digest == v.engine.digest);
+                if !known {
+                    return Err(Error::Unprocessable {
+                        message: format!(
+                            "template {} version {} renders with {}@{} ({}), which is not in this registry",
+                            doc.name, v.version, v.engine.name, v.engine.version, v.engine.digest
+                        ),
+                        errors: vec![],
+                    });
+                }
             }
         }
-    }
-    let mut report = ImportReport {
-        templates: docs.len(),
-        ..Default::default()
-    };
-    self.db.write(|txn| {
-        let mut table = txn
-            .open_table(tables::TEMPLATES)
-            .map_err(StorageError::from)?;
-        let mut labels = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-        for doc in &docs {
-            for v in &doc.versions {
-                let k = version_key(&who.tenant, &doc.name, v.version);
-                let existing: Option<TemplateVersion> = get_json(&table, "templates", &k)?;
-                match existing {
-                    Some(e) if same_content(&e, v) => report.unchanged += 1,
-                    Some(_) => {
-                        return Err(Error::Conflict(format!(
-                            "template {} version {} already exists with different content",
-                            doc.name, v.version
-                        )));
-                    }
-                    None => {
-                        if v.version > 1
-                            && get_json::<TemplateVersion, _>(
-                                &table,
-                                "templates",
-                                &version_key(&who.tenant, &doc.name, v.version - 1),
-                            )?
-                            .is_none()
-                        {
+        let mut report = ImportReport {
+            templates: docs.len(),
+            ..Default::default()
+        };
+        self.db.write(|txn| {
+            let mut table = txn
+                .open_table(tables::TEMPLATES)
+                .map_err(StorageError::from)?;
+            let mut labels = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
+            for doc in &docs {
+                for v in &doc.versions {
+                    let k = version_key(&who.tenant, &doc.name, v.version);
+                    let existing: Option<TemplateVersion> = get_json(&table, "templates", &k)?;
+                    match existing {
+                        Some(e) if same_content(&e, v) => report.unchanged += 1,
+                        Some(_) => {
                             return Err(Error::Conflict(format!(
-                                "template {} version {} would leave a gap",
+                                "template {} version {} already exists with different content",
                                 doc.name, v.version
                             )));
                         }
-                        self.plugins.pin_builtin(txn, &v.engine.digest)?;
-                        let stored = TemplateVersion {
-                            author: who.actor.clone(),
-                            created_at: rfc3339(warden_storage::now_ms()),
-                            // A re-exported import keeps the first claim it carried.
-                            imported: Some(v.imported.clone().unwrap_or(ImportedClaims {
-                                claimed_author: v.author.clone(),
-                                claimed_created_at: v.created_at.clone(),
-                            })),
-                            ..v.clone()
-                        };
-                        put_json(&mut table, &k, &stored)?;
-                        audit::append(
-                            txn,
-                            AuditEvent::new(
-                                &who.tenant,
-                                &who.actor,
-                                "template.version.create",
-                                format!("template/{}/{}", doc.name, v.version),
-                            )
-                            .detail("import")
-                            .input(&warden_storage::encode(v)?),
-                        )?;
-                        report.created += 1;
+                        None => {
+                            if v.version > 1
+                                && get_json::<TemplateVersion, _>(
+                                    &table,
+                                    "templates",
+                                    &version_key(&who.tenant, &doc.name, v.version - 1),
+                                )?
+                                .is_none()
+                            {
+                                return Err(Error::Conflict(format!(
+                                    "template {} version {} would leave a gap",
+                                    doc.name, v.version
+                                )));
+                            }
+                            self.plugins.pin_builtin(txn, &v.engine.digest)?;
+                            let stored = TemplateVersion {
+                                author: who.actor.clone(),
+                                created_at: rfc3339(warden_storage::now_ms()),
+                                // A re-exported import keeps the first claim it carried.
+                                imported: Some(v.imported.clone().unwrap_or(ImportedClaims {
+                                    claimed_author: v.author.clone(),
+                                    claimed_created_at: v.created_at.clone(),
+                                })),
+                                ..v.clone()
+                            };
+                            put_json(&mut table, &k, &stored)?;
+                            audit::append(
+                                txn,
+                                AuditEvent::new(
+                                    &who.tenant,
+                                    &who.actor,
+                                    "template.version.create",
+                                    format!("template/{}/{}", doc.name, v.version),
+                                )
+                                .detail("import")
+                                .input(&warden_storage::encode(v)?),
+                            )?;
+                            report.created += 1;
+                        }
+                    }
+                }
+                for (label, v) in &doc.labels {
+                    let old = labels
+                        .insert(label_key(&who.tenant, &doc.name, label).as_str(), *v)
+                        .map_err(StorageError::from)?
+                        .map(|x| x.value());
+                    if old != Some(*v) {
+                        // A protected label moves on import only for an admin (nothing is written).
+                        self.tenants.check_direct_move(who, label)?;
+                        audit::append(txn, label_event(who, &doc.name, label, old, Some(*v)))?;
+                        report.labels_set += 1;
                     }
                 }
             }
-            for (label, v) in &doc.labels {
-                let old = labels
-                    .insert(label_key(&who.tenant, &doc.name, label).as_str(), *v)
-                    .map_err(StorageError::from)?
-                    .map(|x| x.value());
-                if old != Some(*v) {
-                    // A protected label moves on import only for an admin (nothing is written).
-                    self.tenants.check_direct_move(who, label)?;
-                    audit::append(txn, label_event(who, &doc.name, label, old, Some(*v)))?;
-                    report.labels_set += 1;
-                }
-            }
-        }
-        Ok::<_, Error>(())
-    })?;
-    Ok(report)
+            Ok::<_, Error>(())
+        })?;
+        Ok(report)
+    }
 }
-
-}
-
-
-
-
 
 fn label_event(
     who: &Principal,
@@ -848,11 +878,6 @@ fn label_event(
     .detail(format!("{label}: {} -> {}", show(old), show(new)))
 }
 
-
-
-
-
-
 /// Points `label` at `version` inside `txn`, with its audit record.
 pub fn move_label_in(
     txn: &redb::WriteTransaction,
@@ -870,10 +895,6 @@ pub fn move_label_in(
     Ok(())
 }
 
-
-
-
-
 fn same_content(a: &TemplateVersion, b: &TemplateVersion) -> bool {
     a.template == b.template
         && a.messages == b.messages
@@ -882,7 +903,6 @@ fn same_content(a: &TemplateVersion, b: &TemplateVersion) -> bool {
         && a.options == b.options
         && a.engine.digest == b.engine.digest
 }
-
 
 /// Template versions pin the component that renders them.
 pub struct TemplatePins;

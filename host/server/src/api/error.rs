@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use warden_engine::{CallError, GuestError};
 use warden_core::error::{Error, FieldError};
+use warden_engine::{CallError, GuestError};
 
 /// An error on its way to becoming a response.
 #[derive(Debug)]

@@ -45,7 +45,8 @@ impl<T: DeserializeOwned> FromRequest<Arc<Warden>> for ApiJson<T> {
                     Error::BadRequest(format!("the body could not be read: {}", r.body_text()))
                 }
             })?;
-        warden_core::documents::check_json_body(&bytes).map_err(|e| Error::BadRequest(e.to_string()))?;
+        warden_core::documents::check_json_body(&bytes)
+            .map_err(|e| Error::BadRequest(e.to_string()))?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();

@@ -629,7 +629,8 @@ pub async fn metrics(
         None => w.metrics.render(),
         Some(axum::Extension(p))
             if w.config.auth.host_tenant.as_deref() == Some(p.tenant.as_str())
-                && (p.has(warden_core::auth::Role::Operator) || p.has(warden_core::auth::Role::Admin)) =>
+                && (p.has(warden_core::auth::Role::Operator)
+                    || p.has(warden_core::auth::Role::Admin)) =>
         {
             w.metrics.render()
         }
@@ -705,4 +706,3 @@ pub fn route_action(method: &str, route: &str) -> Option<warden_core::auth::Acti
         _ => return None,
     })
 }
-

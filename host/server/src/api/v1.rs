@@ -23,8 +23,7 @@ use warden_core::pipelines::{self, registry as pipeline_registry};
 use warden_core::registry::approvals;
 use warden_core::registry::plugins::{PluginRecord, PluginSummary, UploadMeta};
 use warden_core::registry::templates::{
-    Created, ImportReport, NewVersion, RenderRequest, Rendered, TemplateSummary,
-    TemplateVersion,
+    Created, ImportReport, NewVersion, RenderRequest, Rendered, TemplateSummary, TemplateVersion,
 };
 use warden_core::sessions::{CreateSession, EvalRequest, EvalResponse, OneShot, SessionRecord};
 use warden_engine::LimitOverrides;
@@ -503,7 +502,9 @@ pub async fn put_dictionary(
     ApiJson(body): ApiJson<Dictionary>,
 ) -> ApiResult<Response> {
     let created = w.pii.put_dictionary(&who, &name, body)?;
-    let info = w.pii.list_dictionaries(&who)?
+    let info = w
+        .pii
+        .list_dictionaries(&who)?
         .into_iter()
         .find(|d| d.name == name);
     let status = if created {
@@ -678,7 +679,10 @@ pub async fn audit_log(
 /// Walks the tenant's audit chain and reports the first broken link.
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
     responses((status = 200, body = Verification)))]
-pub async fn audit_verify(State(w): AppState, Caller(who): Caller) -> ApiResult<Json<Verification>> {
+pub async fn audit_verify(
+    State(w): AppState,
+    Caller(who): Caller,
+) -> ApiResult<Json<Verification>> {
     let db = w.sandbox.db().clone();
     let tenant = who.tenant.clone();
     let v = tokio::task::spawn_blocking(move || audit::verify(&db, Some(&tenant)))
@@ -718,7 +722,10 @@ pub async fn reload_keys(State(w): AppState, Caller(who): Caller) -> ApiResult<J
 /// the host-wide caps.
 #[utoipa::path(get, path = "/v1/admin/tenant", tag = "system",
     responses((status = 200, body = warden_core::tenants::TenantView), (status = 403, body = Problem)))]
-pub async fn get_tenant(State(w): AppState, Caller(who): Caller) -> Json<warden_core::tenants::TenantView> {
+pub async fn get_tenant(
+    State(w): AppState,
+    Caller(who): Caller,
+) -> Json<warden_core::tenants::TenantView> {
     Json(w.tenants.view(&who))
 }
 
@@ -775,7 +782,9 @@ pub async fn request_label_move(
     ApiPath((name, label)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<LabelBody>,
 ) -> ApiResult<Response> {
-    let cr = w.templates.request_move(&who, &name, &label, body.version)?;
+    let cr = w
+        .templates
+        .request_move(&who, &name, &label, body.version)?;
     Ok((StatusCode::CREATED, Json(cr)).into_response())
 }
 
