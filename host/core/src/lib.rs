@@ -24,3 +24,5 @@ pub mod sandbox;
 pub mod sessions;
 pub mod settings;
 pub mod tenants;
+#[cfg(test)]
+pub(crate) mod testing;

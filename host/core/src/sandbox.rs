@@ -409,3 +409,98 @@ impl LimitsConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use warden_engine::CallError;
+
+    use super::*;
+    use crate::testing::{sandbox, store};
+
+    fn ok(fuel: u64) -> Outcome<u32> {
+        Outcome {
+            result: Ok(7),
+            report: CallReport {
+                fuel_used: fuel,
+                ..CallReport::default()
+            },
+        }
+    }
+
+    #[test]
+    fn every_world_has_its_builtin() {
+        let s = store();
+        let sandbox = sandbox(&s.db);
+        for world in [World::TemplateEngine, World::PiiDetector, World::CodeRunner] {
+            let b = sandbox.builtin_for(world).unwrap();
+            assert_eq!(sandbox.builtin(&b.digest).map(|b| b.world), Some(world));
+        }
+        assert_eq!(sandbox.builtins().len(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_call_fills_in_its_audit_event_and_charges_the_tenant() {
+        let s = store();
+        let sandbox = sandbox(&s.db);
+        let event = AuditEvent::new("acme", "ada", "template.render", "template/t/1");
+        let ran = sandbox
+            .run(
+                event,
+                World::TemplateEngine,
+                "d1".into(),
+                |_| (ok(1234), "kept"),
+                |v: &u32| v.to_string().into_bytes(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ran.extra, "kept");
+        assert_eq!(ran.event.outcome, "ok");
+        assert_eq!(ran.event.plugin_digest.as_deref(), Some("d1"));
+        assert_eq!(ran.event.fuel, Some(1234));
+        assert!(ran.event.output_sha256.is_some());
+        assert_eq!(ran.outcome.into_result().unwrap().0, 7);
+        assert!(sandbox.metrics().render_tenant("acme").contains("acme"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_call_is_an_error_carrying_its_cost_and_outcome() {
+        let s = store();
+        let sandbox = sandbox(&s.db);
+        let event = AuditEvent::new("acme", "ada", "pii.detect", "plugin/pii/1");
+        let ran = sandbox
+            .run(
+                event,
+                World::PiiDetector,
+                "d2".into(),
+                |_| {
+                    let failed: Outcome<u32> = Outcome {
+                        result: Err(CallError::OutOfFuel { limit: 99 }),
+                        report: CallReport {
+                            fuel_used: 99,
+                            ..CallReport::default()
+                        },
+                    };
+                    (failed, ())
+                },
+                |v: &u32| v.to_string().into_bytes(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ran.event.outcome, "out_of_fuel");
+        assert!(ran.event.output_sha256.is_none());
+        match ran.outcome.into_result() {
+            Err(Error::Call { report, .. }) => assert_eq!(report.fuel_used, 99),
+            other => panic!("expected a call error, got {:?}", other.map(|(v, _)| v)),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_unknown_component_is_not_found() {
+        let s = store();
+        let sandbox = sandbox(&s.db);
+        assert!(matches!(
+            sandbox.plugin(&"0".repeat(64)).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+}

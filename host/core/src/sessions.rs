@@ -863,3 +863,69 @@ impl Referrer for SessionPins {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod service_tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::testing::{sandbox, store, who};
+
+    fn sessions(db: &Arc<Db>, config: SessionsConfig) -> Sessions {
+        let sandbox = sandbox(db);
+        let plugins = Arc::new(Plugins::new(sandbox.clone(), 1 << 20, Vec::new()));
+        Sessions::new(sandbox, plugins, Arc::new(MasterKey::generate()), config, 8)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn unknown_or_malformed_ids_are_not_found_in_every_operation() {
+        let s = store();
+        let sessions = sessions(&s.db, SessionsConfig::default());
+        let op = who("acme", &[Role::Operator]);
+        assert!(sessions.list(&op).unwrap().is_empty());
+        for id in ["s_0123456789abcdef0123456789abcdef", "../etc", ""] {
+            assert!(
+                matches!(sessions.get(&op, id), Err(Error::NotFound { .. })),
+                "{id}"
+            );
+            assert!(
+                matches!(sessions.delete(&op, id).await, Err(Error::NotFound { .. })),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_api_session_gets_no_host_tools() {
+        assert!(check_tools(&[]).is_ok());
+        assert!(matches!(
+            check_tools(&["render".into()]),
+            Err(Error::BadRequest(m)) if m.contains("only to pipeline code steps")
+        ));
+        assert!(matches!(
+            check_tools(&["shell".into()]),
+            Err(Error::BadRequest(m)) if m.contains("unknown tool")
+        ));
+    }
+
+    #[test]
+    fn a_snapshot_over_either_cap_is_refused() {
+        let s = store();
+        let sessions = sessions(
+            &s.db,
+            SessionsConfig {
+                max_snapshot_bytes: 100,
+                max_tenant_snapshot_bytes: 150,
+                ..SessionsConfig::default()
+            },
+        );
+        assert!(sessions.check_snapshot_size(100, 50).is_ok());
+        assert!(matches!(
+            sessions.check_snapshot_size(101, 0),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(matches!(
+            sessions.check_snapshot_size(100, 51),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+}

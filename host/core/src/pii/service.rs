@@ -814,3 +814,119 @@ impl PiiConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod service_tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::testing::{sandbox, store, who};
+
+    fn pii(db: &Arc<Db>) -> Pii {
+        let sandbox = sandbox(db);
+        let plugins = Arc::new(Plugins::new(sandbox.clone(), 1 << 20, Vec::new()));
+        Pii::new(
+            sandbox,
+            plugins,
+            Arc::new(MasterKey::generate()),
+            PiiConfig::default(),
+        )
+    }
+
+    fn project_names() -> Dictionary {
+        serde_json::from_value(serde_json::json!({
+            "kind": "deny", "entity_type": "PROJECT", "terms": ["Bluebird"]
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_dictionary_finds_its_terms_and_stays_in_its_tenant() {
+        let s = store();
+        let pii = pii(&s.db);
+        let acme = who("acme", &[Role::Admin, Role::Author]);
+        let other = who("other", &[Role::Admin, Role::Author]);
+        assert!(
+            pii.put_dictionary(&acme, "projects", project_names())
+                .unwrap()
+        );
+        let scan = |text: &str| DetectRequest {
+            text: text.into(),
+            detectors: Some(Vec::new()),
+            ..DetectRequest::default()
+        };
+        let found = pii
+            .detect(&acme, scan("ship Bluebird today"))
+            .await
+            .unwrap();
+        let spans: Vec<(&str, u32, u32)> = found
+            .findings
+            .iter()
+            .map(|f| (f.entity_type.as_str(), f.start as u32, f.end as u32))
+            .collect();
+        assert_eq!(spans, [("PROJECT", 5, 13)]);
+        let elsewhere = pii
+            .detect(&other, scan("ship Bluebird today"))
+            .await
+            .unwrap();
+        assert!(elsewhere.findings.is_empty());
+        // A change is seen at once (the compiled matcher is dropped).
+        pii.delete_dictionary(&acme, "projects").unwrap();
+        let after = pii
+            .detect(&acme, scan("ship Bluebird today"))
+            .await
+            .unwrap();
+        assert!(after.findings.is_empty());
+        assert!(matches!(
+            pii.get_dictionary(&acme, "projects"),
+            Err(Error::NotFound { .. })
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn anonymised_text_restores_from_its_vault_and_only_in_its_tenant() {
+        let s = store();
+        let pii = pii(&s.db);
+        let acme = who("acme", &[Role::Admin, Role::PiiReader]);
+        pii.put_dictionary(&acme, "projects", project_names())
+            .unwrap();
+        let text = "Bluebird ships; Bluebird is late.";
+        let out = pii
+            .anonymize(
+                &acme,
+                AnonymizeRequest {
+                    text: text.into(),
+                    detectors: Some(Vec::new()),
+                    operators: Operators {
+                        default: anonymize::Operator::Pseudonymize,
+                        ..Operators::default()
+                    },
+                    ..AnonymizeRequest::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(!out.text.contains("Bluebird"), "{}", out.text);
+        let vault_id = out.vault_id.clone().unwrap();
+        let back = pii
+            .deanonymize(
+                &acme,
+                DeanonymizeRequest {
+                    text: out.text.clone(),
+                    vault_id: vault_id.clone(),
+                },
+            )
+            .unwrap();
+        assert_eq!(back.text, text);
+        let thief = who("other", &[Role::Admin, Role::PiiReader]);
+        let refused = pii.deanonymize(
+            &thief,
+            DeanonymizeRequest {
+                text: out.text,
+                vault_id,
+            },
+        );
+        assert!(matches!(refused, Err(Error::NotFound { .. })));
+        assert_eq!(pii.list_vaults(&acme).unwrap().len(), 1);
+        assert!(pii.list_vaults(&thief).unwrap().is_empty());
+    }
+}

@@ -542,3 +542,89 @@ where
             }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::refs::Usage;
+    use crate::testing::{sandbox, store, who};
+
+    /// Claims every digest, as a record of another service pinning everything would.
+    struct PinsEverything;
+
+    impl Referrer for PinsEverything {
+        fn digest_user(
+            &self,
+            _txn: &redb::WriteTransaction,
+            _tenant: &str,
+            _digest: &str,
+        ) -> Result<Option<Usage>> {
+            Ok(Some(Usage {
+                by: "template `t` version 1".into(),
+                remedy: "it cannot be deleted",
+            }))
+        }
+
+        fn pinned_digests(
+            &self,
+            _txn: &redb::WriteTransaction,
+            _out: &mut HashSet<String>,
+        ) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_builtins_are_listed_for_every_tenant_and_cannot_be_deleted() {
+        let s = store();
+        let plugins = Plugins::new(sandbox(&s.db), 1 << 20, vec![Arc::new(PinsEverything)]);
+        let author = who("acme", &[Role::Author]);
+        let mut names: Vec<String> = plugins
+            .list(&author)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        names.sort();
+        assert_eq!(names, ["pii", "python", "template"]);
+        let record = plugins.get(&author, "pii", "latest").unwrap();
+        assert!(record.builtin);
+        assert!(matches!(
+            plugins.delete(&author, "pii", None),
+            Err(Error::Conflict(_))
+        ));
+        assert!(matches!(
+            plugins.get(&author, "nope", "latest"),
+            Err(Error::NotFound { .. })
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_reference_to_the_wrong_world_is_refused_before_anything_loads() {
+        let s = store();
+        let plugins = Plugins::new(sandbox(&s.db), 1 << 20, Vec::new());
+        let op = who("acme", &[Role::Operator]);
+        let refused = plugins.resolve(&op, "template", World::PiiDetector).await;
+        assert!(matches!(refused, Err(Error::BadRequest(m)) if m.contains("pii-detector")));
+    }
+
+    #[test]
+    fn an_upload_over_the_cap_is_refused_without_compiling() {
+        let s = store();
+        let plugins = Plugins::new(sandbox(&s.db), 1024, Vec::new());
+        let author = who("acme", &[Role::Author]);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let refused = rt.block_on(plugins.upload(
+            &author,
+            "big",
+            "1.0.0",
+            UploadMeta::default(),
+            vec![0; 2048],
+        ));
+        assert!(
+            matches!(refused, Err(Error::TooLarge { .. })),
+            "{refused:?}"
+        );
+    }
+}
