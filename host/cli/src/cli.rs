@@ -15,6 +15,8 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
+use crate::output::{Failure, emit};
+
 use warden_engine::{
     CallError, CallReport, DetectOptions, Engine, EngineConfig, LimitOverrides, Outcome, Plugin,
     RenderOptions, SessionOptions, World,
@@ -277,23 +279,6 @@ pub struct PythonArgs {
     /// Limits (per cell; memory is for the whole session).
     #[command(flatten)]
     pub limits: LimitArgs,
-}
-
-/// A command-line failure: one line for the user, and the exit code.
-#[derive(Debug)]
-pub struct Failure {
-    message: String,
-    code: u8,
-}
-
-impl Failure {
-    /// Bad input or a local problem: exit code 2.
-    pub(crate) fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            message: message.into(),
-            code: 2,
-        }
-    }
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -560,21 +545,6 @@ fn inspect(file: &Path) -> Result<u8, Failure> {
     Ok(if accepted.is_ok() { 0 } else { 1 })
 }
 
-/// Prints JSON on stdout: pretty on a terminal, one line otherwise.
-pub(crate) fn print_json(v: &Value) {
-    emit(v);
-}
-
-fn emit(v: &Value) {
-    let mut out = std::io::stdout().lock();
-    let text = if std::io::stdout().is_terminal() {
-        serde_json::to_string_pretty(v)
-    } else {
-        serde_json::to_string(v)
-    };
-    let _ = writeln!(out, "{}", text.unwrap_or_default());
-}
-
 fn error_json(e: &CallError) -> Value {
     let detail = match e {
         CallError::Guest(g) => serde_json::to_value(g).unwrap_or(Value::Null),
@@ -834,5 +804,14 @@ mod tests {
         assert_eq!(parse_bytes("2GiB"), Ok(2 << 30));
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("5 parsecs").is_err());
+    }
+}
+
+#[cfg(test)]
+mod command_line_tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

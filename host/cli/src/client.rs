@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::cli::Failure;
+use crate::output::{Failure, print_json};
 
 /// Where the server is and who we are.
 #[derive(Debug, Clone, Args)]
@@ -231,7 +231,7 @@ fn finish(conn: &Connection, req: reqwest::blocking::RequestBuilder) -> Result<u
         .text()
         .map_err(|e| Failure::usage(format!("reading the server's answer: {e}")))?;
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    crate::cli::print_json(&body);
+    print_json(&body);
     if status.is_success() {
         Ok(0)
     } else {
@@ -291,7 +291,7 @@ fn list_all(conn: &Connection, path: &str) -> Result<u8, Failure> {
             None => break,
         }
     }
-    crate::cli::print_json(&Value::Array(items));
+    print_json(&Value::Array(items));
     Ok(0)
 }
 
@@ -525,13 +525,4 @@ pub fn api(args: ApiArgs) -> Result<u8, Failure> {
         req = req.json(&parse_json(&d, "the body")?);
     }
     finish(&args.conn, authed(&args.conn, req)?)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_command_line_is_well_formed() {
-        use clap::CommandFactory;
-        crate::cli::Cli::command().debug_assert();
-    }
 }

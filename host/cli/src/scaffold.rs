@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::Failure;
+use crate::output::Failure;
 
 /// The world a new plugin targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
