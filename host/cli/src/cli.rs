@@ -366,7 +366,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                     path.display()
                 )));
             }
-            let v = warden_storage::audit::verify_file(&path)
+            let v = warden_storage::redb::verify_file(&path)
                 .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             match &v.first_break {

@@ -8,6 +8,9 @@
 
 use std::collections::HashSet;
 
+use async_trait::async_trait;
+use warden_storage::Tx;
+
 use crate::error::Result;
 
 /// One stored record that still uses a thing, for the message refusing its deletion.
@@ -20,27 +23,17 @@ pub struct Usage {
 }
 
 /// A service whose stored records may pin components or render templates.
+#[async_trait]
 pub trait Referrer: Send + Sync {
     /// The first of `tenant`'s records that pins component `digest`, or `None`.
-    fn digest_user(
-        &self,
-        txn: &redb::WriteTransaction,
-        tenant: &str,
-        digest: &str,
-    ) -> Result<Option<Usage>>;
+    async fn digest_user(&self, tx: &Tx, tenant: &str, digest: &str) -> Result<Option<Usage>>;
 
     /// Adds every component digest the service's records of any tenant pin to `out`.
-    fn pinned_digests(&self, txn: &redb::WriteTransaction, out: &mut HashSet<String>)
-    -> Result<()>;
+    async fn pinned_digests(&self, tx: &Tx, out: &mut HashSet<String>) -> Result<()>;
 
     /// Names the first of `tenant`'s records that renders template `name` (for the refusal
     /// message), or `None`.
-    fn template_user(
-        &self,
-        _txn: &redb::WriteTransaction,
-        _tenant: &str,
-        _name: &str,
-    ) -> Result<Option<String>> {
+    async fn template_user(&self, _tx: &Tx, _tenant: &str, _name: &str) -> Result<Option<String>> {
         Ok(None)
     }
 }

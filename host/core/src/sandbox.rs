@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use warden_engine::{CallPool, CallReport, Engine, LimitOverrides, Limits, Outcome, Plugin, World};
 use warden_storage::audit::{AuditEvent, AuditWriter};
-use warden_storage::{Db, StorageError, tables};
+use warden_storage::{Store, tables};
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -73,7 +73,7 @@ impl<T> Called<T> {
 /// The sandbox as the services see it: the engine behind its pool, the loaded components,
 /// and what every call is counted in. Shared behind an `Arc`.
 pub struct Sandbox {
-    db: Arc<Db>,
+    store: Store,
     pool: CallPool,
     audit: AuditWriter,
     metrics: Arc<Metrics>,
@@ -84,8 +84,14 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// The sandbox over `pool`, recording calls in `db`'s audit log through a batching writer.
-    pub fn new(db: Arc<Db>, pool: CallPool, metrics: Arc<Metrics>, quotas: Arc<Quotas>) -> Sandbox {
+    /// The sandbox over `pool`, recording calls in `store`'s audit log through a batching
+    /// writer.
+    pub fn new(
+        store: Store,
+        pool: CallPool,
+        metrics: Arc<Metrics>,
+        quotas: Arc<Quotas>,
+    ) -> Sandbox {
         let builtins = warden_builtins::ALL
             .iter()
             .filter_map(|(name, bytes)| {
@@ -102,8 +108,8 @@ impl Sandbox {
             })
             .collect();
         Sandbox {
-            audit: AuditWriter::start(db.clone()),
-            db,
+            audit: AuditWriter::start(store.clone()),
+            store,
             pool,
             metrics,
             quotas,
@@ -113,9 +119,9 @@ impl Sandbox {
         }
     }
 
-    /// The database the sandbox's audit writer appends to.
-    pub fn db(&self) -> &Arc<Db> {
-        &self.db
+    /// The store the sandbox's audit writer appends to and components are read from.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The built-in components.
@@ -167,7 +173,7 @@ impl Sandbox {
     /// compiled; components already in the compiled cache are not recompiled.
     pub async fn warm_up(self: &Arc<Self>) {
         let mut digests: Vec<String> = self.builtins.iter().map(|b| b.digest.clone()).collect();
-        match self.stored_digests() {
+        match self.stored_digests().await {
             Ok(d) => digests.extend(d),
             Err(e) => tracing::error!(error = %e, "cannot list stored plugins"),
         }
@@ -194,16 +200,8 @@ impl Sandbox {
         self.ready.store(true, Ordering::Release);
     }
 
-    fn stored_digests(&self) -> Result<Vec<String>> {
-        use redb::ReadableTable;
-        let txn = self.db.read()?;
-        let blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
-        let mut out = Vec::new();
-        for entry in blobs.iter().map_err(StorageError::from)? {
-            let (k, _) = entry.map_err(StorageError::from)?;
-            out.push(k.value().to_owned());
-        }
-        Ok(out)
+    async fn stored_digests(&self) -> Result<Vec<String>> {
+        Ok(self.store.read().await?.keys(tables::BLOBS, "").await?)
     }
 
     /// The loaded component with sha256 `digest` (a built-in or a stored upload), loading it on
@@ -217,15 +215,11 @@ impl Sandbox {
         cell.get_or_try_init(|| async {
             let bytes: Vec<u8> = match self.builtin(digest) {
                 Some(b) => b.bytes.to_vec(),
-                None => {
-                    let txn = self.db.read()?;
-                    let blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
-                    let found = blobs
-                        .get(digest)
-                        .map_err(StorageError::from)?
-                        .map(|v| v.value().to_vec());
-                    found.ok_or_else(|| Error::not_found("component", digest))?
-                }
+                None => self
+                    .store
+                    .get_bytes(tables::BLOBS, digest)
+                    .await?
+                    .ok_or_else(|| Error::not_found("component", digest))?,
             };
             self.load_bytes(bytes).await
         })
@@ -430,7 +424,7 @@ mod tests {
     #[test]
     fn every_world_has_its_builtin() {
         let s = store();
-        let sandbox = sandbox(&s.db);
+        let sandbox = sandbox(&s.store);
         for world in [World::TemplateEngine, World::PiiDetector, World::CodeRunner] {
             let b = sandbox.builtin_for(world).unwrap();
             assert_eq!(sandbox.builtin(&b.digest).map(|b| b.world), Some(world));
@@ -441,7 +435,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_call_fills_in_its_audit_event_and_charges_the_tenant() {
         let s = store();
-        let sandbox = sandbox(&s.db);
+        let sandbox = sandbox(&s.store);
         let event = AuditEvent::new("acme", "ada", "template.render", "template/t/1");
         let ran = sandbox
             .run(
@@ -465,7 +459,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_failed_call_is_an_error_carrying_its_cost_and_outcome() {
         let s = store();
-        let sandbox = sandbox(&s.db);
+        let sandbox = sandbox(&s.store);
         let event = AuditEvent::new("acme", "ada", "pii.detect", "plugin/pii/1");
         let ran = sandbox
             .run(
@@ -497,7 +491,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn an_unknown_component_is_not_found() {
         let s = store();
-        let sandbox = sandbox(&s.db);
+        let sandbox = sandbox(&s.store);
         assert!(matches!(
             sandbox.plugin(&"0".repeat(64)).await,
             Err(Error::NotFound { .. })

@@ -20,8 +20,8 @@ use warden_engine::{
     CallError, CallReport, CodeSession, Engine, EvalOutput, LimitOverrides, Limits, NoTools,
     Outcome, Plugin, SessionOptions, World,
 };
-use warden_storage::audit::{self, AuditEvent};
-use warden_storage::{Db, StorageError, get_json, now_ms, put_json, rfc3339, scan_prefix, tables};
+use warden_storage::audit::AuditEvent;
+use warden_storage::{Scope, Store, Tx, now_ms, rfc3339, tables};
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -216,7 +216,7 @@ fn check_id(id: &str) -> Result<()> {
 /// Code-runner sessions: stored records and sealed snapshots, live instances kept between
 /// evals, and the per-session lock that serialises evals of one session.
 pub struct Sessions {
-    db: Arc<Db>,
+    store: Store,
     sandbox: Arc<Sandbox>,
     plugins: Arc<Plugins>,
     keys: Arc<MasterKey>,
@@ -235,7 +235,7 @@ impl Sessions {
         max_live: usize,
     ) -> Sessions {
         Sessions {
-            db: sandbox.db().clone(),
+            store: sandbox.store().clone(),
             sandbox,
             plugins,
             keys,
@@ -248,28 +248,23 @@ impl Sessions {
     }
 
     /// One stored session.
-    pub fn get(&self, who: &Principal, id: &str) -> Result<SessionRecord> {
+    pub async fn get(&self, who: &Principal, id: &str) -> Result<SessionRecord> {
         check_id(id)?;
-        let txn = self.db.read()?;
-        let table = txn
-            .open_table(tables::SESSIONS)
-            .map_err(StorageError::from)?;
-        get_json(&table, "sessions", &key(&who.tenant, id))?
+        self.store
+            .get_json(tables::SESSIONS, &key(&who.tenant, id))
+            .await?
             .ok_or_else(|| Error::not_found("session", id))
     }
 
     /// Every session of the tenant.
-    pub fn list(&self, who: &Principal) -> Result<Vec<SessionRecord>> {
-        let txn = self.db.read()?;
-        let table = txn
-            .open_table(tables::SESSIONS)
-            .map_err(StorageError::from)?;
-        Ok(
-            scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
-                .into_iter()
-                .map(|(_, s)| s)
-                .collect(),
-        )
+    pub async fn list(&self, who: &Principal) -> Result<Vec<SessionRecord>> {
+        Ok(self
+            .store
+            .scan_json::<SessionRecord>(tables::SESSIONS, &format!("{}/", who.tenant))
+            .await?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect())
     }
 
     /// Creates a session (its instance starts on first eval).
@@ -290,61 +285,47 @@ impl Sessions {
             snapshot_bytes: 0,
         };
         let max = self.config.max_per_tenant;
-        self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::SESSIONS)
-                .map_err(StorageError::from)?;
-            let count =
-                scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
-                    .len();
-            if count >= max {
-                return Err(Error::Conflict(format!(
-                    "this tenant already has {count} sessions, the most allowed; delete some first"
-                )));
-            }
-            put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
-            self.plugins.pin_builtin(txn, &record.runner.digest)?;
-            let mut event = AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "session.create",
-                format!("session/{}", record.id),
-            );
-            event.plugin_digest = Some(record.runner.digest.clone());
-            audit::append(txn, event)?;
-            Ok(())
-        })?;
+        let record_ref = &record;
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let record = record_ref;
+                    check_session_cap(&tx, &who.tenant, max).await?;
+                    tx.put_json(tables::SESSIONS, &key(&who.tenant, &record.id), record)
+                        .await?;
+                    self.plugins.pin_builtin(&tx, &record.runner.digest).await?;
+                    let mut event = AuditEvent::new(
+                        &who.tenant,
+                        &who.actor,
+                        "session.create",
+                        format!("session/{}", record.id),
+                    );
+                    event.plugin_digest = Some(record.runner.digest.clone());
+                    tx.audit(event).await?;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await?;
         Ok(record)
     }
 
     /// Reads and opens a session's stored state on the blocking pool: a snapshot can be tens of
     /// megabytes, and decrypting it must not hold an async worker other tenants need.
     async fn load_snapshot(&self, who: &Principal, id: &str) -> Result<Option<Vec<u8>>> {
-        let db = self.db.clone();
         let tenant_key = self.keys.tenant_key(&who.tenant);
         let (k, aad, id) = (key(&who.tenant, id), aad(&who.tenant, id), id.to_owned());
+        let Some(sealed) = self.store.get_bytes(tables::SNAPSHOTS, &k).await? else {
+            return Ok(None);
+        };
         tokio::task::spawn_blocking(move || {
-            let txn = db.read()?;
-            let table = txn
-                .open_table(tables::SNAPSHOTS)
-                .map_err(StorageError::from)?;
-            let sealed = table
-                .get(k.as_str())
-                .map_err(StorageError::from)?
-                .map(|v| v.value().to_vec());
-            match sealed {
-                None => Ok(None),
-                Some(s) => tenant_key.open(&aad, &s).map(Some).map_err(|e| {
-                    Error::Internal(format!("session {id} snapshot cannot be opened: {e}"))
-                }),
-            }
+            tenant_key.open(&aad, &sealed).map(Some).map_err(|e| {
+                Error::Internal(format!("session {id} snapshot cannot be opened: {e}"))
+            })
         })
         .await
         .map_err(|e| Error::Internal(format!("snapshot read did not complete: {e}")))?
     }
 
-    /// Refuses state over the per-session or (with `others`, the tenant's other sessions) the
-    /// per-tenant cap.
     fn check_snapshot_size(&self, size: u64, others: u64) -> Result<()> {
         let per_session = self.config.max_snapshot_bytes;
         if size > per_session {
@@ -367,12 +348,12 @@ impl Sessions {
 
     /// Evaluates code in a session; the new state is stored before the response.
     pub async fn eval(&self, who: &Principal, id: &str, code: String) -> Result<EvalResponse> {
-        let record = self.get(who, id)?;
+        let record = self.get(who, id).await?;
         let slot_key = key(&who.tenant, id);
         let slot = self.live.slot(&slot_key);
         let mut guard = slot.lock().await;
         // The record may have changed while we waited (another eval); re-read it.
-        let mut record = self.get(who, id).unwrap_or(record);
+        let mut record = self.get(who, id).await.unwrap_or(record);
         let (plugin, limits) = self
             .plugins
             .prepare(who, &record.runner, &record.limits)
@@ -418,57 +399,63 @@ impl Sessions {
                 if outcome.result.is_ok() {
                     record.evals += 1;
                 }
-                let db = self.db.clone();
                 let tenant_key = self.keys.tenant_key(&who.tenant);
                 let (aad, max_tenant) =
                     (aad(&who.tenant, id), self.config.max_tenant_snapshot_bytes);
                 let max_session = self.config.max_snapshot_bytes;
-                let (tenant, write_key) = (who.tenant.clone(), slot_key.clone());
-                // Sealing and writing tens of megabytes happen on the blocking pool, so no async
-                // worker (and no other tenant's request) waits for them.
-                let stored = tokio::task::spawn_blocking(move || {
-                    let sealed = tenant_key
+                // Sealing tens of megabytes happens on the blocking pool, so no async worker (and
+                // no other tenant's request) waits for it.
+                let sealed = tokio::task::spawn_blocking(move || {
+                    tenant_key
                         .seal(&aad, &snap)
-                        .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))?;
-                    record.snapshot_bytes = sealed.len() as u64;
-                    db.write(|txn| {
-                    let mut table = txn
-                        .open_table(tables::SESSIONS)
-                        .map_err(StorageError::from)?;
-                    // Deleted while running: do not resurrect it.
-                    if get_json::<SessionRecord, _>(&table, "sessions", &write_key)?.is_none() {
-                        return Ok(false);
-                    }
-                    let others = tenant_snapshot_bytes(&table, &tenant, &record.id)?;
-                    if others.saturating_add(record.snapshot_bytes) > max_tenant {
-                        return Err(Error::TooLarge {
-                            what: "the state of all this tenant's sessions (this cell's effects \
-                                   were discarded)",
-                            size: others.saturating_add(record.snapshot_bytes),
-                            limit: max_tenant,
-                        });
-                    }
-                    if record.snapshot_bytes > max_session.saturating_add(4096) {
-                        return Err(Error::TooLarge {
-                            what: "the session's state after this cell (its effects were \
-                                   discarded)",
-                            size: record.snapshot_bytes,
-                            limit: max_session,
-                        });
-                    }
-                    put_json(&mut table, &write_key, &record)?;
-                    let mut snaps = txn
-                        .open_table(tables::SNAPSHOTS)
-                        .map_err(StorageError::from)?;
-                    snaps
-                        .insert(write_key.as_str(), sealed.as_slice())
-                        .map_err(StorageError::from)?;
-                    audit::append(txn, event)?;
-                    Ok::<_, Error>(true)
-                })
+                        .map_err(|e| Error::Internal(format!("cannot seal snapshot: {e}")))
                 })
                 .await
                 .map_err(|e| Error::Internal(format!("snapshot write did not complete: {e}")))?;
+                let stored = match sealed {
+                    Err(e) => Err(e),
+                    Ok(sealed) => {
+                        record.snapshot_bytes = sealed.len() as u64;
+                        let (tenant, write_key) = (who.tenant.as_str(), slot_key.as_str());
+                        let (record, sealed, event) = (&record, &sealed, &event);
+                        self.store
+                            .write(Scope::tenant(tenant), |tx| {
+                                Box::pin(async move {
+                                    // Deleted while running: do not resurrect it.
+                                    if tx
+                                        .get_json::<SessionRecord>(tables::SESSIONS, write_key)
+                                        .await?
+                                        .is_none()
+                                    {
+                                        return Ok(false);
+                                    }
+                                    let others =
+                                        tenant_snapshot_bytes(&tx, tenant, &record.id).await?;
+                                    if others.saturating_add(record.snapshot_bytes) > max_tenant {
+                                        return Err(Error::TooLarge {
+                                            what: "the state of all this tenant's sessions (this \
+                                                   cell's effects were discarded)",
+                                            size: others.saturating_add(record.snapshot_bytes),
+                                            limit: max_tenant,
+                                        });
+                                    }
+                                    if record.snapshot_bytes > max_session.saturating_add(4096) {
+                                        return Err(Error::TooLarge {
+                                            what: "the session's state after this cell (its \
+                                                   effects were discarded)",
+                                            size: record.snapshot_bytes,
+                                            limit: max_session,
+                                        });
+                                    }
+                                    tx.put_json(tables::SESSIONS, write_key, record).await?;
+                                    tx.put_bytes(tables::SNAPSHOTS, write_key, sealed).await?;
+                                    tx.audit(event.clone()).await?;
+                                    Ok::<_, Error>(true)
+                                })
+                            })
+                            .await
+                    }
+                };
                 match stored {
                     Ok(true) => {
                         guard.live = session;
@@ -496,7 +483,7 @@ impl Sessions {
 
     /// Copies a session (its stored state) under a new id.
     pub async fn fork(&self, who: &Principal, id: &str) -> Result<SessionRecord> {
-        let source = self.get(who, id)?;
+        let source = self.get(who, id).await?;
         let slot = self.live.slot(&key(&who.tenant, id));
         let _guard = slot.lock().await;
         let snapshot = self.load_snapshot(who, id).await?;
@@ -525,46 +512,40 @@ impl Sessions {
         };
         record.snapshot_bytes = sealed.as_ref().map_or(0, |s| s.len() as u64);
         let max = self.config.max_per_tenant;
-        self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::SESSIONS)
-                .map_err(StorageError::from)?;
-            let count =
-                scan_prefix::<SessionRecord, _>(&table, "sessions", &format!("{}/", who.tenant))?
-                    .len();
-            if count >= max {
-                return Err(Error::Conflict(format!(
-                    "this tenant already has {count} sessions, the most allowed; delete some first"
-                )));
-            }
-            let others = tenant_snapshot_bytes(&table, &who.tenant, &record.id)?;
-            if others.saturating_add(record.snapshot_bytes) > self.config.max_tenant_snapshot_bytes
-            {
-                return Err(Error::TooLarge {
-                    what: "the state of all this tenant's sessions with this copy",
-                    size: others.saturating_add(record.snapshot_bytes),
-                    limit: self.config.max_tenant_snapshot_bytes,
-                });
-            }
-            put_json(&mut table, &key(&who.tenant, &record.id), &record)?;
-            if let Some(s) = &sealed {
-                txn.open_table(tables::SNAPSHOTS)
-                    .map_err(StorageError::from)?
-                    .insert(key(&who.tenant, &record.id).as_str(), s.as_slice())
-                    .map_err(StorageError::from)?;
-            }
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "session.fork",
-                    format!("session/{}", record.id),
-                )
-                .detail(format!("from session/{id}")),
-            )?;
-            Ok::<_, Error>(())
-        })?;
+        let max_tenant = self.config.max_tenant_snapshot_bytes;
+        let (record_ref, sealed) = (&record, &sealed);
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let record = record_ref;
+                    check_session_cap(&tx, &who.tenant, max).await?;
+                    let others = tenant_snapshot_bytes(&tx, &who.tenant, &record.id).await?;
+                    if others.saturating_add(record.snapshot_bytes) > max_tenant {
+                        return Err(Error::TooLarge {
+                            what: "the state of all this tenant's sessions with this copy",
+                            size: others.saturating_add(record.snapshot_bytes),
+                            limit: max_tenant,
+                        });
+                    }
+                    let k = key(&who.tenant, &record.id);
+                    tx.put_json(tables::SESSIONS, &k, record).await?;
+                    if let Some(s) = sealed {
+                        tx.put_bytes(tables::SNAPSHOTS, &k, s).await?;
+                    }
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "session.fork",
+                            format!("session/{}", record.id),
+                        )
+                        .detail(format!("from session/{id}")),
+                    )
+                    .await?;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await?;
         Ok(record)
     }
 
@@ -574,52 +555,50 @@ impl Sessions {
         let k = key(&who.tenant, id);
         let slot = self.live.slot(&k);
         let mut guard = slot.lock().await;
-        let result = self.remove(&who.tenant, &who.actor, id, "session.delete");
+        let result = self
+            .remove(&who.tenant, &who.actor, id, "session.delete")
+            .await;
         guard.live = None;
         drop(guard);
         self.live.forget(&k);
         result
     }
 
-    fn remove(&self, tenant: &str, actor: &str, id: &str, action: &str) -> Result<()> {
-        let k = key(tenant, id);
-        self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::SESSIONS)
-                .map_err(StorageError::from)?;
-            if table
-                .remove(k.as_str())
-                .map_err(StorageError::from)?
-                .is_none()
-            {
-                return Err(Error::not_found("session", id));
-            }
-            txn.open_table(tables::SNAPSHOTS)
-                .map_err(StorageError::from)?
-                .remove(k.as_str())
-                .map_err(StorageError::from)?;
-            audit::append(
-                txn,
-                AuditEvent::new(tenant, actor, action, format!("session/{id}")),
-            )?;
-            Ok(())
-        })
+    async fn remove(&self, tenant: &str, actor: &str, id: &str, action: &str) -> Result<()> {
+        let k = &key(tenant, id);
+        self.store
+            .write(Scope::tenant(tenant), |tx| {
+                Box::pin(async move {
+                    if !tx.delete(tables::SESSIONS, k).await? {
+                        return Err(Error::not_found("session", id));
+                    }
+                    tx.delete(tables::SNAPSHOTS, k).await?;
+                    tx.audit(AuditEvent::new(
+                        tenant,
+                        actor,
+                        action,
+                        format!("session/{id}"),
+                    ))
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
-    /// Deletes sessions idle for longer than the configured TTL; returns how many.
-    pub fn expire_idle(&self) -> Result<usize> {
+    /// Deletes sessions idle for longer than the configured TTL; returns how many (only the
+    /// ones this call removed: another replica's sweep may race it, and each removal is audited
+    /// once).
+    pub async fn expire_idle(&self) -> Result<usize> {
         let ttl = u64::try_from(self.config.idle_ttl.as_millis()).unwrap_or(u64::MAX);
         let now = now_ms();
-        let idle: Vec<(String, SessionRecord)> = {
-            let txn = self.db.read()?;
-            let table = txn
-                .open_table(tables::SESSIONS)
-                .map_err(StorageError::from)?;
-            scan_prefix::<SessionRecord, _>(&table, "sessions", "")?
-                .into_iter()
-                .filter(|(_, s)| s.last_used_ms.saturating_add(ttl) <= now)
-                .collect()
-        };
+        let idle: Vec<(String, SessionRecord)> = self
+            .store
+            .scan_json::<SessionRecord>(tables::SESSIONS, "")
+            .await?
+            .into_iter()
+            .filter(|(_, s)| s.last_used_ms.saturating_add(ttl) <= now)
+            .collect();
         let mut n = 0;
         for (k, s) in idle {
             let tenant = k.split('/').next().unwrap_or_default().to_owned();
@@ -634,6 +613,7 @@ impl Sessions {
             }
             if self
                 .remove(&tenant, "warden", &s.id, "session.expire")
+                .await
                 .is_ok()
             {
                 n += 1;
@@ -706,18 +686,30 @@ fn check_tools(tools: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The stored state of every session of `tenant` but `except`, bytes.
-fn tenant_snapshot_bytes<T>(table: &T, tenant: &str, except: &str) -> Result<u64>
-where
-    T: redb::ReadableTable<&'static str, &'static [u8]>,
-{
-    Ok(
-        scan_prefix::<SessionRecord, _>(table, "sessions", &format!("{tenant}/"))?
-            .into_iter()
-            .filter(|(_, r)| r.id != except)
-            .map(|(_, r)| r.snapshot_bytes)
-            .sum(),
-    )
+/// The stored state of every session of `tenant` but `except`, bytes, read in `tx`.
+async fn tenant_snapshot_bytes(tx: &Tx, tenant: &str, except: &str) -> Result<u64> {
+    Ok(tx
+        .scan_json::<SessionRecord>(tables::SESSIONS, &format!("{tenant}/"))
+        .await?
+        .into_iter()
+        .filter(|(_, r)| r.id != except)
+        .map(|(_, r)| r.snapshot_bytes)
+        .sum())
+}
+
+/// Refuses a new session when `tenant` already has `max`, counted inside `tx` (so two
+/// concurrent creates cannot both pass).
+async fn check_session_cap(tx: &Tx, tenant: &str, max: usize) -> Result<()> {
+    let count = tx
+        .keys(tables::SESSIONS, &format!("{tenant}/"))
+        .await?
+        .len();
+    if count >= max {
+        return Err(Error::Conflict(format!(
+            "this tenant already has {count} sessions, the most allowed; delete some first"
+        )));
+    }
+    Ok(())
 }
 
 /// What an eval keeps besides its outcome: the live instance worth keeping and the state to
@@ -828,18 +820,12 @@ impl SessionsConfig {
 /// Sessions pin the code runner they started with.
 pub struct SessionPins;
 
+#[async_trait::async_trait]
 impl Referrer for SessionPins {
-    fn digest_user(
-        &self,
-        txn: &redb::WriteTransaction,
-        tenant: &str,
-        digest: &str,
-    ) -> Result<Option<Usage>> {
-        let sessions = txn
-            .open_table(tables::SESSIONS)
-            .map_err(StorageError::from)?;
-        let live: Vec<(String, SessionRecord)> =
-            scan_prefix(&sessions, "sessions", &format!("{tenant}/"))?;
+    async fn digest_user(&self, tx: &Tx, tenant: &str, digest: &str) -> Result<Option<Usage>> {
+        let live: Vec<(String, SessionRecord)> = tx
+            .scan_json(tables::SESSIONS, &format!("{tenant}/"))
+            .await?;
         Ok(live
             .into_iter()
             .find(|(_, s)| s.runner.digest == digest)
@@ -849,15 +835,12 @@ impl Referrer for SessionPins {
             }))
     }
 
-    fn pinned_digests(
+    async fn pinned_digests(
         &self,
-        txn: &redb::WriteTransaction,
+        tx: &Tx,
         out: &mut std::collections::HashSet<String>,
     ) -> Result<()> {
-        let sessions = txn
-            .open_table(tables::SESSIONS)
-            .map_err(StorageError::from)?;
-        for (_, s) in scan_prefix::<SessionRecord, _>(&sessions, "sessions", "")? {
+        for (_, s) in tx.scan_json::<SessionRecord>(tables::SESSIONS, "").await? {
             out.insert(s.runner.digest);
         }
         Ok(())
@@ -870,8 +853,8 @@ mod service_tests {
     use crate::auth::Role;
     use crate::testing::{sandbox, store, who};
 
-    fn sessions(db: &Arc<Db>, config: SessionsConfig) -> Sessions {
-        let sandbox = sandbox(db);
+    fn sessions(store: &Store, config: SessionsConfig) -> Sessions {
+        let sandbox = sandbox(store);
         let plugins = Arc::new(Plugins::new(sandbox.clone(), 1 << 20, Vec::new()));
         Sessions::new(sandbox, plugins, Arc::new(MasterKey::generate()), config, 8)
     }
@@ -879,12 +862,12 @@ mod service_tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn unknown_or_malformed_ids_are_not_found_in_every_operation() {
         let s = store();
-        let sessions = sessions(&s.db, SessionsConfig::default());
+        let sessions = sessions(&s.store, SessionsConfig::default());
         let op = who("acme", &[Role::Operator]);
-        assert!(sessions.list(&op).unwrap().is_empty());
+        assert!(sessions.list(&op).await.unwrap().is_empty());
         for id in ["s_0123456789abcdef0123456789abcdef", "../etc", ""] {
             assert!(
-                matches!(sessions.get(&op, id), Err(Error::NotFound { .. })),
+                matches!(sessions.get(&op, id).await, Err(Error::NotFound { .. })),
                 "{id}"
             );
             assert!(
@@ -911,7 +894,7 @@ mod service_tests {
     fn a_snapshot_over_either_cap_is_refused() {
         let s = store();
         let sessions = sessions(
-            &s.db,
+            &s.store,
             SessionsConfig {
                 max_snapshot_bytes: 100,
                 max_tenant_snapshot_bytes: 150,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use warden_engine::{CallPool, Engine, EngineConfig};
-use warden_storage::Db;
 
 use crate::auth::{Principal, Role};
 use crate::metrics::Metrics;
@@ -13,22 +12,23 @@ use crate::quota::{QuotaConfig, Quotas};
 use crate::sandbox::Sandbox;
 
 /// A temporary directory holding a fresh database (removed when dropped).
-pub struct Store {
+pub struct TempStore {
     /// Keeps the directory alive.
     _dir: tempfile::TempDir,
-    /// The database in it.
-    pub db: Arc<Db>,
+    /// The store over the database in it.
+    pub store: warden_storage::Store,
 }
 
 /// A fresh database in a temporary directory.
-pub fn store() -> Store {
+pub fn store() -> TempStore {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let db = Arc::new(Db::open(&dir.path().join("warden.redb")).expect("open the database"));
-    Store { _dir: dir, db }
+    let store = warden_storage::Store::open_redb(&dir.path().join("warden.redb"))
+        .expect("open the database");
+    TempStore { _dir: dir, store }
 }
 
-/// A sandbox over `db`: a real engine (no pooling, no disk cache) behind a small pool.
-pub fn sandbox(db: &Arc<Db>) -> Arc<Sandbox> {
+/// A sandbox over `store`: a real engine (no pooling, no disk cache) behind a small pool.
+pub fn sandbox(store: &warden_storage::Store) -> Arc<Sandbox> {
     let engine = Engine::new(EngineConfig {
         pooling: false,
         ..EngineConfig::default()
@@ -37,7 +37,7 @@ pub fn sandbox(db: &Arc<Db>) -> Arc<Sandbox> {
     let pool = CallPool::new(engine, 2, Duration::from_secs(5));
     let quotas = Arc::new(Quotas::new(&QuotaConfig::default(), []));
     Arc::new(Sandbox::new(
-        db.clone(),
+        store.clone(),
         pool,
         Arc::new(Metrics::default()),
         quotas,

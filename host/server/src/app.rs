@@ -19,7 +19,7 @@ use warden_core::sandbox::Sandbox;
 use warden_core::sessions::{SessionPins, Sessions};
 use warden_core::tenants::Tenants;
 use warden_engine::{CallPool, Engine, EngineConfig};
-use warden_storage::Db;
+use warden_storage::Store;
 use warden_storage::audit::AuditEvent;
 
 use crate::config::Config;
@@ -55,7 +55,7 @@ pub struct Warden {
 impl Warden {
     /// Opens the data directory (creating it), the database, the keys and the engine, and
     /// assembles the services.
-    pub fn open(config: Config) -> anyhow::Result<Warden> {
+    pub async fn open(config: Config) -> anyhow::Result<Warden> {
         let dir = &config.server.data_dir;
         std::fs::create_dir_all(dir).map_err(|e| {
             anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
@@ -64,10 +64,8 @@ impl Warden {
         private_file(&db_path).map_err(|e| {
             anyhow::anyhow!("cannot restrict {} to mode 0600: {e}", db_path.display())
         })?;
-        let db =
-            Arc::new(Db::open(&db_path).map_err(|e| {
-                anyhow::anyhow!("cannot open the database in {}: {e}", dir.display())
-            })?);
+        let store = Store::open_redb(&db_path)
+            .map_err(|e| anyhow::anyhow!("cannot open the database in {}: {e}", dir.display()))?;
         let keys = Arc::new(master_key(&config, dir)?);
         warden_storage::audit::set_digest_secret(keys.audit_digest_secret());
         let (verifier, bootstrap_created) = Verifier::new(&config.auth, dir)?;
@@ -97,15 +95,16 @@ impl Warden {
         );
         let tenants = Arc::new(
             Tenants::open(
-                db.clone(),
+                store.clone(),
                 &config.quota,
                 config.auth.protected_labels.clone(),
             )
+            .await
             .map_err(|e| anyhow::anyhow!("cannot read tenant settings: {e}"))?,
         );
         let quotas = tenants.quotas().clone();
         let metrics = Arc::new(Metrics::default());
-        let sandbox = Arc::new(Sandbox::new(db, pool, metrics.clone(), quotas.clone()));
+        let sandbox = Arc::new(Sandbox::new(store, pool, metrics.clone(), quotas.clone()));
         let pins: Vec<Arc<dyn Referrer>> = vec![
             Arc::new(PipelinePins),
             Arc::new(TemplatePins),

@@ -16,7 +16,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.server.listen;
     let grace = config.server.grace_period;
-    let warden = Arc::new(tokio::task::block_in_place(|| Warden::open(config))?);
+    let warden = Arc::new(Warden::open(config).await?);
     let tls = tls_acceptor(&warden.config.server)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -35,8 +35,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         loop {
             tick.tick().await;
             let w = sweeper.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                match w.sessions.expire_idle() {
+            let _ = tokio::spawn(async move {
+                match w.sessions.expire_idle().await {
                     Ok(n) if n > 0 => tracing::info!(sessions = n, "expired idle sessions"),
                     Err(e) => tracing::error!(error = %e, "session sweep failed"),
                     _ => {}
@@ -45,7 +45,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 for summary in w.quotas.failed_auth.close_windows(false) {
                     crate::api::record_failure_summary(&w, &summary);
                 }
-                match w.pii.purge_expired_vaults() {
+                match w.pii.purge_expired_vaults().await {
                     Ok(n) if n > 0 => tracing::info!(vaults = n, "deleted expired vaults"),
                     Err(e) => tracing::error!(error = %e, "vault sweep failed"),
                     _ => {}

@@ -17,11 +17,10 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Db, StorageError, decode, encode, tables};
+use super::{Scope, StorageError, Store, decode, encode};
 
 /// The secret behind the audit log's keyed digests, set once at start from the master key.
 static DIGEST_SECRET: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
@@ -152,28 +151,29 @@ pub struct AuditRecord {
 /// The start of every chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Head {
-    seq: u64,
-    hash: String,
+/// The last link of a tenant's chain, stored beside it so cutting off the tail is caught.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// The last record's sequence number.
+    pub seq: u64,
+    /// The last record's hash.
+    pub hash: String,
 }
 
-fn record_hash(record: &AuditRecord) -> Result<String, StorageError> {
+/// sha256 of a record's canonical JSON with `hash` empty.
+pub fn record_hash(record: &AuditRecord) -> Result<String, StorageError> {
     let mut canonical = record.clone();
     canonical.hash = String::new();
     Ok(hex::encode(Sha256::digest(encode(&canonical)?)))
 }
 
-/// Appends `event` to its tenant's chain inside `txn`; returns the stored record.
-pub fn append(
-    txn: &redb::WriteTransaction,
+/// The next link of a chain whose head is `head` (`None` for an empty chain): the record to
+/// store for `event` and the new head. Backends call this inside the write transaction that
+/// holds the tenant's head.
+pub fn next_link(
+    head: Option<Head>,
     event: AuditEvent,
-) -> Result<AuditRecord, StorageError> {
-    let mut heads = txn.open_table(tables::AUDIT_HEADS)?;
-    let head: Option<Head> = match heads.get(event.tenant.as_str())? {
-        Some(v) => Some(decode("audit_heads", v.value())?),
-        None => None,
-    };
+) -> Result<(AuditRecord, Head), StorageError> {
     let (seq, prev_hash) = match head {
         Some(h) => (h.seq + 1, h.hash),
         None => (1, GENESIS.to_owned()),
@@ -186,15 +186,11 @@ pub fn append(
         hash: String::new(),
     };
     record.hash = record_hash(&record)?;
-    let tenant = record.event.tenant.clone();
-    let mut log = txn.open_table(tables::AUDIT)?;
-    log.insert((tenant.as_str(), seq), encode(&record)?.as_slice())?;
-    let head = encode(&Head {
+    let head = Head {
         seq,
         hash: record.hash.clone(),
-    })?;
-    heads.insert(tenant.as_str(), head.as_slice())?;
-    Ok(record)
+    };
+    Ok((record, head))
 }
 
 /// Which records a query wants.
@@ -225,37 +221,18 @@ pub struct AuditPage {
     pub next_cursor: Option<u64>,
 }
 
-/// Reads one tenant's records matching `q`.
-pub fn query(db: &Db, tenant: &str, q: &AuditQuery) -> Result<AuditPage, StorageError> {
-    let txn = db.read()?;
-    let log = txn.open_table(tables::AUDIT)?;
-    let start = q.cursor.unwrap_or(1);
-    let mut records = Vec::new();
-    let mut next_cursor = None;
-    for entry in log.range((tenant, start)..=(tenant, u64::MAX))? {
-        let (k, v) = entry?;
-        let record: AuditRecord = decode("audit", v.value())?;
+impl AuditQuery {
+    /// Whether `record` passes the query's filters (the cursor and limit are the caller's).
+    pub fn matches(&self, record: &AuditRecord) -> bool {
         let e = &record.event;
-        let keep = q.since_ms.is_none_or(|t| record.time_ms >= t)
-            && q.until_ms.is_none_or(|t| record.time_ms < t)
-            && q.actor.as_ref().is_none_or(|a| &e.actor == a)
-            && q.target.as_ref().is_none_or(|t| &e.target == t)
-            && q.action.as_ref().is_none_or(|a| {
+        self.since_ms.is_none_or(|t| record.time_ms >= t)
+            && self.until_ms.is_none_or(|t| record.time_ms < t)
+            && self.actor.as_ref().is_none_or(|a| &e.actor == a)
+            && self.target.as_ref().is_none_or(|t| &e.target == t)
+            && self.action.as_ref().is_none_or(|a| {
                 &e.action == a || (a.ends_with('.') && e.action.starts_with(a.as_str()))
-            });
-        if !keep {
-            continue;
-        }
-        if records.len() == q.limit {
-            next_cursor = Some(k.value().1);
-            break;
-        }
-        records.push(record);
+            })
     }
-    Ok(AuditPage {
-        records,
-        next_cursor,
-    })
 }
 
 /// The result of walking a chain.
@@ -280,121 +257,90 @@ pub struct Break {
     pub reason: String,
 }
 
-/// Walks the chain of `tenant` (or every tenant's chain) and reports the first broken link.
-pub fn verify(db: &Db, tenant: Option<&str>) -> Result<Verification, StorageError> {
-    let txn = db.read()?;
-    let heads = txn.open_table(tables::AUDIT_HEADS)?;
-    let log = txn.open_table(tables::AUDIT)?;
-    let mut tenants: Vec<String> = Vec::new();
-    match tenant {
-        Some(t) => tenants.push(t.to_owned()),
-        None => {
-            for entry in heads.iter()? {
-                tenants.push(entry?.0.value().to_owned());
-            }
-            // A chain whose head was deleted still has records: check those tenants too.
-            let mut last: Option<String> = None;
-            for entry in log.iter()? {
-                let (k, _) = entry?;
-                let t = k.value().0;
-                if last.as_deref() != Some(t) {
-                    last = Some(t.to_owned());
-                    if !tenants.iter().any(|x| x == t) {
-                        tenants.push(t.to_owned());
-                    }
-                }
-            }
+/// Checks one tenant's chain as a backend walks it in sequence order.
+pub struct ChainCheck<'a> {
+    tenant: &'a str,
+    expected_seq: u64,
+    prev: String,
+    checked: u64,
+}
+
+impl<'a> ChainCheck<'a> {
+    /// Starts checking `tenant`'s chain; `checked` counts records of chains checked before.
+    pub fn new(tenant: &'a str, checked: u64) -> Self {
+        ChainCheck {
+            tenant,
+            expected_seq: 1,
+            prev: GENESIS.to_owned(),
+            checked,
         }
     }
-    let mut checked = 0u64;
-    for t in &tenants {
-        let broken = |records: u64, seq: u64, reason: String| Verification {
+
+    fn broken(&self, seq: u64, reason: String) -> Verification {
+        Verification {
             ok: false,
-            records,
+            records: self.checked,
             first_break: Some(Break {
-                tenant: t.clone(),
+                tenant: self.tenant.to_owned(),
                 seq,
                 reason,
             }),
+        }
+    }
+
+    /// Checks the record stored at `seq`; the failed verification at the first broken link.
+    pub fn next(&mut self, seq: u64, bytes: &[u8]) -> Result<(), Verification> {
+        let record: AuditRecord = match decode("audit", bytes) {
+            Ok(r) => r,
+            Err(e) => return Err(self.broken(seq, format!("record cannot be read: {e}"))),
         };
-        let mut expected_seq = 1u64;
-        let mut prev = GENESIS.to_owned();
-        for entry in log.range((t.as_str(), 0)..=(t.as_str(), u64::MAX))? {
-            let (k, v) = entry?;
-            let seq = k.value().1;
-            let record: AuditRecord = match decode("audit", v.value()) {
-                Ok(r) => r,
-                Err(e) => return Ok(broken(checked, seq, format!("record cannot be read: {e}"))),
-            };
-            if seq != expected_seq {
-                return Ok(broken(
-                    checked,
-                    expected_seq,
-                    format!("record {expected_seq} is missing (next present is {seq})"),
-                ));
-            }
-            if record.seq != seq || record.event.tenant != *t {
-                return Ok(broken(
-                    checked,
-                    seq,
-                    "record is stored under the wrong key".into(),
-                ));
-            }
-            if record.prev_hash != prev {
-                return Ok(broken(
-                    checked,
-                    seq,
-                    "prev_hash does not match the previous record's hash".into(),
-                ));
-            }
-            if record_hash(&record)? != record.hash {
-                return Ok(broken(
-                    checked,
+        if seq != self.expected_seq {
+            return Err(self.broken(
+                self.expected_seq,
+                format!(
+                    "record {} is missing (next present is {seq})",
+                    self.expected_seq
+                ),
+            ));
+        }
+        if record.seq != seq || record.event.tenant != self.tenant {
+            return Err(self.broken(seq, "record is stored under the wrong key".into()));
+        }
+        if record.prev_hash != self.prev {
+            return Err(self.broken(
+                seq,
+                "prev_hash does not match the previous record's hash".into(),
+            ));
+        }
+        match record_hash(&record) {
+            Ok(h) if h == record.hash => {}
+            _ => {
+                return Err(self.broken(
                     seq,
                     "hash does not match the record's content (edited)".into(),
                 ));
             }
-            prev = record.hash;
-            expected_seq += 1;
-            checked += 1;
         }
-        let head: Option<Head> = match heads.get(t.as_str())? {
-            Some(v) => Some(decode("audit_heads", v.value())?),
-            None => None,
-        };
-        let last = expected_seq - 1;
+        self.prev = record.hash;
+        self.expected_seq += 1;
+        self.checked += 1;
+        Ok(())
+    }
+
+    /// Checks the stored head against the last record; the number of records checked so far
+    /// (this chain's and the earlier ones') when intact.
+    pub fn finish(self, head: Option<Head>) -> Result<u64, Verification> {
+        let last = self.expected_seq - 1;
         match head {
-            Some(h) if h.seq == last && h.hash == prev => {}
-            Some(h) if h.seq > last => {
-                return Ok(broken(
-                    checked,
-                    last + 1,
-                    format!("records {}..={} are missing (cut off)", last + 1, h.seq),
-                ));
-            }
-            None if last == 0 => {}
-            _ => {
-                return Ok(broken(
-                    checked,
-                    last,
-                    "the chain head does not match the last record".into(),
-                ));
-            }
+            Some(h) if h.seq == last && h.hash == self.prev => Ok(self.checked),
+            Some(h) if h.seq > last => Err(self.broken(
+                last + 1,
+                format!("records {}..={} are missing (cut off)", last + 1, h.seq),
+            )),
+            None if last == 0 => Ok(self.checked),
+            _ => Err(self.broken(last, "the chain head does not match the last record".into())),
         }
     }
-    Ok(Verification {
-        ok: true,
-        records: checked,
-        first_break: None,
-    })
-}
-
-/// Verifies a database file without a running server (`warden audit verify`).
-pub fn verify_file(path: &std::path::Path) -> Result<Verification, StorageError> {
-    let db = Db {
-        db: redb::Database::open(path)?,
-    };
-    verify(&db, None)
 }
 
 /// Commits audit records of calls and reads in batches on a background thread.
@@ -404,12 +350,32 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the writer thread for `db`.
-    pub fn start(db: std::sync::Arc<Db>) -> AuditWriter {
+    /// Starts the writer thread for `store`. Called inside a tokio runtime, the thread runs
+    /// its transactions on that runtime (where a networked backend's connections live);
+    /// otherwise on a runtime of its own.
+    pub fn start(store: Store) -> AuditWriter {
         let (tx, rx) = mpsc::sync_channel::<AuditEvent>(65_536);
+        let handle = tokio::runtime::Handle::try_current().ok();
         let thread = std::thread::Builder::new()
             .name("warden-audit".into())
             .spawn(move || {
+                let own;
+                let handle = match handle {
+                    Some(h) => h,
+                    None => match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(rt) => {
+                            own = rt;
+                            own.handle().clone()
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not start the audit writer");
+                            return;
+                        }
+                    },
+                };
                 while let Ok(first) = rx.recv() {
                     let mut batch = vec![first];
                     while batch.len() < 4096 {
@@ -418,13 +384,18 @@ impl AuditWriter {
                             Err(_) => break,
                         }
                     }
+                    // Fixed order, so backends that lock chain heads never deadlock.
+                    batch.sort_by(|a, b| a.tenant.cmp(&b.tenant));
                     let n = batch.len();
-                    let result = db.write(|txn| {
-                        for event in batch {
-                            append(txn, event)?;
-                        }
-                        Ok::<_, StorageError>(())
-                    });
+                    let batch = &batch;
+                    let result = handle.block_on(store.write(Scope::Global, |tx| {
+                        Box::pin(async move {
+                            for event in batch {
+                                tx.audit(event.clone()).await?;
+                            }
+                            Ok::<_, StorageError>(())
+                        })
+                    }));
                     if let Err(e) = result {
                         tracing::error!(error = %e, records = n, "could not write audit records");
                     }
@@ -464,91 +435,5 @@ impl AuditWriter {
 impl Drop for AuditWriter {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn db() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("w.redb")).unwrap();
-        (dir, db)
-    }
-
-    fn add(db: &Db, tenant: &str, n: usize) {
-        for i in 0..n {
-            db.write(|txn| append(txn, AuditEvent::new(tenant, "me", "x.y", format!("t{i}"))))
-                .unwrap();
-        }
-    }
-
-    #[test]
-    fn intact_chains_verify() {
-        let (_d, db) = db();
-        add(&db, "a", 5);
-        add(&db, "b", 3);
-        let v = verify(&db, None).unwrap();
-        assert!(v.ok, "{v:?}");
-        assert_eq!(v.records, 8);
-    }
-
-    #[test]
-    fn an_edited_record_is_found() {
-        let (_d, db) = db();
-        add(&db, "a", 5);
-        db.write(|txn| {
-            let mut log = txn.open_table(tables::AUDIT)?;
-            let bytes = log.get(("a", 3))?.unwrap().value().to_vec();
-            let mut r: AuditRecord = decode("audit", &bytes)?;
-            r.event.actor = "someone-else".into();
-            log.insert(("a", 3), encode(&r)?.as_slice())?;
-            Ok::<_, StorageError>(())
-        })
-        .unwrap();
-        let v = verify(&db, None).unwrap();
-        assert_eq!(v.first_break.unwrap().seq, 3);
-    }
-
-    #[test]
-    fn deleted_and_cut_records_are_found() {
-        let (_d, db) = db();
-        add(&db, "a", 5);
-        db.write(|txn| {
-            txn.open_table(tables::AUDIT)?.remove(("a", 2))?;
-            Ok::<_, StorageError>(())
-        })
-        .unwrap();
-        assert_eq!(verify(&db, None).unwrap().first_break.unwrap().seq, 2);
-        let (_d2, db) = self::db();
-        add(&db, "a", 5);
-        db.write(|txn| {
-            txn.open_table(tables::AUDIT)?.remove(("a", 5))?;
-            Ok::<_, StorageError>(())
-        })
-        .unwrap();
-        assert_eq!(verify(&db, None).unwrap().first_break.unwrap().seq, 5);
-    }
-
-    #[test]
-    fn query_filters_and_pages() {
-        let (_d, db) = db();
-        add(&db, "a", 7);
-        add(&db, "b", 2);
-        let mut q = AuditQuery {
-            limit: 3,
-            ..Default::default()
-        };
-        let p = query(&db, "a", &q).unwrap();
-        assert_eq!(p.records.len(), 3);
-        q.cursor = p.next_cursor;
-        let p2 = query(&db, "a", &q).unwrap();
-        assert_eq!(p2.records[0].seq, 4);
-        q.cursor = None;
-        q.target = Some("t1".into());
-        let p3 = query(&db, "b", &q).unwrap();
-        assert_eq!(p3.records.len(), 1);
-        assert!(p3.next_cursor.is_none());
     }
 }

@@ -194,7 +194,10 @@ fn http_harness() -> &'static HttpHarness {
             .enable_all()
             .build()
             .expect("runtime");
-        let warden = Arc::new(warden_server::app::Warden::open(config).expect("open"));
+        let warden = Arc::new(
+            rt.block_on(warden_server::app::Warden::open(config))
+                .expect("open"),
+        );
         rt.block_on(warden.sandbox.warm_up());
         let claims = warden_core::auth::claims(
             "acme",

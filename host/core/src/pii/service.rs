@@ -13,12 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use warden_engine::{DetectOptions, Finding, LimitOverrides, World};
-use warden_storage::audit::{self, AuditEvent};
-use warden_storage::{Db, StorageError, get_json, now_ms, put_json, rfc3339, scan_prefix, tables};
+use warden_storage::audit::AuditEvent;
+use warden_storage::{Change, Scope, Store, Tx, now_ms, rfc3339, tables};
 
 use super::anonymize::{self, Anonymized, Deanonymized, Operators, Pseudonyms, Span};
 use super::crypto::MasterKey;
@@ -31,20 +30,21 @@ use crate::sandbox::Sandbox;
 /// The built-in detector's name in requests and findings.
 pub const BUILTIN: &str = "pii";
 
-/// Compiled dictionaries per tenant, dropped whenever one of the tenant's dictionaries changes.
+/// Compiled dictionaries per tenant, dropped whenever the store announces a change to one of
+/// the tenant's dictionaries (made here or through another replica).
 #[derive(Default)]
 struct MatcherCache {
     inner: Mutex<HashMap<String, Arc<Matcher>>>,
 }
 
 impl MatcherCache {
-    fn get(&self, db: &Db, tenant: &str) -> Result<Arc<Matcher>> {
+    async fn get(&self, store: &Store, tenant: &str) -> Result<Arc<Matcher>> {
         if let Ok(map) = self.inner.lock()
             && let Some(m) = map.get(tenant)
         {
             return Ok(m.clone());
         }
-        let dicts = list_dictionaries_raw(db, tenant)?;
+        let dicts = list_dictionaries_raw(store, tenant).await?;
         let matcher =
             Arc::new(Matcher::build(&dicts).map_err(|e| {
                 Error::Internal(format!("stored dictionaries do not compile: {e}"))
@@ -55,9 +55,18 @@ impl MatcherCache {
         Ok(matcher)
     }
 
-    fn invalidate(&self, tenant: &str) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.remove(tenant);
+    fn invalidate(&self, change: &Change) {
+        let Ok(mut map) = self.inner.lock() else {
+            return;
+        };
+        match change {
+            Change::Key { keyspace, .. } if *keyspace != tables::DICTIONARIES => {}
+            Change::Key { .. } => {
+                if let Some(tenant) = change.tenant() {
+                    map.remove(tenant);
+                }
+            }
+            Change::All => map.clear(),
         }
     }
 }
@@ -222,12 +231,12 @@ struct Scan<'a> {
 /// The PII service: detection through the sandbox's detectors and the tenant's dictionaries,
 /// anonymisation into sealed vaults, restoration, and the dictionaries themselves.
 pub struct Pii {
-    db: Arc<Db>,
+    store: Store,
     sandbox: Arc<Sandbox>,
     plugins: Arc<Plugins>,
     keys: Arc<MasterKey>,
     config: PiiConfig,
-    dictionaries: MatcherCache,
+    dictionaries: Arc<MatcherCache>,
 }
 
 impl Pii {
@@ -238,13 +247,17 @@ impl Pii {
         keys: Arc<MasterKey>,
         config: PiiConfig,
     ) -> Pii {
+        let store = sandbox.store().clone();
+        let dictionaries = Arc::new(MatcherCache::default());
+        let cache = dictionaries.clone();
+        store.on_change(Arc::new(move |change: &Change| cache.invalidate(change)));
         Pii {
-            db: sandbox.db().clone(),
+            store,
             sandbox,
             plugins,
             keys,
             config,
-            dictionaries: MatcherCache::default(),
+            dictionaries,
         }
     }
 
@@ -314,7 +327,7 @@ impl Pii {
             }));
         }
         let matcher = if dictionaries {
-            Some(self.dictionaries.get(&self.db, &who.tenant)?)
+            Some(self.dictionaries.get(&self.store, &who.tenant).await?)
         } else {
             None
         };
@@ -357,20 +370,23 @@ impl Pii {
         })
     }
 
-    fn load_vault(&self, who: &Principal, id: &str) -> Result<(VaultRecord, Pseudonyms)> {
+    async fn load_vault(&self, who: &Principal, id: &str) -> Result<(VaultRecord, Pseudonyms)> {
         check_vault_id(id)?;
-        let txn = self.db.read()?;
-        let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-        self.open_vault(&table, &who.tenant, id)
+        let record = self
+            .store
+            .get_json(tables::VAULTS, &vault_key(&who.tenant, id))
+            .await?;
+        self.open_vault(record, &who.tenant, id)
     }
 
-    /// Reads and unseals vault `id` of `tenant` from `table` (a read or a write transaction's).
-    fn open_vault<T>(&self, table: &T, tenant: &str, id: &str) -> Result<(VaultRecord, Pseudonyms)>
-    where
-        T: ReadableTable<&'static str, &'static [u8]>,
-    {
-        let record: VaultRecord = get_json(table, "vaults", &vault_key(tenant, id))?
-            .ok_or_else(|| Error::not_found("vault", id))?;
+    /// Unseals vault `id` of `tenant` as read (from a snapshot or inside a write transaction).
+    fn open_vault(
+        &self,
+        record: Option<VaultRecord>,
+        tenant: &str,
+        id: &str,
+    ) -> Result<(VaultRecord, Pseudonyms)> {
+        let record = record.ok_or_else(|| Error::not_found("vault", id))?;
         if record.expires_at_ms <= now_ms() {
             return Err(Error::not_found("vault", id));
         }
@@ -408,7 +424,7 @@ impl Pii {
         }
         // Fail early (before spending fuel) when the named vault does not exist.
         if let Some(id) = &req.vault_id {
-            self.load_vault(who, id)?;
+            self.load_vault(who, id).await?;
         }
         let (spans, fuel, duration_us) = self
             .find(
@@ -446,16 +462,10 @@ impl Pii {
             Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
         };
         // Writes the vault and its audit record (in the caller's transaction).
-        let store = |txn: &redb::WriteTransaction,
-                     table: &mut redb::Table<&'static str, &'static [u8]>,
-                     record: &VaultRecord,
-                     action: &str,
-                     done: &Anonymized,
-                     tokens: usize,
-                     new: usize| {
-            put_json(table, &vault_key(&who.tenant, &record.id), record)?;
-            audit::append(
-                txn,
+        let put = async |tx: &Tx, record: &VaultRecord, action: &str, out: &str, tokens, new| {
+            tx.put_json(tables::VAULTS, &vault_key(&who.tenant, &record.id), record)
+                .await?;
+            tx.audit(
                 AuditEvent::new(
                     &who.tenant,
                     &who.actor,
@@ -463,11 +473,13 @@ impl Pii {
                     format!("vault/{}", record.id),
                 )
                 .input(req.text.as_bytes())
-                .output(done.text.as_bytes())
+                .output(out.as_bytes())
                 .detail(format!("{tokens} tokens ({new} new)")),
-            )?;
+            )
+            .await?;
             Ok::<_, Error>(())
         };
+        let (put, apply, seal) = (&put, &apply, &seal);
         let now = now_ms();
         let expires_at_ms = now.saturating_add(ttl.saturating_mul(1000));
         let Some(id) = req.vault_id.clone() else {
@@ -484,47 +496,57 @@ impl Pii {
                 expires_at_ms,
                 sealed: seal(&id, &map)?,
             };
-            self.db.write(|txn| {
-                let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-                store(
-                    txn,
-                    &mut table,
-                    &record,
-                    "vault.create",
-                    &done,
-                    map.len(),
-                    map.len(),
-                )
-            })?;
+            let (record_ref, done_ref, n) = (&record, &done, map.len());
+            self.store
+                .write(Scope::tenant(&who.tenant), |tx| {
+                    Box::pin(async move {
+                        put(&tx, record_ref, "vault.create", &done_ref.text, n, n).await
+                    })
+                })
+                .await?;
             return Ok(respond(done, Some(&record)));
         };
-        // Read-merge-write in one write transaction: redb serialises writers.
-        self.db.write(|txn| {
-            let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-            let (record, mut map) = self.open_vault(&table, &who.tenant, &id)?;
-            let before = map.len();
-            let done = apply(&mut map)?;
-            let record = VaultRecord {
-                expires_at_ms,
-                sealed: seal(&id, &map)?,
-                ..record
-            };
-            store(
-                txn,
-                &mut table,
-                &record,
-                "vault.update",
-                &done,
-                map.len(),
-                map.len() - before,
-            )?;
-            Ok::<_, Error>(respond(done, Some(&record)))
-        })
+        // Read-merge-write in one write transaction, so concurrent calls into one vault
+        // serialise (or retry) and none of their pseudonyms is lost.
+        let id = &id;
+        let (done, record) = self
+            .store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let stored = tx
+                        .get_json(tables::VAULTS, &vault_key(&who.tenant, id))
+                        .await?;
+                    let (record, mut map) = self.open_vault(stored, &who.tenant, id)?;
+                    let before = map.len();
+                    let done = apply(&mut map)?;
+                    let record = VaultRecord {
+                        expires_at_ms,
+                        sealed: seal(id, &map)?,
+                        ..record
+                    };
+                    put(
+                        &tx,
+                        &record,
+                        "vault.update",
+                        &done.text,
+                        map.len(),
+                        map.len() - before,
+                    )
+                    .await?;
+                    Ok::<_, Error>((done, record))
+                })
+            })
+            .await?;
+        Ok(respond(done, Some(&record)))
     }
 
     /// `POST /v1/pii/deanonymize`: restores a vault's values; audited as a vault read.
-    pub fn deanonymize(&self, who: &Principal, req: DeanonymizeRequest) -> Result<Deanonymized> {
-        let result = self.load_vault(who, &req.vault_id);
+    pub async fn deanonymize(
+        &self,
+        who: &Principal,
+        req: DeanonymizeRequest,
+    ) -> Result<Deanonymized> {
+        let result = self.load_vault(who, &req.vault_id).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),
@@ -563,81 +585,97 @@ impl Pii {
     }
 
     /// The tenant's vaults that have not expired.
-    pub fn list_vaults(&self, who: &Principal) -> Result<Vec<VaultInfo>> {
-        let txn = self.db.read()?;
-        let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
+    pub async fn list_vaults(&self, who: &Principal) -> Result<Vec<VaultInfo>> {
         let now = now_ms();
-        Ok(
-            scan_prefix::<VaultRecord, _>(&table, "vaults", &format!("{}/", who.tenant))?
-                .into_iter()
-                .filter(|(_, r)| r.expires_at_ms > now)
-                .map(|(_, r)| VaultInfo {
-                    id: r.id,
-                    created_by: r.created_by,
-                    created_at: rfc3339(r.created_at_ms),
-                    expires_at: rfc3339(r.expires_at_ms),
-                })
-                .collect(),
-        )
+        Ok(self
+            .store
+            .scan_json::<VaultRecord>(tables::VAULTS, &format!("{}/", who.tenant))
+            .await?
+            .into_iter()
+            .filter(|(_, r)| r.expires_at_ms > now)
+            .map(|(_, r)| VaultInfo {
+                id: r.id,
+                created_by: r.created_by,
+                created_at: rfc3339(r.created_at_ms),
+                expires_at: rfc3339(r.expires_at_ms),
+            })
+            .collect())
     }
 
     /// Deletes a vault before its TTL.
-    pub fn delete_vault(&self, who: &Principal, id: &str) -> Result<()> {
+    pub async fn delete_vault(&self, who: &Principal, id: &str) -> Result<()> {
         check_vault_id(id)?;
-        self.db.write(|txn| {
-            let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-            if table
-                .remove(vault_key(&who.tenant, id).as_str())
-                .map_err(StorageError::from)?
-                .is_none()
-            {
-                return Err(Error::not_found("vault", id));
-            }
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "vault.delete",
-                    format!("vault/{id}"),
-                ),
-            )?;
-            Ok(())
-        })
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    if !tx
+                        .delete(tables::VAULTS, &vault_key(&who.tenant, id))
+                        .await?
+                    {
+                        return Err(Error::not_found("vault", id));
+                    }
+                    tx.audit(AuditEvent::new(
+                        &who.tenant,
+                        &who.actor,
+                        "vault.delete",
+                        format!("vault/{id}"),
+                    ))
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
-    /// Deletes expired vaults of every tenant; returns how many.
-    pub fn purge_expired_vaults(&self) -> Result<usize> {
+    /// Deletes expired vaults of every tenant; returns how many this call removed. Each is
+    /// re-read inside the transaction, so a sweep racing another replica's (or a vault renewed
+    /// meanwhile) audits only what it actually removed.
+    pub async fn purge_expired_vaults(&self) -> Result<usize> {
         let now = now_ms();
-        let expired: Vec<(String, VaultRecord)> = {
-            let txn = self.db.read()?;
-            let table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-            scan_prefix::<VaultRecord, _>(&table, "vaults", "")?
-                .into_iter()
-                .filter(|(_, r)| r.expires_at_ms <= now)
-                .collect()
-        };
+        let expired: Vec<String> = self
+            .store
+            .scan_json::<VaultRecord>(tables::VAULTS, "")
+            .await?
+            .into_iter()
+            .filter(|(_, r)| r.expires_at_ms <= now)
+            .map(|(k, _)| k)
+            .collect();
         if expired.is_empty() {
             return Ok(0);
         }
-        self.db.write(|txn| {
-            let mut table = txn.open_table(tables::VAULTS).map_err(StorageError::from)?;
-            for (k, r) in &expired {
-                table.remove(k.as_str()).map_err(StorageError::from)?;
-                let tenant = k.split('/').next().unwrap_or_default();
-                audit::append(
-                    txn,
-                    AuditEvent::new(tenant, "warden", "vault.expire", format!("vault/{}", r.id)),
-                )?;
-            }
-            Ok::<_, Error>(())
-        })?;
-        Ok(expired.len())
+        let expired = &expired;
+        self.store
+            .write(Scope::Global, |tx| {
+                Box::pin(async move {
+                    let mut removed = 0;
+                    for k in expired {
+                        let Some(r) = tx.get_json::<VaultRecord>(tables::VAULTS, k).await? else {
+                            continue;
+                        };
+                        if r.expires_at_ms > now {
+                            continue;
+                        }
+                        tx.delete(tables::VAULTS, k).await?;
+                        let tenant = k.split('/').next().unwrap_or_default();
+                        tx.audit(AuditEvent::new(
+                            tenant,
+                            "warden",
+                            "vault.expire",
+                            format!("vault/{}", r.id),
+                        ))
+                        .await?;
+                        removed += 1;
+                    }
+                    Ok::<_, Error>(removed)
+                })
+            })
+            .await
     }
 
     /// Every dictionary of the tenant (without terms).
-    pub fn list_dictionaries(&self, who: &Principal) -> Result<Vec<DictionaryInfo>> {
-        Ok(list_dictionaries_raw(&self.db, &who.tenant)?
+    pub async fn list_dictionaries(&self, who: &Principal) -> Result<Vec<DictionaryInfo>> {
+        Ok(list_dictionaries_raw(&self.store, &who.tenant)
+            .await?
             .into_iter()
             .map(|(name, d)| DictionaryInfo {
                 name,
@@ -649,18 +687,21 @@ impl Pii {
     }
 
     /// One dictionary with its terms.
-    pub fn get_dictionary(&self, who: &Principal, name: &str) -> Result<Dictionary> {
+    pub async fn get_dictionary(&self, who: &Principal, name: &str) -> Result<Dictionary> {
         crate::names::check("dictionary", name)?;
-        let txn = self.db.read()?;
-        let table = txn
-            .open_table(tables::DICTIONARIES)
-            .map_err(StorageError::from)?;
-        get_json(&table, "dictionaries", &dict_key(&who.tenant, name))?
+        self.store
+            .get_json(tables::DICTIONARIES, &dict_key(&who.tenant, name))
+            .await?
             .ok_or_else(|| Error::not_found("dictionary", name))
     }
 
     /// Creates or replaces a dictionary; returns whether it was created.
-    pub fn put_dictionary(&self, who: &Principal, name: &str, dict: Dictionary) -> Result<bool> {
+    pub async fn put_dictionary(
+        &self,
+        who: &Principal,
+        name: &str,
+        dict: Dictionary,
+    ) -> Result<bool> {
         crate::names::check("dictionary", name)?;
         dict.validate().map_err(|e| Error::Unprocessable {
             message: format!("invalid dictionary: {e}"),
@@ -669,61 +710,57 @@ impl Pii {
                 message: e.to_string(),
             }],
         })?;
-        let created = self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::DICTIONARIES)
-                .map_err(StorageError::from)?;
-            let k = dict_key(&who.tenant, name);
-            let existed = table.get(k.as_str()).map_err(StorageError::from)?.is_some();
-            put_json(&mut table, &k, &dict)?;
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    if existed {
-                        "dictionary.replace"
-                    } else {
-                        "dictionary.create"
-                    },
-                    format!("dictionary/{name}"),
-                )
-                .input(&warden_storage::encode(&dict)?)
-                .detail(format!("{} terms", dict.terms.len())),
-            )?;
-            Ok::<_, Error>(!existed)
-        })?;
-        self.dictionaries.invalidate(&who.tenant);
-        Ok(created)
+        let dict = &dict;
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let k = dict_key(&who.tenant, name);
+                    let existed = tx.get_bytes(tables::DICTIONARIES, &k).await?.is_some();
+                    tx.put_json(tables::DICTIONARIES, &k, dict).await?;
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            if existed {
+                                "dictionary.replace"
+                            } else {
+                                "dictionary.create"
+                            },
+                            format!("dictionary/{name}"),
+                        )
+                        .input(&warden_storage::encode(dict)?)
+                        .detail(format!("{} terms", dict.terms.len())),
+                    )
+                    .await?;
+                    Ok::<_, Error>(!existed)
+                })
+            })
+            .await
     }
 
     /// Deletes a dictionary.
-    pub fn delete_dictionary(&self, who: &Principal, name: &str) -> Result<()> {
+    pub async fn delete_dictionary(&self, who: &Principal, name: &str) -> Result<()> {
         crate::names::check("dictionary", name)?;
-        self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::DICTIONARIES)
-                .map_err(StorageError::from)?;
-            if table
-                .remove(dict_key(&who.tenant, name).as_str())
-                .map_err(StorageError::from)?
-                .is_none()
-            {
-                return Err(Error::not_found("dictionary", name));
-            }
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "dictionary.delete",
-                    format!("dictionary/{name}"),
-                ),
-            )?;
-            Ok(())
-        })?;
-        self.dictionaries.invalidate(&who.tenant);
-        Ok(())
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    if !tx
+                        .delete(tables::DICTIONARIES, &dict_key(&who.tenant, name))
+                        .await?
+                    {
+                        return Err(Error::not_found("dictionary", name));
+                    }
+                    tx.audit(AuditEvent::new(
+                        &who.tenant,
+                        &who.actor,
+                        "dictionary.delete",
+                        format!("dictionary/{name}"),
+                    ))
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 }
 
@@ -744,18 +781,14 @@ fn dict_key(tenant: &str, name: &str) -> String {
     format!("{tenant}/{name}")
 }
 
-fn list_dictionaries_raw(db: &Db, tenant: &str) -> Result<Vec<(String, Dictionary)>> {
-    let txn = db.read()?;
-    let table = txn
-        .open_table(tables::DICTIONARIES)
-        .map_err(StorageError::from)?;
+async fn list_dictionaries_raw(store: &Store, tenant: &str) -> Result<Vec<(String, Dictionary)>> {
     let prefix = format!("{tenant}/");
-    Ok(
-        scan_prefix::<Dictionary, _>(&table, "dictionaries", &prefix)?
-            .into_iter()
-            .map(|(k, d)| (k[prefix.len()..].to_owned(), d))
-            .collect(),
-    )
+    Ok(store
+        .scan_json::<Dictionary>(tables::DICTIONARIES, &prefix)
+        .await?
+        .into_iter()
+        .map(|(k, d)| (k[prefix.len()..].to_owned(), d))
+        .collect())
 }
 
 /// A dictionary as listed.
@@ -821,8 +854,8 @@ mod service_tests {
     use crate::auth::Role;
     use crate::testing::{sandbox, store, who};
 
-    fn pii(db: &Arc<Db>) -> Pii {
-        let sandbox = sandbox(db);
+    fn pii(store: &Store) -> Pii {
+        let sandbox = sandbox(store);
         let plugins = Arc::new(Plugins::new(sandbox.clone(), 1 << 20, Vec::new()));
         Pii::new(
             sandbox,
@@ -842,11 +875,12 @@ mod service_tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_dictionary_finds_its_terms_and_stays_in_its_tenant() {
         let s = store();
-        let pii = pii(&s.db);
+        let pii = pii(&s.store);
         let acme = who("acme", &[Role::Admin, Role::Author]);
         let other = who("other", &[Role::Admin, Role::Author]);
         assert!(
             pii.put_dictionary(&acme, "projects", project_names())
+                .await
                 .unwrap()
         );
         let scan = |text: &str| DetectRequest {
@@ -870,14 +904,14 @@ mod service_tests {
             .unwrap();
         assert!(elsewhere.findings.is_empty());
         // A change is seen at once (the compiled matcher is dropped).
-        pii.delete_dictionary(&acme, "projects").unwrap();
+        pii.delete_dictionary(&acme, "projects").await.unwrap();
         let after = pii
             .detect(&acme, scan("ship Bluebird today"))
             .await
             .unwrap();
         assert!(after.findings.is_empty());
         assert!(matches!(
-            pii.get_dictionary(&acme, "projects"),
+            pii.get_dictionary(&acme, "projects").await,
             Err(Error::NotFound { .. })
         ));
     }
@@ -885,9 +919,10 @@ mod service_tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn anonymised_text_restores_from_its_vault_and_only_in_its_tenant() {
         let s = store();
-        let pii = pii(&s.db);
+        let pii = pii(&s.store);
         let acme = who("acme", &[Role::Admin, Role::PiiReader]);
         pii.put_dictionary(&acme, "projects", project_names())
+            .await
             .unwrap();
         let text = "Bluebird ships; Bluebird is late.";
         let out = pii
@@ -915,18 +950,21 @@ mod service_tests {
                     vault_id: vault_id.clone(),
                 },
             )
+            .await
             .unwrap();
         assert_eq!(back.text, text);
         let thief = who("other", &[Role::Admin, Role::PiiReader]);
-        let refused = pii.deanonymize(
-            &thief,
-            DeanonymizeRequest {
-                text: out.text,
-                vault_id,
-            },
-        );
+        let refused = pii
+            .deanonymize(
+                &thief,
+                DeanonymizeRequest {
+                    text: out.text,
+                    vault_id,
+                },
+            )
+            .await;
         assert!(matches!(refused, Err(Error::NotFound { .. })));
-        assert_eq!(pii.list_vaults(&acme).unwrap().len(), 1);
-        assert!(pii.list_vaults(&thief).unwrap().is_empty());
+        assert_eq!(pii.list_vaults(&acme).await.unwrap().len(), 1);
+        assert!(pii.list_vaults(&thief).await.unwrap().is_empty());
     }
 }

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use warden_storage::audit::{self, AuditEvent};
-use warden_storage::{Db, StorageError, now_ms, put_json, rfc3339, scan_prefix, tables};
+use warden_storage::audit::AuditEvent;
+use warden_storage::{Scope, Store, Tx, now_ms, rfc3339, tables};
 
 use super::llm::Providers;
 use crate::auth::Principal;
@@ -26,7 +26,13 @@ use crate::tenants::Tenants;
 pub const TOOLS: &[&str] = &["llm_query", "render", "detect_pii", "call"];
 
 pub use crate::registry::versioned::LATEST;
-use crate::registry::versioned::{self, check_label, label_key, version_key};
+use crate::registry::versioned::{Versioned, check_label};
+
+/// Where pipeline versions and labels are stored.
+const STORED: Versioned = Versioned {
+    versions: tables::PIPELINES,
+    labels: tables::PIPELINE_LABELS,
+};
 
 /// What a budget covers: everything a run does, nested tool calls included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -499,7 +505,7 @@ fn is_value_name(s: &str) -> bool {
 /// The pipeline registry and runner: versions and labels like templates, and runs that call
 /// the other services (render, detect, anonymise, Python, LLM providers) under one budget.
 pub struct Pipelines {
-    pub(super) db: Arc<Db>,
+    pub(super) store: Store,
     pub(super) sandbox: Arc<Sandbox>,
     pub(super) plugins: Arc<Plugins>,
     pub(super) templates: Arc<Templates>,
@@ -522,7 +528,7 @@ impl Pipelines {
         config: PipelinesConfig,
     ) -> Pipelines {
         Pipelines {
-            db: sandbox.db().clone(),
+            store: sandbox.store().clone(),
             sandbox,
             plugins,
             templates,
@@ -654,15 +660,18 @@ impl Pipelines {
                 } => {
                     let v = match (version, label) {
                         (Some(v), _) => {
-                            self.templates.get_version(who, template, *v)?;
+                            self.templates.get_version(who, template, *v).await?;
                             *v
                         }
-                        (None, Some(l)) => self.templates.resolve_label(who, template, l)?,
-                        (None, None) => {
-                            self.templates
-                                .resolve_label(who, template, "production")
-                                .or_else(|_| self.templates.resolve_label(who, template, LATEST))?
-                        }
+                        (None, Some(l)) => self.templates.resolve_label(who, template, l).await?,
+                        (None, None) => match self
+                            .templates
+                            .resolve_label(who, template, "production")
+                            .await
+                        {
+                            Ok(v) => v,
+                            Err(_) => self.templates.resolve_label(who, template, LATEST).await?,
+                        },
                     };
                     pins.templates.insert(i, v);
                 }
@@ -686,12 +695,12 @@ impl Pipelines {
         Ok(pins)
     }
 
-    fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<PipelineVersion>> {
-        versioned::versions(&self.db, tables::PIPELINES, "pipelines", tenant, name)
+    async fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<PipelineVersion>> {
+        STORED.versions(&self.store, tenant, name).await
     }
 
-    fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
-        versioned::labels(&self.db, tables::PIPELINE_LABELS, tenant, name)
+    async fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
+        STORED.labels(&self.store, tenant, name).await
     }
 
     /// Creates the next version of `name`, pinning what it uses, with its labels.
@@ -704,7 +713,6 @@ impl Pipelines {
         crate::names::check("pipeline", name)?;
         for l in &req.labels {
             check_label(l)?;
-            self.tenants.check_direct_move(who, l)?;
         }
         let definition = Definition {
             description: req.description,
@@ -715,83 +723,82 @@ impl Pipelines {
         };
         self.validate(&definition)?;
         let pins = self.pin(who, &definition).await?;
-        let record = self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::PIPELINES)
-                .map_err(StorageError::from)?;
-            let prefix = format!("{}/{name}/", who.tenant);
-            let last = scan_prefix::<PipelineVersion, _>(&table, "pipelines", &prefix)?
-                .last()
-                .map_or(0, |(_, v)| v.version);
-            let record = PipelineVersion {
-                name: name.to_owned(),
-                version: last + 1,
-                definition: definition.clone(),
-                pins: pins.clone(),
-                message: req.message.clone(),
-                author: who.actor.clone(),
-                created_at: rfc3339(now_ms()),
-            };
-            put_json(
-                &mut table,
-                &version_key(&who.tenant, name, record.version),
-                &record,
-            )?;
-            let mut labels = txn
-                .open_table(tables::PIPELINE_LABELS)
-                .map_err(StorageError::from)?;
-            for l in req.labels.iter().map(String::as_str).chain([LATEST]) {
-                labels
-                    .insert(label_key(&who.tenant, name, l).as_str(), record.version)
-                    .map_err(StorageError::from)?;
-            }
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "pipeline.version.create",
-                    format!("pipeline/{name}/{}", record.version),
-                )
-                .input(&warden_storage::encode(&record.definition)?)
-                .detail(format!(
-                    "{} steps; labels {}",
-                    record.definition.steps.len(),
-                    req.labels.join(",")
-                )),
-            )?;
-            Ok::<_, Error>(record)
-        })?;
+        let (labels, message) = (&req.labels, &req.message);
+        let (definition, pins) = (&definition, &pins);
+        let record = self
+            .store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    for l in labels {
+                        self.tenants.check_direct_move_in(&tx, who, l).await?;
+                    }
+                    let record = PipelineVersion {
+                        name: name.to_owned(),
+                        version: STORED.next_version(&tx, &who.tenant, name).await?,
+                        definition: definition.clone(),
+                        pins: pins.clone(),
+                        message: message.clone(),
+                        author: who.actor.clone(),
+                        created_at: rfc3339(now_ms()),
+                    };
+                    STORED
+                        .put_version(&tx, &who.tenant, name, record.version, &record)
+                        .await?;
+                    for l in labels.iter().map(String::as_str).chain([LATEST]) {
+                        STORED
+                            .set_label(&tx, &who.tenant, name, l, record.version)
+                            .await?;
+                    }
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "pipeline.version.create",
+                            format!("pipeline/{name}/{}", record.version),
+                        )
+                        .input(&warden_storage::encode(&record.definition)?)
+                        .detail(format!(
+                            "{} steps; labels {}",
+                            record.definition.steps.len(),
+                            labels.join(",")
+                        )),
+                    )
+                    .await?;
+                    Ok::<_, Error>(record)
+                })
+            })
+            .await?;
         Ok(record)
     }
 
     /// Every pipeline of the caller's tenant.
-    pub fn list(&self, who: &Principal) -> Result<Vec<PipelineSummary>> {
-        let txn = self.db.read()?;
-        let table = txn
-            .open_table(tables::PIPELINE_LABELS)
-            .map_err(StorageError::from)?;
+    pub async fn list(&self, who: &Principal) -> Result<Vec<PipelineSummary>> {
         let prefix = format!("{}/", who.tenant);
         let mut names = BTreeSet::new();
-        for entry in table.range(prefix.as_str()..).map_err(StorageError::from)? {
-            let (k, _) = entry.map_err(StorageError::from)?;
-            let Some(rest) = k.value().strip_prefix(prefix.as_str()) else {
-                break;
-            };
-            if let Some((name, _)) = rest.split_once('/') {
+        for k in self
+            .store
+            .read()
+            .await?
+            .keys(tables::PIPELINE_LABELS, &prefix)
+            .await?
+        {
+            if let Some((name, _)) = k[prefix.len()..].split_once('/') {
                 names.insert(name.to_owned());
             }
         }
-        drop(table);
-        drop(txn);
-        names.iter().map(|n| self.summary(who, n)).collect()
+        let mut out = Vec::with_capacity(names.len());
+        for n in &names {
+            out.push(self.summary(who, n).await?);
+        }
+        Ok(out)
     }
 
     /// One pipeline's versions and labels.
-    pub fn summary(&self, who: &Principal, name: &str) -> Result<PipelineSummary> {
+    pub async fn summary(&self, who: &Principal, name: &str) -> Result<PipelineSummary> {
         crate::names::check("pipeline", name)?;
         let versions: Vec<u64> = self
-            .all_versions(&who.tenant, name)?
+            .all_versions(&who.tenant, name)
+            .await?
             .iter()
             .map(|v| v.version)
             .collect();
@@ -801,33 +808,29 @@ impl Pipelines {
         Ok(PipelineSummary {
             name: name.to_owned(),
             versions,
-            labels: self.labels_of(&who.tenant, name)?,
+            labels: self.labels_of(&who.tenant, name).await?,
         })
     }
 
     /// One version.
-    pub fn get_version(
+    pub async fn get_version(
         &self,
         who: &Principal,
         name: &str,
         version: u64,
     ) -> Result<PipelineVersion> {
         crate::names::check("pipeline", name)?;
-        versioned::version(
-            &self.db,
-            tables::PIPELINES,
-            "pipelines",
-            &who.tenant,
-            name,
-            version,
-        )?
-        .ok_or_else(|| Error::not_found("pipeline version", format!("{name}/{version}")))
+        STORED
+            .version(&self.store, &who.tenant, name, version)
+            .await?
+            .ok_or_else(|| Error::not_found("pipeline version", format!("{name}/{version}")))
     }
 
     /// The version a label points at.
-    pub fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
+    pub async fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
         crate::names::check("label", label)?;
-        self.summary(who, name)?
+        self.summary(who, name)
+            .await?
             .labels
             .get(label)
             .copied()
@@ -836,76 +839,91 @@ impl Pipelines {
 
     /// Deletes a pipeline: every version and label, in one transaction with its audit record;
     /// (403) for a non-admin while one of its labels is protected.
-    pub fn delete(&self, who: &Principal, name: &str) -> Result<()> {
+    pub async fn delete(&self, who: &Principal, name: &str) -> Result<()> {
         crate::names::check("pipeline", name)?;
-        self.db.write(|txn| {
-            let (labels, versions) = crate::registry::versioned::remove_all(
-                txn,
-                tables::PIPELINES,
-                tables::PIPELINE_LABELS,
-                &who.tenant,
-                name,
-            )?;
-            if versions == 0 {
-                return Err(Error::not_found("pipeline", name));
-            }
-            for label in &labels {
-                self.tenants.check_direct_move(who, label)?;
-            }
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "pipeline.delete",
-                    format!("pipeline/{name}"),
-                )
-                .detail(format!(
-                    "{versions} versions, labels: {}",
-                    labels.join(", ")
-                )),
-            )?;
-            Ok(())
-        })
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let (labels, versions) = STORED.remove_all(&tx, &who.tenant, name).await?;
+                    if versions == 0 {
+                        return Err(Error::not_found("pipeline", name));
+                    }
+                    for label in &labels {
+                        self.tenants.check_direct_move_in(&tx, who, label).await?;
+                    }
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "pipeline.delete",
+                            format!("pipeline/{name}"),
+                        )
+                        .detail(format!(
+                            "{versions} versions, labels: {}",
+                            labels.join(", ")
+                        )),
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Points `label` at `version` (protected labels: admins only, as for templates).
-    pub fn set_label(&self, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
+    pub async fn set_label(
+        &self,
+        who: &Principal,
+        name: &str,
+        label: &str,
+        version: u64,
+    ) -> Result<()> {
         check_label(label)?;
-        self.tenants.check_direct_move(who, label)?;
-        self.get_version(who, name, version)?;
-        self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::PIPELINE_LABELS)
-                .map_err(StorageError::from)?;
-            let old = table
-                .insert(label_key(&who.tenant, name, label).as_str(), version)
-                .map_err(StorageError::from)?
-                .map(|v| v.value());
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "pipeline.label.move",
-                    format!("pipeline/{name}/labels/{label}"),
-                )
-                .detail(format!(
-                    "{label}: {} -> {version}",
-                    old.map_or("none".to_owned(), |v| v.to_string())
-                )),
-            )?;
-            Ok::<_, Error>(())
-        })
+        crate::names::check("pipeline", name)?;
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    self.tenants.check_direct_move_in(&tx, who, label).await?;
+                    if STORED
+                        .version_in::<PipelineVersion>(&tx, &who.tenant, name, version)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(Error::not_found(
+                            "pipeline version",
+                            format!("{name}/{version}"),
+                        ));
+                    }
+                    let old = STORED
+                        .set_label(&tx, &who.tenant, name, label, version)
+                        .await?;
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "pipeline.label.move",
+                            format!("pipeline/{name}/labels/{label}"),
+                        )
+                        .detail(format!(
+                            "{label}: {} -> {version}",
+                            old.map_or("none".to_owned(), |v| v.to_string())
+                        )),
+                    )
+                    .await?;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await
     }
 
     /// A pipeline as YAML.
-    pub fn export(&self, who: &Principal, name: &str) -> Result<String> {
-        let s = self.summary(who, name)?;
+    pub async fn export(&self, who: &Principal, name: &str) -> Result<String> {
+        let s = self.summary(who, name).await?;
         let doc = ExportDoc {
             name: name.to_owned(),
             versions: self
-                .all_versions(&who.tenant, name)?
+                .all_versions(&who.tenant, name)
+                .await?
                 .into_iter()
                 .map(|v| ExportVersion {
                     definition: v.definition,
@@ -927,7 +945,7 @@ impl Pipelines {
         })
         .await?;
         crate::names::check("pipeline", &doc.name)?;
-        let existing = self.all_versions(&who.tenant, &doc.name)?;
+        let existing = self.all_versions(&who.tenant, &doc.name).await?;
         for (i, v) in doc.versions.iter().enumerate() {
             match existing.get(i) {
                 Some(e) if e.definition != v.definition => {
@@ -969,7 +987,7 @@ impl Pipelines {
         }
         report.unchanged = existing.len().min(doc.versions.len());
         for (l, v) in &doc.labels {
-            self.set_label(who, &doc.name, l, *v)?;
+            self.set_label(who, &doc.name, l, *v).await?;
             report.labels_set += 1;
         }
         Ok(report)
@@ -1032,14 +1050,11 @@ impl PipelinesConfig {
 /// Pipeline versions pin the components their steps call and render templates.
 pub struct PipelinePins;
 
+#[async_trait::async_trait]
 impl Referrer for PipelinePins {
-    fn digest_user(
-        &self,
-        txn: &redb::WriteTransaction,
-        tenant: &str,
-        digest: &str,
-    ) -> Result<Option<Usage>> {
-        Ok(tenant_versions(txn, tenant)?
+    async fn digest_user(&self, tx: &Tx, tenant: &str, digest: &str) -> Result<Option<Usage>> {
+        Ok(tenant_versions(tx, tenant)
+            .await?
             .into_iter()
             .find(|v| v.pins.plugins.values().any(|d| d == digest))
             .map(|v| Usage {
@@ -1048,24 +1063,20 @@ impl Referrer for PipelinePins {
             }))
     }
 
-    fn pinned_digests(
+    async fn pinned_digests(
         &self,
-        txn: &redb::WriteTransaction,
+        tx: &Tx,
         out: &mut std::collections::HashSet<String>,
     ) -> Result<()> {
-        for v in tenant_versions(txn, "")? {
+        for v in tenant_versions(tx, "").await? {
             out.extend(v.pins.plugins.into_values());
         }
         Ok(())
     }
 
-    fn template_user(
-        &self,
-        txn: &redb::WriteTransaction,
-        tenant: &str,
-        name: &str,
-    ) -> Result<Option<String>> {
-        Ok(tenant_versions(txn, tenant)?
+    async fn template_user(&self, tx: &Tx, tenant: &str, name: &str) -> Result<Option<String>> {
+        Ok(tenant_versions(tx, tenant)
+            .await?
             .into_iter()
             .find(|v| v.definition.renders(name))
             .map(|v| format!("pipeline `{}` version {}", v.name, v.version)))
@@ -1073,21 +1084,18 @@ impl Referrer for PipelinePins {
 }
 
 /// Every stored pipeline version of `tenant` (of every tenant for `""`).
-fn tenant_versions(txn: &redb::WriteTransaction, tenant: &str) -> Result<Vec<PipelineVersion>> {
-    let pipelines = txn
-        .open_table(tables::PIPELINES)
-        .map_err(StorageError::from)?;
+async fn tenant_versions(tx: &Tx, tenant: &str) -> Result<Vec<PipelineVersion>> {
     let prefix = if tenant.is_empty() {
         String::new()
     } else {
         format!("{tenant}/")
     };
-    Ok(
-        scan_prefix::<PipelineVersion, _>(&pipelines, "pipelines", &prefix)?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
-    )
+    Ok(tx
+        .scan_json::<PipelineVersion>(tables::PIPELINES, &prefix)
+        .await?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
 }
 
 #[cfg(test)]

@@ -249,12 +249,13 @@ async fn execute(
 ) -> Result<RunResult> {
     let version = match (req.version, &req.label) {
         (Some(v), _) => v,
-        (None, Some(l)) => w.resolve_label(who, name, l)?,
-        (None, None) => w
-            .resolve_label(who, name, "production")
-            .or_else(|_| w.resolve_label(who, name, super::registry::LATEST))?,
+        (None, Some(l)) => w.resolve_label(who, name, l).await?,
+        (None, None) => match w.resolve_label(who, name, "production").await {
+            Ok(v) => v,
+            Err(_) => w.resolve_label(who, name, super::registry::LATEST).await?,
+        },
     };
-    let pv = w.get_version(who, name, version)?;
+    let pv = w.get_version(who, name, version).await?;
     let missing: Vec<&String> = pv
         .definition
         .inputs
@@ -774,13 +775,16 @@ impl Run {
                     // Nothing was pseudonymised in this run: nothing to restore.
                     return Ok(Value::String(text));
                 };
-                let d = w.pii.deanonymize(
-                    &who,
-                    pii::DeanonymizeRequest {
-                        text,
-                        vault_id: vault,
-                    },
-                )?;
+                let d = w
+                    .pii
+                    .deanonymize(
+                        &who,
+                        pii::DeanonymizeRequest {
+                            text,
+                            vault_id: vault,
+                        },
+                    )
+                    .await?;
                 Ok(Value::String(d.text))
             }
         }

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use warden_storage::audit::{self, AuditEvent};
-use warden_storage::{StorageError, get_json, now_ms, put_json, rfc3339, scan_prefix, tables};
+use warden_storage::audit::AuditEvent;
+use warden_storage::{Scope, now_ms, rfc3339, tables};
 
 use super::templates::{self, TemplateSummary, Templates};
 use crate::auth::Principal;
@@ -66,7 +66,7 @@ fn check_id(id: &str) -> Result<()> {
 
 impl Templates {
     /// Files a request to point protected `label` of `template` at `version`.
-    pub fn request_move(
+    pub async fn request_move(
         &self,
         who: &Principal,
         template: &str,
@@ -75,12 +75,6 @@ impl Templates {
     ) -> Result<ChangeRequest> {
         crate::names::check("template", template)?;
         crate::names::check("label", label)?;
-        if !self.tenants.is_protected(&who.tenant, label) {
-            return Err(Error::BadRequest(format!(
-                "`{label}` is not a protected label; move it directly with PUT"
-            )));
-        }
-        self.get_version(who, template, version)?;
         let cr = ChangeRequest {
             id: format!("cr_{}", hex::encode(rand::random::<[u8; 12]>())),
             template: template.to_owned(),
@@ -92,47 +86,80 @@ impl Templates {
             decided_by: None,
             reason: None,
         };
-        self.db.write(|txn| {
-            let mut t = txn
-                .open_table(tables::CHANGE_REQUESTS)
-                .map_err(StorageError::from)?;
-            put_json(&mut t, &key(&who.tenant, template, &cr.id), &cr)?;
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "template.label.request",
-                    format!("template/{template}/labels/{label}"),
-                )
-                .detail(format!("{}: -> {version}", cr.id)),
-            )?;
-            Ok::<_, Error>(())
-        })?;
+        let cr_ref = &cr;
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    if !self
+                        .tenants
+                        .is_protected_in(&tx, &who.tenant, label)
+                        .await?
+                    {
+                        return Err(Error::BadRequest(format!(
+                            "`{label}` is not a protected label; move it directly with PUT"
+                        )));
+                    }
+                    if super::templates::STORED
+                        .version_in::<super::templates::TemplateVersion>(
+                            &tx,
+                            &who.tenant,
+                            template,
+                            version,
+                        )
+                        .await?
+                        .is_none()
+                    {
+                        return Err(Error::not_found(
+                            "template version",
+                            format!("{template} version {version}"),
+                        ));
+                    }
+                    tx.put_json(
+                        tables::CHANGE_REQUESTS,
+                        &key(&who.tenant, template, &cr_ref.id),
+                        cr_ref,
+                    )
+                    .await?;
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "template.label.request",
+                            format!("template/{template}/labels/{label}"),
+                        )
+                        .detail(format!("{}: -> {version}", cr_ref.id)),
+                    )
+                    .await?;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await?;
         Ok(cr)
     }
 
     /// The change requests of a template, oldest first.
-    pub fn list_requests(&self, who: &Principal, template: &str) -> Result<Vec<ChangeRequest>> {
+    pub async fn list_requests(
+        &self,
+        who: &Principal,
+        template: &str,
+    ) -> Result<Vec<ChangeRequest>> {
         crate::names::check("template", template)?;
-        let txn = self.db.read()?;
-        let t = txn
-            .open_table(tables::CHANGE_REQUESTS)
-            .map_err(StorageError::from)?;
-        let mut all: Vec<ChangeRequest> = scan_prefix::<ChangeRequest, _>(
-            &t,
-            "change_requests",
-            &format!("{}/{template}/", who.tenant),
-        )?
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect();
+        let mut all: Vec<ChangeRequest> = self
+            .store
+            .scan_json::<ChangeRequest>(
+                tables::CHANGE_REQUESTS,
+                &format!("{}/{template}/", who.tenant),
+            )
+            .await?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
         all.sort_by(|a, b| a.requested_at.cmp(&b.requested_at));
         Ok(all)
     }
 
     /// Approves (moving the label) or rejects a pending request; never by its requester.
-    pub fn decide(
+    pub async fn decide(
         &self,
         who: &Principal,
         template: &str,
@@ -143,63 +170,69 @@ impl Templates {
         crate::names::check("template", template)?;
         check_id(id)?;
         let k = key(&who.tenant, template, id);
-        let decided = self.db.write(|txn| {
-            let mut t = txn
-                .open_table(tables::CHANGE_REQUESTS)
-                .map_err(StorageError::from)?;
-            let mut cr: ChangeRequest = get_json(&t, "change_requests", &k)?
-                .ok_or_else(|| Error::not_found("change request", id))?;
-            if cr.status != RequestStatus::Pending {
-                return Err(Error::Conflict(
-                    format!("change request {id} is already {:?}", cr.status).to_lowercase(),
-                ));
-            }
-            let action = if approve {
-                "template.label.approve"
-            } else {
-                "template.label.reject"
-            };
-            if cr.requested_by == who.actor {
-                audit::append(
-                    txn,
-                    AuditEvent::new(
-                        &who.tenant,
-                        &who.actor,
-                        action,
-                        format!("template/{template}/labels/{}", cr.label),
+        let (k, reason) = (&k, &reason);
+        let decided = self
+            .store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let mut cr: ChangeRequest = tx
+                        .get_json(tables::CHANGE_REQUESTS, k)
+                        .await?
+                        .ok_or_else(|| Error::not_found("change request", id))?;
+                    if cr.status != RequestStatus::Pending {
+                        return Err(Error::Conflict(
+                            format!("change request {id} is already {:?}", cr.status)
+                                .to_lowercase(),
+                        ));
+                    }
+                    let action = if approve {
+                        "template.label.approve"
+                    } else {
+                        "template.label.reject"
+                    };
+                    if cr.requested_by == who.actor {
+                        tx.audit(
+                            AuditEvent::new(
+                                &who.tenant,
+                                &who.actor,
+                                action,
+                                format!("template/{template}/labels/{}", cr.label),
+                            )
+                            .outcome("forbidden")
+                            .detail(format!("{id}: own request")),
+                        )
+                        .await?;
+                        return Ok(Err(Error::Forbidden(
+                            "nobody approves or rejects their own change request".into(),
+                        )));
+                    }
+                    cr.status = if approve {
+                        RequestStatus::Approved
+                    } else {
+                        RequestStatus::Rejected
+                    };
+                    cr.decided_by = Some(who.actor.clone());
+                    cr.reason = reason.clone();
+                    tx.put_json(tables::CHANGE_REQUESTS, k, &cr).await?;
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            action,
+                            format!("template/{template}/labels/{}", cr.label),
+                        )
+                        .detail(format!("{id}: -> {}", cr.version)),
                     )
-                    .outcome("forbidden")
-                    .detail(format!("{id}: own request")),
-                )?;
-                return Ok(Err(Error::Forbidden(
-                    "nobody approves or rejects their own change request".into(),
-                )));
-            }
-            cr.status = if approve {
-                RequestStatus::Approved
-            } else {
-                RequestStatus::Rejected
-            };
-            cr.decided_by = Some(who.actor.clone());
-            cr.reason = reason.clone();
-            put_json(&mut t, &k, &cr)?;
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    action,
-                    format!("template/{template}/labels/{}", cr.label),
-                )
-                .detail(format!("{id}: -> {}", cr.version)),
-            )?;
-            if approve {
-                templates::move_label_in(txn, who, template, &cr.label, cr.version)?;
-            }
-            Ok::<_, Error>(Ok(cr))
-        })??;
+                    .await?;
+                    if approve {
+                        templates::move_label_in(&tx, who, template, &cr.label, cr.version).await?;
+                    }
+                    Ok::<_, Error>(Ok(cr))
+                })
+            })
+            .await??;
         let summary = if approve {
-            Some(self.summary(who, template)?)
+            Some(self.summary(who, template).await?)
         } else {
             None
         };

@@ -9,11 +9,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use warden_engine::{LimitOverrides, Limits, Plugin, World};
-use warden_storage::audit::{self, AuditEvent};
-use warden_storage::{Db, StorageError, get_json, put_json, rfc3339, scan_prefix, tables};
+use warden_storage::audit::AuditEvent;
+use warden_storage::{Scope, Store, Tx, rfc3339, tables};
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -98,7 +97,7 @@ fn key(tenant: &str, name: &str, version: &str) -> String {
 /// The plugin registry: uploaded components per tenant, the built-ins beside them, and the
 /// resolution of a reference (`name`, `name@version`) to a loaded component.
 pub struct Plugins {
-    db: Arc<Db>,
+    store: Store,
     sandbox: Arc<Sandbox>,
     max_upload_bytes: u64,
     referrers: Vec<Arc<dyn Referrer>>,
@@ -114,7 +113,7 @@ impl Plugins {
         referrers: Vec<Arc<dyn Referrer>>,
     ) -> Plugins {
         Plugins {
-            db: sandbox.db().clone(),
+            store: sandbox.store().clone(),
             sandbox,
             max_upload_bytes,
             referrers,
@@ -131,7 +130,7 @@ impl Plugins {
         asked: &LimitOverrides,
     ) -> Result<(PluginRef, Arc<Plugin>, Limits)> {
         let (pinned, plugin) = self.resolve(who, reference, world).await?;
-        let declared = self.declared_limits(who, &pinned);
+        let declared = self.declared_limits(who, &pinned).await;
         let limits = self
             .sandbox
             .limits(&LimitOverrides::merge(&declared, asked));
@@ -147,7 +146,7 @@ impl Plugins {
         asked: &LimitOverrides,
     ) -> Result<(Arc<Plugin>, Limits)> {
         let plugin = self.sandbox.plugin(&pinned.digest).await?;
-        let declared = self.declared_limits(who, pinned);
+        let declared = self.declared_limits(who, pinned).await;
         let limits = self
             .sandbox
             .limits(&LimitOverrides::merge(&declared, asked));
@@ -203,7 +202,7 @@ impl Plugins {
                 limit,
             });
         }
-        if self.get(who, name, &version).is_ok() {
+        if self.get(who, name, &version).await.is_ok() {
             return Err(Error::Conflict(format!(
                 "plugin {name} version {version} already exists; versions are immutable, upload a new version"
             )));
@@ -235,45 +234,41 @@ impl Plugins {
             builtin: false,
         };
         let k = key(&who.tenant, name, &version);
-        self.db.write(|txn| {
-        let mut plugins = txn
-            .open_table(tables::PLUGINS)
-            .map_err(StorageError::from)?;
-        if let Some(existing) = same_version(&plugins, &who.tenant, name, &parsed)? {
-            return Err(Error::Conflict(format!(
-                "plugin {name} version {} already exists; versions are immutable (build metadata \
-                 does not make a new version), upload a new version",
-                existing.version
-            )));
-        }
-        put_json(&mut plugins, &k, &record)?;
-        let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
-        if blobs
-            .get(record.digest.as_str())
-            .map_err(StorageError::from)?
-            .is_none()
-        {
-            blobs
-                .insert(record.digest.as_str(), bytes.as_slice())
-                .map_err(StorageError::from)?;
-        }
-        let mut event = AuditEvent::new(
-            &who.tenant,
-            &who.actor,
-            "plugin.upload",
-            format!("plugin/{name}/{version}"),
-        )
-        .input(&bytes);
-        event.plugin_digest = Some(record.digest.clone());
-        audit::append(txn, event)?;
-        Ok(())
-    })?;
+        let (record, bytes, parsed, k, version) = (&record, &bytes, &parsed, &k, &version);
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    if let Some(existing) = same_version(&tx, &who.tenant, name, parsed).await? {
+                        return Err(Error::Conflict(format!(
+                            "plugin {name} version {} already exists; versions are immutable \
+                             (build metadata does not make a new version), upload a new version",
+                            existing.version
+                        )));
+                    }
+                    tx.put_json(tables::PLUGINS, k, record).await?;
+                    if tx.get_bytes(tables::BLOBS, &record.digest).await?.is_none() {
+                        tx.put_bytes(tables::BLOBS, &record.digest, bytes).await?;
+                    }
+                    let mut event = AuditEvent::new(
+                        &who.tenant,
+                        &who.actor,
+                        "plugin.upload",
+                        format!("plugin/{name}/{version}"),
+                    )
+                    .input(bytes);
+                    event.plugin_digest = Some(record.digest.clone());
+                    tx.audit(event).await?;
+                    Ok::<_, Error>(())
+                })
+            })
+            .await?;
+        let record = record.clone();
         self.sandbox.remember(plugin);
         Ok(record)
     }
 
     /// One version's record (built-ins included).
-    pub fn get(&self, who: &Principal, name: &str, version: &str) -> Result<PluginRecord> {
+    pub async fn get(&self, who: &Principal, name: &str, version: &str) -> Result<PluginRecord> {
         crate::names::check("plugin", name)?;
         if let Some(b) = self.sandbox.builtins().iter().find(|b| b.name == name) {
             let record = Self::builtin_record(b);
@@ -287,41 +282,31 @@ impl Plugins {
             };
         }
         let version = if version == "latest" {
-            self.latest_version(who, name)?
+            self.latest_version(who, name).await?
         } else {
             parse_version(version)?.to_string()
         };
-        let txn = self.db.read()?;
-        let plugins = txn
-            .open_table(tables::PLUGINS)
-            .map_err(StorageError::from)?;
-        if let Some(found) = get_json(&plugins, "plugins", &key(&who.tenant, name, &version))? {
+        let found = self
+            .store
+            .get_json(tables::PLUGINS, &key(&who.tenant, name, &version))
+            .await?;
+        if let Some(found) = found {
             return Ok(found);
         }
         // Build metadata does not make another version (SemVer §10): `1.0.0` finds `1.0.0+build`.
         let wanted = parse_version(&version)?;
-        same_version(&plugins, &who.tenant, name, &wanted)?
+        let all = self.stored_versions(&who.tenant, name).await?;
+        find_same_version(all, &wanted)
             .ok_or_else(|| Error::not_found("plugin version", format!("{name}@{version}")))
     }
 
     /// All versions of one plugin, oldest first.
-    pub fn versions(&self, who: &Principal, name: &str) -> Result<Vec<PluginRecord>> {
+    pub async fn versions(&self, who: &Principal, name: &str) -> Result<Vec<PluginRecord>> {
         crate::names::check("plugin", name)?;
         if let Some(b) = self.sandbox.builtins().iter().find(|b| b.name == name) {
             return Ok(vec![Self::builtin_record(b)]);
         }
-        let txn = self.db.read()?;
-        let plugins = txn
-            .open_table(tables::PLUGINS)
-            .map_err(StorageError::from)?;
-        let mut all: Vec<PluginRecord> = scan_prefix::<PluginRecord, _>(
-            &plugins,
-            "plugins",
-            &format!("{}/{name}/", who.tenant),
-        )?
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect();
+        let mut all = self.stored_versions(&who.tenant, name).await?;
         if all.is_empty() {
             return Err(Error::not_found("plugin", name));
         }
@@ -333,15 +318,26 @@ impl Plugins {
         Ok(all)
     }
 
-    fn latest_version(&self, who: &Principal, name: &str) -> Result<String> {
-        self.versions(who, name)?
+    async fn stored_versions(&self, tenant: &str, name: &str) -> Result<Vec<PluginRecord>> {
+        Ok(self
+            .store
+            .scan_json::<PluginRecord>(tables::PLUGINS, &format!("{tenant}/{name}/"))
+            .await?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    async fn latest_version(&self, who: &Principal, name: &str) -> Result<String> {
+        self.versions(who, name)
+            .await?
             .pop()
             .map(|r| r.version)
             .ok_or_else(|| Error::not_found("plugin", name))
     }
 
     /// Every plugin of the caller's tenant plus the built-ins.
-    pub fn list(&self, who: &Principal) -> Result<Vec<PluginSummary>> {
+    pub async fn list(&self, who: &Principal) -> Result<Vec<PluginSummary>> {
         let mut out: Vec<PluginSummary> = self
             .sandbox
             .builtins()
@@ -354,13 +350,11 @@ impl Plugins {
                 latest: env!("CARGO_PKG_VERSION").to_owned(),
             })
             .collect();
-        let txn = self.db.read()?;
-        let plugins = txn
-            .open_table(tables::PLUGINS)
-            .map_err(StorageError::from)?;
         let mut by_name: BTreeMap<String, Vec<PluginRecord>> = BTreeMap::new();
-        for (_, r) in
-            scan_prefix::<PluginRecord, _>(&plugins, "plugins", &format!("{}/", who.tenant))?
+        for (_, r) in self
+            .store
+            .scan_json::<PluginRecord>(tables::PLUGINS, &format!("{}/", who.tenant))
+            .await?
         {
             by_name.entry(r.name.clone()).or_default().push(r);
         }
@@ -380,7 +374,7 @@ impl Plugins {
 
     /// Deletes one version, or every version when `version` is `None`; refused while a template
     /// version or a session uses it.
-    pub fn delete(&self, who: &Principal, name: &str, version: Option<&str>) -> Result<()> {
+    pub async fn delete(&self, who: &Principal, name: &str, version: Option<&str>) -> Result<()> {
         crate::names::check("plugin", name)?;
         if self.sandbox.builtins().iter().any(|b| b.name == name) {
             return Err(Error::Conflict(format!(
@@ -388,55 +382,52 @@ impl Plugins {
             )));
         }
         let targets: Vec<PluginRecord> = match version {
-            Some(v) => vec![self.get(who, name, v)?],
-            None => self.versions(who, name)?,
+            Some(v) => vec![self.get(who, name, v).await?],
+            None => self.versions(who, name).await?,
         };
-        let mut orphaned = Vec::new();
-        self.db.write(|txn| {
-            for t in &targets {
-                for referrer in &self.referrers {
-                    if let Some(usage) = referrer.digest_user(txn, &who.tenant, &t.digest)? {
-                        return Err(Error::Conflict(format!(
-                            "plugin {name}@{} is used by {}; {}",
-                            t.version, usage.by, usage.remedy
-                        )));
+        let targets = &targets;
+        let orphaned = self
+            .store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    for t in targets {
+                        for referrer in &self.referrers {
+                            if let Some(usage) =
+                                referrer.digest_user(&tx, &who.tenant, &t.digest).await?
+                            {
+                                return Err(Error::Conflict(format!(
+                                    "plugin {name}@{} is used by {}; {}",
+                                    t.version, usage.by, usage.remedy
+                                )));
+                            }
+                        }
                     }
-                }
-            }
-            let mut plugins = txn
-                .open_table(tables::PLUGINS)
-                .map_err(StorageError::from)?;
-            for t in &targets {
-                plugins
-                    .remove(key(&who.tenant, name, &t.version).as_str())
-                    .map_err(StorageError::from)?;
-                audit::append(
-                    txn,
-                    AuditEvent::new(
-                        &who.tenant,
-                        &who.actor,
-                        "plugin.delete",
-                        format!("plugin/{name}/{}", t.version),
-                    ),
-                )?;
-            }
-            // Drop bytes nothing of any tenant refers to any more: the same bytes may be another
-            // tenant's upload, or a built-in that another tenant's template, session or pipeline
-            // pinned.
-            // redb allows one open handle per table in a transaction.
-            drop(plugins);
-            let still_used = self.referenced_digests(txn)?;
-            let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
-            for t in &targets {
-                if !still_used.contains(&t.digest) {
-                    blobs
-                        .remove(t.digest.as_str())
-                        .map_err(StorageError::from)?;
-                    orphaned.push(t.digest.clone());
-                }
-            }
-            Ok::<_, Error>(())
-        })?;
+                    for t in targets {
+                        tx.delete(tables::PLUGINS, &key(&who.tenant, name, &t.version))
+                            .await?;
+                        tx.audit(AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "plugin.delete",
+                            format!("plugin/{name}/{}", t.version),
+                        ))
+                        .await?;
+                    }
+                    // Drop bytes nothing of any tenant refers to any more: the same bytes may be
+                    // another tenant's upload, or a built-in that another tenant's template,
+                    // session or pipeline pinned.
+                    let still_used = self.referenced_digests(&tx).await?;
+                    let mut orphaned = Vec::new();
+                    for t in targets {
+                        if !still_used.contains(&t.digest) && !orphaned.contains(&t.digest) {
+                            tx.delete(tables::BLOBS, &t.digest).await?;
+                            orphaned.push(t.digest.clone());
+                        }
+                    }
+                    Ok::<_, Error>(orphaned)
+                })
+            })
+            .await?;
         for d in orphaned {
             self.sandbox.unload(&d);
         }
@@ -446,17 +437,13 @@ impl Plugins {
     /// Every component digest that a stored record of any tenant refers to: plugin versions and
     /// whatever the referrers (template versions, sessions, pipeline pins) pin. A blob outside
     /// this set is an orphan.
-    fn referenced_digests(&self, txn: &redb::WriteTransaction) -> Result<HashSet<String>> {
+    async fn referenced_digests(&self, tx: &Tx) -> Result<HashSet<String>> {
         let mut used = HashSet::new();
-        let plugins = txn
-            .open_table(tables::PLUGINS)
-            .map_err(StorageError::from)?;
-        for (_, r) in scan_prefix::<PluginRecord, _>(&plugins, "plugins", "")? {
+        for (_, r) in tx.scan_json::<PluginRecord>(tables::PLUGINS, "").await? {
             used.insert(r.digest);
         }
-        drop(plugins);
         for referrer in &self.referrers {
-            referrer.pinned_digests(txn, &mut used)?;
+            referrer.pinned_digests(tx, &mut used).await?;
         }
         Ok(used)
     }
@@ -473,7 +460,7 @@ impl Plugins {
             Some((n, v)) => (n, v),
             None => (reference, "latest"),
         };
-        let record = self.get(who, name, version)?;
+        let record = self.get(who, name, version).await?;
         if record.world != world.name() {
             return Err(Error::BadRequest(format!(
                 "plugin {name} implements {}, but a {world} is needed here",
@@ -494,20 +481,20 @@ impl Plugins {
     /// Stores a built-in's bytes in the blob table when something pins its digest, so a template
     /// version or session keeps rendering with the exact same component after Warden is upgraded
     /// and the embedded built-in changes.
-    pub fn pin_builtin(&self, txn: &redb::WriteTransaction, digest: &str) -> Result<()> {
+    pub async fn pin_builtin(&self, tx: &Tx, digest: &str) -> Result<()> {
         let Some(b) = self.sandbox.builtins().iter().find(|b| b.digest == digest) else {
             return Ok(());
         };
-        let mut blobs = txn.open_table(tables::BLOBS).map_err(StorageError::from)?;
-        if blobs.get(digest).map_err(StorageError::from)?.is_none() {
-            blobs.insert(digest, b.bytes).map_err(StorageError::from)?;
+        if tx.get_bytes(tables::BLOBS, digest).await?.is_none() {
+            tx.put_bytes(tables::BLOBS, digest, b.bytes).await?;
         }
         Ok(())
     }
 
     /// The default limits a stored plugin declared (none for built-ins).
-    pub fn declared_limits(&self, who: &Principal, r: &PluginRef) -> LimitOverrides {
+    pub async fn declared_limits(&self, who: &Principal, r: &PluginRef) -> LimitOverrides {
         self.get(who, &r.name, &r.version)
+            .await
             .map(|p| p.limits)
             .unwrap_or_default()
     }
@@ -522,25 +509,28 @@ fn parse_version(version: &str) -> Result<semver::Version> {
     })
 }
 
-/// The stored version of `name` equal to `wanted` when build metadata is ignored.
-fn same_version<T>(
-    plugins: &T,
+/// The stored version of `name` equal to `wanted` when build metadata is ignored, read in `tx`.
+async fn same_version(
+    tx: &Tx,
     tenant: &str,
     name: &str,
     wanted: &semver::Version,
-) -> Result<Option<PluginRecord>>
-where
-    T: ReadableTable<&'static str, &'static [u8]>,
-{
-    Ok(
-        scan_prefix::<PluginRecord, _>(plugins, "plugins", &format!("{tenant}/{name}/"))?
-            .into_iter()
-            .map(|(_, r)| r)
-            .find(|r| {
-                semver::Version::parse(&r.version)
-                    .is_ok_and(|v| v.cmp_precedence(wanted) == std::cmp::Ordering::Equal)
-            }),
-    )
+) -> Result<Option<PluginRecord>> {
+    let all = tx
+        .scan_json::<PluginRecord>(tables::PLUGINS, &format!("{tenant}/{name}/"))
+        .await?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    Ok(find_same_version(all, wanted))
+}
+
+/// The one of `all` equal to `wanted` when build metadata is ignored (SemVer §10).
+fn find_same_version(all: Vec<PluginRecord>, wanted: &semver::Version) -> Option<PluginRecord> {
+    all.into_iter().find(|r| {
+        semver::Version::parse(&r.version)
+            .is_ok_and(|v| v.cmp_precedence(wanted) == std::cmp::Ordering::Equal)
+    })
 }
 
 #[cfg(test)]
@@ -553,10 +543,11 @@ mod tests {
     /// Claims every digest, as a record of another service pinning everything would.
     struct PinsEverything;
 
+    #[async_trait::async_trait]
     impl Referrer for PinsEverything {
-        fn digest_user(
+        async fn digest_user(
             &self,
-            _txn: &redb::WriteTransaction,
+            _tx: &Tx,
             _tenant: &str,
             _digest: &str,
         ) -> Result<Option<Usage>> {
@@ -566,36 +557,33 @@ mod tests {
             }))
         }
 
-        fn pinned_digests(
-            &self,
-            _txn: &redb::WriteTransaction,
-            _out: &mut HashSet<String>,
-        ) -> Result<()> {
+        async fn pinned_digests(&self, _tx: &Tx, _out: &mut HashSet<String>) -> Result<()> {
             Ok(())
         }
     }
 
-    #[test]
-    fn the_builtins_are_listed_for_every_tenant_and_cannot_be_deleted() {
+    #[tokio::test]
+    async fn the_builtins_are_listed_for_every_tenant_and_cannot_be_deleted() {
         let s = store();
-        let plugins = Plugins::new(sandbox(&s.db), 1 << 20, vec![Arc::new(PinsEverything)]);
+        let plugins = Plugins::new(sandbox(&s.store), 1 << 20, vec![Arc::new(PinsEverything)]);
         let author = who("acme", &[Role::Author]);
         let mut names: Vec<String> = plugins
             .list(&author)
+            .await
             .unwrap()
             .into_iter()
             .map(|p| p.name)
             .collect();
         names.sort();
         assert_eq!(names, ["pii", "python", "template"]);
-        let record = plugins.get(&author, "pii", "latest").unwrap();
+        let record = plugins.get(&author, "pii", "latest").await.unwrap();
         assert!(record.builtin);
         assert!(matches!(
-            plugins.delete(&author, "pii", None),
+            plugins.delete(&author, "pii", None).await,
             Err(Error::Conflict(_))
         ));
         assert!(matches!(
-            plugins.get(&author, "nope", "latest"),
+            plugins.get(&author, "nope", "latest").await,
             Err(Error::NotFound { .. })
         ));
     }
@@ -603,7 +591,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_reference_to_the_wrong_world_is_refused_before_anything_loads() {
         let s = store();
-        let plugins = Plugins::new(sandbox(&s.db), 1 << 20, Vec::new());
+        let plugins = Plugins::new(sandbox(&s.store), 1 << 20, Vec::new());
         let op = who("acme", &[Role::Operator]);
         let refused = plugins.resolve(&op, "template", World::PiiDetector).await;
         assert!(matches!(refused, Err(Error::BadRequest(m)) if m.contains("pii-detector")));
@@ -612,7 +600,7 @@ mod tests {
     #[test]
     fn an_upload_over_the_cap_is_refused_without_compiling() {
         let s = store();
-        let plugins = Plugins::new(sandbox(&s.db), 1024, Vec::new());
+        let plugins = Plugins::new(sandbox(&s.store), 1024, Vec::new());
         let author = who("acme", &[Role::Author]);
         let rt = tokio::runtime::Runtime::new().unwrap();
         let refused = rt.block_on(plugins.upload(

@@ -8,19 +8,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use std::sync::Arc;
 
 use warden_engine::{CallReport, ChatMessage, LimitOverrides, RenderOptions, TemplateInfo, World};
-use warden_storage::audit::{self, AuditEvent};
-use warden_storage::{Db, StorageError, get_json, put_json, rfc3339, scan_prefix, tables};
+use warden_storage::audit::AuditEvent;
+use warden_storage::{Scope, Store, Tx, rfc3339, tables};
 
 use super::plugins::{PluginRef, Plugins};
 use super::schema::{VariableCheck, VariablesSchema, check_variables};
-use super::versioned::{self, check_label, label_key, version_key};
+use super::versioned::{Versioned, check_label};
 use crate::auth::Principal;
 use crate::error::{Error, FieldError, Result};
 use crate::refs::{Referrer, Usage};
@@ -31,6 +30,12 @@ use crate::tenants::Tenants;
 pub const PRODUCTION: &str = "production";
 /// The automatic label of the newest version.
 pub use super::versioned::LATEST;
+
+/// Where template versions and labels are stored.
+pub(super) const STORED: Versioned = Versioned {
+    versions: tables::TEMPLATES,
+    labels: tables::LABELS,
+};
 
 /// One immutable template version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -204,7 +209,7 @@ pub struct ImportReport {
 /// The template registry: versions, labels (with the approval workflow of
 /// [`super::approvals`]), import and export, and rendering through the sandbox.
 pub struct Templates {
-    pub(super) db: Arc<Db>,
+    pub(super) store: Store,
     sandbox: Arc<Sandbox>,
     plugins: Arc<Plugins>,
     pub(super) tenants: Arc<Tenants>,
@@ -221,7 +226,7 @@ impl Templates {
         users: Vec<Arc<dyn Referrer>>,
     ) -> Templates {
         Templates {
-            db: sandbox.db().clone(),
+            store: sandbox.store().clone(),
             sandbox,
             plugins,
             tenants,
@@ -229,12 +234,12 @@ impl Templates {
         }
     }
 
-    fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<TemplateVersion>> {
-        versioned::versions(&self.db, tables::TEMPLATES, "templates", tenant, name)
+    async fn all_versions(&self, tenant: &str, name: &str) -> Result<Vec<TemplateVersion>> {
+        STORED.versions(&self.store, tenant, name).await
     }
 
-    fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
-        versioned::labels(&self.db, tables::LABELS, tenant, name)
+    async fn labels_of(&self, tenant: &str, name: &str) -> Result<BTreeMap<String, u64>> {
+        STORED.labels(&self.store, tenant, name).await
     }
 
     /// Inspects the template text(s) of a version in the sandbox; syntax errors become 422s with
@@ -306,7 +311,6 @@ impl Templates {
         crate::names::check("template", name)?;
         for l in &new.labels {
             check_label(l)?;
-            self.tenants.check_direct_move(who, l)?;
         }
         let texts: Vec<String> = match (&new.template, &new.messages) {
             (Some(t), None) => vec![t.clone()],
@@ -340,7 +344,7 @@ impl Templates {
             .as_ref()
             .map(|s| check_variables(s, &used))
             .unwrap_or_default();
-        let mut record = TemplateVersion {
+        let record = TemplateVersion {
             name: name.to_owned(),
             version: 0,
             template: new.template,
@@ -355,47 +359,41 @@ impl Templates {
             variables: used.into_iter().collect(),
             imported: None,
         };
-        let labels = new.labels;
-        let record = self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::TEMPLATES)
-                .map_err(StorageError::from)?;
-            let prefix = format!("{}/{name}/", who.tenant);
-            let last = table
-                .range(prefix.as_str()..)
-                .map_err(StorageError::from)?
-                .take_while(|e| {
-                    e.as_ref()
-                        .is_ok_and(|(k, _)| k.value().starts_with(prefix.as_str()))
+        let (labels, record) = (&new.labels, &record);
+        let record = self
+            .store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let mut record = record.clone();
+                    for l in labels {
+                        self.tenants.check_direct_move_in(&tx, who, l).await?;
+                    }
+                    record.version = STORED.next_version(&tx, &who.tenant, name).await?;
+                    self.plugins.pin_builtin(&tx, &record.engine.digest).await?;
+                    STORED
+                        .put_version(&tx, &who.tenant, name, record.version, &record)
+                        .await?;
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "template.version.create",
+                            format!("template/{name}/{}", record.version),
+                        )
+                        .input(&warden_storage::encode(&record)?),
+                    )
+                    .await?;
+                    for l in labels {
+                        let old = STORED
+                            .set_label(&tx, &who.tenant, name, l, record.version)
+                            .await?;
+                        tx.audit(label_event(who, name, l, old, Some(record.version)))
+                            .await?;
+                    }
+                    Ok::<_, Error>(record)
                 })
-                .count() as u64;
-            record.version = last + 1;
-            self.plugins.pin_builtin(txn, &record.engine.digest)?;
-            put_json(
-                &mut table,
-                &version_key(&who.tenant, name, record.version),
-                &record,
-            )?;
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "template.version.create",
-                    format!("template/{name}/{}", record.version),
-                )
-                .input(&warden_storage::encode(&record)?),
-            )?;
-            let mut label_table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-            for l in &labels {
-                let old = label_table
-                    .insert(label_key(&who.tenant, name, l).as_str(), record.version)
-                    .map_err(StorageError::from)?
-                    .map(|v| v.value());
-                audit::append(txn, label_event(who, name, l, old, Some(record.version)))?;
-            }
-            Ok::<_, Error>(record)
-        })?;
+            })
+            .await?;
         Ok(Created {
             version: record,
             warnings,
@@ -403,46 +401,43 @@ impl Templates {
     }
 
     /// Every template of the caller's tenant.
-    pub fn list(&self, who: &Principal) -> Result<Vec<TemplateSummary>> {
-        let txn = self.db.read()?;
-        let table = txn
-            .open_table(tables::TEMPLATES)
-            .map_err(StorageError::from)?;
+    pub async fn list(&self, who: &Principal) -> Result<Vec<TemplateSummary>> {
         let mut names: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-        for (_, v) in
-            scan_prefix::<TemplateVersion, _>(&table, "templates", &format!("{}/", who.tenant))?
+        for (_, v) in self
+            .store
+            .scan_json::<TemplateVersion>(tables::TEMPLATES, &format!("{}/", who.tenant))
+            .await?
         {
             names.entry(v.name).or_default().push(v.version);
         }
-        drop(table);
-        names
-            .into_iter()
-            .map(|(name, versions)| {
-                let mut labels = self.labels_of(&who.tenant, &name)?;
-                if let Some(last) = versions.last() {
-                    labels.insert(LATEST.into(), *last);
-                }
-                Ok(TemplateSummary {
-                    name,
-                    versions,
-                    labels,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(names.len());
+        for (name, versions) in names {
+            let mut labels = self.labels_of(&who.tenant, &name).await?;
+            if let Some(last) = versions.last() {
+                labels.insert(LATEST.into(), *last);
+            }
+            out.push(TemplateSummary {
+                name,
+                versions,
+                labels,
+            });
+        }
+        Ok(out)
     }
 
     /// One template's versions and labels.
-    pub fn summary(&self, who: &Principal, name: &str) -> Result<TemplateSummary> {
+    pub async fn summary(&self, who: &Principal, name: &str) -> Result<TemplateSummary> {
         crate::names::check("template", name)?;
         let versions: Vec<u64> = self
-            .all_versions(&who.tenant, name)?
+            .all_versions(&who.tenant, name)
+            .await?
             .into_iter()
             .map(|v| v.version)
             .collect();
         let Some(last) = versions.last().copied() else {
             return Err(Error::not_found("template", name));
         };
-        let mut labels = self.labels_of(&who.tenant, name)?;
+        let mut labels = self.labels_of(&who.tenant, name).await?;
         labels.insert(LATEST.into(), last);
         Ok(TemplateSummary {
             name: name.to_owned(),
@@ -452,28 +447,25 @@ impl Templates {
     }
 
     /// One version.
-    pub fn get_version(
+    pub async fn get_version(
         &self,
         who: &Principal,
         name: &str,
         version: u64,
     ) -> Result<TemplateVersion> {
         crate::names::check("template", name)?;
-        versioned::version(
-            &self.db,
-            tables::TEMPLATES,
-            "templates",
-            &who.tenant,
-            name,
-            version,
-        )?
-        .ok_or_else(|| Error::not_found("template version", format!("{name} version {version}")))
+        STORED
+            .version(&self.store, &who.tenant, name, version)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found("template version", format!("{name} version {version}"))
+            })
     }
 
     /// The version a label points at (`latest` included).
-    pub fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
+    pub async fn resolve_label(&self, who: &Principal, name: &str, label: &str) -> Result<u64> {
         crate::names::check("label", label)?;
-        let summary = self.summary(who, name)?;
+        let summary = self.summary(who, name).await?;
         summary
             .labels
             .get(label)
@@ -482,82 +474,91 @@ impl Templates {
     }
 
     /// Points `label` at `version` (audited with the old and new versions).
-    pub fn set_label(&self, who: &Principal, name: &str, label: &str, version: u64) -> Result<()> {
+    pub async fn set_label(
+        &self,
+        who: &Principal,
+        name: &str,
+        label: &str,
+        version: u64,
+    ) -> Result<()> {
         crate::names::check("template", name)?;
         check_label(label)?;
-        self.tenants.check_direct_move(who, label)?;
-        self.get_version(who, name, version)?;
-        self.db
-            .write(|txn| move_label_in(txn, who, name, label, version))
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    self.tenants.check_direct_move_in(&tx, who, label).await?;
+                    move_label_in(&tx, who, name, label, version).await
+                })
+            })
+            .await
     }
 
     /// Removes a label.
-    pub fn delete_label(&self, who: &Principal, name: &str, label: &str) -> Result<()> {
+    pub async fn delete_label(&self, who: &Principal, name: &str, label: &str) -> Result<()> {
         crate::names::check("template", name)?;
         check_label(label)?;
-        self.tenants.check_direct_move(who, label)?;
-        self.db.write(|txn| {
-            let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-            let old = table
-                .remove(label_key(&who.tenant, name, label).as_str())
-                .map_err(StorageError::from)?
-                .map(|v| v.value());
-            if old.is_none() {
-                return Err(Error::not_found("label", format!("{name}:{label}")));
-            }
-            audit::append(txn, label_event(who, name, label, old, None))?;
-            Ok(())
-        })
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    self.tenants.check_direct_move_in(&tx, who, label).await?;
+                    let old = STORED.remove_label(&tx, &who.tenant, name, label).await?;
+                    if old.is_none() {
+                        return Err(Error::not_found("label", format!("{name}:{label}")));
+                    }
+                    tx.audit(label_event(who, name, label, old, None)).await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// Deletes a template: every version, label and pending change request, in one transaction
     /// with its audit record. Refused (409) while a pipeline version of the tenant renders it, and
     /// (403) for a non-admin while one of its labels is protected, as moving that label would be.
-    pub fn delete(&self, who: &Principal, name: &str) -> Result<()> {
+    pub async fn delete(&self, who: &Principal, name: &str) -> Result<()> {
         crate::names::check("template", name)?;
-        self.db.write(|txn| {
-            for users in &self.users {
-                if let Some(user) = users.template_user(txn, &who.tenant, name)? {
-                    return Err(Error::Conflict(format!(
-                        "template `{name}` is rendered by {user}; it cannot be deleted"
-                    )));
-                }
-            }
-            let (labels, versions) =
-                versioned::remove_all(txn, tables::TEMPLATES, tables::LABELS, &who.tenant, name)?;
-            if versions == 0 {
-                return Err(Error::not_found("template", name));
-            }
-            for label in &labels {
-                self.tenants.check_direct_move(who, label)?;
-            }
-            let mut requests = txn
-                .open_table(tables::CHANGE_REQUESTS)
-                .map_err(StorageError::from)?;
-            for k in versioned::keys_with_prefix(&requests, &format!("{}/{name}/", who.tenant))? {
-                requests.remove(k.as_str()).map_err(StorageError::from)?;
-            }
-            audit::append(
-                txn,
-                AuditEvent::new(
-                    &who.tenant,
-                    &who.actor,
-                    "template.delete",
-                    format!("template/{name}"),
-                )
-                .detail(format!(
-                    "{versions} versions, labels: {}",
-                    labels.join(", ")
-                )),
-            )?;
-            Ok(())
-        })
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    for users in &self.users {
+                        if let Some(user) = users.template_user(&tx, &who.tenant, name).await? {
+                            return Err(Error::Conflict(format!(
+                                "template `{name}` is rendered by {user}; it cannot be deleted"
+                            )));
+                        }
+                    }
+                    let (labels, versions) = STORED.remove_all(&tx, &who.tenant, name).await?;
+                    if versions == 0 {
+                        return Err(Error::not_found("template", name));
+                    }
+                    for label in &labels {
+                        self.tenants.check_direct_move_in(&tx, who, label).await?;
+                    }
+                    tx.delete_prefix(tables::CHANGE_REQUESTS, &format!("{}/{name}/", who.tenant))
+                        .await?;
+                    tx.audit(
+                        AuditEvent::new(
+                            &who.tenant,
+                            &who.actor,
+                            "template.delete",
+                            format!("template/{name}"),
+                        )
+                        .detail(format!(
+                            "{versions} versions, labels: {}",
+                            labels.join(", ")
+                        )),
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// A unified diff between two versions (the text, or the messages one per block).
-    pub fn diff(&self, who: &Principal, name: &str, from: u64, to: u64) -> Result<String> {
-        let a = self.get_version(who, name, from)?;
-        let b = self.get_version(who, name, to)?;
+    pub async fn diff(&self, who: &Principal, name: &str, from: u64, to: u64) -> Result<String> {
+        let a = self.get_version(who, name, from).await?;
+        let b = self.get_version(who, name, to).await?;
         fn text(v: &TemplateVersion) -> String {
             match (&v.template, &v.messages) {
                 (Some(t), _) => t.clone(),
@@ -587,17 +588,17 @@ impl Templates {
         crate::names::check("template", name)?;
         let (version, label) = match (req.version, &req.label) {
             (Some(v), _) => (v, None),
-            (None, Some(l)) => (self.resolve_label(who, name, l)?, Some(l.clone())),
-            (None, None) => match self.resolve_label(who, name, PRODUCTION) {
+            (None, Some(l)) => (self.resolve_label(who, name, l).await?, Some(l.clone())),
+            (None, None) => match self.resolve_label(who, name, PRODUCTION).await {
                 Ok(v) => (v, Some(PRODUCTION.to_owned())),
                 Err(Error::NotFound { kind: "label", .. }) => (
-                    self.resolve_label(who, name, LATEST)?,
+                    self.resolve_label(who, name, LATEST).await?,
                     Some(LATEST.to_owned()),
                 ),
                 Err(e) => return Err(e),
             },
         };
-        let tv = self.get_version(who, name, version)?;
+        let tv = self.get_version(who, name, version).await?;
         let variables = match &tv.variables_schema {
             Some(s) => {
                 let schema = VariablesSchema::parse(s)
@@ -675,7 +676,7 @@ impl Templates {
     /// Every template of the tenant as YAML, one document per template.
     ///
     /// `prefix` keeps only names starting with it, `names` (when not empty) only those names.
-    pub fn export(
+    pub async fn export(
         &self,
         who: &Principal,
         prefix: Option<&str>,
@@ -689,11 +690,16 @@ impl Templates {
             prefix.is_none_or(|p| name.starts_with(p))
                 && (names.is_empty() || names.iter().any(|n| n == name))
         };
-        for t in self.list(who)?.into_iter().filter(|t| wanted(&t.name)) {
-            let mut labels = self.labels_of(&who.tenant, &t.name)?;
+        for t in self
+            .list(who)
+            .await?
+            .into_iter()
+            .filter(|t| wanted(&t.name))
+        {
+            let mut labels = self.labels_of(&who.tenant, &t.name).await?;
             labels.remove(LATEST);
             let doc = ExportDoc {
-                versions: self.all_versions(&who.tenant, &t.name)?,
+                versions: self.all_versions(&who.tenant, &t.name).await?,
                 name: t.name,
                 labels,
             };
@@ -764,6 +770,7 @@ impl Templates {
                     || self
                         .plugins
                         .get(who, &v.engine.name, &v.engine.version)
+                        .await
                         .is_ok_and(|p| p.digest == v.engine.digest);
                 if !known {
                     return Err(Error::Unprocessable {
@@ -776,84 +783,92 @@ impl Templates {
                 }
             }
         }
-        let mut report = ImportReport {
-            templates: docs.len(),
-            ..Default::default()
-        };
-        self.db.write(|txn| {
-            let mut table = txn
-                .open_table(tables::TEMPLATES)
-                .map_err(StorageError::from)?;
-            let mut labels = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-            for doc in &docs {
-                for v in &doc.versions {
-                    let k = version_key(&who.tenant, &doc.name, v.version);
-                    let existing: Option<TemplateVersion> = get_json(&table, "templates", &k)?;
-                    match existing {
-                        Some(e) if same_content(&e, v) => report.unchanged += 1,
-                        Some(_) => {
-                            return Err(Error::Conflict(format!(
-                                "template {} version {} already exists with different content",
-                                doc.name, v.version
-                            )));
-                        }
-                        None => {
-                            if v.version > 1
-                                && get_json::<TemplateVersion, _>(
-                                    &table,
-                                    "templates",
-                                    &version_key(&who.tenant, &doc.name, v.version - 1),
-                                )?
-                                .is_none()
-                            {
-                                return Err(Error::Conflict(format!(
-                                    "template {} version {} would leave a gap",
-                                    doc.name, v.version
-                                )));
+        let docs = &docs;
+        self.store
+            .write(Scope::tenant(&who.tenant), |tx| {
+                Box::pin(async move {
+                    let mut report = ImportReport {
+                        templates: docs.len(),
+                        ..Default::default()
+                    };
+                    for doc in docs {
+                        for v in &doc.versions {
+                            let existing: Option<TemplateVersion> =
+                                STORED.version_in(&tx, &who.tenant, &doc.name, v.version).await?;
+                            match existing {
+                                Some(e) if same_content(&e, v) => report.unchanged += 1,
+                                Some(_) => {
+                                    return Err(Error::Conflict(format!(
+                                        "template {} version {} already exists with different content",
+                                        doc.name, v.version
+                                    )));
+                                }
+                                None => {
+                                    if v.version > 1
+                                        && STORED
+                                            .version_in::<TemplateVersion>(
+                                                &tx,
+                                                &who.tenant,
+                                                &doc.name,
+                                                v.version - 1,
+                                            )
+                                            .await?
+                                            .is_none()
+                                    {
+                                        return Err(Error::Conflict(format!(
+                                            "template {} version {} would leave a gap",
+                                            doc.name, v.version
+                                        )));
+                                    }
+                                    self.plugins.pin_builtin(&tx, &v.engine.digest).await?;
+                                    let stored = TemplateVersion {
+                                        author: who.actor.clone(),
+                                        created_at: rfc3339(warden_storage::now_ms()),
+                                        // A re-exported import keeps the first claim it carried.
+                                        imported: Some(v.imported.clone().unwrap_or(
+                                            ImportedClaims {
+                                                claimed_author: v.author.clone(),
+                                                claimed_created_at: v.created_at.clone(),
+                                            },
+                                        )),
+                                        ..v.clone()
+                                    };
+                                    STORED
+                                        .put_version(&tx, &who.tenant, &doc.name, v.version, &stored)
+                                        .await?;
+                                    tx.audit(
+                                        AuditEvent::new(
+                                            &who.tenant,
+                                            &who.actor,
+                                            "template.version.create",
+                                            format!("template/{}/{}", doc.name, v.version),
+                                        )
+                                        .detail("import")
+                                        .input(&warden_storage::encode(v)?),
+                                    )
+                                    .await?;
+                                    report.created += 1;
+                                }
                             }
-                            self.plugins.pin_builtin(txn, &v.engine.digest)?;
-                            let stored = TemplateVersion {
-                                author: who.actor.clone(),
-                                created_at: rfc3339(warden_storage::now_ms()),
-                                // A re-exported import keeps the first claim it carried.
-                                imported: Some(v.imported.clone().unwrap_or(ImportedClaims {
-                                    claimed_author: v.author.clone(),
-                                    claimed_created_at: v.created_at.clone(),
-                                })),
-                                ..v.clone()
-                            };
-                            put_json(&mut table, &k, &stored)?;
-                            audit::append(
-                                txn,
-                                AuditEvent::new(
-                                    &who.tenant,
-                                    &who.actor,
-                                    "template.version.create",
-                                    format!("template/{}/{}", doc.name, v.version),
-                                )
-                                .detail("import")
-                                .input(&warden_storage::encode(v)?),
-                            )?;
-                            report.created += 1;
+                        }
+                        for (label, v) in &doc.labels {
+                            let old = STORED
+                                .set_label(&tx, &who.tenant, &doc.name, label, *v)
+                                .await?;
+                            if old != Some(*v) {
+                                // A protected label moves on import only for an admin (nothing
+                                // is written).
+                                self.tenants.check_direct_move_in(&tx, who, label).await?;
+                                tx.audit(label_event(who, &doc.name, label, old, Some(*v)))
+                                    .await?;
+                                report.labels_set += 1;
+                            }
                         }
                     }
-                }
-                for (label, v) in &doc.labels {
-                    let old = labels
-                        .insert(label_key(&who.tenant, &doc.name, label).as_str(), *v)
-                        .map_err(StorageError::from)?
-                        .map(|x| x.value());
-                    if old != Some(*v) {
-                        // A protected label moves on import only for an admin (nothing is written).
-                        self.tenants.check_direct_move(who, label)?;
-                        audit::append(txn, label_event(who, &doc.name, label, old, Some(*v)))?;
-                        report.labels_set += 1;
-                    }
-                }
-            }
-            Ok::<_, Error>(())
-        })?;
-        Ok(report)
+                    Ok::<_, Error>(report)
+                })
+            })
+            .await
     }
 }
 
@@ -878,20 +893,29 @@ fn label_event(
     .detail(format!("{label}: {} -> {}", show(old), show(new)))
 }
 
-/// Points `label` at `version` inside `txn`, with its audit record.
-pub fn move_label_in(
-    txn: &redb::WriteTransaction,
+/// Points `label` at an existing `version` inside `tx`, with its audit record.
+pub async fn move_label_in(
+    tx: &Tx,
     who: &Principal,
     name: &str,
     label: &str,
     version: u64,
 ) -> Result<()> {
-    let mut table = txn.open_table(tables::LABELS).map_err(StorageError::from)?;
-    let old = table
-        .insert(label_key(&who.tenant, name, label).as_str(), version)
-        .map_err(StorageError::from)?
-        .map(|v| v.value());
-    audit::append(txn, label_event(who, name, label, old, Some(version)))?;
+    if STORED
+        .version_in::<TemplateVersion>(tx, &who.tenant, name, version)
+        .await?
+        .is_none()
+    {
+        return Err(Error::not_found(
+            "template version",
+            format!("{name} version {version}"),
+        ));
+    }
+    let old = STORED
+        .set_label(tx, &who.tenant, name, label, version)
+        .await?;
+    tx.audit(label_event(who, name, label, old, Some(version)))
+        .await?;
     Ok(())
 }
 
@@ -907,18 +931,12 @@ fn same_content(a: &TemplateVersion, b: &TemplateVersion) -> bool {
 /// Template versions pin the component that renders them.
 pub struct TemplatePins;
 
+#[async_trait::async_trait]
 impl Referrer for TemplatePins {
-    fn digest_user(
-        &self,
-        txn: &redb::WriteTransaction,
-        tenant: &str,
-        digest: &str,
-    ) -> Result<Option<Usage>> {
-        let templates = txn
-            .open_table(tables::TEMPLATES)
-            .map_err(StorageError::from)?;
-        let versions: Vec<(String, TemplateVersion)> =
-            scan_prefix(&templates, "templates", &format!("{tenant}/"))?;
+    async fn digest_user(&self, tx: &Tx, tenant: &str, digest: &str) -> Result<Option<Usage>> {
+        let versions: Vec<(String, TemplateVersion)> = tx
+            .scan_json(tables::TEMPLATES, &format!("{tenant}/"))
+            .await?;
         Ok(versions
             .into_iter()
             .find(|(_, v)| v.engine.digest == digest)
@@ -928,15 +946,15 @@ impl Referrer for TemplatePins {
             }))
     }
 
-    fn pinned_digests(
+    async fn pinned_digests(
         &self,
-        txn: &redb::WriteTransaction,
+        tx: &Tx,
         out: &mut std::collections::HashSet<String>,
     ) -> Result<()> {
-        let templates = txn
-            .open_table(tables::TEMPLATES)
-            .map_err(StorageError::from)?;
-        for (_, v) in scan_prefix::<TemplateVersion, _>(&templates, "templates", "")? {
+        for (_, v) in tx
+            .scan_json::<TemplateVersion>(tables::TEMPLATES, "")
+            .await?
+        {
             out.insert(v.engine.digest);
         }
         Ok(())

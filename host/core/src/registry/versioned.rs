@@ -2,15 +2,16 @@
 //! the label rules, and reading one name's versions and labels.
 //!
 //! Versions are stored at `tenant/name/{version:010}` (so a prefix scan lists them in order),
-//! labels at `tenant/name/label`; each registry passes its own tables from `storage::tables`.
+//! labels at `tenant/name/label`; each registry names its own keyspaces in a [`Versioned`].
 
 use std::collections::BTreeMap;
 
-use redb::TableDefinition;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use warden_storage::{Db, StorageError, get_json, scan_prefix};
+use warden_storage::tables::Keyspace;
+use warden_storage::{Store, Tx};
 
 /// The automatic label of the newest version.
 pub const LATEST: &str = "latest";
@@ -36,98 +37,146 @@ pub fn check_label(label: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every version of `name`, oldest first.
-pub fn versions<T: DeserializeOwned>(
-    db: &Db,
-    table: TableDefinition<&'static str, &'static [u8]>,
-    what: &str,
-    tenant: &str,
-    name: &str,
-) -> Result<Vec<T>> {
-    let txn = db.read()?;
-    let t = txn.open_table(table).map_err(StorageError::from)?;
-    Ok(scan_prefix::<T, _>(&t, what, &format!("{tenant}/{name}/"))?
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect())
+/// One versioned registry's keyspaces: its versions and its labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Versioned {
+    /// Where versions live (`tenant/name/{version:010}`).
+    pub versions: Keyspace,
+    /// Where labels live (`tenant/name/label` → version).
+    pub labels: Keyspace,
 }
 
-/// One version of `name`, if stored.
-pub fn version<T: DeserializeOwned>(
-    db: &Db,
-    table: TableDefinition<&'static str, &'static [u8]>,
-    what: &str,
-    tenant: &str,
-    name: &str,
-    version: u64,
-) -> Result<Option<T>> {
-    let txn = db.read()?;
-    let t = txn.open_table(table).map_err(StorageError::from)?;
-    Ok(get_json(&t, what, &version_key(tenant, name, version))?)
-}
-
-/// The stored labels of `name`.
-pub fn labels(
-    db: &Db,
-    table: TableDefinition<&'static str, u64>,
-    tenant: &str,
-    name: &str,
-) -> Result<BTreeMap<String, u64>> {
-    let txn = db.read()?;
-    let t = txn.open_table(table).map_err(StorageError::from)?;
-    let prefix = format!("{tenant}/{name}/");
-    let mut out = BTreeMap::new();
-    for entry in t.range(prefix.as_str()..).map_err(StorageError::from)? {
-        let (k, v) = entry.map_err(StorageError::from)?;
-        let Some(label) = k.value().strip_prefix(prefix.as_str()) else {
-            break;
-        };
-        out.insert(label.to_owned(), v.value());
+impl Versioned {
+    /// Every version of `name`, oldest first.
+    pub async fn versions<T: DeserializeOwned>(
+        &self,
+        store: &Store,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Vec<T>> {
+        Ok(store
+            .scan_json::<T>(self.versions, &format!("{tenant}/{name}/"))
+            .await?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect())
     }
-    Ok(out)
-}
 
-/// Removes every version and label of `name` inside `txn`; returns the labels it had (so the
-/// caller can check protected ones) and how many versions were removed.
-pub fn remove_all(
-    txn: &redb::WriteTransaction,
-    versions: TableDefinition<&'static str, &'static [u8]>,
-    labels: TableDefinition<&'static str, u64>,
-    tenant: &str,
-    name: &str,
-) -> Result<(Vec<String>, usize)> {
-    let prefix = format!("{tenant}/{name}/");
-    let mut removed_versions = 0;
-    {
-        let mut t = txn.open_table(versions).map_err(StorageError::from)?;
-        for k in keys_with_prefix(&t, &prefix)? {
-            t.remove(k.as_str()).map_err(StorageError::from)?;
-            removed_versions += 1;
+    /// One version of `name`, if stored.
+    pub async fn version<T: DeserializeOwned>(
+        &self,
+        store: &Store,
+        tenant: &str,
+        name: &str,
+        version: u64,
+    ) -> Result<Option<T>> {
+        Ok(store
+            .get_json(self.versions, &version_key(tenant, name, version))
+            .await?)
+    }
+
+    /// The stored labels of `name`.
+    pub async fn labels(
+        &self,
+        store: &Store,
+        tenant: &str,
+        name: &str,
+    ) -> Result<BTreeMap<String, u64>> {
+        let prefix = format!("{tenant}/{name}/");
+        Ok(store
+            .scan_json::<u64>(self.labels, &prefix)
+            .await?
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(prefix.as_str())?.to_owned(), v)))
+            .collect())
+    }
+
+    /// The number the next version of `name` gets, read inside the transaction that stores it
+    /// (so two concurrent creates never get the same number).
+    pub async fn next_version(&self, tx: &Tx, tenant: &str, name: &str) -> Result<u64> {
+        let keys = tx.keys(self.versions, &format!("{tenant}/{name}/")).await?;
+        let last = keys
+            .last()
+            .and_then(|k| k.rsplit('/').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        Ok(last + 1)
+    }
+
+    /// Stores `record` as `version` of `name`.
+    pub async fn put_version<T: Serialize>(
+        &self,
+        tx: &Tx,
+        tenant: &str,
+        name: &str,
+        version: u64,
+        record: &T,
+    ) -> Result<()> {
+        Ok(tx
+            .put_json(self.versions, &version_key(tenant, name, version), record)
+            .await?)
+    }
+
+    /// One version of `name`, read inside `tx`.
+    pub async fn version_in<T: DeserializeOwned>(
+        &self,
+        tx: &Tx,
+        tenant: &str,
+        name: &str,
+        version: u64,
+    ) -> Result<Option<T>> {
+        Ok(tx
+            .get_json(self.versions, &version_key(tenant, name, version))
+            .await?)
+    }
+
+    /// Points `label` at `version`; the version it pointed at before.
+    pub async fn set_label(
+        &self,
+        tx: &Tx,
+        tenant: &str,
+        name: &str,
+        label: &str,
+        version: u64,
+    ) -> Result<Option<u64>> {
+        let key = label_key(tenant, name, label);
+        let old = tx.get_json::<u64>(self.labels, &key).await?;
+        tx.put_json(self.labels, &key, &version).await?;
+        Ok(old)
+    }
+
+    /// Removes `label`; the version it pointed at, if it existed.
+    pub async fn remove_label(
+        &self,
+        tx: &Tx,
+        tenant: &str,
+        name: &str,
+        label: &str,
+    ) -> Result<Option<u64>> {
+        let key = label_key(tenant, name, label);
+        let old = tx.get_json::<u64>(self.labels, &key).await?;
+        if old.is_some() {
+            tx.delete(self.labels, &key).await?;
         }
+        Ok(old)
     }
-    let mut t = txn.open_table(labels).map_err(StorageError::from)?;
-    let mut removed_labels = Vec::new();
-    for k in keys_with_prefix(&t, &prefix)? {
-        t.remove(k.as_str()).map_err(StorageError::from)?;
-        removed_labels.push(k[prefix.len()..].to_owned());
-    }
-    Ok((removed_labels, removed_versions))
-}
 
-/// The keys of `table` that start with `prefix`, in order.
-pub fn keys_with_prefix<V, T>(table: &T, prefix: &str) -> Result<Vec<String>>
-where
-    V: redb::Value + 'static,
-    T: redb::ReadableTable<&'static str, V>,
-{
-    let mut out = Vec::new();
-    for entry in table.range(prefix..).map_err(StorageError::from)? {
-        let (k, _) = entry.map_err(StorageError::from)?;
-        let key = k.value();
-        if !key.starts_with(prefix) {
-            break;
-        }
-        out.push(key.to_owned());
+    /// Removes every version and label of `name` inside `tx`; returns the labels it had (so
+    /// the caller can check protected ones) and how many versions were removed.
+    pub async fn remove_all(
+        &self,
+        tx: &Tx,
+        tenant: &str,
+        name: &str,
+    ) -> Result<(Vec<String>, usize)> {
+        let prefix = format!("{tenant}/{name}/");
+        let versions = tx.delete_prefix(self.versions, &prefix).await?.len();
+        let labels = tx
+            .delete_prefix(self.labels, &prefix)
+            .await?
+            .into_iter()
+            .map(|k| k[prefix.len()..].to_owned())
+            .collect();
+        Ok((labels, versions))
     }
-    Ok(out)
 }

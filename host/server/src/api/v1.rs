@@ -27,7 +27,7 @@ use warden_core::registry::templates::{
 };
 use warden_core::sessions::{CreateSession, EvalRequest, EvalResponse, OneShot, SessionRecord};
 use warden_engine::LimitOverrides;
-use warden_storage::audit::{self, AuditPage, AuditQuery, Verification};
+use warden_storage::audit::{AuditPage, AuditQuery, Verification};
 
 use super::extract::Caller;
 use crate::app::Warden;
@@ -45,7 +45,7 @@ pub async fn list_plugins(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<PluginSummary>> {
-    Ok(page.apply(w.plugins.list(&who)?, |p| p.name.as_str())?)
+    Ok(page.apply(w.plugins.list(&who).await?, |p| p.name.as_str())?)
 }
 
 /// Lists a plugin's versions.
@@ -57,7 +57,7 @@ pub async fn plugin_versions(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Vec<PluginRecord>>> {
-    Ok(Json(w.plugins.versions(&who, &name)?))
+    Ok(Json(w.plugins.versions(&who, &name).await?))
 }
 
 /// Gets one plugin version (`latest` allowed).
@@ -69,7 +69,7 @@ pub async fn get_plugin(
     Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<PluginRecord>> {
-    Ok(Json(w.plugins.get(&who, &name, &version)?))
+    Ok(Json(w.plugins.get(&who, &name, &version).await?))
 }
 
 fn header_meta(headers: &HeaderMap) -> Result<UploadMeta, Error> {
@@ -192,7 +192,7 @@ pub async fn delete_plugin_version(
     Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    w.plugins.delete(&who, &name, Some(&version))?;
+    w.plugins.delete(&who, &name, Some(&version)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,7 +205,7 @@ pub async fn delete_plugin(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    w.plugins.delete(&who, &name, None)?;
+    w.plugins.delete(&who, &name, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -219,7 +219,7 @@ pub async fn list_templates(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<TemplateSummary>> {
-    Ok(page.apply(w.templates.list(&who)?, |t| t.name.as_str())?)
+    Ok(page.apply(w.templates.list(&who).await?, |t| t.name.as_str())?)
 }
 
 /// Deletes a template: every version, label and pending change request (409 while a pipeline
@@ -233,7 +233,7 @@ pub async fn delete_template(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    w.templates.delete(&who, &name)?;
+    w.templates.delete(&who, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,7 +246,7 @@ pub async fn get_template(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<TemplateSummary>> {
-    Ok(Json(w.templates.summary(&who, &name)?))
+    Ok(Json(w.templates.summary(&who, &name).await?))
 }
 
 /// Creates a new version (the template is created with its first version).
@@ -272,7 +272,7 @@ pub async fn get_template_version(
     Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, u64)>,
 ) -> ApiResult<Json<TemplateVersion>> {
-    Ok(Json(w.templates.get_version(&who, &name, version)?))
+    Ok(Json(w.templates.get_version(&who, &name, version).await?))
 }
 
 /// Where a label should point.
@@ -293,8 +293,10 @@ pub async fn set_label(
     ApiPath((name, label)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<LabelBody>,
 ) -> ApiResult<Json<TemplateSummary>> {
-    w.templates.set_label(&who, &name, &label, body.version)?;
-    Ok(Json(w.templates.summary(&who, &name)?))
+    w.templates
+        .set_label(&who, &name, &label, body.version)
+        .await?;
+    Ok(Json(w.templates.summary(&who, &name).await?))
 }
 
 /// Removes a label.
@@ -306,7 +308,7 @@ pub async fn delete_label(
     Caller(who): Caller,
     ApiPath((name, label)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    w.templates.delete_label(&who, &name, &label)?;
+    w.templates.delete_label(&who, &name, &label).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -339,7 +341,7 @@ pub async fn diff_template(
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<DiffResponse>> {
     Ok(Json(DiffResponse {
-        diff: w.templates.diff(&who, &name, q.from, q.to)?,
+        diff: w.templates.diff(&who, &name, q.from, q.to).await?,
     }))
 }
 
@@ -373,7 +375,10 @@ pub async fn export_templates(
         .filter(|n| !n.is_empty())
         .map(str::to_owned)
         .collect();
-    let yaml = w.templates.export(&who, filter.prefix.as_deref(), &names)?;
+    let yaml = w
+        .templates
+        .export(&who, filter.prefix.as_deref(), &names)
+        .await?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())
 }
 
@@ -443,7 +448,7 @@ pub async fn deanonymize(
     Caller(who): Caller,
     ApiJson(body): ApiJson<pii::DeanonymizeRequest>,
 ) -> ApiResult<Json<warden_core::pii::anonymize::Deanonymized>> {
-    Ok(Json(w.pii.deanonymize(&who, body)?))
+    Ok(Json(w.pii.deanonymize(&who, body).await?))
 }
 
 /// Deletes a vault before its TTL.
@@ -454,7 +459,7 @@ pub async fn delete_vault(
     Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    w.pii.delete_vault(&who, &id)?;
+    w.pii.delete_vault(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -466,7 +471,7 @@ pub async fn list_dictionaries(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<pii::DictionaryInfo>> {
-    Ok(page.apply(w.pii.list_dictionaries(&who)?, |d| d.name.as_str())?)
+    Ok(page.apply(w.pii.list_dictionaries(&who).await?, |d| d.name.as_str())?)
 }
 
 /// Lists the tenant's live vaults (metadata only: never a token or a value).
@@ -477,7 +482,7 @@ pub async fn list_vaults(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<pii::VaultInfo>> {
-    Ok(page.apply(w.pii.list_vaults(&who)?, |v| v.id.as_str())?)
+    Ok(page.apply(w.pii.list_vaults(&who).await?, |v| v.id.as_str())?)
 }
 
 /// One dictionary with its terms.
@@ -488,7 +493,7 @@ pub async fn get_dictionary(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Dictionary>> {
-    Ok(Json(w.pii.get_dictionary(&who, &name)?))
+    Ok(Json(w.pii.get_dictionary(&who, &name).await?))
 }
 
 /// Creates or replaces a dictionary: `{"kind": "deny"|"allow", "entity_type": ..., "terms": [...]}`.
@@ -501,10 +506,11 @@ pub async fn put_dictionary(
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<Dictionary>,
 ) -> ApiResult<Response> {
-    let created = w.pii.put_dictionary(&who, &name, body)?;
+    let created = w.pii.put_dictionary(&who, &name, body).await?;
     let info = w
         .pii
-        .list_dictionaries(&who)?
+        .list_dictionaries(&who)
+        .await?
         .into_iter()
         .find(|d| d.name == name);
     let status = if created {
@@ -523,7 +529,7 @@ pub async fn delete_dictionary(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    w.pii.delete_dictionary(&who, &name)?;
+    w.pii.delete_dictionary(&who, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -549,7 +555,7 @@ pub async fn list_sessions(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<SessionRecord>> {
-    Ok(page.apply(w.sessions.list(&who)?, |s| s.id.as_str())?)
+    Ok(page.apply(w.sessions.list(&who).await?, |s| s.id.as_str())?)
 }
 
 /// One session.
@@ -560,7 +566,7 @@ pub async fn get_session(
     Caller(who): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<SessionRecord>> {
-    Ok(Json(w.sessions.get(&who, &id)?))
+    Ok(Json(w.sessions.get(&who, &id).await?))
 }
 
 /// Evaluates code in a session.
@@ -668,11 +674,7 @@ pub async fn audit_log(
         cursor: p.cursor,
         limit,
     };
-    let db = w.sandbox.db().clone();
-    let tenant = who.tenant.clone();
-    let page = tokio::task::spawn_blocking(move || audit::query(&db, &tenant, &q))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let page = w.sandbox.store().audit_query(&who.tenant, &q).await?;
     Ok(Json(page))
 }
 
@@ -683,11 +685,7 @@ pub async fn audit_verify(
     State(w): AppState,
     Caller(who): Caller,
 ) -> ApiResult<Json<Verification>> {
-    let db = w.sandbox.db().clone();
-    let tenant = who.tenant.clone();
-    let v = tokio::task::spawn_blocking(move || audit::verify(&db, Some(&tenant)))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let v = w.sandbox.store().audit_verify(Some(&who.tenant)).await?;
     Ok(Json(v))
 }
 
@@ -740,7 +738,7 @@ pub async fn put_tenant(
     Caller(who): Caller,
     ApiJson(settings): ApiJson<warden_core::tenants::TenantSettingsUpdate>,
 ) -> ApiResult<Json<warden_core::tenants::TenantView>> {
-    Ok(Json(w.tenants.put(&who, settings)?))
+    Ok(Json(w.tenants.put(&who, settings).await?))
 }
 
 // ---------------------------------------------------------------- approvals
@@ -784,7 +782,8 @@ pub async fn request_label_move(
 ) -> ApiResult<Response> {
     let cr = w
         .templates
-        .request_move(&who, &name, &label, body.version)?;
+        .request_move(&who, &name, &label, body.version)
+        .await?;
     Ok((StatusCode::CREATED, Json(cr)).into_response())
 }
 
@@ -796,7 +795,7 @@ pub async fn list_label_requests(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Vec<approvals::ChangeRequest>>> {
-    Ok(Json(w.templates.list_requests(&who, &name)?))
+    Ok(Json(w.templates.list_requests(&who, &name).await?))
 }
 
 /// Approves a change request: the label moves. Not by its requester.
@@ -810,7 +809,7 @@ pub async fn approve_label_request(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Decided>> {
     let reason = decision(&body)?;
-    let (request, template) = w.templates.decide(&who, &name, &id, true, reason)?;
+    let (request, template) = w.templates.decide(&who, &name, &id, true, reason).await?;
     Ok(Json(Decided { request, template }))
 }
 
@@ -825,7 +824,7 @@ pub async fn reject_label_request(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Decided>> {
     let reason = decision(&body)?;
-    let (request, template) = w.templates.decide(&who, &name, &id, false, reason)?;
+    let (request, template) = w.templates.decide(&who, &name, &id, false, reason).await?;
     Ok(Json(Decided { request, template }))
 }
 
@@ -839,7 +838,7 @@ pub async fn list_pipelines(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Paged<pipelines::PipelineSummary>> {
-    Ok(page.apply(w.pipelines.list(&who)?, |p| p.name.as_str())?)
+    Ok(page.apply(w.pipelines.list(&who).await?, |p| p.name.as_str())?)
 }
 
 /// Deletes a pipeline: every version and label (403 for a non-admin while a label of it is
@@ -852,7 +851,7 @@ pub async fn delete_pipeline(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    w.pipelines.delete(&who, &name)?;
+    w.pipelines.delete(&who, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -865,7 +864,7 @@ pub async fn get_pipeline(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<pipelines::PipelineSummary>> {
-    Ok(Json(w.pipelines.summary(&who, &name)?))
+    Ok(Json(w.pipelines.summary(&who, &name).await?))
 }
 
 /// Creates a new version (the pipeline is created with its first); what it uses is pinned.
@@ -892,7 +891,7 @@ pub async fn get_pipeline_version(
     Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, u64)>,
 ) -> ApiResult<Json<pipelines::PipelineVersion>> {
-    Ok(Json(w.pipelines.get_version(&who, &name, version)?))
+    Ok(Json(w.pipelines.get_version(&who, &name, version).await?))
 }
 
 /// Points a label at a version.
@@ -905,8 +904,10 @@ pub async fn set_pipeline_label(
     ApiPath((name, label)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<LabelBody>,
 ) -> ApiResult<Json<pipelines::PipelineSummary>> {
-    w.pipelines.set_label(&who, &name, &label, body.version)?;
-    Ok(Json(w.pipelines.summary(&who, &name)?))
+    w.pipelines
+        .set_label(&who, &name, &label, body.version)
+        .await?;
+    Ok(Json(w.pipelines.summary(&who, &name).await?))
 }
 
 /// Runs a pipeline: the output and a per-step trace (costs, routing, entity counts; never
@@ -933,7 +934,7 @@ pub async fn export_pipeline(
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let yaml = w.pipelines.export(&who, &name)?;
+    let yaml = w.pipelines.export(&who, &name).await?;
     Ok(([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response())
 }
 
