@@ -8,6 +8,7 @@
 pub mod error;
 pub mod extract;
 pub mod page;
+pub mod routes;
 pub mod v1;
 
 use std::sync::Arc;
@@ -17,36 +18,22 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
+use utoipa::openapi::HttpMethod;
+use utoipa_axum::routes;
 
 use self::error::Problem;
+use self::routes::{Access, AccessTable, Routes, Switch};
 use crate::app::Warden;
 
-/// The OpenAPI document of every route.
+/// The frame of the OpenAPI document: info, security, shared schemas and tags. The operations
+/// come from the route declarations ([`all_routes`]); [`document`] is the whole document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Warden", description = "Run untrusted logic for AI applications in WebAssembly sandboxes."),
-    paths(
-        healthz, readyz, metrics,
-        v1::list_plugins, v1::plugin_versions, v1::get_plugin, v1::upload_plugin,
-        v1::delete_plugin_version, v1::delete_plugin,
-        v1::list_templates, v1::get_template, v1::delete_template, v1::create_template_version, v1::get_template_version,
-        v1::set_label, v1::delete_label, v1::diff_template, v1::render_template,
-        v1::export_templates, v1::import_templates,
-        v1::detect, v1::anonymize, v1::deanonymize, v1::list_vaults, v1::delete_vault,
-        v1::list_dictionaries, v1::get_dictionary, v1::put_dictionary, v1::delete_dictionary,
-        v1::create_session, v1::list_sessions, v1::get_session, v1::eval_session,
-        v1::fork_session, v1::delete_session, v1::eval_once,
-        v1::audit_log, v1::audit_verify, v1::reload_keys, v1::get_tenant, v1::put_tenant,
-        v1::request_label_move, v1::list_label_requests, v1::approve_label_request,
-        v1::reject_label_request,
-        v1::list_pipelines, v1::get_pipeline, v1::delete_pipeline, v1::create_pipeline_version, v1::get_pipeline_version,
-        v1::set_pipeline_label, v1::run_pipeline, v1::export_pipeline, v1::import_pipeline,
-    ),
-    modifiers(&BearerAuth, &ProblemResponses),
+    modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(Problem, Health)),
     tags(
@@ -60,6 +47,11 @@ use crate::app::Warden;
     )
 )]
 pub struct ApiDoc;
+
+/// The OpenAPI document of every route, as `/openapi.json` serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    declared(&crate::config::ServerConfig::default()).1
+}
 
 /// Declares the bearer-token scheme in the OpenAPI document.
 struct BearerAuth;
@@ -146,127 +138,121 @@ impl utoipa::Modify for ProblemResponses {
 
 /// The whole application: routes, state and layers. Tests may drive it without a socket.
 pub fn app(state: Arc<Warden>) -> Router {
-    let body_limit = usize::try_from(state.config.server.max_body_bytes).unwrap_or(usize::MAX);
-    let upload_limit = usize::try_from(state.config.server.max_upload_bytes).unwrap_or(usize::MAX);
-    let uploads = Router::new()
-        .route(
-            "/v1/plugins/{name}/versions/{version}",
-            post(v1::upload_plugin)
-                .get(v1::get_plugin)
-                .delete(v1::delete_plugin_version),
+    let (router, _, access) = declared(&state.config.server);
+    guarded(state, router, access)
+}
+
+/// Every route, each declared once: who may call it, and its handlers, whose
+/// `#[utoipa::path]` gives the path, the method and the OpenAPI entry.
+fn all_routes(server: &crate::config::ServerConfig) -> Routes<Arc<Warden>> {
+    use warden_core::auth::Action::*;
+    let body_limit = usize::try_from(server.max_body_bytes).unwrap_or(usize::MAX);
+    let upload_limit = usize::try_from(server.max_upload_bytes).unwrap_or(usize::MAX);
+    let uploads = Routes::group()
+        .add(PluginRead, routes!(v1::get_plugin))
+        .add(
+            PluginWrite,
+            routes!(v1::upload_plugin, v1::delete_plugin_version),
         )
-        .route("/v1/templates/import", post(v1::import_templates))
+        .add(TemplateWrite, routes!(v1::import_templates))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(
             upload_limit.saturating_add(64 << 10),
         ));
-    let api = Router::new()
-        .route("/v1/plugins", get(v1::list_plugins))
-        .route(
-            "/v1/plugins/{name}",
-            get(v1::plugin_versions).delete(v1::delete_plugin),
+    let api = Routes::group()
+        .add(PluginRead, routes!(v1::list_plugins))
+        .add(PluginRead, routes!(v1::plugin_versions))
+        .add(PluginWrite, routes!(v1::delete_plugin))
+        .add(TemplateList, routes!(v1::list_templates))
+        .add(TemplateContent, routes!(v1::export_templates))
+        .add(TemplateList, routes!(v1::get_template))
+        .add(TemplateWrite, routes!(v1::delete_template))
+        .add(TemplateWrite, routes!(v1::create_template_version))
+        .add(TemplateContent, routes!(v1::get_template_version))
+        .add(TemplateWrite, routes!(v1::set_label, v1::delete_label))
+        .add(TemplateContent, routes!(v1::diff_template))
+        .add(TemplateWrite, routes!(v1::request_label_move))
+        .add(TemplateList, routes!(v1::list_label_requests))
+        .add(TemplateWrite, routes!(v1::approve_label_request))
+        .add(TemplateWrite, routes!(v1::reject_label_request))
+        .add(Render, routes!(v1::render_template))
+        .add(PiiProcess, routes!(v1::detect))
+        .add(PiiProcess, routes!(v1::anonymize))
+        .add(PiiReveal, routes!(v1::deanonymize))
+        .add(VaultDelete, routes!(v1::delete_vault))
+        .add(DictionaryRead, routes!(v1::list_dictionaries))
+        .add(VaultList, routes!(v1::list_vaults))
+        .add(DictionaryRead, routes!(v1::get_dictionary))
+        .add(
+            DictionaryWrite,
+            routes!(v1::put_dictionary, v1::delete_dictionary),
         )
-        .route("/v1/templates", get(v1::list_templates))
-        .route("/v1/templates/export", get(v1::export_templates))
-        .route(
-            "/v1/templates/{name}",
-            get(v1::get_template).delete(v1::delete_template),
-        )
-        .route(
-            "/v1/templates/{name}/versions",
-            post(v1::create_template_version),
-        )
-        .route(
-            "/v1/templates/{name}/versions/{version}",
-            get(v1::get_template_version),
-        )
-        .route(
-            "/v1/templates/{name}/labels/{label}",
-            put(v1::set_label).delete(v1::delete_label),
-        )
-        .route("/v1/templates/{name}/diff", get(v1::diff_template))
-        .route(
-            "/v1/templates/{name}/labels/{label}/requests",
-            post(v1::request_label_move),
-        )
-        .route(
-            "/v1/templates/{name}/requests",
-            get(v1::list_label_requests),
-        )
-        .route(
-            "/v1/templates/{name}/requests/{id}/approve",
-            post(v1::approve_label_request),
-        )
-        .route(
-            "/v1/templates/{name}/requests/{id}/reject",
-            post(v1::reject_label_request),
-        )
-        .route("/v1/templates/{name}/render", post(v1::render_template))
-        .route("/v1/pii/detect", post(v1::detect))
-        .route("/v1/pii/anonymize", post(v1::anonymize))
-        .route("/v1/pii/deanonymize", post(v1::deanonymize))
-        .route(
-            "/v1/pii/vaults/{id}",
-            axum::routing::delete(v1::delete_vault),
-        )
-        .route("/v1/pii/dictionaries", get(v1::list_dictionaries))
-        .route("/v1/pii/vaults", get(v1::list_vaults))
-        .route(
-            "/v1/pii/dictionaries/{name}",
-            get(v1::get_dictionary)
-                .put(v1::put_dictionary)
-                .delete(v1::delete_dictionary),
-        )
-        .route(
-            "/v1/sessions",
-            post(v1::create_session).get(v1::list_sessions),
-        )
-        .route(
-            "/v1/sessions/{id}",
-            get(v1::get_session).delete(v1::delete_session),
-        )
-        .route("/v1/sessions/{id}/eval", post(v1::eval_session))
-        .route("/v1/sessions/{id}/fork", post(v1::fork_session))
-        .route("/v1/code/eval", post(v1::eval_once))
-        .route("/v1/pipelines", get(v1::list_pipelines))
-        .route("/v1/pipelines/import", post(v1::import_pipeline))
-        .route(
-            "/v1/pipelines/{name}",
-            get(v1::get_pipeline).delete(v1::delete_pipeline),
-        )
-        .route(
-            "/v1/pipelines/{name}/versions",
-            post(v1::create_pipeline_version),
-        )
-        .route(
-            "/v1/pipelines/{name}/versions/{version}",
-            get(v1::get_pipeline_version),
-        )
-        .route(
-            "/v1/pipelines/{name}/labels/{label}",
-            put(v1::set_pipeline_label),
-        )
-        .route("/v1/pipelines/{name}/run", post(v1::run_pipeline))
-        .route("/v1/pipelines/{name}/export", get(v1::export_pipeline))
-        .route("/v1/audit", get(v1::audit_log))
-        .route("/v1/audit/verify", get(v1::audit_verify))
+        .add(CodeRun, routes!(v1::create_session, v1::list_sessions))
+        .add(CodeRun, routes!(v1::get_session, v1::delete_session))
+        .add(CodeRun, routes!(v1::eval_session))
+        .add(CodeRun, routes!(v1::fork_session))
+        .add(CodeRun, routes!(v1::eval_once))
+        .add(TemplateList, routes!(v1::list_pipelines))
+        .add(TemplateWrite, routes!(v1::import_pipeline))
+        .add(TemplateList, routes!(v1::get_pipeline))
+        .add(TemplateWrite, routes!(v1::delete_pipeline))
+        .add(TemplateWrite, routes!(v1::create_pipeline_version))
+        .add(TemplateContent, routes!(v1::get_pipeline_version))
+        .add(TemplateWrite, routes!(v1::set_pipeline_label))
+        .add(Render, routes!(v1::run_pipeline))
+        .add(TemplateContent, routes!(v1::export_pipeline))
+        .add(AuditRead, routes!(v1::audit_log))
+        .add(AuditRead, routes!(v1::audit_verify))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit));
-    let cors = cors_layer(&state.config.cors);
-    let router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
+    Routes::new(ApiDoc::openapi())
+        .add(Access::Public, routes!(healthz))
+        .add(Access::Public, routes!(readyz))
+        .add(
+            Access::PublicIf(Switch::Metrics, Some(Metrics)),
+            routes!(metrics),
+        )
+        // Without `auth.public_openapi`, no token is allowed the document either.
+        .undocumented(
+            Access::PublicIf(Switch::OpenApi, None),
+            HttpMethod::Get,
+            "/openapi.json",
+            openapi_json,
+        )
         .merge(api)
         .merge(uploads)
-        .route("/v1/admin/keys/reload", post(v1::reload_keys))
-        .route("/v1/admin/tenant", get(v1::get_tenant).put(v1::put_tenant))
+        .add(Admin, routes!(v1::reload_keys))
+        .add(Admin, routes!(v1::get_tenant, v1::put_tenant))
+}
+
+/// The declared routes' router, their finished OpenAPI document (problem responses filled in)
+/// and who may call each.
+fn declared(
+    server: &crate::config::ServerConfig,
+) -> (Router<Arc<Warden>>, utoipa::openapi::OpenApi, AccessTable) {
+    let (router, mut doc, access) = all_routes(server).into_parts();
+    utoipa::Modify::modify(&ProblemResponses, &mut doc);
+    (router, doc, access)
+}
+
+/// The state of the auth layer: the services, and who may call each declared route.
+#[derive(Clone)]
+struct Gate {
+    warden: Arc<Warden>,
+    access: Arc<AccessTable>,
+}
+
+/// `router` behind the fallback and the layers every request passes: the auth layer (reading
+/// `access`), the request timeout, problem documents and metrics, tracing, CORS.
+fn guarded(state: Arc<Warden>, router: Router<Arc<Warden>>, access: AccessTable) -> Router {
+    let cors = cors_layer(&state.config.cors);
+    let gate = Gate {
+        warden: state.clone(),
+        access: Arc::new(access),
+    };
+    let router = router
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            authenticate,
-        ))
+        .layer(axum::middleware::from_fn_with_state(gate, authenticate))
         // Inside the problem fallback, so a request that outlives `server.request_timeout`
         // (a plugin's first compile, say) is a problem document too, not an empty 503 (found
         // by the `json_body` fuzzer).
@@ -318,10 +304,14 @@ fn cors_layer(config: &crate::config::CorsConfig) -> Option<tower_http::cors::Co
 /// is known); not a valid tenant name, so no tenant can own it.
 pub const SYSTEM_TENANT: &str = "_system";
 
-/// Authenticates every non-public request, authorises its route's action in one place, and
-/// hands the principal to the handler. Failures are audited with the reason and source address,
-/// never the token.
-async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next) -> Response {
+/// Authenticates every non-public request, authorises the action its route declares in one
+/// place, and hands the principal to the handler; a route and method with no declared access is
+/// refused. Failures are audited with the reason and source address, never the token.
+async fn authenticate(
+    State(Gate { warden: w, access }): State<Gate>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -329,10 +319,18 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
     let Some(route) = route else {
         return next.run(req).await; // unknown route: 404 from the fallback
     };
+    let method = req.method().as_str().to_owned();
+    // HEAD is GET without the body (RFC 9110 §9.3.2; axum answers it from the `get` handler),
+    // so it needs exactly what GET needs.
+    let policy_method = if req.method() == axum::http::Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    let declared = access.get(policy_method, &route);
     let auth = &w.config.auth;
-    let public = matches!(route.as_str(), "/healthz" | "/readyz")
-        || (route == "/openapi.json" && auth.public_openapi)
-        || (route == "/metrics" && auth.public_metrics);
+    // An undeclared method on a public route is the router's 405, without a token.
+    let public = declared.map_or_else(|| access.all_public(&route, auth), |a| a.is_public(auth));
     if public {
         return next.run(req).await;
     }
@@ -390,15 +388,7 @@ async fn authenticate(State(w): State<Arc<Warden>>, mut req: Request, next: Next
             .into_response();
         }
     };
-    let method = req.method().as_str().to_owned();
-    // HEAD is GET without the body (RFC 9110 §9.3.2; axum answers it from the `get` handler),
-    // so it needs exactly what GET needs.
-    let policy_method = if req.method() == axum::http::Method::HEAD {
-        "GET"
-    } else {
-        method.as_str()
-    };
-    let Some(action) = route_action(policy_method, &route) else {
+    let Some(action) = declared.and_then(Access::action) else {
         return Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
@@ -646,63 +636,235 @@ pub async fn metrics(
         .into_response()
 }
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// `/openapi.json`: the document of the declared routes, built once.
+async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+        std::sync::LazyLock::new(document);
+    Json(&*DOCUMENT)
 }
 
-/// The action of a `/v1` route (method and route pattern); `None` means no route grants it,
-/// which the layer denies.
-pub fn route_action(method: &str, route: &str) -> Option<warden_core::auth::Action> {
-    use warden_core::auth::Action::*;
-    Some(match (method, route) {
-        ("GET", "/v1/plugins" | "/v1/plugins/{name}" | "/v1/plugins/{name}/versions/{version}") => {
-            PluginRead
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::body::Body;
+    use axum::http::Method;
+    use tower::ServiceExt as _;
+    use warden_core::auth::Role;
+
+    use super::*;
+
+    /// A Warden on a fresh data directory (not warmed up: no handler here runs a component).
+    fn open(edit: impl FnOnce(&mut crate::config::Config)) -> (tempfile::TempDir, Arc<Warden>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::default();
+        config.server.data_dir = dir.path().join("data");
+        edit(&mut config);
+        (dir, Arc::new(Warden::open(config).unwrap()))
+    }
+
+    fn token(w: &Warden, roles: &[Role]) -> String {
+        let claims = warden_core::auth::claims(
+            "acme",
+            "tester",
+            roles,
+            std::time::Duration::from_secs(600),
+            &w.config.auth,
+        );
+        w.verifier.issue(&claims).unwrap()
+    }
+
+    /// `route` with every `{parameter}` filled in.
+    fn concrete(route: &str) -> String {
+        route
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    async fn send(app: &Router, method: &str, path: &str, token: Option<&str>) -> Response {
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        ("POST" | "DELETE", "/v1/plugins/{name}/versions/{version}")
-        | ("DELETE", "/v1/plugins/{name}") => PluginWrite,
-        ("GET", "/v1/templates" | "/v1/templates/{name}") => TemplateList,
-        (
-            "GET",
-            "/v1/templates/{name}/versions/{version}"
-            | "/v1/templates/{name}/diff"
-            | "/v1/templates/export",
-        ) => TemplateContent,
-        (
-            "POST",
-            "/v1/templates/{name}/versions"
-            | "/v1/templates/import"
-            | "/v1/templates/{name}/labels/{label}/requests"
-            | "/v1/templates/{name}/requests/{id}/approve"
-            | "/v1/templates/{name}/requests/{id}/reject",
-        )
-        | ("PUT" | "DELETE", "/v1/templates/{name}/labels/{label}")
-        | ("DELETE", "/v1/templates/{name}" | "/v1/pipelines/{name}") => TemplateWrite,
-        ("GET", "/v1/templates/{name}/requests") => TemplateList,
-        ("POST", "/v1/templates/{name}/render") => Render,
-        ("POST", "/v1/pii/detect" | "/v1/pii/anonymize") => PiiProcess,
-        ("POST", "/v1/pii/deanonymize") => PiiReveal,
-        ("DELETE", "/v1/pii/vaults/{id}") => VaultDelete,
-        ("GET", "/v1/pii/vaults") => VaultList,
-        ("GET", "/v1/pii/dictionaries" | "/v1/pii/dictionaries/{name}") => DictionaryRead,
-        ("PUT" | "DELETE", "/v1/pii/dictionaries/{name}") => DictionaryWrite,
-        (
-            _,
-            "/v1/sessions"
-            | "/v1/sessions/{id}"
-            | "/v1/sessions/{id}/eval"
-            | "/v1/sessions/{id}/fork"
-            | "/v1/code/eval",
-        ) => CodeRun,
-        ("GET", "/v1/audit" | "/v1/audit/verify") => AuditRead,
-        ("GET", "/v1/pipelines" | "/v1/pipelines/{name}") => TemplateList,
-        ("GET", "/v1/pipelines/{name}/versions/{version}" | "/v1/pipelines/{name}/export") => {
-            TemplateContent
+        app.clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn problem_type(r: Response) -> String {
+        assert_eq!(
+            r.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        doc["type"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn every_documented_operation_has_an_access_and_only_the_document_is_undocumented() {
+        let (_, doc, access) = declared(&crate::config::ServerConfig::default());
+        let doc = serde_json::to_value(&doc).unwrap();
+        let mut documented = BTreeSet::new();
+        for (route, item) in doc["paths"].as_object().unwrap() {
+            for key in item.as_object().unwrap().keys() {
+                if !["summary", "description", "servers", "parameters", "$ref"]
+                    .contains(&key.as_str())
+                {
+                    documented.insert((key.to_uppercase(), route.clone()));
+                }
+            }
         }
-        ("POST", "/v1/pipelines/{name}/versions" | "/v1/pipelines/import")
-        | ("PUT", "/v1/pipelines/{name}/labels/{label}") => TemplateWrite,
-        ("POST", "/v1/pipelines/{name}/run") => Render,
-        ("GET", "/metrics") => Metrics,
-        ("POST", "/v1/admin/keys/reload") | ("GET" | "PUT", "/v1/admin/tenant") => Admin,
-        _ => return None,
-    })
+        let declared: BTreeSet<_> = access
+            .iter()
+            .map(|(m, r, _)| (m.to_owned(), r.to_owned()))
+            .collect();
+        let no_access: Vec<_> = documented.difference(&declared).collect();
+        assert!(
+            no_access.is_empty(),
+            "documented without access: {no_access:?}"
+        );
+        let undocumented: Vec<_> = declared.difference(&documented).collect();
+        assert_eq!(
+            undocumented,
+            [&("GET".to_owned(), "/openapi.json".to_owned())]
+        );
+        // The declarations are the document: one route of each kind is in it as before.
+        assert_eq!(documented.len(), 54, "{documented:?}");
+        for (method, route) in [
+            ("GET", "/healthz"),
+            ("GET", "/metrics"),
+            ("POST", "/v1/plugins/{name}/versions/{version}"),
+            ("PUT", "/v1/admin/tenant"),
+        ] {
+            assert!(documented.contains(&(method.to_owned(), route.to_owned())));
+        }
+        assert_eq!(
+            access.get("POST", "/v1/pii/deanonymize"),
+            Some(Access::Token(warden_core::auth::Action::PiiReveal))
+        );
+    }
+
+    #[tokio::test]
+    async fn every_declared_operation_is_routed_and_guarded_as_declared() {
+        for public in [true, false] {
+            let (_dir, w) = open(|c| {
+                c.auth.public_metrics = public;
+                c.auth.public_openapi = public;
+            });
+            let (router, _, access) = declared(&w.config.server);
+            // The bare router's 405 lists the methods each declared route serves: exactly the
+            // declared ones (and HEAD with GET), so no route has a handler without an access.
+            let bare = router.with_state(w.clone());
+            let mut routes = BTreeSet::new();
+            for (_, route, _) in access.iter() {
+                routes.insert(route.to_owned());
+            }
+            for route in &routes {
+                let r = send(&bare, "PROBE", &concrete(route), None).await;
+                assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{route}");
+                let allow = r.headers().get(header::ALLOW).unwrap().to_str().unwrap();
+                let served: BTreeSet<&str> = allow.split(',').map(str::trim).collect();
+                let mut expected: BTreeSet<&str> = access
+                    .iter()
+                    .filter(|(_, r, _)| r == route)
+                    .map(|(m, _, _)| m)
+                    .collect();
+                if expected.contains("GET") {
+                    expected.insert("HEAD");
+                }
+                assert_eq!(served, expected, "{route}");
+            }
+            let app = app(w.clone());
+            for (method, route, declared) in access.iter() {
+                let path = concrete(route);
+                let anonymous = send(&app, method, &path, None).await.status();
+                if declared.is_public(&w.config.auth) {
+                    assert!(
+                        anonymous.is_success() || anonymous == StatusCode::SERVICE_UNAVAILABLE,
+                        "{method} {route}: {anonymous}"
+                    );
+                    continue;
+                }
+                assert_eq!(anonymous, StatusCode::UNAUTHORIZED, "{method} {route}");
+                let r = match declared.action() {
+                    // A token without one of the action's roles is refused by that action.
+                    Some(action) => {
+                        let role = Role::ALL
+                            .into_iter()
+                            .find(|r| !action.allowed_roles().contains(r))
+                            .unwrap();
+                        let r = send(&app, method, &path, Some(&token(&w, &[role]))).await;
+                        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {route}");
+                        r
+                    }
+                    // No token is allowed it.
+                    None => {
+                        let r = send(&app, method, &path, Some(&token(&w, &Role::ALL))).await;
+                        assert_eq!(
+                            r.status(),
+                            StatusCode::METHOD_NOT_ALLOWED,
+                            "{method} {route}"
+                        );
+                        r
+                    }
+                };
+                assert!(problem_type(r).await.starts_with("urn:warden:problem:"));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_undeclared_route_is_refused_before_its_handler_runs() {
+        static RAN: AtomicBool = AtomicBool::new(false);
+        async fn handler() -> &'static str {
+            RAN.store(true, Ordering::SeqCst);
+            "ran"
+        }
+        let (_dir, w) = open(|_| {});
+        let (router, _, access) = declared(&w.config.server);
+        // A new route, and a new method on a declared route, added past the declarations.
+        let router = router
+            .route("/v1/undeclared", axum::routing::get(handler))
+            .route("/v1/plugins", axum::routing::post(handler));
+        let app = guarded(w.clone(), router, access);
+        let admin = token(&w, &Role::ALL);
+        for (method, path) in [
+            ("GET", "/v1/undeclared"),
+            ("HEAD", "/v1/undeclared"),
+            ("POST", "/v1/plugins"),
+        ] {
+            let r = send(&app, method, path, Some(&admin)).await;
+            assert_eq!(
+                r.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            if method != "HEAD" {
+                assert_eq!(
+                    problem_type(r).await,
+                    "urn:warden:problem:method-not-allowed"
+                );
+            }
+            let anonymous = send(&app, method, path, None).await;
+            assert_eq!(
+                anonymous.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {path}"
+            );
+        }
+        assert!(
+            !RAN.load(Ordering::SeqCst),
+            "an undeclared route's handler ran"
+        );
+        // The declared method on the same route still works.
+        let r = send(&app, "GET", "/v1/plugins", Some(&admin)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
 }
