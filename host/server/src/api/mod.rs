@@ -656,12 +656,14 @@ mod tests {
     use super::*;
 
     /// A Warden on a fresh data directory (not warmed up: no handler here runs a component).
-    fn open(edit: impl FnOnce(&mut crate::config::Config)) -> (tempfile::TempDir, Arc<Warden>) {
+    async fn open(
+        edit: impl FnOnce(&mut crate::config::Config),
+    ) -> (tempfile::TempDir, Arc<Warden>) {
         let dir = tempfile::tempdir().unwrap();
         let mut config = crate::config::Config::default();
         config.server.data_dir = dir.path().join("data");
         edit(&mut config);
-        (dir, Arc::new(Warden::open(config).unwrap()))
+        (dir, Arc::new(Warden::open(config).await.unwrap()))
     }
 
     fn token(w: &Warden, roles: &[Role]) -> String {
@@ -757,7 +759,8 @@ mod tests {
             let (_dir, w) = open(|c| {
                 c.auth.public_metrics = public;
                 c.auth.public_openapi = public;
-            });
+            })
+            .await;
             let (router, _, access) = declared(&w.config.server);
             // The bare router's 405 lists the methods each declared route serves: exactly the
             // declared ones (and HEAD with GET), so no route has a handler without an access.
@@ -827,7 +830,7 @@ mod tests {
             RAN.store(true, Ordering::SeqCst);
             "ran"
         }
-        let (_dir, w) = open(|_| {});
+        let (_dir, w) = open(|_| {}).await;
         let (router, _, access) = declared(&w.config.server);
         // A new route, and a new method on a declared route, added past the declarations.
         let router = router
