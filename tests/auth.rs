@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use base64::Engine as _;
-use common::{ALL_ROLES, Server, TEST_SECRET, sign, token};
+use common::{ALL_ROLES, KillOnDrop, Server, TEST_SECRET, sign, token};
 use serde_json::{Value, json};
 
 fn now() -> u64 {
@@ -57,56 +57,75 @@ fn public_and_protected_endpoints() {
     );
 }
 
-#[test]
-fn jwt_attacks_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let rsa = dir.path().join("rsa.pem");
-    let rsa_pub = dir.path().join("rsa.pub.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        rsa.to_str().unwrap(),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        rsa.to_str().unwrap(),
-        "-pubout",
-        "-out",
-        rsa_pub.to_str().unwrap(),
-    ]);
-    let ec = dir.path().join("ec.pem");
-    let ec_pub = dir.path().join("ec.pub.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        ec.to_str().unwrap(),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        ec.to_str().unwrap(),
-        "-pubout",
-        "-out",
-        ec_pub.to_str().unwrap(),
-    ]);
-    let config = format!(
-        "[auth]\nissuer = \"https://idp.test\"\naudience = \"warden\"\nleeway_seconds = 5\n\
-         [[auth.keys]]\nkid = \"rsa\"\nalgorithm = \"RS256\"\npem_file = \"{}\"\n\
-         [[auth.keys]]\nkid = \"ec\"\nalgorithm = \"ES256\"\npem_file = \"{}\"\n",
-        rsa_pub.display(),
-        ec_pub.display()
-    );
-    let s = Server::with_config(&config);
-    let good = |extra: Value| {
+/// A server that accepts HS256 (the test secret), RS256 and ES256 tokens from one issuer for
+/// one audience, with the RSA and EC key pairs it was configured with.
+struct JwtServer {
+    s: Server,
+    rsa: std::path::PathBuf,
+    rsa_pub: std::path::PathBuf,
+    ec: std::path::PathBuf,
+    _keys: tempfile::TempDir,
+}
+
+impl JwtServer {
+    fn start() -> JwtServer {
+        let dir = tempfile::tempdir().unwrap();
+        let rsa = dir.path().join("rsa.pem");
+        let rsa_pub = dir.path().join("rsa.pub.pem");
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            rsa.to_str().unwrap(),
+        ]);
+        openssl(&[
+            "pkey",
+            "-in",
+            rsa.to_str().unwrap(),
+            "-pubout",
+            "-out",
+            rsa_pub.to_str().unwrap(),
+        ]);
+        let ec = dir.path().join("ec.pem");
+        let ec_pub = dir.path().join("ec.pub.pem");
+        openssl(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            ec.to_str().unwrap(),
+        ]);
+        openssl(&[
+            "pkey",
+            "-in",
+            ec.to_str().unwrap(),
+            "-pubout",
+            "-out",
+            ec_pub.to_str().unwrap(),
+        ]);
+        let config = format!(
+            "[auth]\nissuer = \"https://idp.test\"\naudience = \"warden\"\nleeway_seconds = 5\n\
+             [[auth.keys]]\nkid = \"rsa\"\nalgorithm = \"RS256\"\npem_file = \"{}\"\n\
+             [[auth.keys]]\nkid = \"ec\"\nalgorithm = \"ES256\"\npem_file = \"{}\"\n",
+            rsa_pub.display(),
+            ec_pub.display()
+        );
+        JwtServer {
+            s: Server::with_config(&config),
+            rsa,
+            rsa_pub,
+            ec,
+            _keys: dir,
+        }
+    }
+
+    /// Claims the server accepts, with `extra` merged in.
+    fn good(&self, extra: Value) -> Value {
         let mut c = claims();
         c["iss"] = json!("https://idp.test");
         c["aud"] = json!("warden");
@@ -114,38 +133,76 @@ fn jwt_attacks_are_refused() {
             c[k] = v.clone();
         }
         c
-    };
-    let status = |t: &str| s.call_as(Some(t), "GET", "/v1/templates", None).0;
-    // Valid tokens of each kind are accepted.
-    let hs = sign(&good(json!({})));
-    assert_eq!(status(&hs), 200);
-    let rs_key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&rsa).unwrap()).unwrap();
+    }
+
+    fn status(&self, t: &str) -> u16 {
+        self.s.call_as(Some(t), "GET", "/v1/templates", None).0
+    }
+
+    /// Every token is a 401 whose detail does not echo the token.
+    fn assert_refused(&self, refused: &[(&str, String)]) {
+        for (what, t) in refused {
+            let (st, p) = self.s.call_as(Some(t), "GET", "/v1/templates", None);
+            assert_eq!(st, 401, "{what} was accepted: {p}");
+            assert!(!p["detail"].as_str().unwrap().contains(t.as_str()) || t.is_empty());
+        }
+    }
+}
+
+#[test]
+fn valid_hs256_rs256_and_es256_tokens_are_accepted() {
+    let j = JwtServer::start();
+    let hs = sign(&j.good(json!({})));
+    assert_eq!(j.status(&hs), 200);
+    let rs_key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(&j.rsa).unwrap()).unwrap();
     let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     h.kid = Some("rsa".into());
-    let rs = jsonwebtoken::encode(&h, &good(json!({})), &rs_key).unwrap();
-    assert_eq!(status(&rs), 200);
-    let ec_key = jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(&ec).unwrap()).unwrap();
+    let rs = jsonwebtoken::encode(&h, &j.good(json!({})), &rs_key).unwrap();
+    assert_eq!(j.status(&rs), 200);
+    let ec_key = jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(&j.ec).unwrap()).unwrap();
     let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     h.kid = Some("ec".into());
-    let es = jsonwebtoken::encode(&h, &good(json!({})), &ec_key).unwrap();
-    assert_eq!(status(&es), 200);
+    let es = jsonwebtoken::encode(&h, &j.good(json!({})), &ec_key).unwrap();
+    assert_eq!(j.status(&es), 200);
+}
 
-    let mut refused = Vec::new();
-    // Malformed.
-    refused.push(("garbage", "not.a.jwt".to_owned()));
-    refused.push(("empty", String::new()));
-    // Expired and not yet valid (beyond the leeway).
-    refused.push(("expired", sign(&good(json!({"exp": now() - 60})))));
-    refused.push(("not yet valid", sign(&good(json!({"nbf": now() + 600})))));
-    // Wrong issuer, wrong audience, missing audience.
-    refused.push((
-        "wrong iss",
-        sign(&good(json!({"iss": "https://evil.test"}))),
-    ));
-    refused.push(("wrong aud", sign(&good(json!({"aud": "other"})))));
-    let mut no_aud = good(json!({}));
+#[test]
+fn malformed_tokens_are_refused() {
+    let j = JwtServer::start();
+    j.assert_refused(&[
+        ("garbage", "not.a.jwt".to_owned()),
+        ("empty", String::new()),
+    ]);
+}
+
+#[test]
+fn expired_and_not_yet_valid_tokens_are_refused_beyond_the_leeway() {
+    let j = JwtServer::start();
+    j.assert_refused(&[
+        ("expired", sign(&j.good(json!({"exp": now() - 60})))),
+        ("not yet valid", sign(&j.good(json!({"nbf": now() + 600})))),
+    ]);
+}
+
+#[test]
+fn a_wrong_issuer_or_a_wrong_or_missing_audience_is_refused() {
+    let j = JwtServer::start();
+    let mut no_aud = j.good(json!({}));
     no_aud.as_object_mut().unwrap().remove("aud");
-    refused.push(("missing aud", sign(&no_aud)));
+    j.assert_refused(&[
+        (
+            "wrong iss",
+            sign(&j.good(json!({"iss": "https://evil.test"}))),
+        ),
+        ("wrong aud", sign(&j.good(json!({"aud": "other"})))),
+        ("missing aud", sign(&no_aud)),
+    ]);
+}
+
+#[test]
+fn forged_signatures_and_unknown_keys_are_refused() {
+    let j = JwtServer::start();
+    let mut refused = Vec::new();
     // Wrong signature: another secret.
     let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     h.kid = Some("test".into());
@@ -153,7 +210,7 @@ fn jwt_attacks_are_refused() {
         "wrong secret",
         jsonwebtoken::encode(
             &h,
-            &good(json!({})),
+            &j.good(json!({})),
             &jsonwebtoken::EncodingKey::from_secret(b"another-secret-another-secret-00"),
         )
         .unwrap(),
@@ -162,7 +219,7 @@ fn jwt_attacks_are_refused() {
     let none = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(good(json!({})).to_string().as_bytes())
+        b64(j.good(json!({})).to_string().as_bytes())
     );
     refused.push(("alg none", none));
     // HS/RS confusion: HS256 signed with the RSA public key as the secret, naming the RSA kid.
@@ -172,8 +229,8 @@ fn jwt_attacks_are_refused() {
         "hs/rs confusion",
         jsonwebtoken::encode(
             &h,
-            &good(json!({})),
-            &jsonwebtoken::EncodingKey::from_secret(&std::fs::read(&rsa_pub).unwrap()),
+            &j.good(json!({})),
+            &jsonwebtoken::EncodingKey::from_secret(&std::fs::read(&j.rsa_pub).unwrap()),
         )
         .unwrap(),
     ));
@@ -184,14 +241,21 @@ fn jwt_attacks_are_refused() {
         "unknown kid",
         jsonwebtoken::encode(
             &h,
-            &good(json!({})),
+            &j.good(json!({})),
             &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET),
         )
         .unwrap(),
     ));
-    // Tampered claims: another tenant, the original signature kept.
+    j.assert_refused(&refused);
+}
+
+#[test]
+fn tampered_claims_under_the_original_signature_are_refused() {
+    let j = JwtServer::start();
+    // Another tenant, the original signature kept.
+    let hs = sign(&j.good(json!({})));
     let parts: Vec<&str> = hs.split('.').collect();
-    let mut forged = good(json!({}));
+    let mut forged = j.good(json!({}));
     forged["tenant"] = json!("victim");
     let tampered = format!(
         "{}.{}.{}",
@@ -199,46 +263,27 @@ fn jwt_attacks_are_refused() {
         b64(forged.to_string().as_bytes()),
         parts[2]
     );
-    refused.push(("tampered", tampered));
-    // A bad tenant name in an otherwise valid token.
-    refused.push(("bad tenant", sign(&good(json!({"tenant": "../x"})))));
-    for (what, t) in &refused {
-        let (st, p) = s.call_as(Some(t), "GET", "/v1/templates", None);
-        assert_eq!(st, 401, "{what} was accepted: {p}");
-        assert!(!p["detail"].as_str().unwrap().contains(t.as_str()) || t.is_empty());
-    }
+    j.assert_refused(&[("tampered", tampered)]);
 }
 
-/// One request per route, with the roles the documented matrix (SECURITY.md) allows.
 #[test]
-fn role_matrix_every_cell() {
-    let s = Server::start();
-    let r = |role: &str| token("default", &format!("as-{role}"), &[role]);
-    // Objects the requests refer to; deletes target names that do not exist (404 = allowed).
-    s.call(
-        "POST",
-        "/v1/templates/t/versions",
-        Some(json!({"template": "x {{ a }}"})),
-    );
-    let (_, sess) = s.call("POST", "/v1/sessions", Some(json!({})));
-    let sid = sess["id"].as_str().unwrap().to_owned();
-    let (_, anon) = s.call(
-        "POST",
-        "/v1/pii/anonymize",
-        Some(json!({"text": "a@b.io", "operators": {"default": {"type": "pseudonymize"}}})),
-    );
-    let vault = anon["vault_id"].as_str().unwrap().to_owned();
-    s.call(
-        "PUT",
-        "/v1/pii/dictionaries/d",
-        Some(json!({"kind": "allow", "terms": ["x"]})),
-    );
+fn a_bad_tenant_name_in_an_otherwise_valid_token_is_refused() {
+    let j = JwtServer::start();
+    j.assert_refused(&[("bad tenant", sign(&j.good(json!({"tenant": "../x"}))))]);
+}
+
+/// One row of the role matrix: method, path, body, and the roles allowed.
+type Row = (&'static str, String, Option<Value>, Vec<&'static str>);
+
+/// One request per route, with the roles the documented matrix (SECURITY.md) allows; `sid` and
+/// `vault` are the session and vault the requests refer to.
+fn matrix(sid: &str, vault: &str) -> Vec<Row> {
     const AD: &str = "admin";
     const AU: &str = "author";
     const OP: &str = "operator";
     const AT: &str = "auditor";
     const PR: &str = "pii-reader";
-    let cases: Vec<(&str, String, Option<Value>, Vec<&str>)> = vec![
+    let cases: Vec<Row> = vec![
         ("GET", "/v1/plugins".into(), None, vec![AD, AU, OP, AT]),
         (
             "GET",
@@ -442,7 +487,43 @@ fn role_matrix_every_cell() {
         ),
         ("PUT", "/v1/admin/tenant".into(), Some(json!({})), vec![AD]),
     ];
-    // Every route in the OpenAPI document is in the table (a new route needs a row).
+    cases
+}
+
+/// A server holding the objects the matrix's requests refer to (deletes target names that do
+/// not exist: 404 = allowed), and the matrix for them.
+fn matrix_server() -> (Server, Vec<Row>) {
+    let s = Server::start();
+    s.call(
+        "POST",
+        "/v1/templates/t/versions",
+        Some(json!({"template": "x {{ a }}"})),
+    );
+    let (_, sess) = s.call("POST", "/v1/sessions", Some(json!({})));
+    let sid = sess["id"].as_str().unwrap().to_owned();
+    let (_, anon) = s.call(
+        "POST",
+        "/v1/pii/anonymize",
+        Some(json!({"text": "a@b.io", "operators": {"default": {"type": "pseudonymize"}}})),
+    );
+    let vault = anon["vault_id"].as_str().unwrap().to_owned();
+    s.call(
+        "PUT",
+        "/v1/pii/dictionaries/d",
+        Some(json!({"kind": "allow", "terms": ["x"]})),
+    );
+    let cases = matrix(&sid, &vault);
+    (s, cases)
+}
+
+/// Every route in the OpenAPI document is in the matrix (a new route needs a row).
+#[test]
+fn the_role_matrix_has_a_row_for_every_documented_route() {
+    let s = Server::start();
+    let cases = matrix(
+        "s_00000000000000000000000000000000",
+        "v_000000000000000000000000000000000000",
+    );
     let (_, doc) = s.call("GET", "/openapi.json", None);
     let mut documented = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
@@ -471,6 +552,13 @@ fn role_matrix_every_cell() {
         cases.len(),
         "matrix rows and documented routes differ"
     );
+}
+
+/// One request per route and role: allowed exactly where the matrix says, 403 elsewhere.
+#[test]
+fn each_role_reaches_exactly_the_routes_the_matrix_allows() {
+    let (s, cases) = matrix_server();
+    let r = |role: &str| token("default", &format!("as-{role}"), &[role]);
     for (method, path, body, allowed) in &cases {
         for role in ALL_ROLES {
             let (st, p) = s.call_as(Some(&r(role)), method, path, body.clone());
@@ -480,7 +568,13 @@ fn role_matrix_every_cell() {
                 assert_eq!(st, 403, "{role} allowed {method} {path}: {p}");
             }
         }
-        // No role at all: denied.
+    }
+}
+
+#[test]
+fn a_token_without_roles_is_denied_every_route() {
+    let (s, cases) = matrix_server();
+    for (method, path, body, _) in &cases {
         let (st, _) = s.call_as(
             Some(&token("default", "nobody", &[])),
             method,
@@ -491,51 +585,74 @@ fn role_matrix_every_cell() {
     }
 }
 
-#[test]
-fn tenants_are_isolated() {
-    let s = Server::start();
-    let a = token("acme", "alice", ALL_ROLES);
-    let b = token("globex", "bob", ALL_ROLES);
-    let call = |t: &str, m: &str, p: &str, body: Option<Value>| s.call_as(Some(t), m, p, body);
-    assert_eq!(
-        call(
-            &a,
+/// Tenant `acme` with one of everything (a template, a session with a variable, a vault, a
+/// dictionary, a plugin), and tokens for acme's alice and globex's bob.
+struct TwoTenants {
+    s: Server,
+    a: String,
+    b: String,
+    sid: String,
+    vault: String,
+}
+
+impl TwoTenants {
+    fn start() -> TwoTenants {
+        let s = Server::start();
+        let a = token("acme", "alice", ALL_ROLES);
+        let b = token("globex", "bob", ALL_ROLES);
+        assert_eq!(
+            s.call_as(
+                Some(&a),
+                "POST",
+                "/v1/templates/secret/versions",
+                Some(json!({"template": "A {{ x }}"}))
+            )
+            .0,
+            201
+        );
+        let (_, sess) = s.call_as(Some(&a), "POST", "/v1/sessions", Some(json!({})));
+        let sid = sess["id"].as_str().unwrap().to_owned();
+        s.call_as(
+            Some(&a),
             "POST",
-            "/v1/templates/secret/versions",
-            Some(json!({"template": "A {{ x }}"}))
-        )
-        .0,
-        201
-    );
-    let (_, sess) = call(&a, "POST", "/v1/sessions", Some(json!({})));
-    let sid = sess["id"].as_str().unwrap().to_owned();
-    call(
-        &a,
-        "POST",
-        &format!("/v1/sessions/{sid}/eval"),
-        Some(json!({"code": "k = 1"})),
-    );
-    let (_, anon) = call(
-        &a,
-        "POST",
-        "/v1/pii/anonymize",
-        Some(json!({"text": "a@b.io", "operators": {"default": {"type": "pseudonymize"}}})),
-    );
-    let vault = anon["vault_id"].as_str().unwrap().to_owned();
-    call(
-        &a,
-        "PUT",
-        "/v1/pii/dictionaries/names",
-        Some(json!({"kind": "deny", "entity_type": "PERSON", "terms": ["Alice"]})),
-    );
-    let r = common::http()
-        .post(format!("{}/v1/plugins/hostile/versions/1.0.0", s.url))
-        .bearer_auth(&a)
-        .header("content-type", "application/wasm")
-        .body(common::fixture_bytes("hostile"))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201);
+            &format!("/v1/sessions/{sid}/eval"),
+            Some(json!({"code": "k = 1"})),
+        );
+        let (_, anon) = s.call_as(
+            Some(&a),
+            "POST",
+            "/v1/pii/anonymize",
+            Some(json!({"text": "a@b.io", "operators": {"default": {"type": "pseudonymize"}}})),
+        );
+        let vault = anon["vault_id"].as_str().unwrap().to_owned();
+        s.call_as(
+            Some(&a),
+            "PUT",
+            "/v1/pii/dictionaries/names",
+            Some(json!({"kind": "deny", "entity_type": "PERSON", "terms": ["Alice"]})),
+        );
+        assert_eq!(
+            s.upload_as(&a, "hostile", "1.0.0", common::fixture_bytes("hostile")),
+            201
+        );
+        TwoTenants {
+            s,
+            a,
+            b,
+            sid,
+            vault,
+        }
+    }
+
+    fn call(&self, t: &str, m: &str, p: &str, body: Option<Value>) -> (u16, Value) {
+        self.s.call_as(Some(t), m, p, body)
+    }
+}
+
+#[test]
+fn another_tenant_gets_404_for_every_object_and_changes_nothing() {
+    let t = TwoTenants::start();
+    let (sid, vault) = (&t.sid, &t.vault);
     // B sees none of it: every lookup is a 404, exactly like a missing object.
     for (m, p, body) in [
         ("GET", "/v1/templates/secret".to_owned(), None),
@@ -564,93 +681,135 @@ fn tenants_are_isolated() {
         ("GET", "/v1/plugins/hostile/versions/1.0.0".to_owned(), None),
         ("DELETE", "/v1/plugins/hostile".to_owned(), None),
     ] {
-        let (st, p) = call(&b, m, &p, body);
+        let (st, p) = t.call(&t.b, m, &p, body);
         assert_eq!(st, 404, "tenant B reached {m}: {p}");
     }
-    // B's lists and audit log show nothing of A.
-    for path in ["/v1/templates", "/v1/sessions", "/v1/pii/dictionaries"] {
-        let (_, list) = call(&b, "GET", path, None);
-        assert_eq!(list, json!([]), "{path}");
-    }
-    let (_, plugins) = call(&b, "GET", "/v1/plugins", None);
-    assert!(!plugins.to_string().contains("hostile"));
-    // B's detection does not use A's dictionary.
-    let (_, d) = call(&b, "POST", "/v1/pii/detect", Some(json!({"text": "Alice"})));
-    assert!(!d.to_string().contains("dictionary:names"), "{d}");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let (_, audit_b) = call(&b, "GET", "/v1/audit?limit=1000", None);
-    let text = audit_b.to_string();
-    assert!(!text.contains("alice") && !text.contains("acme"), "{text}");
     // A still has everything.
-    let (st, r) = call(
-        &a,
+    let (st, r) = t.call(
+        &t.a,
         "POST",
         &format!("/v1/sessions/{sid}/eval"),
         Some(json!({"code": "k"})),
     );
     assert_eq!((st, r["json"].as_i64()), (200, Some(1)));
-    let (_, audit_a) = call(&a, "GET", "/v1/audit?limit=1000", None);
+    let (_, audit_a) = t.call(&t.a, "GET", "/v1/audit?limit=1000", None);
     assert_eq!(audit_a["records"][0]["seq"], 1);
     assert_eq!(audit_a["records"][0]["tenant"], "acme");
 }
 
 #[test]
-fn bootstrap_secret_token_command_and_require_keys() {
-    use std::io::BufRead;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .env(
-            "WARDEN_SERVER__CACHE_DIR",
-            common::cache_dir().join("server"),
-        )
-        .env("WARDEN_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("warden listening on ")
-        .unwrap()
-        .to_owned();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut admin = None;
-    for _ in 0..40 {
-        let mut l = String::new();
-        if err.read_line(&mut l).unwrap() == 0 {
-            break;
+fn another_tenants_lists_show_nothing_of_a_tenant() {
+    let t = TwoTenants::start();
+    for path in ["/v1/templates", "/v1/sessions", "/v1/pii/dictionaries"] {
+        let (_, list) = t.call(&t.b, "GET", path, None);
+        assert_eq!(list, json!([]), "{path}");
+    }
+    let (_, plugins) = t.call(&t.b, "GET", "/v1/plugins", None);
+    assert!(!plugins.to_string().contains("hostile"));
+}
+
+#[test]
+fn another_tenants_detection_does_not_use_a_tenants_dictionary() {
+    let t = TwoTenants::start();
+    let (_, d) = t.call(
+        &t.b,
+        "POST",
+        "/v1/pii/detect",
+        Some(json!({"text": "Alice"})),
+    );
+    assert!(!d.to_string().contains("dictionary:names"), "{d}");
+}
+
+#[test]
+fn another_tenants_audit_log_shows_nothing_of_a_tenant() {
+    let t = TwoTenants::start();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (_, audit_b) = t.call(&t.b, "GET", "/v1/audit?limit=1000", None);
+    let text = audit_b.to_string();
+    assert!(!text.contains("alice") && !text.contains("acme"), "{text}");
+}
+
+/// A server started without keys: it prints a bootstrap admin token on stderr.
+struct Bootstrapped {
+    child: KillOnDrop,
+    /// The server's output, kept open while it runs.
+    _output: (
+        std::io::BufReader<std::process::ChildStdout>,
+        std::io::BufReader<std::process::ChildStderr>,
+    ),
+    url: String,
+    admin: String,
+    data: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Bootstrapped {
+    fn start() -> Bootstrapped {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut child = common::serve_command()
+            .arg("--data-dir")
+            .arg(&data)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let child = KillOnDrop(child);
+        let url = common::listening_on(&mut out);
+        let mut admin = None;
+        for _ in 0..40 {
+            let mut l = String::new();
+            if err.read_line(&mut l).unwrap() == 0 {
+                break;
+            }
+            let t = l.trim();
+            if t.starts_with("ey") && t.matches('.').count() == 2 {
+                admin = Some(t.to_owned());
+                break;
+            }
         }
-        let t = l.trim();
-        if t.starts_with("ey") && t.matches('.').count() == 2 {
-            admin = Some(t.to_owned());
-            break;
+        let admin = admin.expect("no bootstrap token printed");
+        Bootstrapped {
+            child,
+            _output: (out, err),
+            url,
+            admin,
+            data,
+            _dir: dir,
         }
     }
-    let admin = admin.expect("no bootstrap token printed");
-    let secret = data.join("jwt-hs256.key");
+
+    fn get(&self, t: &str) -> u16 {
+        common::http()
+            .get(format!("{}/v1/audit", self.url))
+            .bearer_auth(t)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+#[test]
+fn without_keys_the_server_prints_a_bootstrap_admin_token_and_keeps_its_secret_private() {
+    let b = Bootstrapped::start();
+    let secret = b.data.join("jwt-hs256.key");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "secret is readable by others: {mode:o}");
     }
-    let client = common::http();
-    let get = |t: &str| {
-        client
-            .get(format!("{url}/v1/audit"))
-            .bearer_auth(t)
-            .send()
-            .unwrap()
-            .status()
-            .as_u16()
-    };
-    assert_eq!(get(&admin), 200);
+    assert_eq!(b.get(&b.admin), 200);
+    assert!(b.child.terminate().success());
+}
+
+#[test]
+fn token_issue_mints_tokens_the_bootstrapped_server_accepts() {
+    let b = Bootstrapped::start();
     let minted = Command::new(env!("CARGO_BIN_EXE_warden"))
         .args([
             "token",
@@ -663,17 +822,19 @@ fn bootstrap_secret_token_command_and_require_keys() {
             "10m",
             "--data-dir",
         ])
-        .arg(&data)
+        .arg(&b.data)
         .output()
         .unwrap();
     assert!(minted.status.success(), "{minted:?}");
     let auditor = String::from_utf8(minted.stdout).unwrap().trim().to_owned();
-    assert_eq!(get(&auditor), 200);
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(child.wait().unwrap().success());
-    // require_keys: no silent fallback.
+    assert_eq!(b.get(&auditor), 200);
+    assert!(b.child.terminate().success());
+}
+
+#[test]
+fn require_keys_refuses_to_start_without_keys() {
+    // No silent fallback to a bootstrap secret.
+    let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("prod.toml");
     std::fs::write(&cfg, "[auth]\nrequire_keys = true\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_warden"))
@@ -720,22 +881,19 @@ fn rate_limits_trip_per_tenant_with_retry_after() {
     assert_eq!(s.call_as(Some(&b), "GET", "/v1/templates", None).0, 200);
 }
 
-#[test]
-fn concurrency_and_fuel_quotas_trip_per_tenant() {
+/// A server where each tenant has one concurrent call and 300 M fuel a minute, and acme and
+/// globex each a `spin` template on the hostile engine; returns it with their tokens.
+fn quota_server() -> (Server, String, String) {
     let s = Server::with_config(
         "[quota.defaults]\nconcurrent_calls = 1\nfuel_per_minute = 300000000\n",
     );
     let a = token("acme", "alice", ALL_ROLES);
     let b = token("globex", "bob", ALL_ROLES);
     for t in [&a, &b] {
-        let r = common::http()
-            .post(format!("{}/v1/plugins/hostile/versions/1.0.0", s.url))
-            .bearer_auth(t)
-            .header("content-type", "application/wasm")
-            .body(common::fixture_bytes("hostile"))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        assert_eq!(
+            s.upload_as(t, "hostile", "1.0.0", common::fixture_bytes("hostile")),
+            201
+        );
         let (st, _) = s.call_as(
             Some(t),
             "POST",
@@ -744,6 +902,12 @@ fn concurrency_and_fuel_quotas_trip_per_tenant() {
         );
         assert_eq!(st, 201);
     }
+    (s, a, b)
+}
+
+#[test]
+fn a_tenants_concurrent_call_quota_refuses_its_second_call_but_not_another_tenants() {
+    let (s, a, b) = quota_server();
     // One slow call holds tenant A's only slot; A's second call is refused, B's runs.
     let slow = json!({"limits": {"fuel": 40000000000u64, "wall_time_ms": 1500}});
     std::thread::scope(|scope| {
@@ -770,7 +934,11 @@ fn concurrency_and_fuel_quotas_trip_per_tenant() {
         assert_eq!(st, 200);
         assert_eq!(holder.join().unwrap().0, 504);
     });
-    // Burning A's fuel budget: the next call is refused until the minute is over; B unaffected.
+}
+
+#[test]
+fn a_tenant_that_burns_its_fuel_budget_is_refused_for_the_minute_but_not_another_tenant() {
+    let (s, a, b) = quota_server();
     let burn = json!({"limits": {"fuel": 400000000u64}});
     let (st, p) = s.call_as(
         Some(&a),
@@ -811,12 +979,16 @@ fn preflight(s: &Server, origin: &str) -> reqwest::blocking::Response {
 }
 
 #[test]
-fn cors_is_off_by_default_and_allows_only_listed_origins() {
+fn cors_is_off_by_default() {
     let s = Server::start();
     let r = preflight(&s, "https://app.example.com");
     assert!(r.headers().get("access-control-allow-origin").is_none());
     assert!(r.status().is_client_error());
-    // Security headers on every response.
+}
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let s = Server::start();
     let r = reqwest::blocking::get(format!("{}/healthz", s.url)).unwrap();
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["cache-control"], "no-store");
@@ -826,6 +998,10 @@ fn cors_is_off_by_default_and_allows_only_listed_origins() {
             .unwrap()
             .contains("default-src 'none'")
     );
+}
+
+#[test]
+fn cors_allows_only_the_listed_origins() {
     let s = Server::with_config("[cors]\nallowed_origins = [\"https://app.example.com\"]\n");
     let r = preflight(&s, "https://app.example.com");
     assert!(r.status().is_success(), "{}", r.status());
@@ -837,40 +1013,112 @@ fn cors_is_off_by_default_and_allows_only_listed_origins() {
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
 
-#[test]
-fn protected_labels_need_an_approval_by_someone_else() {
-    let s = Server::start();
-    let author1 = token("default", "ann", &["author"]);
-    let author2 = token("default", "ben", &["author"]);
-    let operator = token("default", "otto", &["operator"]);
-    for t in ["v1 {{ a }}", "v2 {{ a }}"] {
-        let (st, _) = s.call_as(
-            Some(&author1),
-            "POST",
-            "/v1/templates/p/versions",
-            Some(json!({"template": t})),
-        );
-        assert_eq!(st, 201);
+/// Template `p` with versions 1 and 2 by author ann, and tokens for ann, another author (ben)
+/// and an operator (otto).
+struct Protected {
+    s: Server,
+    author1: String,
+    author2: String,
+    operator: String,
+}
+
+impl Protected {
+    fn start() -> Protected {
+        let s = Server::start();
+        let author1 = token("default", "ann", &["author"]);
+        let author2 = token("default", "ben", &["author"]);
+        let operator = token("default", "otto", &["operator"]);
+        for t in ["v1 {{ a }}", "v2 {{ a }}"] {
+            let (st, _) = s.call_as(
+                Some(&author1),
+                "POST",
+                "/v1/templates/p/versions",
+                Some(json!({"template": t})),
+            );
+            assert_eq!(st, 201);
+        }
+        Protected {
+            s,
+            author1,
+            author2,
+            operator,
+        }
     }
-    // Direct moves of `production` are for admins only; other labels move freely.
-    let (st, p) = s.call_as(
-        Some(&author1),
+
+    /// Asks, as `who`, for `production` to point at `version`; returns the request.
+    fn request(&self, who: &str, version: u64) -> (u16, Value) {
+        self.s.call_as(
+            Some(who),
+            "POST",
+            "/v1/templates/p/labels/production/requests",
+            Some(json!({"version": version})),
+        )
+    }
+
+    /// Approves request `id` as `who`.
+    fn approve(&self, who: &str, id: &str) -> (u16, Value) {
+        self.s.call_as(
+            Some(who),
+            "POST",
+            &format!("/v1/templates/p/requests/{id}/approve"),
+            None,
+        )
+    }
+
+    /// Rejects request `id` as `who`.
+    fn reject(&self, who: &str, id: &str) -> (u16, Value) {
+        self.s.call_as(
+            Some(who),
+            "POST",
+            &format!("/v1/templates/p/requests/{id}/reject"),
+            Some(json!({"reason": "not yet"})),
+        )
+    }
+
+    /// `production` → 2 the proper way: ann asks, ben approves.
+    fn approved_production_2(&self) {
+        let (_, cr) = self.request(&self.author1, 2);
+        let id = cr["id"].as_str().unwrap().to_owned();
+        let (st, d) = self.approve(&self.author2, &id);
+        assert_eq!(st, 200, "{d}");
+    }
+
+    /// Moves `production` directly as the harness's admin.
+    fn admin_moves_production(&self, version: u64) -> u16 {
+        self.s
+            .call(
+                "PUT",
+                "/v1/templates/p/labels/production",
+                Some(json!({"version": version})),
+            )
+            .0
+    }
+}
+
+#[test]
+fn only_admins_move_a_protected_label_directly_and_other_labels_move_freely() {
+    let p = Protected::start();
+    let (st, body) = p.s.call_as(
+        Some(&p.author1),
         "PUT",
         "/v1/templates/p/labels/production",
         Some(json!({"version": 1})),
     );
-    assert_eq!(st, 403, "{p}");
-    assert!(p["detail"].as_str().unwrap().contains("protected"), "{p}");
-    let (st, _) = s.call_as(
-        Some(&author1),
+    assert_eq!(st, 403, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("protected"),
+        "{body}"
+    );
+    let (st, _) = p.s.call_as(
+        Some(&p.author1),
         "POST",
         "/v1/templates/p/versions",
         Some(json!({"template": "v3", "labels": ["production"]})),
     );
     assert_eq!(st, 403);
     assert_eq!(
-        s.call_as(
-            Some(&author1),
+        p.s.call_as(
+            Some(&p.author1),
             "PUT",
             "/v1/templates/p/labels/staging",
             Some(json!({"version": 2}))
@@ -878,30 +1126,36 @@ fn protected_labels_need_an_approval_by_someone_else() {
         .0,
         200
     );
-    // Request, self-approval refused, operator refused, another author approves.
-    let (st, cr) = s.call_as(
-        Some(&author1),
-        "POST",
-        "/v1/templates/p/labels/production/requests",
-        Some(json!({"version": 2})),
-    );
+    assert_eq!(p.admin_moves_production(1), 200);
+}
+
+#[test]
+fn a_label_request_cannot_be_approved_by_its_author_or_an_operator() {
+    let p = Protected::start();
+    let (st, cr) = p.request(&p.author1, 2);
     assert_eq!(st, 201, "{cr}");
     assert_eq!(cr["status"], "pending");
     let id = cr["id"].as_str().unwrap().to_owned();
-    let approve = format!("/v1/templates/p/requests/{id}/approve");
-    let (st, p) = s.call_as(Some(&author1), "POST", &approve, None);
-    assert_eq!(st, 403, "{p}");
-    assert_eq!(s.call_as(Some(&operator), "POST", &approve, None).0, 403);
-    let (_, sum) = s.call("GET", "/v1/templates/p", None);
+    let (st, body) = p.approve(&p.author1, &id);
+    assert_eq!(st, 403, "{body}");
+    assert_eq!(p.approve(&p.operator, &id).0, 403);
+    let (_, sum) = p.s.call("GET", "/v1/templates/p", None);
     assert!(sum["labels"].get("production").is_none(), "{sum}");
-    let (st, d) = s.call_as(Some(&author2), "POST", &approve, None);
+}
+
+#[test]
+fn another_authors_approval_moves_the_protected_label_once() {
+    let p = Protected::start();
+    let (_, cr) = p.request(&p.author1, 2);
+    let id = cr["id"].as_str().unwrap().to_owned();
+    let (st, d) = p.approve(&p.author2, &id);
     assert_eq!(st, 200, "{d}");
     assert_eq!(d["request"]["status"], "approved");
     assert_eq!(d["request"]["decided_by"], "ben");
     assert_eq!(d["template"]["labels"]["production"], 2);
-    assert_eq!(s.call_as(Some(&author2), "POST", &approve, None).0, 409);
-    let (_, r) = s.call_as(
-        Some(&operator),
+    assert_eq!(p.approve(&p.author2, &id).0, 409);
+    let (_, r) = p.s.call_as(
+        Some(&p.operator),
         "POST",
         "/v1/templates/p/render",
         Some(json!({"variables": {"a": 1}})),
@@ -910,54 +1164,49 @@ fn protected_labels_need_an_approval_by_someone_else() {
         (r["version"].as_u64(), r["label"].as_str()),
         (Some(2), Some("production"))
     );
-    // A rejection moves nothing.
-    let (_, cr) = s.call_as(
-        Some(&author2),
-        "POST",
-        "/v1/templates/p/labels/production/requests",
-        Some(json!({"version": 1})),
-    );
+}
+
+#[test]
+fn a_rejected_label_request_moves_nothing() {
+    let p = Protected::start();
+    p.approved_production_2();
+    let (_, cr) = p.request(&p.author2, 1);
     let id2 = cr["id"].as_str().unwrap().to_owned();
-    let (st, d) = s.call_as(
-        Some(&author1),
-        "POST",
-        &format!("/v1/templates/p/requests/{id2}/reject"),
-        Some(json!({"reason": "not yet"})),
-    );
+    let (st, d) = p.reject(&p.author1, &id2);
     assert_eq!(st, 200, "{d}");
     assert_eq!(d["request"]["status"], "rejected");
-    let (_, sum) = s.call("GET", "/v1/templates/p", None);
+    let (_, sum) = p.s.call("GET", "/v1/templates/p", None);
     assert_eq!(sum["labels"]["production"], 2);
-    // Admins move it directly; everything is in the audit log.
-    assert_eq!(
-        s.call(
-            "PUT",
-            "/v1/templates/p/labels/production",
-            Some(json!({"version": 1}))
-        )
-        .0,
-        200
-    );
-    // Import cannot move a protected label for an author either; unchanged labels are fine.
-    let (_, yaml) = s.text("/v1/templates/export");
-    let import = |t: &str, body: &str| {
-        common::http()
-            .post(format!("{}/v1/templates/import", s.url))
-            .bearer_auth(t)
-            .header("content-type", "application/yaml")
-            .body(body.to_owned())
-            .send()
-            .unwrap()
-            .status()
-            .as_u16()
-    };
-    assert_eq!(import(&author1, &yaml), 200);
+}
+
+#[test]
+fn an_author_cannot_move_a_protected_label_by_import() {
+    let p = Protected::start();
+    assert_eq!(p.admin_moves_production(1), 200);
+    // Unchanged labels are fine; a moved protected label is refused.
+    let (_, yaml) = p.s.text("/v1/templates/export");
+    let import = |t: &str, body: &str| p.s.import_as(t, "/v1/templates/import", body).0;
+    assert_eq!(import(&p.author1, &yaml), 200);
     assert!(yaml.contains("production: 1"), "{yaml}");
     assert_eq!(
-        import(&author1, &yaml.replace("production: 1", "production: 2")),
+        import(&p.author1, &yaml.replace("production: 1", "production: 2")),
         403
     );
-    let (_, page) = s.call("GET", "/v1/audit?action=template.label.&limit=1000", None);
+}
+
+#[test]
+fn label_requests_approvals_rejections_and_moves_are_audited() {
+    let p = Protected::start();
+    let (_, cr) = p.request(&p.author1, 2);
+    let id = cr["id"].as_str().unwrap().to_owned();
+    assert_eq!(p.approve(&p.author1, &id).0, 403);
+    assert_eq!(p.approve(&p.author2, &id).0, 200);
+    let (_, cr) = p.request(&p.author2, 1);
+    let id2 = cr["id"].as_str().unwrap().to_owned();
+    assert_eq!(p.reject(&p.author1, &id2).0, 200);
+    assert_eq!(p.admin_moves_production(1), 200);
+    let (_, page) =
+        p.s.call("GET", "/v1/audit?action=template.label.&limit=1000", None);
     let actions: Vec<(String, String)> = page["records"]
         .as_array()
         .unwrap()
@@ -983,22 +1232,42 @@ fn protected_labels_need_an_approval_by_someone_else() {
     }
 }
 
+/// Tenant settings under a host-wide cap of 300 requests per second.
+const SETTINGS_CAPS: &str = "[quota.caps]\nrequests_per_second = 300\n";
+
+/// A full quota with `rps` requests per second (and a burst of 2).
+fn quota(rps: u64) -> Value {
+    json!({"requests_per_second": rps, "burst": 2, "actor_requests_per_second": 100,
+           "actor_burst": 100, "concurrent_calls": 4, "fuel_per_minute": 1000000000})
+}
+
+/// acme's admin sets one request per second and protects `staging` as well as `production`.
+fn acme_sets_its_settings(s: &Server) {
+    let (st, v) = s.call_as(
+        Some(&token("acme", "root", &["admin"])),
+        "PUT",
+        "/v1/admin/tenant",
+        Some(json!({"quota": quota(1), "protected_labels": ["production", "staging"]})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["quota"]["requests_per_second"], 1);
+}
+
 #[test]
-fn tenant_admins_set_their_quota_and_protected_labels_within_the_caps() {
-    let s = Server::with_config("[quota.caps]\nrequests_per_second = 300\n");
+fn a_tenant_admin_reads_its_settings_and_the_host_caps() {
+    let s = Server::with_config(SETTINGS_CAPS);
     let admin_a = token("acme", "root", &["admin"]);
-    let author_a = token("acme", "ann", &["author"]);
-    let admin_b = token("globex", "gus", &["admin"]);
     let (st, v) = s.call_as(Some(&admin_a), "GET", "/v1/admin/tenant", None);
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["tenant"], "acme");
     assert_eq!(v["protected_labels"], json!(["production"]));
     assert_eq!(v["caps"]["requests_per_second"], 300);
-    // Over a host-wide cap: refused, naming the field; nothing changes.
-    let quota = |rps: u64| {
-        json!({"requests_per_second": rps, "burst": 2, "actor_requests_per_second": 100,
-               "actor_burst": 100, "concurrent_calls": 4, "fuel_per_minute": 1000000000})
-    };
+}
+
+#[test]
+fn tenant_settings_over_a_cap_or_with_bad_labels_are_refused_naming_the_field() {
+    let s = Server::with_config(SETTINGS_CAPS);
+    let admin_a = token("acme", "root", &["admin"]);
     let (st, p) = s.call_as(
         Some(&admin_a),
         "PUT",
@@ -1014,15 +1283,14 @@ fn tenant_admins_set_their_quota_and_protected_labels_within_the_caps() {
         Some(json!({"protected_labels": ["Not A Label"]})),
     );
     assert_eq!(st, 422, "{p}");
-    // Within the caps: in force at once, for this tenant only.
-    let (st, v) = s.call_as(
-        Some(&admin_a),
-        "PUT",
-        "/v1/admin/tenant",
-        Some(json!({"quota": quota(1), "protected_labels": ["production", "staging"]})),
-    );
-    assert_eq!(st, 200, "{v}");
-    assert_eq!(v["quota"]["requests_per_second"], 1);
+}
+
+#[test]
+fn a_tenants_new_quota_is_in_force_at_once_for_that_tenant_only() {
+    let s = Server::with_config(SETTINGS_CAPS);
+    let author_a = token("acme", "ann", &["author"]);
+    let admin_b = token("globex", "gus", &["admin"]);
+    acme_sets_its_settings(&s);
     let mut limited = false;
     for _ in 0..10 {
         let (st, _) = s.call_as(Some(&author_a), "GET", "/v1/templates", None);
@@ -1044,7 +1312,15 @@ fn tenant_admins_set_their_quota_and_protected_labels_within_the_caps() {
         vb["overrides"],
         json!({"quota": null, "protected_labels": null})
     );
-    // Survives a restart; `staging` is now protected in acme (an author must request it).
+}
+
+#[test]
+fn a_tenants_protected_labels_survive_a_restart_and_bind_that_tenant_only() {
+    let s = Server::with_config(SETTINGS_CAPS);
+    let author_a = token("acme", "ann", &["author"]);
+    let admin_b = token("globex", "gus", &["admin"]);
+    acme_sets_its_settings(&s);
+    // acme may make one request a second from here on.
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let s = s.restart();
     let (st, _) = s.call_as(
@@ -1055,6 +1331,7 @@ fn tenant_admins_set_their_quota_and_protected_labels_within_the_caps() {
     );
     assert_eq!(st, 201);
     std::thread::sleep(std::time::Duration::from_millis(1100));
+    // `staging` is now protected in acme: an author must request it.
     let (st, p) = s.call_as(
         Some(&author_a),
         "PUT",
@@ -1076,7 +1353,22 @@ fn tenant_admins_set_their_quota_and_protected_labels_within_the_caps() {
         Some(json!({"version": 1})),
     );
     assert_eq!(st, 200);
-    // Only admins read or change settings; the change is in the tenant's audit log.
+}
+
+#[test]
+fn only_admins_read_tenant_settings_and_each_change_is_audited() {
+    let s = Server::with_config(SETTINGS_CAPS);
+    let author_a = token("acme", "ann", &["author"]);
+    // A refused change is not a change.
+    let (st, _) = s.call_as(
+        Some(&token("acme", "root", &["admin"])),
+        "PUT",
+        "/v1/admin/tenant",
+        Some(json!({"quota": quota(301)})),
+    );
+    assert_eq!(st, 422);
+    acme_sets_its_settings(&s);
+    // acme may make one request a second from here on.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(
         s.call_as(Some(&author_a), "GET", "/v1/admin/tenant", None)
@@ -1152,9 +1444,14 @@ fn https_get(addr: &str, cert: &std::path::Path, path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[test]
-fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
-    use std::io::BufRead;
+/// A directory with a self-signed certificate and key and a configuration with the test key:
+/// (dir, config, cert, key).
+fn tls_files() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = self_signed(dir.path());
     let cfg = dir.path().join("warden.toml");
@@ -1166,16 +1463,14 @@ fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
         ),
     )
     .unwrap();
-    /// Kills the server even when an assertion fails first.
-    struct Killed(std::process::Child);
-    impl Drop for Killed {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+    (dir, cfg, cert, key)
+}
+
+#[test]
+fn tls_serves_https_only_with_hsts() {
+    let (dir, cfg, cert, key) = tls_files();
+    let mut child = common::serve_command()
+        .arg("--config")
         .arg(&cfg)
         .arg("--data-dir")
         .arg(dir.path().join("data"))
@@ -1183,24 +1478,16 @@ fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
         .arg(&cert)
         .arg("--tls-key")
         .arg(&key)
-        .env(
-            "WARDEN_SERVER__CACHE_DIR",
-            common::cache_dir().join("server"),
-        )
-        .env("WARDEN_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let child = Killed(child);
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("warden listening on https://")
-        .unwrap_or_else(|| panic!("{line}"))
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let _child = KillOnDrop(child);
+    let listening = common::listening_on(&mut stdout);
+    drop(stdout);
+    let addr = listening
+        .strip_prefix("https://")
+        .unwrap_or_else(|| panic!("{listening}"))
         .to_owned();
     let resp = https_get(&addr, &cert, "/healthz");
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
@@ -1217,45 +1504,67 @@ fn tls_serves_https_only_with_hsts_and_bad_files_stop_start_up() {
         .timeout(std::time::Duration::from_secs(5))
         .send();
     assert!(plain.is_err(), "{plain:?}");
-    drop(child);
+}
 
-    // A key that is not a key, and a certificate without its key: start-up fails, naming it.
-    let bogus = dir.path().join("bogus.pem");
-    std::fs::write(&bogus, "not a pem file").unwrap();
-    for (args, named) in [
-        (
-            vec![
-                "--tls-cert",
-                cert.to_str().unwrap(),
-                "--tls-key",
-                bogus.to_str().unwrap(),
-            ],
-            "tls_key",
-        ),
-        (vec!["--tls-cert", cert.to_str().unwrap()], "tls-key"),
-    ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&cfg)
-            .arg("--data-dir")
-            .arg(dir.path().join("data2"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
-        let msg = String::from_utf8_lossy(&out.stderr);
-        assert!(msg.contains(named), "{msg}");
-    }
+/// Starts `warden serve` with the TLS flags `args`; asserts that start-up fails naming `named`.
+fn tls_start_up_fails_naming(
+    args: &[&str],
+    named: &str,
+    dir: &std::path::Path,
+    cfg: &std::path::Path,
+) {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(cfg)
+        .arg("--data-dir")
+        .arg(dir.join("data2"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(msg.contains(named), "{msg}");
 }
 
 #[test]
-fn header_uri_and_connection_limits() {
-    use std::io::{Read, Write};
-    let s = Server::with_config(
-        "[server]\nmax_connections = 2\nmax_uri_bytes = 1024\nmax_header_bytes = 8192\nmax_headers = 20\n",
+fn a_tls_key_that_is_not_a_key_stops_start_up_naming_it() {
+    let (dir, cfg, cert, _) = tls_files();
+    let bogus = dir.path().join("bogus.pem");
+    std::fs::write(&bogus, "not a pem file").unwrap();
+    tls_start_up_fails_naming(
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            bogus.to_str().unwrap(),
+        ],
+        "tls_key",
+        dir.path(),
+        &cfg,
     );
-    let addr = s.url.strip_prefix("http://").unwrap().to_owned();
-    // A request target over the limit: 414 problem.
+}
+
+#[test]
+fn a_tls_certificate_without_its_key_stops_start_up_naming_it() {
+    let (dir, cfg, cert, _) = tls_files();
+    tls_start_up_fails_naming(
+        &["--tls-cert", cert.to_str().unwrap()],
+        "tls-key",
+        dir.path(),
+        &cfg,
+    );
+}
+
+/// A server with small request-head limits and room for two connections.
+fn limits_server() -> Server {
+    Server::with_config(
+        "[server]\nmax_connections = 2\nmax_uri_bytes = 1024\nmax_header_bytes = 8192\nmax_headers = 20\n",
+    )
+}
+
+#[test]
+fn a_request_target_over_the_limit_is_a_414_naming_it() {
+    let s = limits_server();
     let (st, p) = s.call(
         "GET",
         &format!("/v1/templates?x={}", "a".repeat(2000)),
@@ -1263,7 +1572,11 @@ fn header_uri_and_connection_limits() {
     );
     assert_eq!(st, 414, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("1024"), "{p}");
-    // Headers over the byte limit, or too many of them: 431.
+}
+
+#[test]
+fn headers_over_the_byte_limit_or_too_many_of_them_are_a_431() {
+    let s = limits_server();
     let big = common::http()
         .get(format!("{}/healthz", s.url))
         .header("x-big", "b".repeat(10_000))
@@ -1275,6 +1588,13 @@ fn header_uri_and_connection_limits() {
         many = many.header(format!("x-h{i}"), "1");
     }
     assert_eq!(many.send().unwrap().status(), 431);
+}
+
+#[test]
+fn a_connection_over_the_cap_is_served_only_once_a_slot_frees() {
+    use std::io::{Read, Write};
+    let s = limits_server();
+    let addr = s.url.strip_prefix("http://").unwrap().to_owned();
     // Two idle connections take both slots: a third is not served until one closes.
     let hold1 = std::net::TcpStream::connect(&addr).unwrap();
     let hold2 = std::net::TcpStream::connect(&addr).unwrap();
@@ -1358,16 +1678,42 @@ fn get_keep_alive(conn: &mut std::net::TcpStream, path: &str) -> String {
     }
 }
 
-#[test]
-fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
-    use std::io::Write;
-    use std::time::{Duration, Instant};
+/// A server with a cap of 5 connections per source (20 in all), a 2 s header timeout and a 4 s
+/// keep-alive timeout; `ops` is the host tenant, which sees the host-wide metrics.
+fn idle_server() -> (Server, std::net::SocketAddr) {
     let s = Server::with_config(
         "[server]\nmax_connections = 20\nmax_connections_per_ip = 5\n\
          header_read_timeout = \"2s\"\nkeep_alive_timeout = \"4s\"\n\
          [auth]\nhost_tenant = \"ops\"\n",
     );
-    let addr: std::net::SocketAddr = s.url.strip_prefix("http://").unwrap().parse().unwrap();
+    let addr = s.url.strip_prefix("http://").unwrap().parse().unwrap();
+    (s, addr)
+}
+
+/// Asserts the host view of the metrics counts connections closed for each of `reasons`:
+/// connections belong to no tenant, so their series are in the host view only.
+fn assert_closures_counted(s: &Server, reasons: &[&str]) {
+    let metrics = common::http()
+        .get(format!("{}/metrics", s.url))
+        .bearer_auth(common::token("ops", "root", &["operator"]))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for reason in reasons {
+        assert!(
+            metrics.contains(&format!(
+                "warden_connections_closed_total{{reason=\"{reason}\"}}"
+            )),
+            "{reason} not counted: {metrics}"
+        );
+    }
+}
+
+#[test]
+fn idle_connections_over_the_per_source_cap_are_closed_and_the_rest_at_the_header_timeout() {
+    use std::time::{Duration, Instant};
+    let (s, addr) = idle_server();
     // More idle sockets from 127.0.0.1 than both caps, sending nothing at all.
     let opened = Instant::now();
     let idle: Vec<std::net::TcpStream> = (0..30)
@@ -1405,7 +1751,17 @@ fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
         took >= Duration::from_millis(1900) && took < Duration::from_secs(4),
         "idle sockets closed after {took:?}, not at the 2 s header timeout"
     );
-    // A partial request head is cut at the header timeout too.
+    // The source that was over its cap is served again now its connections are gone.
+    let mut again = std::net::TcpStream::connect(addr).unwrap();
+    assert_eq!(get_keep_alive(&mut again, "/healthz"), "HTTP/1.1 200 OK");
+    assert_closures_counted(&s, &["per_ip_cap", "header_timeout"]);
+}
+
+#[test]
+fn a_partial_request_head_is_cut_at_the_header_timeout() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let (s, addr) = idle_server();
     let mut loris = connect_from("127.0.0.3", addr);
     loris
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
@@ -1417,7 +1773,13 @@ fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
         "{:?}",
         started.elapsed()
     );
-    // A kept-alive connection may wait the keep-alive timeout between requests, no longer.
+    assert_closures_counted(&s, &["header_timeout"]);
+}
+
+#[test]
+fn a_kept_alive_connection_waits_the_keep_alive_timeout_between_requests_no_longer() {
+    use std::time::{Duration, Instant};
+    let (s, addr) = idle_server();
     let started = Instant::now();
     let mut kept = connect_from("127.0.0.4", addr);
     assert_eq!(get_keep_alive(&mut kept, "/healthz"), "HTTP/1.1 200 OK");
@@ -1431,43 +1793,27 @@ fn idle_connections_are_capped_per_source_and_closed_after_the_timeouts() {
         "kept-alive connection closed after {idle_for:?} idle, not at the 4 s keep-alive timeout ({:?} in all)",
         started.elapsed()
     );
-    // The source that was over its cap is served again now its connections are gone.
-    let mut again = std::net::TcpStream::connect(addr).unwrap();
-    assert_eq!(get_keep_alive(&mut again, "/healthz"), "HTTP/1.1 200 OK");
-    // Connections belong to no tenant: their series are in the host view only.
-    let metrics = common::http()
-        .get(format!("{}/metrics", s.url))
-        .bearer_auth(common::token("ops", "root", &["operator"]))
+    assert_closures_counted(&s, &["idle_timeout"]);
+}
+
+/// GET /v1/templates with the raw `Authorization` header `auth`: (status, body).
+fn with_authorization(s: &Server, auth: &str) -> (u16, String) {
+    let r = common::http()
+        .get(format!("{}/v1/templates", s.url))
+        .header("authorization", auth)
         .send()
-        .unwrap()
-        .text()
         .unwrap();
-    for reason in ["per_ip_cap", "header_timeout", "idle_timeout"] {
-        assert!(
-            metrics.contains(&format!(
-                "warden_connections_closed_total{{reason=\"{reason}\"}}"
-            )),
-            "{reason} not counted: {metrics}"
-        );
-    }
+    let st = r.status().as_u16();
+    (st, r.text().unwrap())
 }
 
 #[test]
-fn crit_headers_unprintable_subjects_and_scheme_case() {
+fn the_bearer_scheme_is_case_insensitive_and_the_only_one_accepted() {
     let s = Server::start();
-    let status = |auth: &str| {
-        let r = common::http()
-            .get(format!("{}/v1/templates", s.url))
-            .header("authorization", auth)
-            .send()
-            .unwrap();
-        let st = r.status().as_u16();
-        (st, r.text().unwrap())
-    };
     let good = token("default", "alice", &["admin"]);
     // The scheme is case-insensitive (RFC 9110 §11.1).
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
-        let (st, body) = status(&format!("{scheme} {good}"));
+        let (st, body) = with_authorization(&s, &format!("{scheme} {good}"));
         assert_eq!(st, 200, "{scheme}: {body}");
     }
     for bad in [
@@ -1475,8 +1821,13 @@ fn crit_headers_unprintable_subjects_and_scheme_case() {
         format!("Bearer{good}"),
         good.clone(),
     ] {
-        assert_eq!(status(&bad).0, 401, "{bad}");
+        assert_eq!(with_authorization(&s, &bad).0, 401, "{bad}");
     }
+}
+
+#[test]
+fn tokens_with_critical_header_extensions_are_refused() {
+    let s = Server::start();
     // A critical header extension nobody here understands: refused, whatever it says.
     let exp = now() + 600;
     let claims = json!({"sub": "alice", "tenant": "default", "roles": ["admin"], "exp": exp});
@@ -1504,7 +1855,11 @@ fn crit_headers_unprintable_subjects_and_scheme_case() {
     )
     .unwrap();
     assert_eq!(s.call_as(Some(&empty), "GET", "/v1/templates", None).0, 401);
-    // Subjects that would not read as themselves in the audit log: refused with a reason.
+}
+
+#[test]
+fn subjects_that_would_not_read_as_themselves_in_the_audit_log_are_refused() {
+    let s = Server::start();
     for sub in [
         "admin\u{202e}nimda",
         "ali\u{200b}ce",
@@ -1521,7 +1876,11 @@ fn crit_headers_unprintable_subjects_and_scheme_case() {
     }
     let long = token("default", &"a".repeat(257), &["admin"]);
     assert_eq!(s.call_as(Some(&long), "GET", "/v1/templates", None).0, 401);
-    // Printable non-ASCII names are fine and land in the audit log as sent.
+}
+
+#[test]
+fn printable_non_ascii_subjects_are_accepted_and_audited_as_sent() {
+    let s = Server::start();
     let zoe = token("default", "Zoë Ångström", &["admin"]);
     let (st, p) = s.call_as(
         Some(&zoe),
@@ -1566,13 +1925,17 @@ fn head_works_on_every_get_route_like_get_without_a_body() {
         );
         assert_eq!(head.bytes().unwrap().len(), 0, "HEAD {path} sent a body");
     }
-    // HEAD still needs what GET needs.
+}
+
+#[test]
+fn head_needs_what_get_needs_and_routes_without_get_have_no_head() {
+    let s = Server::start();
+    let client = common::http();
     let anon = client
         .head(format!("{}/v1/templates", s.url))
         .send()
         .unwrap();
     assert_eq!(anon.status(), 401);
-    // A route without GET does not gain HEAD.
     let r = client
         .head(format!("{}/v1/pii/detect", s.url))
         .bearer_auth(&s.token)
@@ -1581,13 +1944,15 @@ fn head_works_on_every_get_route_like_get_without_a_body() {
     assert_eq!(r.status(), 405);
 }
 
-#[test]
-fn failed_authentications_are_throttled_per_source_and_audited_in_summary() {
-    let s = Server::start();
+/// How many garbage-token requests the throttling tests send from 127.0.0.1.
+const GARBAGE_SENT: usize = 600;
+
+/// Sends [`GARBAGE_SENT`] requests with a garbage token; checks that each 429 is a problem with
+/// `Retry-After` naming the failed authentications, and returns the count per status.
+fn send_garbage_tokens(s: &Server) -> std::collections::BTreeMap<u16, usize> {
     let attacker = common::http();
     let mut counts = std::collections::BTreeMap::<u16, usize>::new();
-    let sent = 600;
-    for _ in 0..sent {
+    for _ in 0..GARBAGE_SENT {
         let r = attacker
             .get(format!("{}/v1/templates", s.url))
             .bearer_auth("garbage.token.x")
@@ -1616,16 +1981,28 @@ fn failed_authentications_are_throttled_per_source_and_audited_in_summary() {
         }
         *counts.entry(st).or_default() += 1;
     }
+    counts
+}
+
+#[test]
+fn failed_authentications_are_throttled_per_source_with_retry_after() {
+    let s = Server::start();
+    let counts = send_garbage_tokens(&s);
     assert_eq!(
         counts.keys().copied().collect::<Vec<_>>(),
         [401, 429],
         "{counts:?}"
     );
     assert!(
-        counts[&429] >= sent / 2,
+        counts[&429] >= GARBAGE_SENT / 2,
         "garbage tokens were hardly throttled: {counts:?}"
     );
-    // Another source with a valid token is served meanwhile.
+}
+
+#[test]
+fn another_source_is_served_while_one_is_throttled() {
+    let s = Server::start();
+    send_garbage_tokens(&s);
     let other = reqwest::blocking::Client::builder()
         .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
         .build()
@@ -1644,8 +2021,13 @@ fn failed_authentications_are_throttled_per_source_and_audited_in_summary() {
         .json()
         .unwrap();
     assert_eq!(v["ok"], true, "{v}");
+}
+
+#[test]
+fn failed_authentications_are_audited_as_the_first_in_full_and_one_summary() {
+    let mut s = Server::start();
+    send_garbage_tokens(&s);
     // The system chain holds the first failure in full and one summary, not one per request.
-    let mut s = s;
     assert!(s.stop().success());
     let records: Vec<Value> = {
         use redb::ReadableDatabase;
@@ -1674,7 +2056,7 @@ fn failed_authentications_are_throttled_per_source_and_audited_in_summary() {
         .filter_map(|w| w.parse().ok())
         .take(2)
         .collect();
-    assert_eq!(numbers[0] + numbers[1] + 1, sent, "{detail}");
+    assert_eq!(numbers[0] + numbers[1] + 1, GARBAGE_SENT, "{detail}");
     assert!(detail.contains("127.0.0.1"), "{detail}");
     // And the chain still verifies.
     let out = Command::new(env!("CARGO_BIN_EXE_warden"))

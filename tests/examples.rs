@@ -35,11 +35,10 @@ fn cli(s: &Server, args: &[&str]) -> (i32, Value, String) {
     )
 }
 
-#[test]
-fn example_plugins_upload_and_behave_as_their_readmes_say() {
-    let s = Server::start();
+/// Uploads the `pii-nz-uk-ids` example with `warden plugin push`.
+fn push_nz_uk_ids(s: &Server) {
     let (code, v, err) = cli(
-        &s,
+        s,
         &[
             "plugin",
             "push",
@@ -52,8 +51,18 @@ fn example_plugins_upload_and_behave_as_their_readmes_say() {
     );
     assert_eq!(code, 0, "{v} {err}");
     assert_eq!(v["world"], "pii-detector", "{v}");
-    // Merged detection: the built-in finds the email, the example the IRD and the NINO.
-    let text = "Mail ada@example.com, IRD 49-091-850, NI number AB 12 34 56 C, order 12345678";
+}
+
+/// A text with an email (the built-in's), an IRD number and a NINO (the example's) and an
+/// order number (nobody's).
+const IDS_TEXT: &str =
+    "Mail ada@example.com, IRD 49-091-850, NI number AB 12 34 56 C, order 12345678";
+
+#[test]
+fn the_pii_detector_example_finds_its_ids_alongside_the_built_in() {
+    let s = Server::start();
+    push_nz_uk_ids(&s);
+    let text = IDS_TEXT;
     let (st, d) = s.call(
         "POST",
         "/v1/pii/detect",
@@ -81,11 +90,16 @@ fn example_plugins_upload_and_behave_as_their_readmes_say() {
     assert!(has("NZ_IRD", "49-091-850"), "{found:?}");
     assert!(has("UK_NINO", "AB 12 34 56 C"), "{found:?}");
     assert!(!found.iter().any(|(_, s, _)| s == "12345678"), "{found:?}");
-    // Anonymising with the example's findings replaces them too.
+}
+
+#[test]
+fn anonymising_with_the_pii_detector_example_replaces_its_findings() {
+    let s = Server::start();
+    push_nz_uk_ids(&s);
     let (st, a) = s.call(
         "POST",
         "/v1/pii/anonymize",
-        Some(json!({"text": text, "detectors": ["pii", "nz-uk-ids@1.0.0"]})),
+        Some(json!({"text": IDS_TEXT, "detectors": ["pii", "nz-uk-ids@1.0.0"]})),
     );
     assert_eq!(st, 200, "{a}");
     let out = a["text"].as_str().unwrap();
@@ -93,10 +107,13 @@ fn example_plugins_upload_and_behave_as_their_readmes_say() {
         !out.contains("49-091-850") && out.contains("<NZ_IRD>"),
         "{out}"
     );
+}
 
-    // The template engine variant, pinned by a template version.
+/// Uploads the `template-prompt-filters` example as a template engine and pins it with the
+/// template `triage`, all with the client commands.
+fn push_prompt_filters_and_a_template(s: &Server) {
     let (code, v, err) = cli(
-        &s,
+        s,
         &[
             "plugin",
             "push",
@@ -111,7 +128,7 @@ fn example_plugins_upload_and_behave_as_their_readmes_say() {
     );
     assert_eq!(code, 0, "{v} {err}");
     let (code, v, err) = cli(
-        &s,
+        s,
         &[
             "template",
             "push",
@@ -123,6 +140,12 @@ fn example_plugins_upload_and_behave_as_their_readmes_say() {
         ],
     );
     assert_eq!(code, 0, "{v} {err}");
+}
+
+#[test]
+fn the_template_engine_example_renders_with_its_filters() {
+    let s = Server::start();
+    push_prompt_filters_and_a_template(&s);
     let (code, v, err) = cli(
         &s,
         &[
@@ -138,10 +161,20 @@ fn example_plugins_upload_and_behave_as_their_readmes_say() {
         v["text"], "Ticket: it said \"no\"… {\"q\": \"it said \\\"no\\\" twice\"}",
         "{v}"
     );
-    // The pinned plugin cannot be deleted while the version uses it.
+}
+
+#[test]
+fn the_template_engine_example_cannot_be_deleted_while_a_template_pins_it() {
+    let s = Server::start();
+    push_prompt_filters_and_a_template(&s);
     let (st, p) = s.call("DELETE", "/v1/plugins/prompt-filters/versions/1.0.0", None);
     assert_eq!(st, 409, "{p}");
-    // A syntax error in a template for it is refused with its position.
+}
+
+#[test]
+fn a_syntax_error_for_the_template_engine_example_is_refused_with_its_position() {
+    let s = Server::start();
+    push_prompt_filters_and_a_template(&s);
     let (code, v, _) = cli(
         &s,
         &[
@@ -159,7 +192,7 @@ fn example_plugins_upload_and_behave_as_their_readmes_say() {
 }
 
 #[test]
-fn client_commands_report_refusals_with_exit_codes() {
+fn plugin_ls_lists_the_built_ins() {
     let s = Server::start();
     let (code, v, _) = cli(&s, &["plugin", "ls"]);
     assert_eq!(code, 0);
@@ -170,12 +203,30 @@ fn client_commands_report_refusals_with_exit_codes() {
             .any(|p| p["name"] == "pii" && p["builtin"] == true),
         "{v}"
     );
-    // A refused request: the problem on stdout, a summary on stderr, exit 1.
+}
+
+#[test]
+fn a_refused_request_prints_the_problem_and_exits_1() {
+    let s = Server::start();
+    // The problem on stdout, a summary on stderr.
     let (code, v, err) = cli(&s, &["template", "render", "missing"]);
     assert_eq!(code, 1);
     assert_eq!(v["status"], 404, "{v}");
     assert!(err.contains("404"), "{err}");
-    // Local problems: exit 2 with one line.
+    // A token without the role: 403, exit 1.
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["pii", "detect", "--text", "a@b.io"])
+        .env("WARDEN_SERVER", &s.url)
+        .env("WARDEN_TOKEN", token("default", "aud", &["auditor"]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn local_problems_exit_2_with_one_line() {
+    let s = Server::start();
+    // No token.
     let out = Command::new(env!("CARGO_BIN_EXE_warden"))
         .args(["plugin", "ls", "--server", &s.url])
         .env_remove("WARDEN_TOKEN")
@@ -183,6 +234,7 @@ fn client_commands_report_refusals_with_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("WARDEN_TOKEN"));
+    // A missing file.
     let (code, _, err) = cli(
         &s,
         &[
@@ -196,6 +248,7 @@ fn client_commands_report_refusals_with_exit_codes() {
         ],
     );
     assert_eq!(code, 2, "{err}");
+    // An unreachable server.
     let out = Command::new(env!("CARGO_BIN_EXE_warden"))
         .args(["plugin", "ls", "--server", "http://127.0.0.1:9"])
         .env("WARDEN_TOKEN", "x")
@@ -203,105 +256,110 @@ fn client_commands_report_refusals_with_exit_codes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
-    // A token without the role: 403, exit 1.
+}
+
+/// Scaffolds a `world` plugin with `warden plugin new` (and checks a second scaffold over it is
+/// refused), builds it for wasm32-wasip2, and checks that `warden inspect` accepts it for that
+/// world and that `warden run KIND --plugin` with `probe` prints `expected`.
+fn scaffold_builds_and_runs(world: &str, kind: &str, probe: &[&str], expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = common::root().join("target/scaffold");
+    let name = format!("my-{world}");
+    let crate_dir = dir.path().join(&name);
     let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(["pii", "detect", "--text", "a@b.io"])
-        .env("WARDEN_SERVER", &s.url)
-        .env("WARDEN_TOKEN", token("default", "aud", &["auditor"]))
+        .args(["plugin", "new", &name, "--world", world, "--dir"])
+        .arg(&crate_dir)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Scaffolding again over it is refused.
+    let again = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["plugin", "new", &name, "--world", world, "--dir"])
+        .arg(&crate_dir)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    // The workspace's lock file keeps dependency versions (and so build artifacts) shared.
+    std::fs::copy(
+        common::root().join("Cargo.lock"),
+        crate_dir.join("Cargo.lock"),
+    )
+    .unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let st = Command::new(&cargo)
+        .current_dir(&crate_dir)
+        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .status()
+        .unwrap();
+    assert!(st.success(), "building the scaffolded {world} failed");
+    let wasm = target.join(format!(
+        "wasm32-wasip2/release/{}.wasm",
+        name.replace('-', "_")
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .arg("inspect")
+        .arg(&wasm)
+        .output()
+        .unwrap();
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["accepted"], true, "{info}");
+    assert_eq!(info["world"], world, "{info}");
+    // And it works under the real engine, as `warden run` runs it.
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["run", "--no-cache", kind, "--plugin"])
+        .arg(&wasm)
+        .args(probe)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{world}: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(expected), "{world}: {text}");
 }
 
 #[test]
-fn scaffolded_plugins_build_and_pass_inspect() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = common::root().join("target/scaffold");
-    for (world, probe) in [
-        ("pii-detector", vec!["--text", "ask employee EMP-123456"]),
-        (
-            "template-engine",
-            vec![
-                "-t",
-                "Hi {{ user.name }}",
-                "-c",
-                r#"{"user": {"name": "Ada"}}"#,
-            ],
-        ),
-        ("code-runner", vec!["-c", "x = 41", "-c", "x + 1"]),
-    ] {
-        let name = format!("my-{world}");
-        let crate_dir = dir.path().join(&name);
-        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .args(["plugin", "new", &name, "--world", world, "--dir"])
-            .arg(&crate_dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Scaffolding again over it is refused.
-        let again = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .args(["plugin", "new", &name, "--world", world, "--dir"])
-            .arg(&crate_dir)
-            .output()
-            .unwrap();
-        assert_eq!(again.status.code(), Some(2));
-        // The workspace's lock file keeps dependency versions (and so build artifacts) shared.
-        std::fs::copy(
-            common::root().join("Cargo.lock"),
-            crate_dir.join("Cargo.lock"),
-        )
-        .unwrap();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let st = Command::new(&cargo)
-            .current_dir(&crate_dir)
-            .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("RUSTFLAGS")
-            .status()
-            .unwrap();
-        assert!(st.success(), "building the scaffolded {world} failed");
-        let wasm = target.join(format!(
-            "wasm32-wasip2/release/{}.wasm",
-            name.replace('-', "_")
-        ));
-        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .arg("inspect")
-            .arg(&wasm)
-            .output()
-            .unwrap();
-        let info: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(info["accepted"], true, "{info}");
-        assert_eq!(info["world"], world, "{info}");
-        // And it works under the real engine, as `warden run` runs it.
-        let kind = match world {
-            "pii-detector" => "pii",
-            "template-engine" => "template",
-            _ => "python",
-        };
-        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .args(["run", "--no-cache", kind, "--plugin"])
-            .arg(&wasm)
-            .args(&probe)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{world}: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let expected = match world {
-            "pii-detector" => "EMPLOYEE_ID",
-            "template-engine" => "Hi Ada",
-            _ => "42",
-        };
-        assert!(text.contains(expected), "{world}: {text}");
-    }
+fn a_scaffolded_pii_detector_builds_passes_inspect_and_runs() {
+    scaffold_builds_and_runs(
+        "pii-detector",
+        "pii",
+        &["--text", "ask employee EMP-123456"],
+        "EMPLOYEE_ID",
+    );
+}
+
+#[test]
+fn a_scaffolded_template_engine_builds_passes_inspect_and_runs() {
+    scaffold_builds_and_runs(
+        "template-engine",
+        "template",
+        &[
+            "-t",
+            "Hi {{ user.name }}",
+            "-c",
+            r#"{"user": {"name": "Ada"}}"#,
+        ],
+        "Hi Ada",
+    );
+}
+
+#[test]
+fn a_scaffolded_code_runner_builds_passes_inspect_and_runs() {
+    scaffold_builds_and_runs(
+        "code-runner",
+        "python",
+        &["-c", "x = 41", "-c", "x + 1"],
+        "42",
+    );
 }
 
 #[test]

@@ -632,8 +632,9 @@ fn session_state_is_capped_per_session_and_per_tenant() {
     assert_eq!(st, 200, "{r}");
 }
 
-#[test]
-fn templates_and_pipelines_can_be_deleted_with_referrer_checks() {
+/// Templates `ticket` and `spare` (each with `staging`), and pipeline `triage` rendering
+/// `ticket`.
+fn a_pipeline_rendering_a_template() -> Server {
     let s = Server::start();
     for t in ["ticket", "spare"] {
         let (st, v) = s.call(
@@ -651,11 +652,21 @@ fn templates_and_pipelines_can_be_deleted_with_referrer_checks() {
         ]})),
     );
     assert_eq!(st, 201, "{v}");
-    // A template a pipeline renders stays.
+    s
+}
+
+#[test]
+fn a_template_a_pipeline_renders_cannot_be_deleted() {
+    let s = a_pipeline_rendering_a_template();
     let (st, p) = s.call("DELETE", "/v1/templates/ticket", None);
     assert_eq!(st, 409, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("triage"), "{p}");
-    // A protected label needs an admin, as moving it would.
+}
+
+#[test]
+fn deleting_a_template_with_a_protected_label_needs_an_admin() {
+    let s = a_pipeline_rendering_a_template();
+    // As moving the label would.
     let (st, _) = s.call(
         "PUT",
         "/v1/templates/spare/labels/production",
@@ -668,6 +679,12 @@ fn templates_and_pipelines_can_be_deleted_with_referrer_checks() {
     assert_eq!(s.call("DELETE", "/v1/templates/spare", None).0, 204);
     assert_eq!(s.call("GET", "/v1/templates/spare", None).0, 404);
     assert_eq!(s.call("DELETE", "/v1/templates/spare", None).0, 404);
+}
+
+#[test]
+fn deleted_templates_and_pipelines_are_audited_and_their_names_start_again_at_version_1() {
+    let s = a_pipeline_rendering_a_template();
+    assert_eq!(s.call("DELETE", "/v1/templates/spare", None).0, 204);
     // Delete the pipeline, then its template goes too; both are audited.
     assert_eq!(s.call("DELETE", "/v1/pipelines/triage", None).0, 204);
     assert_eq!(s.call("GET", "/v1/pipelines/triage", None).0, 404);
@@ -676,7 +693,6 @@ fn templates_and_pipelines_can_be_deleted_with_referrer_checks() {
     assert_eq!(page["records"].as_array().unwrap().len(), 2, "{page}");
     let (_, page) = s.call("GET", "/v1/audit?action=pipeline.delete", None);
     assert_eq!(page["records"].as_array().unwrap().len(), 1, "{page}");
-    // A name can be used again afterwards, from version 1.
     let (st, v) = s.call(
         "POST",
         "/v1/templates/spare/versions",
@@ -691,8 +707,8 @@ fn templates_and_pipelines_can_be_deleted_with_referrer_checks() {
     assert_eq!(verify["ok"], true, "{verify}");
 }
 
-#[test]
-fn lists_page_with_a_cursor_and_filter_by_prefix_and_vaults_are_listed() {
+/// Templates alpha-1, alpha-2, alpha-3 and beta-1.
+fn four_templates() -> Server {
     let s = Server::start();
     for n in ["alpha-1", "alpha-2", "alpha-3", "beta-1"] {
         let (st, _) = s.call(
@@ -702,6 +718,12 @@ fn lists_page_with_a_cursor_and_filter_by_prefix_and_vaults_are_listed() {
         );
         assert_eq!(st, 201);
     }
+    s
+}
+
+#[test]
+fn lists_page_with_a_cursor_and_filter_by_prefix() {
+    let s = four_templates();
     let page = |query: &str| {
         let r = common::http()
             .get(format!("{}/v1/templates{query}", s.url))
@@ -737,7 +759,11 @@ fn lists_page_with_a_cursor_and_filter_by_prefix_and_vaults_are_listed() {
     assert_eq!(names.len(), 4);
     assert_eq!(s.call("GET", "/v1/templates?limit=0", None).0, 400);
     assert_eq!(s.call("GET", "/v1/templates?limit=5000", None).0, 400);
-    // Export filters.
+}
+
+#[test]
+fn template_exports_filter_by_prefix_and_by_names() {
+    let s = four_templates();
     let (_, yaml) = s.text("/v1/templates/export?prefix=beta");
     assert!(
         yaml.contains("name: beta-1") && !yaml.contains("alpha"),
@@ -752,7 +778,11 @@ fn lists_page_with_a_cursor_and_filter_by_prefix_and_vaults_are_listed() {
         !yaml.contains("alpha-2") && !yaml.contains("beta"),
         "{yaml}"
     );
-    // Vaults: listed with times, never with tokens or values.
+}
+
+#[test]
+fn vaults_are_listed_with_times_never_with_tokens_or_values_and_per_tenant() {
+    let s = Server::start();
     let a = pseudonymize(&s, "write to vic@example.com", None);
     let (st, vaults) = s.call("GET", "/v1/pii/vaults", None);
     assert_eq!(st, 200, "{vaults}");

@@ -37,30 +37,28 @@ fn post(c: &reqwest::blocking::Client, s: &str, t: &str, path: &str, body: Value
     }
 }
 
-#[test]
-fn hostile_plugins_cost_only_their_own_call() {
-    // Bob runs flat out: lift the request-rate limits, which are not what this test is about.
+/// A server with uploads capped at 2 MB and the request-rate limits lifted (bob runs flat out;
+/// the rate limits are not what these tests are about).
+fn capped_server() -> Server {
     let q = "requests_per_second = 100000\nburst = 100000\nactor_requests_per_second = 100000\nactor_burst = 100000\n";
-    let s = Server::with_config(&format!(
+    Server::with_config(&format!(
         "[server]\nmax_upload_bytes = 2000000\n[quota.caps]\n{q}[quota.defaults]\n{q}"
-    ));
+    ))
+}
+
+/// A [`capped_server`] for tenant `mallory`'s attacks, with `hostile@1.0.0` and `bad@1.0.0`
+/// (the bad-detector fixture) uploaded; returns it with mallory's token.
+fn mallory_server() -> (Server, String) {
+    let s = capped_server();
     let mallory = token("mallory", "m", ALL_ROLES);
-    let bob = token("bob", "b", ALL_ROLES);
-    let c = client();
-    let upload = |name: &str, bytes: Vec<u8>| {
-        c.post(format!("{}/v1/plugins/{name}/versions/1.0.0", s.url))
-            .bearer_auth(&mallory)
-            .header("content-type", "application/wasm")
-            .body(bytes)
-            .send()
-            .unwrap()
-    };
     assert_eq!(
-        upload("hostile", common::fixture_bytes("hostile")).status(),
+        upload(&s, &mallory, "hostile", common::fixture_bytes("hostile")).status(),
         201
     );
     assert_eq!(
         upload(
+            &s,
+            &mallory,
             "bad",
             std::fs::read(common::component(
                 "warden-fixture-bad-detector",
@@ -71,36 +69,89 @@ fn hostile_plugins_cost_only_their_own_call() {
         .status(),
         201
     );
-    // Bob works normally the whole time.
-    let stop = Arc::new(AtomicBool::new(false));
-    let served = Arc::new(AtomicUsize::new(0));
-    let failures = Arc::new(Mutex::new(Vec::new()));
-    let bob_thread = {
-        let (stop, served, failures, url, bob) = (
-            stop.clone(),
-            served.clone(),
-            failures.clone(),
-            s.url.clone(),
-            bob.clone(),
-        );
-        std::thread::spawn(move || {
-            let c = client();
-            while !stop.load(Ordering::Relaxed) {
-                let (st, v) = post(
-                    &c,
-                    &url,
-                    &bob,
-                    "/v1/pii/detect",
-                    json!({"text": "mail a@b.io"}),
-                );
-                if st == 200 && v["findings"][0]["entity_type"] == "EMAIL_ADDRESS" {
-                    served.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    failures.lock().unwrap().push(format!("{st} {v}"));
+    (s, mallory)
+}
+
+/// Uploads `bytes` as `name@1.0.0` for `t`.
+fn upload(s: &Server, t: &str, name: &str, bytes: Vec<u8>) -> reqwest::blocking::Response {
+    client()
+        .post(format!("{}/v1/plugins/{name}/versions/1.0.0", s.url))
+        .bearer_auth(t)
+        .header("content-type", "application/wasm")
+        .body(bytes)
+        .send()
+        .unwrap()
+}
+
+/// Tenant `bob` calling detect flat out until [`Bob::stop`]: every call must be answered
+/// correctly.
+struct Bob {
+    stop: Arc<AtomicBool>,
+    served: Arc<AtomicUsize>,
+    failures: Arc<Mutex<Vec<String>>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Bob {
+    /// Starts bob and waits for his first answer, so he is working before any attack starts.
+    fn start(s: &Server) -> Bob {
+        let bob = token("bob", "b", ALL_ROLES);
+        let stop = Arc::new(AtomicBool::new(false));
+        let served = Arc::new(AtomicUsize::new(0));
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let thread = {
+            let (stop, served, failures, url) = (
+                stop.clone(),
+                served.clone(),
+                failures.clone(),
+                s.url.clone(),
+            );
+            std::thread::spawn(move || {
+                let c = client();
+                while !stop.load(Ordering::Relaxed) {
+                    let (st, v) = post(
+                        &c,
+                        &url,
+                        &bob,
+                        "/v1/pii/detect",
+                        json!({"text": "mail a@b.io"}),
+                    );
+                    if st == 200 && v["findings"][0]["entity_type"] == "EMAIL_ADDRESS" {
+                        served.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failures.lock().unwrap().push(format!("{st} {v}"));
+                    }
                 }
-            }
-        })
-    };
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while served.load(Ordering::Relaxed) == 0 && failures.lock().unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "bob was never served");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Bob {
+            stop,
+            served,
+            failures,
+            thread,
+        }
+    }
+
+    /// Stops bob; asserts that every call of his was served; returns how many there were.
+    fn stop(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap();
+        let failures = self.failures.lock().unwrap();
+        assert!(failures.is_empty(), "bob was not served: {failures:?}");
+        self.served.load(Ordering::Relaxed)
+    }
+}
+
+#[test]
+fn hostile_calls_get_their_outcome_while_another_tenant_is_served() {
+    let (s, mallory) = mallory_server();
+    let c = client();
+    let bob = Bob::start(&s);
     let small = json!({"fuel": 50000000, "memory_bytes": 16777216, "output_bytes": 100000});
     // (class, how it is provoked, expected status, expected outcomes)
     let mut cases: Vec<(&str, Value, u16, &[&str])> = Vec::new();
@@ -186,6 +237,19 @@ fn hostile_plugins_cost_only_their_own_call() {
         assert!(outcomes.contains(&outcome.as_str()), "{class}: {p}");
         report.push(format!("{class}: {st} {outcome}"));
     }
+    let served = bob.stop();
+    assert!(served > 10, "bob made too few calls");
+    println!(
+        "{} hostile calls contained; bob served {served} times meanwhile:\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
+
+#[test]
+fn hostile_uploads_are_refused_while_another_tenant_is_served() {
+    let (s, mallory) = mallory_server();
+    let bob = Bob::start(&s);
     // Refused at upload: forbidden import, truncated, a core module, the wrong world, oversized.
     let hostile = common::fixture_bytes("hostile");
     for (class, bytes, status) in [
@@ -195,11 +259,15 @@ fn hostile_plugins_cost_only_their_own_call() {
         ("not wasm", b"#!/bin/sh\nrm -rf /".to_vec(), 422),
         ("oversized", vec![0u8; 2_010_000], 413),
     ] {
-        let r = upload(&format!("x-{}", class.replace(' ', "-")), bytes);
+        let r = upload(
+            &s,
+            &mallory,
+            &format!("x-{}", class.replace(' ', "-")),
+            bytes,
+        );
         assert_eq!(r.status().as_u16(), status, "{class}");
-        report.push(format!("{class}: {status}"));
     }
-    let r = c
+    let r = client()
         .post(format!("{}/v1/plugins/wrong/versions/1.0.0", s.url))
         .bearer_auth(&mallory)
         .header("content-type", "application/wasm")
@@ -208,23 +276,23 @@ fn hostile_plugins_cost_only_their_own_call() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 422, "wrong world");
-    // The built-in Python (10 MB) still runs although uploads are capped at 2 MB.
-    let (st, v) = post(&c, &s.url, &bob, "/v1/code/eval", json!({"code": "40 + 2"}));
+    let served = bob.stop();
+    println!("6 hostile uploads refused; bob served {served} times meanwhile");
+}
+
+#[test]
+fn the_built_in_python_runs_although_uploads_are_capped_below_its_size() {
+    // The built-in Python is 10 MB; uploads are capped at 2 MB.
+    let s = capped_server();
+    let bob = token("bob", "b", ALL_ROLES);
+    let (st, v) = post(
+        &client(),
+        &s.url,
+        &bob,
+        "/v1/code/eval",
+        json!({"code": "40 + 2"}),
+    );
     assert_eq!((st, v["repr"].as_str()), (200, Some("42")), "{v}");
-    stop.store(true, Ordering::Relaxed);
-    bob_thread.join().unwrap();
-    let failures = failures.lock().unwrap();
-    assert!(failures.is_empty(), "bob was not served: {failures:?}");
-    assert!(
-        served.load(Ordering::Relaxed) > 10,
-        "bob made too few calls"
-    );
-    println!(
-        "{} hostile calls contained; bob served {} times meanwhile:\n{}",
-        report.len(),
-        served.load(Ordering::Relaxed),
-        report.join("\n")
-    );
 }
 
 /// What the writers were told was stored, and what was in flight when the server died.
@@ -509,15 +577,22 @@ fn bob_is_served_during(s: &Server, bound: Duration, attack: impl FnOnce() + Sen
     slowest
 }
 
-#[test]
-fn connection_floods_deep_yaml_and_big_sessions_do_not_stall_another_tenant() {
-    let s = Server::with_config(
+/// A server with room for 200 connections (50 per source) and a 2 s header timeout.
+fn flood_server() -> Server {
+    Server::with_config(
         "[server]\nmax_connections = 200\nmax_connections_per_ip = 50\nheader_read_timeout = \"2s\"\n",
-    );
+    )
+}
+
+/// How long bob's slowest call may take while an attack runs.
+const BOUND: Duration = Duration::from_secs(5);
+
+#[test]
+fn an_idle_connection_flood_does_not_stall_another_tenant() {
+    let s = flood_server();
     let addr: std::net::SocketAddr = s.url.strip_prefix("http://").unwrap().parse().unwrap();
-    let bound = Duration::from_secs(5);
-    // 1. Idle sockets from one address, far more than its share.
-    let slow = bob_is_served_during(&s, bound, || {
+    // Idle sockets from one address, far more than its share.
+    let slow = bob_is_served_during(&s, BOUND, || {
         let idle: Vec<_> = (0..300)
             .filter_map(|_| std::net::TcpStream::connect(addr).ok())
             .collect();
@@ -525,9 +600,14 @@ fn connection_floods_deep_yaml_and_big_sessions_do_not_stall_another_tenant() {
         drop(idle);
     });
     eprintln!("idle-connection flood: bob's slowest call {slow:?}");
-    // 2. Two parallel 50,000-deep YAML imports, repeated.
+}
+
+#[test]
+fn deep_yaml_imports_do_not_stall_another_tenant() {
+    let s = flood_server();
+    // Two parallel 50,000-deep YAML imports, repeated.
     let mallory = token("mallory", "m", ALL_ROLES);
-    let slow = bob_is_served_during(&s, bound, || {
+    let slow = bob_is_served_during(&s, BOUND, || {
         let deep = format!("name: {}x{}\n", "[".repeat(50_000), "]".repeat(50_000));
         std::thread::scope(|scope| {
             for path in ["/v1/templates/import", "/v1/pipelines/import"] {
@@ -549,9 +629,15 @@ fn connection_floods_deep_yaml_and_big_sessions_do_not_stall_another_tenant() {
         });
     });
     eprintln!("deep YAML imports: bob's slowest call {slow:?}");
-    // 3. A session holding a 10 MB string (within its 256 MiB memory), forked, with concurrent
-    //    evals on each copy.
-    let slow = bob_is_served_during(&s, bound, || {
+}
+
+#[test]
+fn big_forked_sessions_do_not_stall_another_tenant() {
+    let s = flood_server();
+    let mallory = token("mallory", "m", ALL_ROLES);
+    // A session holding a 10 MB string (within its 256 MiB memory), forked, with concurrent
+    // evals on each copy.
+    let slow = bob_is_served_during(&s, BOUND, || {
         let c = client();
         let (st, r) = post(
             &c,

@@ -19,11 +19,16 @@ fn upload(s: &Server, name: &str, version: &str, bytes: Vec<u8>) -> (u16, Value)
 }
 
 #[test]
-fn health_readiness_metrics_and_openapi() {
+fn health_and_readiness_answer() {
     let s = Server::start();
     let (st, body) = s.call("GET", "/healthz", None);
     assert_eq!((st, body["status"].as_str()), (200, Some("ok")));
     assert_eq!(s.call("GET", "/readyz", None).0, 200);
+}
+
+#[test]
+fn the_openapi_document_lists_every_route_and_the_problem_schema() {
+    let s = Server::start();
     let (st, doc) = s.call("GET", "/openapi.json", None);
     assert_eq!(st, 200);
     let paths = doc["paths"].as_object().unwrap();
@@ -53,6 +58,11 @@ fn health_readiness_metrics_and_openapi() {
         assert!(paths.contains_key(p), "openapi lacks {p}");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[test]
+fn metrics_show_requests_and_sandbox_calls_but_not_host_wide_series() {
+    let s = Server::start();
     // One render, then the metrics show the request and the sandbox call.
     s.call(
         "POST",
@@ -74,15 +84,20 @@ fn health_readiness_metrics_and_openapi() {
     assert!(!text.contains("warden_component_cache_total"), "{text}");
 }
 
+// Every error below is also checked to be an RFC 9457 problem document (`Server::call`).
+
 #[test]
-fn errors_are_problem_documents() {
-    let s = Server::with_config("[server]\nmax_body_bytes = 2048\n");
-    // Unknown route, wrong method.
+fn unknown_routes_and_wrong_methods_are_problem_documents() {
+    let s = Server::start();
     assert_eq!(s.call("GET", "/v1/nothing", None).0, 404);
     let (st, p) = s.call("DELETE", "/v1/pii/detect", None);
     assert_eq!(st, 405);
     assert_eq!(p["type"], "urn:warden:problem:method-not-allowed");
-    // Invalid JSON, wrong field.
+}
+
+#[test]
+fn invalid_json_unknown_fields_and_oversized_bodies_are_problems_saying_why() {
+    let s = Server::with_config("[server]\nmax_body_bytes = 2048\n");
     let (st, p) = s.raw(
         "POST",
         "/v1/pii/detect",
@@ -105,32 +120,53 @@ fn errors_are_problem_documents() {
     );
     assert_eq!(st, 413);
     assert!(p["detail"].as_str().unwrap().contains("2048"), "{p}");
+}
+
+#[test]
+fn unsafe_names_are_refused_and_a_404_names_only_what_was_asked() {
+    let s = Server::start();
     // Unsafe names are refused before anything is looked up.
     for bad in ["..%2F..%2Fetc", "UPPER", "a%0Ab", "-x"] {
         let (st, p) = s.call("GET", &format!("/v1/templates/{bad}"), None);
         assert_eq!(st, 400, "{bad}: {p}");
     }
-    // No internals leak: a 404 names only what was asked.
+    // No internals leak.
     let (st, p) = s.call("GET", "/v1/templates/missing", None);
     assert_eq!(st, 404);
     assert!(!p["detail"].as_str().unwrap().contains('/'), "{p}");
 }
 
-#[test]
-fn plugin_upload_versions_and_refusals() {
+/// A server taking uploads up to 20 MB, with `hostile@1.0.0` uploaded; returns it with the
+/// fixture's bytes and the upload's record.
+fn with_hostile_plugin() -> (Server, Vec<u8>, Value) {
     let s = Server::with_config("[server]\nmax_upload_bytes = 20000000\n");
     let hostile = fixture_bytes("hostile");
     let (st, rec) = upload(&s, "hostile", "1.0.0", hostile.clone());
     assert_eq!(st, 201, "{rec}");
+    (s, hostile, rec)
+}
+
+#[test]
+fn an_upload_is_recorded_with_its_world_uploader_size_and_digest() {
+    let (_s, hostile, rec) = with_hostile_plugin();
     assert_eq!(rec["world"], "template-engine");
     assert_eq!(rec["created_by"], "tester");
     assert_eq!(rec["size"], hostile.len());
-    let digest = rec["digest"].as_str().unwrap().to_owned();
-    // Immutable versions.
-    let (st, p) = upload(&s, "hostile", "1.0.0", hostile.clone());
+    assert!(rec["digest"].is_string(), "{rec}");
+}
+
+#[test]
+fn plugin_versions_are_immutable() {
+    let (s, hostile, _) = with_hostile_plugin();
+    let (st, p) = upload(&s, "hostile", "1.0.0", hostile);
     assert_eq!(st, 409, "{p}");
-    // Same bytes under another version: stored once (same digest).
-    let (st, rec2) = upload(&s, "hostile", "1.1.0", hostile.clone());
+}
+
+#[test]
+fn the_same_bytes_under_another_version_are_stored_once_and_the_latest_is_the_highest() {
+    let (s, hostile, rec) = with_hostile_plugin();
+    let digest = rec["digest"].as_str().unwrap().to_owned();
+    let (st, rec2) = upload(&s, "hostile", "1.1.0", hostile);
     assert_eq!(st, 201);
     assert_eq!(rec2["digest"], digest);
     let (st, versions) = s.call("GET", "/v1/plugins/hostile", None);
@@ -138,6 +174,11 @@ fn plugin_upload_versions_and_refusals() {
     assert_eq!(versions.as_array().unwrap().len(), 2);
     let (_, latest) = s.call("GET", "/v1/plugins/hostile/versions/latest", None);
     assert_eq!(latest["version"], "1.1.0");
+}
+
+#[test]
+fn the_plugin_list_holds_the_built_ins_and_the_uploads() {
+    let (s, _, _) = with_hostile_plugin();
     let (_, list) = s.call("GET", "/v1/plugins", None);
     let names: Vec<&str> = list
         .as_array()
@@ -148,7 +189,11 @@ fn plugin_upload_versions_and_refusals() {
     for n in ["template", "pii", "python", "hostile"] {
         assert!(names.contains(&n), "{names:?}");
     }
-    // Refusals, each saying why.
+}
+
+#[test]
+fn bad_uploads_are_refused_saying_why_and_nothing_refused_is_stored() {
+    let (s, hostile, _) = with_hostile_plugin();
     let (st, p) = upload(&s, "hostile", "one", hostile.clone());
     assert_eq!(st, 400);
     assert!(p["detail"].as_str().unwrap().contains("semver"), "{p}");
@@ -171,13 +216,18 @@ fn plugin_upload_versions_and_refusals() {
         "POST",
         "/v1/plugins/hostile2/versions/1.0.0",
         &[WASM, ("x-warden-world", "pii-detector")],
-        hostile.clone(),
+        hostile,
     );
     assert_eq!(st, 422, "{p}");
-    // Nothing refused was stored.
+    // The three built-ins and `hostile`: nothing refused was stored.
     let (_, list) = s.call("GET", "/v1/plugins", None);
     assert_eq!(list.as_array().unwrap().len(), 4, "{list}");
-    // Delete one version; the other remains; unknown is 404.
+}
+
+#[test]
+fn deleting_a_version_keeps_the_others_and_built_ins_cannot_be_deleted() {
+    let (s, hostile, _) = with_hostile_plugin();
+    assert_eq!(upload(&s, "hostile", "1.1.0", hostile).0, 201);
     assert_eq!(
         s.call("DELETE", "/v1/plugins/hostile/versions/1.1.0", None)
             .0,
@@ -229,7 +279,7 @@ fn multipart_upload_with_metadata() {
 }
 
 #[test]
-fn hostile_plugins_get_typed_outcomes_and_referenced_plugins_stay() {
+fn hostile_templates_get_typed_outcomes_and_leave_the_server_unharmed() {
     let s = Server::start();
     let (st, _) = upload(&s, "hostile", "1.0.0", fixture_bytes("hostile"));
     assert_eq!(st, 201);
@@ -262,7 +312,16 @@ fn hostile_plugins_get_typed_outcomes_and_referenced_plugins_stay() {
         );
         assert!(p.get("fuel").is_some(), "{p}");
     }
-    // A wall-clock deadline is a 504.
+    // The server is unharmed.
+    let (st, _) = s.call("POST", "/v1/pii/detect", Some(json!({"text": "a@b.io"})));
+    assert_eq!(st, 200);
+}
+
+#[test]
+fn a_render_over_its_wall_clock_deadline_is_a_504() {
+    let s = Server::start();
+    let (st, _) = upload(&s, "hostile", "1.0.0", fixture_bytes("hostile"));
+    assert_eq!(st, 201);
     s.call(
         "POST",
         "/v1/templates/slow/versions",
@@ -278,19 +337,27 @@ fn hostile_plugins_get_typed_outcomes_and_referenced_plugins_stay() {
         (504, Some("deadline_exceeded")),
         "{p}"
     );
-    // The server is unharmed.
-    let (st, _) = s.call("POST", "/v1/pii/detect", Some(json!({"text": "a@b.io"})));
-    assert_eq!(st, 200);
-    // Templates pin the plugin: it cannot be deleted.
+}
+
+#[test]
+fn a_plugin_pinned_by_a_template_cannot_be_deleted() {
+    let s = Server::start();
+    let (st, _) = upload(&s, "hostile", "1.0.0", fixture_bytes("hostile"));
+    assert_eq!(st, 201);
+    let (st, _) = s.call(
+        "POST",
+        "/v1/templates/pinned/versions",
+        Some(json!({"template": "error", "engine": "hostile@1.0.0"})),
+    );
+    assert_eq!(st, 201);
     let (st, p) = s.call("DELETE", "/v1/plugins/hostile", None);
     assert_eq!(st, 409);
     assert!(p["detail"].as_str().unwrap().contains("template"), "{p}");
 }
 
 #[test]
-fn templates_versions_labels_render_diff() {
+fn template_syntax_errors_carry_line_and_column_and_store_nothing() {
     let s = Server::start();
-    // Syntax errors carry line and column.
     let (st, p) = s.call(
         "POST",
         "/v1/templates/greet/versions",
@@ -299,6 +366,11 @@ fn templates_versions_labels_render_diff() {
     assert_eq!(st, 422, "{p}");
     assert_eq!(p["position"]["line"], 2, "{p}");
     assert_eq!(s.call("GET", "/v1/templates/greet", None).0, 404);
+}
+
+/// Template `greet`: version 1 (with a variables schema, a model config and an undeclared
+/// `extra`) and a shorter version 2 with the same schema; returns version 1's answer.
+fn greet_with_two_versions(s: &Server) -> Value {
     let schema = json!({
         "type": "object",
         "properties": {
@@ -319,9 +391,6 @@ fn templates_versions_labels_render_diff() {
         })),
     );
     assert_eq!(st, 201, "{v1}");
-    assert_eq!(v1["version"]["version"], 1);
-    assert_eq!(v1["warnings"]["undeclared"], json!(["extra"]));
-    assert_eq!(v1["warnings"]["unused"], json!(["unused"]));
     let (st, v2) = s.call(
         "POST",
         "/v1/templates/greet/versions",
@@ -329,7 +398,23 @@ fn templates_versions_labels_render_diff() {
     );
     assert_eq!(st, 201);
     assert_eq!(v2["version"]["version"], 2);
-    // Default: production (absent) then latest.
+    v1
+}
+
+#[test]
+fn a_new_template_version_warns_of_undeclared_and_unused_variables() {
+    let s = Server::start();
+    let v1 = greet_with_two_versions(&s);
+    assert_eq!(v1["version"]["version"], 1);
+    assert_eq!(v1["warnings"]["undeclared"], json!(["extra"]));
+    assert_eq!(v1["warnings"]["unused"], json!(["unused"]));
+}
+
+#[test]
+fn a_render_takes_production_then_latest_and_schema_defaults() {
+    let s = Server::start();
+    greet_with_two_versions(&s);
+    // No production label yet: latest.
     let (st, r) = s.call(
         "POST",
         "/v1/templates/greet/render",
@@ -342,29 +427,13 @@ fn templates_versions_labels_render_diff() {
         (Some(2), Some("latest"))
     );
     assert!(r["fuel"].as_u64().unwrap() > 0);
-    // Schema violations are listed, with paths.
-    let (st, p) = s.call(
-        "POST",
-        "/v1/templates/greet/render",
-        Some(json!({"variables": {"tone": "loud"}})),
-    );
-    assert_eq!(st, 422);
-    let paths: Vec<&str> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, ["/variables/name", "/variables/tone"], "{p}");
-    // Labels: production → 1 is what renders by default; moving it is the rollback.
+    // production → 1 is what renders by default (with its config); moving it is the rollback.
     let (st, sum) = s.call(
         "PUT",
         "/v1/templates/greet/labels/production",
         Some(json!({"version": 1})),
     );
     assert_eq!(st, 200, "{sum}");
-    assert_eq!(sum["labels"]["production"], 1);
-    assert_eq!(sum["labels"]["latest"], 2);
     let (_, r) = s.call(
         "POST",
         "/v1/templates/greet/render",
@@ -378,6 +447,39 @@ fn templates_versions_labels_render_diff() {
         Some(json!({"variables": {"name": "Ada"}, "label": "latest"})),
     );
     assert_eq!(r["version"], 2);
+}
+
+#[test]
+fn schema_violations_are_listed_with_their_paths() {
+    let s = Server::start();
+    greet_with_two_versions(&s);
+    let (st, p) = s.call(
+        "POST",
+        "/v1/templates/greet/render",
+        Some(json!({"variables": {"tone": "loud"}})),
+    );
+    assert_eq!(st, 422);
+    let paths: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/variables/name", "/variables/tone"], "{p}");
+}
+
+#[test]
+fn labels_point_at_existing_versions_and_latest_cannot_be_moved() {
+    let s = Server::start();
+    greet_with_two_versions(&s);
+    let (st, sum) = s.call(
+        "PUT",
+        "/v1/templates/greet/labels/production",
+        Some(json!({"version": 1})),
+    );
+    assert_eq!(st, 200, "{sum}");
+    assert_eq!(sum["labels"]["production"], 1);
+    assert_eq!(sum["labels"]["latest"], 2);
     assert_eq!(
         s.call(
             "PUT",
@@ -396,6 +498,12 @@ fn templates_versions_labels_render_diff() {
         .0,
         404
     );
+}
+
+#[test]
+fn a_diff_shows_the_lines_two_versions_change() {
+    let s = Server::start();
+    greet_with_two_versions(&s);
     let (st, d) = s.call("GET", "/v1/templates/greet/diff?from=1&to=2", None);
     assert_eq!(st, 200);
     let diff = d["diff"].as_str().unwrap();
@@ -404,7 +512,11 @@ fn templates_versions_labels_render_diff() {
         "{diff}"
     );
     assert!(diff.contains("+Hi {{ name }}, {{ tone }}."), "{diff}");
-    // Chat templates.
+}
+
+#[test]
+fn chat_templates_render_every_message() {
+    let s = Server::start();
     let (st, _) = s.call(
         "POST",
         "/v1/templates/chat/versions",
@@ -422,14 +534,25 @@ fn templates_versions_labels_render_diff() {
     assert_eq!(st, 200, "{r}");
     assert_eq!(r["messages"][0]["content"], "You help Ada.");
     assert_eq!(r["messages"][1]["content"], "Why?");
-    // The label move is audited with old and new versions.
+}
+
+#[test]
+fn a_label_move_is_audited_with_the_old_and_new_versions() {
+    let s = Server::start();
+    greet_with_two_versions(&s);
+    let (st, _) = s.call(
+        "PUT",
+        "/v1/templates/greet/labels/production",
+        Some(json!({"version": 1})),
+    );
+    assert_eq!(st, 200);
     let (_, page) = s.call("GET", "/v1/audit?action=template.label.move", None);
     let rec = &page["records"][0];
     assert_eq!(rec["detail"], "production: none -> 1", "{page}");
 }
 
-#[test]
-fn export_import_round_trip_is_idempotent() {
+/// A server with template `exp` (two versions, `staging` on the second) and its YAML export.
+fn exported() -> (Server, String) {
     let s = Server::start();
     for t in ["One {{ a }}", "Two {{ a }}"] {
         s.call(
@@ -441,29 +564,29 @@ fn export_import_round_trip_is_idempotent() {
     let (st, yaml) = s.text("/v1/templates/export");
     assert_eq!(st, 200);
     assert!(yaml.contains("name: exp"), "{yaml}");
-    let import = |body: &str| {
-        s.raw(
-            "POST",
-            "/v1/templates/import",
-            &[("content-type", "application/yaml")],
-            body.as_bytes().to_vec(),
-        )
-    };
-    // Re-import into the same server: nothing changes.
-    let (st, r) = import(&yaml);
+    (s, yaml)
+}
+
+fn import(s: &Server, body: &str) -> (u16, Value) {
+    s.import_as(&s.token, "/v1/templates/import", body)
+}
+
+#[test]
+fn re_importing_an_export_into_the_same_server_changes_nothing() {
+    let (s, yaml) = exported();
+    let (st, r) = import(&s, &yaml);
     assert_eq!(st, 200, "{r}");
     assert_eq!(
         (r["created"].as_u64(), r["unchanged"].as_u64()),
         (Some(0), Some(2))
     );
-    // Into a fresh server: everything arrives, labels included, and renders the same.
+}
+
+#[test]
+fn an_export_imports_into_a_fresh_server_with_its_labels_and_renders_the_same() {
+    let (_s, yaml) = exported();
     let fresh = Server::start();
-    let (st, r) = fresh.raw(
-        "POST",
-        "/v1/templates/import",
-        &[("content-type", "application/yaml")],
-        yaml.as_bytes().to_vec(),
-    );
+    let (st, r) = import(&fresh, &yaml);
     assert_eq!(st, 200, "{r}");
     assert_eq!(r["created"], 2);
     let (_, sum) = fresh.call("GET", "/v1/templates/exp", None);
@@ -474,28 +597,27 @@ fn export_import_round_trip_is_idempotent() {
         Some(json!({"variables": {"a": 1}, "version": 1})),
     );
     assert_eq!(out["text"], "One 1");
-    // A conflicting version is refused and nothing is written.
-    let conflicting = yaml.replace("Two {{ a }}", "Changed {{ a }}");
-    let (st, _) = import(&conflicting);
-    assert_eq!(st, 409);
-    let (st, _) = import("name: [unclosed");
-    assert_eq!(st, 422);
 }
 
 #[test]
-fn pii_detect_anonymize_deanonymize_and_dictionaries() {
-    let s = Server::start();
-    let text = "Write to ada@example.com or call Ada Lovelace; again ada@example.com. Project BLUEFIN ships.";
-    let (st, d) = s.call("POST", "/v1/pii/detect", Some(json!({"text": text})));
-    assert_eq!(st, 200, "{d}");
-    let emails: Vec<&Value> = d["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["entity_type"] == "EMAIL_ADDRESS")
-        .collect();
-    assert_eq!(emails.len(), 2, "{d}");
-    // Dictionaries: a deny-list adds code names, an allow-list removes a known address.
+fn a_conflicting_or_malformed_import_is_refused() {
+    let (s, yaml) = exported();
+    // A conflicting version is refused and nothing is written.
+    let conflicting = yaml.replace("Two {{ a }}", "Changed {{ a }}");
+    let (st, _) = import(&s, &conflicting);
+    assert_eq!(st, 409);
+    let (_, v2) = s.call("GET", "/v1/templates/exp/versions/2", None);
+    assert_eq!(v2["template"], "Two {{ a }}", "{v2}");
+    let (st, _) = import(&s, "name: [unclosed");
+    assert_eq!(st, 422);
+}
+
+/// The text the PII tests scan: one email twice, a name, and a code name.
+const PII_TEXT: &str =
+    "Write to ada@example.com or call Ada Lovelace; again ada@example.com. Project BLUEFIN ships.";
+
+/// A deny-list of code names (`bluefin` as a PROJECT) and an allow-list with a known address.
+fn add_dictionaries(s: &Server) {
     let (st, _) = s.call(
         "PUT",
         "/v1/pii/dictionaries/codenames",
@@ -508,6 +630,37 @@ fn pii_detect_anonymize_deanonymize_and_dictionaries() {
         Some(json!({"kind": "allow", "terms": ["support@acme.test"]})),
     );
     assert_eq!(st, 201);
+}
+
+/// Pseudonymises [`PII_TEXT`]; returns the answer.
+fn pseudonymise(s: &Server) -> Value {
+    let (st, a) = s.call(
+        "POST",
+        "/v1/pii/anonymize",
+        Some(json!({"text": PII_TEXT, "operators": {"default": {"type": "pseudonymize"}}})),
+    );
+    assert_eq!(st, 200, "{a}");
+    a
+}
+
+#[test]
+fn detection_finds_every_occurrence() {
+    let s = Server::start();
+    let (st, d) = s.call("POST", "/v1/pii/detect", Some(json!({"text": PII_TEXT})));
+    assert_eq!(st, 200, "{d}");
+    let emails: Vec<&Value> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["entity_type"] == "EMAIL_ADDRESS")
+        .collect();
+    assert_eq!(emails.len(), 2, "{d}");
+}
+
+#[test]
+fn a_deny_list_adds_findings_and_an_allow_list_removes_them() {
+    let s = Server::start();
+    add_dictionaries(&s);
     let (st, p) = s.call(
         "PUT",
         "/v1/pii/dictionaries/bad",
@@ -535,13 +688,13 @@ fn pii_detect_anonymize_deanonymize_and_dictionaries() {
         [("PROJECT".to_owned(), "dictionary:codenames".to_owned())],
         "{d}"
     );
-    // Pseudonymise: consistent tokens, a vault id, and the round trip restores the text.
-    let (st, a) = s.call(
-        "POST",
-        "/v1/pii/anonymize",
-        Some(json!({"text": text, "operators": {"default": {"type": "pseudonymize"}}})),
-    );
-    assert_eq!(st, 200, "{a}");
+}
+
+#[test]
+fn pseudonymisation_is_consistent_and_round_trips_through_the_vault() {
+    let s = Server::start();
+    add_dictionaries(&s);
+    let a = pseudonymise(&s);
     let anon = a["text"].as_str().unwrap();
     assert!(!anon.contains("ada@example.com"), "{anon}");
     assert_eq!(anon.matches("<EMAIL_ADDRESS_1>").count(), 2, "{anon}");
@@ -554,9 +707,13 @@ fn pii_detect_anonymize_deanonymize_and_dictionaries() {
         Some(json!({"text": reply, "vault_id": vault})),
     );
     assert_eq!(st, 200, "{r}");
-    assert_eq!(r["text"], format!("{text} Also <EMAIL_ADDRESS_9>."));
+    assert_eq!(r["text"], format!("{PII_TEXT} Also <EMAIL_ADDRESS_9>."));
     assert_eq!(r["unknown_tokens"], json!(["<EMAIL_ADDRESS_9>"]));
-    // Other operators.
+}
+
+#[test]
+fn mask_and_hash_operators_replace_the_value_without_a_vault() {
+    let s = Server::start();
     let (_, m) = s.call(
         "POST",
         "/v1/pii/anonymize",
@@ -572,21 +729,31 @@ fn pii_detect_anonymize_deanonymize_and_dictionaries() {
         Some(json!({"text": "ada@example.com", "operators": {"default": {"type": "hash"}}})),
     );
     assert_eq!(h["text"].as_str().unwrap().len(), 64);
-    // The vault is encrypted at rest: the value is nowhere in the database file.
+}
+
+#[test]
+fn vaults_are_encrypted_at_rest() {
+    let s = Server::start();
+    pseudonymise(&s);
+    // The value is nowhere in the database file.
     drop(s.call("GET", "/healthz", None));
     let db = std::fs::read(s.db_path()).unwrap();
     assert!(
         !db.windows(15).any(|w| w == b"ada@example.com"),
         "a PII value is stored in clear"
     );
-    // Unknown vault: 404.
+}
+
+#[test]
+fn unknown_and_deleted_vaults_are_404() {
+    let s = Server::start();
+    let vault = pseudonymise(&s)["vault_id"].as_str().unwrap().to_owned();
     let (st, _) = s.call(
         "POST",
         "/v1/pii/deanonymize",
         Some(json!({"text": "x", "vault_id": "v_000000000000000000000000000000000000"})),
     );
     assert_eq!(st, 404);
-    // Deleting the vault makes it unknown.
     assert_eq!(
         s.call("DELETE", &format!("/v1/pii/vaults/{vault}"), None).0,
         204
@@ -617,38 +784,66 @@ fn expired_vaults_are_gone() {
     assert_eq!(st, 404);
 }
 
-#[test]
-fn sessions_survive_restart_fork_and_delete() {
-    let s = Server::start();
+/// A new session on `s`; returns its id.
+fn new_session(s: &Server) -> String {
     let (st, sess) = s.call("POST", "/v1/sessions", Some(json!({})));
     assert_eq!(st, 201, "{sess}");
-    let id = sess["id"].as_str().unwrap().to_owned();
-    let eval = |s: &Server, id: &str, code: &str| {
-        s.call(
-            "POST",
-            &format!("/v1/sessions/{id}/eval"),
-            Some(json!({"code": code})),
-        )
-    };
+    sess["id"].as_str().unwrap().to_owned()
+}
+
+fn eval(s: &Server, id: &str, code: &str) -> (u16, Value) {
+    s.call(
+        "POST",
+        &format!("/v1/sessions/{id}/eval"),
+        Some(json!({"code": code})),
+    )
+}
+
+#[test]
+fn a_session_keeps_its_variables_between_evals() {
+    let s = Server::start();
+    let id = new_session(&s);
     let (st, r) = eval(&s, &id, "x = 20\nprint('set')\nx + 1");
     assert_eq!(st, 200, "{r}");
     assert_eq!(
         (r["stdout"].as_str(), r["json"].as_i64()),
         (Some("set\n"), Some(21))
     );
-    // A Python exception is a 422 and the session lives on.
+    let (_, r) = eval(&s, &id, "x");
+    assert_eq!(r["json"], 20, "{r}");
+}
+
+#[test]
+fn a_python_exception_is_a_422_and_the_session_lives_on() {
+    let s = Server::start();
+    let id = new_session(&s);
+    eval(&s, &id, "x = 20");
     let (st, p) = eval(&s, &id, "1 / 0");
     assert_eq!(
         (st, p["outcome"].as_str()),
         (422, Some("invalid_input")),
         "{p}"
     );
-    // A limit rolls the session back to its last good state.
+    let (st, r) = eval(&s, &id, "x");
+    assert_eq!((st, r["json"].as_i64()), (200, Some(20)), "{r}");
+}
+
+#[test]
+fn a_limit_rolls_the_session_back_to_its_last_good_state() {
+    let s = Server::start();
+    let id = new_session(&s);
+    eval(&s, &id, "x = 20");
     let (st, p) = eval(&s, &id, "x = 99\nwhile True:\n    pass");
     assert_eq!(st, 422, "{p}");
     let (_, r) = eval(&s, &id, "x");
     assert_eq!(r["json"], 20, "{r}");
-    // Concurrent evals on one session are serialised: every increment lands.
+}
+
+#[test]
+fn concurrent_evals_on_one_session_are_serialised() {
+    let s = Server::start();
+    let id = new_session(&s);
+    // Every increment lands.
     eval(&s, &id, "n = 0");
     std::thread::scope(|scope| {
         for _ in 0..4 {
@@ -660,24 +855,48 @@ fn sessions_survive_restart_fork_and_delete() {
     });
     let (_, r) = eval(&s, &id, "n");
     assert_eq!(r["json"], 4);
-    // Restart: the session and its variables are still there.
+}
+
+#[test]
+fn a_session_and_its_variables_survive_a_restart() {
+    let s = Server::start();
+    let id = new_session(&s);
+    eval(&s, &id, "x = 20");
+    eval(&s, &id, "n = 4");
     let s = s.restart();
     let (st, r) = eval(&s, &id, "x * 2 + n");
     assert_eq!(st, 200, "{r}");
     assert_eq!(r["json"], 44);
-    // Fork: same state, separate future.
+}
+
+#[test]
+fn a_fork_has_the_same_state_and_a_separate_future() {
+    let s = Server::start();
+    let id = new_session(&s);
+    eval(&s, &id, "x = 20");
     let (st, f) = s.call("POST", &format!("/v1/sessions/{id}/fork"), None);
     assert_eq!(st, 201, "{f}");
     let fid = f["id"].as_str().unwrap().to_owned();
+    assert_eq!(eval(&s, &fid, "x").1["json"], 20);
     eval(&s, &fid, "x = 1");
     assert_eq!(eval(&s, &fid, "x").1["json"], 1);
     assert_eq!(eval(&s, &id, "x").1["json"], 20);
     let (_, list) = s.call("GET", "/v1/sessions", None);
     assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn deleted_and_unknown_sessions_are_404() {
+    let s = Server::start();
+    let id = new_session(&s);
     assert_eq!(s.call("DELETE", &format!("/v1/sessions/{id}"), None).0, 204);
     assert_eq!(eval(&s, &id, "x").0, 404);
     assert_eq!(s.call("GET", "/v1/sessions/s_nope", None).0, 404);
-    // One-shot eval needs no session.
+}
+
+#[test]
+fn a_one_shot_eval_needs_no_session() {
+    let s = Server::start();
     let (st, r) = s.call(
         "POST",
         "/v1/code/eval",
@@ -750,9 +969,11 @@ fn everything_survives_a_restart() {
     assert_eq!(v["ok"], true, "{v}");
 }
 
-#[test]
-fn audit_log_records_without_content_and_detects_tampering() {
-    let mut s = Server::start();
+/// A server that has stored a template, rendered it with a confidential variable and scanned
+/// an address; returns it with the first page of its audit log once the detection's record is
+/// in (call records are written in batches).
+fn audited_calls() -> (Server, Value) {
+    let s = Server::start();
     s.call(
         "POST",
         "/v1/templates/secret/versions",
@@ -768,7 +989,6 @@ fn audit_log_records_without_content_and_detects_tampering() {
         "/v1/pii/detect",
         Some(json!({"text": "zed@example.org"})),
     );
-    // Call records are written in batches; wait until the render's is visible.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let page = loop {
         let (st, page) = s.call("GET", "/v1/audit?limit=1000", None);
@@ -784,6 +1004,12 @@ fn audit_log_records_without_content_and_detects_tampering() {
         assert!(std::time::Instant::now() < deadline);
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
+    (s, page)
+}
+
+#[test]
+fn call_records_name_the_target_and_the_cost_but_hold_no_content() {
+    let (_s, page) = audited_calls();
     let records = page["records"].as_array().unwrap();
     let render = records
         .iter()
@@ -798,14 +1024,25 @@ fn audit_log_records_without_content_and_detects_tampering() {
     for secret in ["TOPSECRET", "CONFIDENTIAL-VALUE", "zed@example.org"] {
         assert!(!all.contains(secret), "audit log holds content: {secret}");
     }
-    // Sequence numbers and the chain.
+}
+
+#[test]
+fn audit_records_are_numbered_and_hash_chained() {
+    let (s, page) = audited_calls();
+    let records = page["records"].as_array().unwrap();
     for (i, r) in records.iter().enumerate() {
         assert_eq!(r["seq"], i as u64 + 1);
         if i > 0 {
             assert_eq!(r["prev_hash"], records[i - 1]["hash"]);
         }
     }
-    // Filters and paging.
+    let (_, v) = s.call("GET", "/v1/audit/verify", None);
+    assert_eq!(v["ok"], true);
+}
+
+#[test]
+fn the_audit_log_filters_by_action_and_pages_with_a_cursor() {
+    let (s, _) = audited_calls();
     let (_, p) = s.call("GET", "/v1/audit?action=template.&limit=1", None);
     assert_eq!(p["records"].as_array().unwrap().len(), 1);
     let cursor = p["next_cursor"].as_u64().unwrap();
@@ -816,6 +1053,11 @@ fn audit_log_records_without_content_and_detects_tampering() {
     );
     assert!(p2["records"][0]["seq"].as_u64().unwrap() >= cursor);
     assert_eq!(s.call("GET", "/v1/audit?since=yesterday", None).0, 400);
+}
+
+#[test]
+fn verify_finds_a_record_tampered_with_in_the_database() {
+    let (mut s, _) = audited_calls();
     let (_, v) = s.call("GET", "/v1/audit/verify", None);
     assert_eq!(v["ok"], true);
     // Stop, tamper with one record through redb, and verify finds the break.
@@ -853,7 +1095,7 @@ fn audit_log_records_without_content_and_detects_tampering() {
 }
 
 #[test]
-fn config_command_and_bad_configuration() {
+fn the_config_command_prints_the_effective_configuration_with_secrets_masked() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("w.toml");
     std::fs::write(
@@ -876,6 +1118,12 @@ fn config_command_and_bad_configuration() {
         printed.contains("********") && !printed.contains("AAAAAAAA"),
         "{printed}"
     );
+}
+
+#[test]
+fn a_bad_configuration_stops_serve_with_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("w.toml");
     std::fs::write(&file, "[server]\nlisten = \"not an address\"\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_warden"))
         .args(["serve", "--config"])

@@ -268,16 +268,53 @@ impl Server {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (u16, serde_json::Value) {
+        self.raw_as(&self.token, method, path, headers, body)
+    }
+
+    /// Sends raw bytes with headers and another bearer token.
+    pub fn raw_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .body(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
         Self::parse(req.send().unwrap())
+    }
+
+    /// Uploads a component as `name@version` with another bearer token; returns the status.
+    pub fn upload_as(&self, token: &str, name: &str, version: &str, bytes: Vec<u8>) -> u16 {
+        let path = format!("/v1/plugins/{name}/versions/{version}");
+        self.raw_as(
+            token,
+            "POST",
+            &path,
+            &[("content-type", "application/wasm")],
+            bytes,
+        )
+        .0
+    }
+
+    /// POSTs a YAML export to an import endpoint (`/v1/templates/import`,
+    /// `/v1/pipelines/import`) with another bearer token.
+    pub fn import_as(&self, token: &str, path: &str, yaml: &str) -> (u16, serde_json::Value) {
+        self.raw_as(
+            token,
+            "POST",
+            path,
+            &[("content-type", "application/yaml")],
+            yaml.as_bytes().to_vec(),
+        )
     }
 
     /// GET returning the body as text.
@@ -346,4 +383,44 @@ impl Server {
     pub fn launch_on(other: &Server) -> Server {
         Server::launch(other.data.clone(), &other.extra)
     }
+}
+
+/// A child process killed (and reaped) on drop, so a failing assertion leaves no server behind.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl KillOnDrop {
+    /// Stops the process with SIGTERM and waits; returns its exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        self.0.wait().unwrap()
+    }
+}
+
+/// `warden serve` on an ephemeral loopback port with the shared compiled-component cache and
+/// warnings-only logs; the caller adds the configuration, data directory and pipes.
+pub fn serve_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WARDEN_SERVER__CACHE_DIR", cache_dir().join("server"))
+        .env("WARDEN_LOG", "warn");
+    cmd
+}
+
+/// Reads the server's first stdout line and returns what follows `warden listening on `.
+pub fn listening_on(stdout: &mut impl std::io::BufRead) -> String {
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    line.trim()
+        .strip_prefix("warden listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned()
 }
