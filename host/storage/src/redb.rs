@@ -429,21 +429,31 @@ mod tests {
         }
     }
 
+    /// A database file that says it has schema `version`, with whatever `fill` writes.
+    fn file_with_schema(
+        dir: &tempfile::TempDir,
+        version: &str,
+        fill: impl FnOnce(&redb::WriteTransaction),
+    ) -> std::path::PathBuf {
+        let path = dir.path().join("w.redb");
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema_version", version)
+            .unwrap();
+        fill(&txn);
+        txn.commit().unwrap();
+        path
+    }
+
     #[test]
     fn schema_1_labels_are_migrated() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.redb");
-        {
-            let db = redb::Database::create(&path).unwrap();
-            let txn = db.begin_write().unwrap();
-            txn.open_table(META)
-                .unwrap()
-                .insert("schema_version", "1")
-                .unwrap();
+        let path = file_with_schema(&dir, "1", |txn| {
             let def: TableDefinition<&str, u64> = TableDefinition::new("template_labels_v1");
             txn.open_table(def).unwrap().insert("a/t/prod", 3).unwrap();
-            txn.commit().unwrap();
-        }
+        });
         let db = Redb::open(&path).unwrap();
         let txn = db.db.begin_read().unwrap();
         let t = txn.open_table(table(tables::LABELS)).unwrap();
@@ -456,16 +466,7 @@ mod tests {
     #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.redb");
-        {
-            let db = redb::Database::create(&path).unwrap();
-            let txn = db.begin_write().unwrap();
-            txn.open_table(META)
-                .unwrap()
-                .insert("schema_version", "9")
-                .unwrap();
-            txn.commit().unwrap();
-        }
+        let path = file_with_schema(&dir, "9", |_| {});
         assert!(matches!(
             Redb::open(&path),
             Err(StorageError::Schema { .. })

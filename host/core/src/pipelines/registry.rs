@@ -844,26 +844,9 @@ impl Pipelines {
         self.store
             .write(Scope::tenant(&who.tenant), |tx| {
                 Box::pin(async move {
-                    let (labels, versions) = STORED.remove_all(&tx, &who.tenant, name).await?;
-                    if versions == 0 {
-                        return Err(Error::not_found("pipeline", name));
-                    }
-                    for label in &labels {
-                        self.tenants.check_direct_move_in(&tx, who, label).await?;
-                    }
-                    tx.audit(
-                        AuditEvent::new(
-                            &who.tenant,
-                            &who.actor,
-                            "pipeline.delete",
-                            format!("pipeline/{name}"),
-                        )
-                        .detail(format!(
-                            "{versions} versions, labels: {}",
-                            labels.join(", ")
-                        )),
-                    )
-                    .await?;
+                    STORED
+                        .delete(&tx, &self.tenants, who, "pipeline", name)
+                        .await?;
                     Ok(())
                 })
             })

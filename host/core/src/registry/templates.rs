@@ -527,28 +527,11 @@ impl Templates {
                             )));
                         }
                     }
-                    let (labels, versions) = STORED.remove_all(&tx, &who.tenant, name).await?;
-                    if versions == 0 {
-                        return Err(Error::not_found("template", name));
-                    }
-                    for label in &labels {
-                        self.tenants.check_direct_move_in(&tx, who, label).await?;
-                    }
+                    STORED
+                        .delete(&tx, &self.tenants, who, "template", name)
+                        .await?;
                     tx.delete_prefix(tables::CHANGE_REQUESTS, &format!("{}/{name}/", who.tenant))
                         .await?;
-                    tx.audit(
-                        AuditEvent::new(
-                            &who.tenant,
-                            &who.actor,
-                            "template.delete",
-                            format!("template/{name}"),
-                        )
-                        .detail(format!(
-                            "{versions} versions, labels: {}",
-                            labels.join(", ")
-                        )),
-                    )
-                    .await?;
                     Ok(())
                 })
             })

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::tenants::Tenants;
+use warden_storage::audit::AuditEvent;
 use warden_storage::tables::Keyspace;
 use warden_storage::{Store, Tx};
 
@@ -159,6 +162,40 @@ impl Versioned {
             tx.delete(self.labels, &key).await?;
         }
         Ok(old)
+    }
+
+    /// Deletes `kind` `name` (every version and label) inside `tx` with its `{kind}.delete`
+    /// audit record; not found when it has no version, and refused (403) for a non-admin while
+    /// one of its labels is protected, as moving that label would be.
+    pub async fn delete(
+        &self,
+        tx: &Tx,
+        tenants: &Tenants,
+        who: &Principal,
+        kind: &'static str,
+        name: &str,
+    ) -> Result<()> {
+        let (labels, versions) = self.remove_all(tx, &who.tenant, name).await?;
+        if versions == 0 {
+            return Err(Error::not_found(kind, name));
+        }
+        for label in &labels {
+            tenants.check_direct_move_in(tx, who, label).await?;
+        }
+        tx.audit(
+            AuditEvent::new(
+                &who.tenant,
+                &who.actor,
+                &format!("{kind}.delete"),
+                format!("{kind}/{name}"),
+            )
+            .detail(format!(
+                "{versions} versions, labels: {}",
+                labels.join(", ")
+            )),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Removes every version and label of `name` inside `tx`; returns the labels it had (so
