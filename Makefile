@@ -19,9 +19,14 @@ run: toolchain
 
 test: toolchain
 	@command -v curl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl; }  # the README test runs curl
+	@# The PostgreSQL tests start their own throw-away cluster from the server binaries.
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace --no-fail-fast
+	@# The black-box server suite once more, every server on PostgreSQL instead of redb.
+	WARDEN_TEST_BACKEND=postgres cargo test --package warden --test server --no-fail-fast
 
 bench: toolchain
 	cargo bench --package warden --bench engine

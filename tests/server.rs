@@ -733,6 +733,9 @@ fn mask_and_hash_operators_replace_the_value_without_a_vault() {
 
 #[test]
 fn vaults_are_encrypted_at_rest() {
+    if common::on_postgres() {
+        return; // reads the redb file; the sealing itself is the same on every backend
+    }
     let s = Server::start();
     pseudonymise(&s);
     // The value is nowhere in the database file.
@@ -1057,6 +1060,9 @@ fn the_audit_log_filters_by_action_and_pages_with_a_cursor() {
 
 #[test]
 fn verify_finds_a_record_tampered_with_in_the_database() {
+    if common::on_postgres() {
+        return; // tampers through redb; the PostgreSQL backend's own tests tamper with its rows
+    }
     let (mut s, _) = audited_calls();
     let (_, v) = s.call("GET", "/v1/audit/verify", None);
     assert_eq!(v["ok"], true);

@@ -106,6 +106,40 @@ pub struct Server {
     pub token: String,
 }
 
+/// Whether the black-box servers run on PostgreSQL (`WARDEN_TEST_BACKEND=postgres`, which
+/// `make test` sets for a second pass of the server suite) instead of the embedded redb.
+pub fn on_postgres() -> bool {
+    std::env::var("WARDEN_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The vault master key of the test servers on PostgreSQL (the backend requires one).
+pub const TEST_MASTER_KEY: &str = "d2FyZGVuLXRlc3QtbWFzdGVyLWtleS0wMTIzNDU2Nzg=";
+
+/// A new, empty database on this test process's throw-away PostgreSQL cluster.
+pub fn new_database() -> String {
+    warden_storage::pg_cluster::shared().create_database()
+}
+
+/// The database of the server on data directory `dir`: created with the directory (and
+/// remembered in it, so a restart on the same directory finds the same state).
+pub fn database_of(dir: &Path) -> String {
+    let file = dir.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return url;
+    }
+    let url = new_database();
+    std::fs::write(&file, &url).unwrap();
+    url
+}
+
+/// Points a `warden` command at PostgreSQL database `url`, with the test master key.
+pub fn on_database(cmd: &mut Command, url: &str) {
+    cmd.env("WARDEN_STORAGE__BACKEND", "postgres")
+        .env("WARDEN_STORAGE__URL", url)
+        .env("WARDEN_STORAGE__POOL_SIZE", "4")
+        .env("WARDEN_PII__MASTER_KEY", TEST_MASTER_KEY);
+}
+
 /// The HS256 secret every test server accepts (kid `test`).
 pub const TEST_SECRET: &[u8; 32] = b"warden-test-secret-0123456789abc";
 
@@ -147,6 +181,20 @@ impl Server {
         Server::launch(data, extra)
     }
 
+    /// Starts a server (with its own data directory) on PostgreSQL database `url`: one of
+    /// several replicas when others use the same URL.
+    pub fn on_database(url: &str, extra: &str) -> Server {
+        Server::on_database_with_key(url, TEST_MASTER_KEY, extra)
+    }
+
+    /// Like [`Server::on_database`], with vault master key `key` (base64).
+    pub fn on_database_with_key(url: &str, key: &str, extra: &str) -> Server {
+        let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
+        std::fs::write(data.path().join("test-database-url"), url).unwrap();
+        std::fs::write(data.path().join("test-master-key"), key.trim()).unwrap();
+        Server::launch(data, extra)
+    }
+
     fn launch(data: std::sync::Arc<tempfile::TempDir>, extra: &str) -> Server {
         use std::io::BufRead;
         let config = data.path().join("warden.toml");
@@ -158,13 +206,20 @@ impl Server {
             ),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(&config)
             .arg("--data-dir")
             .arg(data.path())
             .env("WARDEN_SERVER__CACHE_DIR", cache_dir().join("server"))
-            .env("WARDEN_LOG", "warn")
+            .env("WARDEN_LOG", "warn");
+        if on_postgres() || data.path().join("test-database-url").exists() {
+            on_database(&mut cmd, &database_of(data.path()));
+            if let Ok(key) = std::fs::read_to_string(data.path().join("test-master-key")) {
+                cmd.env("WARDEN_PII__MASTER_KEY", key);
+            }
+        }
+        let mut child = cmd
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
@@ -258,6 +313,32 @@ impl Server {
             req = req.json(&b);
         }
         Self::parse(req.send().unwrap())
+    }
+
+    /// This server's HTTP client (cheap to clone), for requests sent without holding it.
+    pub fn clone_client(&self) -> reqwest::blocking::Client {
+        self.client.clone()
+    }
+
+    /// One request to the server at `url`; a connection failure (a server that died) is
+    /// returned, not a panic, so a client can retry on another replica.
+    pub fn send_with(
+        client: &reqwest::blocking::Client,
+        url: &str,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value), reqwest::Error> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = client
+            .request(method, format!("{url}{path}"))
+            .timeout(std::time::Duration::from_secs(60))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().map(Self::parse)
     }
 
     /// Sends raw bytes with headers.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    api, audit, config, inspect, pii, pipeline, plugin, run, serve, template, token,
+    api, audit, config, inspect, pii, pipeline, plugin, run, serve, storage, template, token,
 };
 use crate::output::Failure;
 
@@ -33,6 +33,9 @@ pub enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Prepare a PostgreSQL database for replicas, or copy an installation into one.
+    #[command(subcommand)]
+    Storage(storage::StorageCommand),
     /// Mint bearer tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Serve(args) => serve::execute(&args),
         Command::Config(args) => config::execute(&args),
         Command::Audit(cmd) => audit::execute(cmd),
+        Command::Storage(cmd) => storage::execute(cmd),
         Command::Token(cmd) => token::execute(cmd),
         Command::Plugin(cmd) => plugin::execute(cmd),
         Command::Template(cmd) => template::execute(cmd),

@@ -4,10 +4,16 @@
 //!
 //! Every tenant starts with `[quota.defaults]`; a tenant's admin may change its own tenant's
 //! values (`PUT /v1/admin/tenant`) anywhere up to the host-wide `[quota.caps]`.
+//!
+//! Replicas over one database hold the limits for the cluster as a whole: each enforces its
+//! share (`⌈limit ÷ live replicas⌉`) of the request rates, bursts and concurrent calls, and fuel
+//! is counted per wall-clock minute in the database, each replica adding what it burned about
+//! once a second. The tolerance is documented in `docs/deployment.md`.
 
 use crate::settings::{Invalid, invalid};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -124,25 +130,53 @@ pub struct Exceeded {
     pub retry_after: Duration,
 }
 
-/// One tenant's live counters, built from its quota.
+/// One tenant's live counters, built from its quota and this replica's share of it.
 struct TenantState {
     quota: TenantQuota,
     requests: DefaultDirectRateLimiter,
     actors: DefaultKeyedRateLimiter<String>,
     slots: Arc<Semaphore>,
-    fuel: Mutex<(Instant, u64)>,
+    fuel: Mutex<Fuel>,
+}
+
+/// Fuel burned in the current wall-clock minute.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fuel {
+    /// The minute (milliseconds since the epoch, a multiple of 60 000).
+    window_ms: u64,
+    /// Burned here and not yet added to the cluster's count.
+    pending: u64,
+    /// The cluster's count as last heard (this replica's flushed fuel included).
+    counted: u64,
+}
+
+impl Fuel {
+    /// Starts a new minute if the clock has moved past this one.
+    fn roll(&mut self, now_ms: u64) {
+        let window = now_ms - now_ms % FUEL_WINDOW_MS;
+        if window != self.window_ms {
+            *self = Fuel {
+                window_ms: window,
+                ..Fuel::default()
+            };
+        }
+    }
 }
 
 impl TenantState {
-    fn new(quota: TenantQuota) -> TenantState {
+    fn new(quota: TenantQuota, replicas: u32) -> TenantState {
+        let share = |v: u32| v.div_ceil(replicas.max(1)).max(1);
         TenantState {
-            requests: governor::RateLimiter::direct(rate(quota.requests_per_second, quota.burst)),
-            actors: governor::RateLimiter::keyed(rate(
-                quota.actor_requests_per_second,
-                quota.actor_burst,
+            requests: governor::RateLimiter::direct(rate(
+                share(quota.requests_per_second),
+                share(quota.burst),
             )),
-            slots: Arc::new(Semaphore::new(quota.concurrent_calls.max(1) as usize)),
-            fuel: Mutex::new((Instant::now(), 0)),
+            actors: governor::RateLimiter::keyed(rate(
+                share(quota.actor_requests_per_second),
+                share(quota.actor_burst),
+            )),
+            slots: Arc::new(Semaphore::new(share(quota.concurrent_calls) as usize)),
+            fuel: Mutex::new(Fuel::default()),
             quota,
         }
     }
@@ -152,8 +186,21 @@ impl TenantState {
 pub struct Quotas {
     defaults: TenantQuota,
     tenants: RwLock<HashMap<String, Arc<TenantState>>>,
+    /// Live replicas sharing the limits (1 on one machine).
+    replicas: AtomicU32,
     /// Failed authentications per source, checked before any token is verified.
     pub failed_auth: FailedAuth,
+}
+
+/// Fuel one replica burned for one tenant in one minute, to add to the cluster's count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuelDelta {
+    /// The tenant.
+    pub tenant: String,
+    /// The minute, in milliseconds since the epoch.
+    pub window_ms: u64,
+    /// Fuel burned.
+    pub fuel: u64,
 }
 
 fn rate(per_second: u32, burst: u32) -> Quota {
@@ -162,7 +209,14 @@ fn rate(per_second: u32, burst: u32) -> Quota {
     Quota::per_second(rate).allow_burst(burst)
 }
 
-const FUEL_WINDOW: Duration = Duration::from_secs(60);
+const FUEL_WINDOW_MS: u64 = 60_000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
 
 /// The address a per-source limit counts under: an IPv4 address (IPv4-mapped IPv6 included)
 /// as is, an IPv6 address by its /64, since one host commonly holds a whole /64.
@@ -184,11 +238,12 @@ impl Quotas {
     ) -> Quotas {
         let tenants = overrides
             .into_iter()
-            .map(|(t, q)| (t, Arc::new(TenantState::new(q))))
+            .map(|(t, q)| (t, Arc::new(TenantState::new(q, 1))))
             .collect();
         Quotas {
             defaults: config.defaults,
             tenants: RwLock::new(tenants),
+            replicas: AtomicU32::new(1),
             failed_auth: FailedAuth::new(config),
         }
     }
@@ -206,8 +261,59 @@ impl Quotas {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .entry(tenant.to_owned())
-            .or_insert_with(|| Arc::new(TenantState::new(self.defaults)))
+            .or_insert_with(|| {
+                Arc::new(TenantState::new(
+                    self.defaults,
+                    self.replicas.load(Ordering::Relaxed),
+                ))
+            })
             .clone()
+    }
+
+    /// Live replicas now sharing the limits. When the count changes each tenant's rate and
+    /// concurrency share is rebuilt (its buckets start full; fuel counts carry over).
+    pub fn set_replicas(&self, replicas: u32) {
+        let replicas = replicas.max(1);
+        if self.replicas.swap(replicas, Ordering::Relaxed) == replicas {
+            return;
+        }
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        for state in tenants.values_mut() {
+            let fresh = TenantState::new(state.quota, replicas);
+            *fresh.fuel.lock().unwrap_or_else(|p| p.into_inner()) =
+                *state.fuel.lock().unwrap_or_else(|p| p.into_inner());
+            *state = Arc::new(fresh);
+        }
+    }
+
+    /// Takes the fuel burned here since the last call, per tenant, for the cluster's count;
+    /// until [`Quotas::counted`] reports back, it still counts against this replica's budget.
+    pub fn take_fuel(&self) -> Vec<FuelDelta> {
+        let tenants = self.tenants.read().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        for (tenant, s) in tenants.iter() {
+            let mut f = s.fuel.lock().unwrap_or_else(|p| p.into_inner());
+            if f.pending > 0 {
+                out.push(FuelDelta {
+                    tenant: tenant.clone(),
+                    window_ms: f.window_ms,
+                    fuel: f.pending,
+                });
+                f.counted = f.counted.saturating_add(f.pending);
+                f.pending = 0;
+            }
+        }
+        out
+    }
+
+    /// The cluster's fuel count for `tenant` in the minute starting at `window_ms`, as the
+    /// database returned it.
+    pub fn counted(&self, tenant: &str, window_ms: u64, total: u64) {
+        let s = self.state(tenant);
+        let mut f = s.fuel.lock().unwrap_or_else(|p| p.into_inner());
+        if f.window_ms == window_ms {
+            f.counted = f.counted.max(total);
+        }
     }
 
     /// The quota in force for `tenant`.
@@ -218,7 +324,10 @@ impl Quotas {
     /// Puts a new quota in force for `tenant` (`None`: back to the defaults). Counters start
     /// afresh; calls running under the old concurrency slots finish normally.
     pub fn set(&self, tenant: &str, quota: Option<TenantQuota>) {
-        let state = Arc::new(TenantState::new(quota.unwrap_or(self.defaults)));
+        let state = Arc::new(TenantState::new(
+            quota.unwrap_or(self.defaults),
+            self.replicas.load(Ordering::Relaxed),
+        ));
         self.tenants
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -270,17 +379,18 @@ impl Quotas {
     pub fn start_call(&self, tenant: &str) -> Result<OwnedSemaphorePermit, Exceeded> {
         let s = self.state(tenant);
         {
+            let now = now_ms();
             let mut fuel = s.fuel.lock().unwrap_or_else(|p| p.into_inner());
-            if fuel.0.elapsed() >= FUEL_WINDOW {
-                *fuel = (Instant::now(), 0);
-            }
-            if fuel.1 >= s.quota.fuel_per_minute {
+            fuel.roll(now);
+            if fuel.counted.saturating_add(fuel.pending) >= s.quota.fuel_per_minute {
                 return Err(Exceeded {
                     what: format!(
                         "this tenant's fuel budget ({} per minute)",
                         s.quota.fuel_per_minute
                     ),
-                    retry_after: FUEL_WINDOW.saturating_sub(fuel.0.elapsed()),
+                    retry_after: Duration::from_millis(
+                        (fuel.window_ms + FUEL_WINDOW_MS).saturating_sub(now).max(1),
+                    ),
                 });
             }
         }
@@ -297,10 +407,8 @@ impl Quotas {
     pub fn burned(&self, tenant: &str, fuel: u64) {
         let s = self.state(tenant);
         let mut f = s.fuel.lock().unwrap_or_else(|p| p.into_inner());
-        if f.0.elapsed() >= FUEL_WINDOW {
-            *f = (Instant::now(), 0);
-        }
-        f.1 = f.1.saturating_add(fuel);
+        f.roll(now_ms());
+        f.pending = f.pending.saturating_add(fuel);
     }
 }
 
@@ -596,5 +704,60 @@ mod tests {
         q.set("acme", None);
         assert_eq!(q.quota("acme"), TenantQuota::default());
         assert!(q.request("acme", "a").is_ok());
+    }
+
+    fn small() -> TenantQuota {
+        TenantQuota {
+            requests_per_second: 4,
+            burst: 4,
+            concurrent_calls: 4,
+            fuel_per_minute: 1_000,
+            ..TenantQuota::default()
+        }
+    }
+
+    #[test]
+    fn each_replica_enforces_its_share_of_the_cluster_limits() {
+        let q = Quotas::new(&QuotaConfig::default(), []);
+        q.set("acme", Some(small()));
+        q.set_replicas(2);
+        assert!(q.request("acme", "a").is_ok());
+        assert!(q.request("acme", "a").is_ok());
+        assert!(q.request("acme", "a").is_err(), "half of a burst of 4");
+        let held = [q.start_call("acme").unwrap(), q.start_call("acme").unwrap()];
+        assert!(q.start_call("acme").is_err(), "half of 4 concurrent calls");
+        drop(held);
+        q.set_replicas(1);
+        for _ in 0..4 {
+            assert!(q.request("acme", "a").is_ok());
+        }
+        assert!(q.request("acme", "a").is_err());
+    }
+
+    #[test]
+    fn fuel_burned_on_another_replica_counts_against_the_budget() {
+        let replicas = [
+            Quotas::new(&QuotaConfig::default(), [("acme".to_owned(), small())]),
+            Quotas::new(&QuotaConfig::default(), [("acme".to_owned(), small())]),
+        ];
+        for r in &replicas {
+            r.burned("acme", 600);
+            assert!(r.start_call("acme").is_ok(), "600 of 1000 seen here");
+        }
+        // What the database does: a running count per tenant and minute.
+        let mut total = 0;
+        for d in replicas.iter().flat_map(|r| r.take_fuel()) {
+            total += d.fuel;
+            for r in &replicas {
+                r.counted(&d.tenant, d.window_ms, total);
+            }
+        }
+        assert_eq!(total, 1_200);
+        for r in &replicas {
+            let e = r.start_call("acme").unwrap_err();
+            assert!(e.what.contains("fuel budget"), "{e:?}");
+            assert!(e.retry_after <= Duration::from_secs(60));
+        }
+        assert!(replicas[0].take_fuel().is_empty(), "flushed once");
     }
 }

@@ -21,7 +21,7 @@ use warden_engine::{
     Outcome, Plugin, SessionOptions, World,
 };
 use warden_storage::audit::AuditEvent;
-use warden_storage::{Scope, Store, Tx, now_ms, rfc3339, tables};
+use warden_storage::{Scope, StorageError, Store, Tx, now_ms, rfc3339, tables};
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
@@ -58,6 +58,10 @@ pub struct SessionRecord {
     /// per-tenant snapshot caps count.
     #[serde(default)]
     pub snapshot_bytes: u64,
+    /// How many times its stored state was replaced: a replica reuses its live instance only
+    /// at the stored generation, and restores the snapshot otherwise.
+    #[serde(default)]
+    pub generation: u64,
 }
 
 /// A request to create a session.
@@ -131,8 +135,128 @@ impl EvalResponse {
 
 struct Slot {
     live: Option<CodeSession>,
+    /// The stored generation `live` holds.
+    generation: u64,
     used: Instant,
 }
+
+/// Who holds a session's eval lease, and until when.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct LeaseRecord {
+    token: u64,
+    until_ms: u64,
+}
+
+/// One eval's hold on a session across replicas: taken before the eval reads the stored state,
+/// checked and released in the transaction that stores the new state, released on any other
+/// way out. A replica that dies holding it delays the session's next eval until it expires.
+struct Lease {
+    store: Store,
+    tenant: String,
+    key: String,
+    token: u64,
+    released: bool,
+}
+
+impl Lease {
+    /// Waits for the session's lease (held elsewhere at most `hold`, the longest an eval runs,
+    /// plus a margin) and takes it for `hold`.
+    async fn acquire(store: &Store, tenant: &str, id: &str, hold: Duration) -> Result<Lease> {
+        let k = key(tenant, id);
+        let token = rand::random::<u64>();
+        let hold_ms = u64::try_from(hold.as_millis()).unwrap_or(u64::MAX / 4);
+        let deadline = Instant::now() + hold + LEASE_MARGIN;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let k = k.as_str();
+            let held = store
+                .write(Scope::tenant(tenant), |tx| {
+                    Box::pin(async move {
+                        let now = now_ms();
+                        if let Some(h) = tx
+                            .get_json::<LeaseRecord>(tables::SESSION_LEASES, k)
+                            .await?
+                            && h.until_ms > now
+                            && h.token != token
+                        {
+                            return Ok(true);
+                        }
+                        let until_ms = now.saturating_add(hold_ms);
+                        tx.put_json(tables::SESSION_LEASES, k, &LeaseRecord { token, until_ms })
+                            .await?;
+                        Ok::<_, Error>(false)
+                    })
+                })
+                .await?;
+            if !held {
+                return Ok(Lease {
+                    store: store.clone(),
+                    tenant: tenant.to_owned(),
+                    key: k.to_owned(),
+                    token,
+                    released: false,
+                });
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Conflict(format!(
+                    "session {id} is busy: another eval on it is still running on another replica"
+                )));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    /// Inside the transaction that stores the eval's result: whether the lease is still this
+    /// eval's (nobody took it over after it expired), and if so releases it.
+    async fn settle(&self, tx: &Tx) -> Result<bool> {
+        let held = tx
+            .get_json::<LeaseRecord>(tables::SESSION_LEASES, &self.key)
+            .await?;
+        if held.is_some_and(|h| h.token == self.token) {
+            tx.delete(tables::SESSION_LEASES, &self.key).await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (store, tenant, k, token) = (
+            self.store.clone(),
+            std::mem::take(&mut self.tenant),
+            std::mem::take(&mut self.key),
+            self.token,
+        );
+        rt.spawn(async move {
+            let k = k.as_str();
+            let released = store
+                .write(Scope::tenant(&tenant), |tx| {
+                    Box::pin(async move {
+                        let held = tx.get_json::<LeaseRecord>(tables::SESSION_LEASES, k).await?;
+                        if held.is_some_and(|h| h.token == token) {
+                            tx.delete(tables::SESSION_LEASES, k).await?;
+                        }
+                        Ok::<_, StorageError>(())
+                    })
+                })
+                .await;
+            if let Err(e) = released {
+                tracing::warn!(error = %e, session = k, "cannot release a session lease; it expires");
+            }
+        });
+    }
+}
+
+/// Added to the longest eval when waiting for another replica's lease.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
 
 /// Live session instances and the per-session locks.
 struct LiveSessions {
@@ -150,6 +274,7 @@ impl LiveSessions {
             .or_insert_with(|| {
                 Arc::new(tokio::sync::Mutex::new(Slot {
                     live: None,
+                    generation: 0,
                     used: Instant::now(),
                 }))
             })
@@ -283,6 +408,7 @@ impl Sessions {
             evals: 0,
             forked_from: None,
             snapshot_bytes: 0,
+            generation: 0,
         };
         let max = self.config.max_per_tenant;
         let record_ref = &record;
@@ -352,13 +478,22 @@ impl Sessions {
         let slot_key = key(&who.tenant, id);
         let slot = self.live.slot(&slot_key);
         let mut guard = slot.lock().await;
-        // The record may have changed while we waited (another eval); re-read it.
-        let mut record = self.get(who, id).await.unwrap_or(record);
         let (plugin, limits) = self
             .plugins
             .prepare(who, &record.runner, &record.limits)
             .await?;
-        let live = guard.live.take();
+        // With replicas, evals on one session are serialised wherever they were sent.
+        let mut lease = match self.store.shared() {
+            true => Some(Lease::acquire(&self.store, &who.tenant, id, limits.wall_time).await?),
+            false => None,
+        };
+        // The record may have changed while we waited (another eval, here or on another
+        // replica); re-read it, and use the live instance only if it holds the stored state.
+        let mut record = self.get(who, id).await.unwrap_or(record);
+        let live = guard
+            .live
+            .take()
+            .filter(|_| guard.generation == record.generation);
         let snapshot = if live.is_none() {
             self.load_snapshot(who, id).await?
         } else {
@@ -416,8 +551,10 @@ impl Sessions {
                     Err(e) => Err(e),
                     Ok(sealed) => {
                         record.snapshot_bytes = sealed.len() as u64;
+                        record.generation += 1;
                         let (tenant, write_key) = (who.tenant.as_str(), slot_key.as_str());
                         let (record, sealed, event) = (&record, &sealed, &event);
+                        let lease = lease.as_ref();
                         self.store
                             .write(Scope::tenant(tenant), |tx| {
                                 Box::pin(async move {
@@ -428,6 +565,16 @@ impl Sessions {
                                         .is_none()
                                     {
                                         return Ok(false);
+                                    }
+                                    if let Some(lease) = lease
+                                        && !lease.settle(&tx).await?
+                                    {
+                                        return Err(Error::Conflict(
+                                            "the session's lease expired while this cell ran, \
+                                             and another eval took it: this cell's effects were \
+                                             discarded"
+                                                .into(),
+                                        ));
                                     }
                                     let others =
                                         tenant_snapshot_bytes(&tx, tenant, &record.id).await?;
@@ -458,7 +605,11 @@ impl Sessions {
                 };
                 match stored {
                     Ok(true) => {
+                        if let Some(l) = lease.as_mut() {
+                            l.released = true;
+                        }
                         guard.live = session;
+                        guard.generation = record.generation;
                         guard.used = Instant::now();
                     }
                     Ok(false) => {}
@@ -573,6 +724,7 @@ impl Sessions {
                         return Err(Error::not_found("session", id));
                     }
                     tx.delete(tables::SNAPSHOTS, k).await?;
+                    tx.delete(tables::SESSION_LEASES, k).await?;
                     tx.audit(AuditEvent::new(
                         tenant,
                         actor,
@@ -610,6 +762,15 @@ impl Sessions {
                     continue;
                 }
                 map.remove(&k);
+            }
+            // Running on another replica right now: not idle either.
+            if let Ok(Some(lease)) = self
+                .store
+                .get_json::<LeaseRecord>(tables::SESSION_LEASES, &k)
+                .await
+                && lease.until_ms > now_ms()
+            {
+                continue;
             }
             if self
                 .remove(&tenant, "warden", &s.id, "session.expire")

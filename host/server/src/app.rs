@@ -60,13 +60,30 @@ impl Warden {
         std::fs::create_dir_all(dir).map_err(|e| {
             anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
         })?;
-        let db_path = dir.join("warden.redb");
-        private_file(&db_path).map_err(|e| {
-            anyhow::anyhow!("cannot restrict {} to mode 0600: {e}", db_path.display())
-        })?;
-        let store = Store::open_redb(&db_path)
-            .map_err(|e| anyhow::anyhow!("cannot open the database in {}: {e}", dir.display()))?;
-        let keys = Arc::new(master_key(&config, dir)?);
+        let (store, keys) = match config.storage.postgres() {
+            Some(opts) => {
+                let store = Store::connect_postgres(&opts).await.map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot use the PostgreSQL database {} (storage.url): {e}",
+                        warden_storage::postgres::redact_url(&opts.url)
+                    )
+                })?;
+                let keys = master_key(&config, dir)?;
+                check_cluster_key(&store, &keys).await?;
+                (store, keys)
+            }
+            None => {
+                let db_path = dir.join("warden.redb");
+                private_file(&db_path).map_err(|e| {
+                    anyhow::anyhow!("cannot restrict {} to mode 0600: {e}", db_path.display())
+                })?;
+                let store = Store::open_redb(&db_path).map_err(|e| {
+                    anyhow::anyhow!("cannot open the database in {}: {e}", dir.display())
+                })?;
+                (store, master_key(&config, dir)?)
+            }
+        };
+        let keys = Arc::new(keys);
         warden_storage::audit::set_digest_secret(keys.audit_digest_secret());
         let (verifier, bootstrap_created) = Verifier::new(&config.auth, dir)?;
         let engine = Engine::new(EngineConfig {
@@ -188,6 +205,25 @@ fn master_key(config: &Config, dir: &Path) -> anyhow::Result<MasterKey> {
         tracing::info!(path = %path.display(), "created the vault master key (mode 0600)");
     }
     Ok(key)
+}
+
+/// Refuses a vault master key other than the one the shared database was first used with: a
+/// replica with another key would seal vaults and session snapshots the others cannot open, and
+/// write audit digests that do not verify.
+async fn check_cluster_key(store: &Store, keys: &MasterKey) -> anyhow::Result<()> {
+    let mine = keys.fingerprint();
+    let stored = store
+        .claim_meta("master_key_check", &mine)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the cluster's key fingerprint: {e}"))?;
+    if stored != mine {
+        anyhow::bail!(
+            "pii.master_key is not the key this database was created with: every replica must \
+             start with the same WARDEN_PII__MASTER_KEY (refusing to start rather than seal \
+             data the other replicas cannot open)"
+        );
+    }
+    Ok(())
 }
 
 /// Creates `path` with mode 0600 if it is missing and sets 0600 if it exists: the database

@@ -25,6 +25,8 @@ use warden_core::settings::Invalid;
 pub struct Config {
     /// Listening, data directory, request limits.
     pub server: ServerConfig,
+    /// Where the state lives: the embedded redb file, or PostgreSQL for replicas.
+    pub storage: StorageConfig,
     /// Sandbox limits: what a call gets by default and the most it may ask for.
     pub limits: LimitsConfig,
     /// Python (code-runner) sessions.
@@ -41,6 +43,95 @@ pub struct Config {
     pub providers: warden_core::pipelines::llm::Providers,
     /// Pipeline budgets.
     pub pipelines: warden_core::pipelines::PipelinesConfig,
+}
+
+/// Which database holds the state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// One redb file in the data directory, for one machine (the default).
+    #[default]
+    Redb,
+    /// A PostgreSQL database (or a Postgres-compatible service) shared by replicas.
+    Postgres,
+}
+
+/// Where the state lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// `redb` (the default: `DATA_DIR/warden.redb`) or `postgres`.
+    pub backend: StorageBackend,
+    /// With `postgres`: the database URL, `postgres://USER:PASSWORD@HOST:PORT/DB` (set it with
+    /// `WARDEN_STORAGE__URL` to keep the password out of files); `?sslmode=require` (or
+    /// `verify-full`) connects over TLS and verifies the server's certificate against the
+    /// system roots or `sslrootcert=PATH`.
+    pub url: Option<String>,
+    /// Connections each replica keeps in its pool.
+    pub pool_size: usize,
+    /// Longest a statement (lock waits included) may run before the database cancels it.
+    #[serde(with = "humantime_serde")]
+    pub statement_timeout: Duration,
+    /// Longest a connection attempt, or a wait for a free pooled connection, may take.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            backend: StorageBackend::Redb,
+            url: None,
+            pool_size: 16,
+            statement_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The PostgreSQL options, when the backend is `postgres`.
+    pub fn postgres(&self) -> Option<warden_storage::postgres::PgOptions> {
+        match (self.backend, &self.url) {
+            (StorageBackend::Postgres, Some(url)) => Some(warden_storage::postgres::PgOptions {
+                url: url.clone(),
+                pool_size: self.pool_size,
+                statement_timeout: self.statement_timeout,
+                connect_timeout: self.connect_timeout,
+            }),
+            _ => None,
+        }
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        use warden_core::settings::invalid;
+        match (self.backend, &self.url) {
+            (StorageBackend::Redb, Some(_)) => invalid(
+                "storage.url",
+                "is set, but storage.backend is `redb`; set storage.backend = \"postgres\" to use it",
+            ),
+            (StorageBackend::Postgres, None) => invalid(
+                "storage.url",
+                "must be set when storage.backend is `postgres` (postgres://USER:PASSWORD@HOST/DB; \
+                 WARDEN_STORAGE__URL)",
+            ),
+            (StorageBackend::Postgres, Some(u))
+                if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) =>
+            {
+                invalid("storage.url", "must be a postgres:// or postgresql:// URL")
+            }
+            _ if self.pool_size == 0 || self.pool_size > 1000 => {
+                invalid("storage.pool_size", "must be between 1 and 1000")
+            }
+            _ if self.statement_timeout < Duration::from_millis(100) => {
+                invalid("storage.statement_timeout", "must be at least 100ms")
+            }
+            _ if self.connect_timeout < Duration::from_millis(100) => {
+                invalid("storage.connect_timeout", "must be at least 100ms")
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Cross-origin resource sharing.
@@ -282,6 +373,40 @@ impl Config {
             (None, Some(_)) => return bad("server.tls_cert", "must be set with server.tls_key"),
             _ => {}
         }
+        self.storage.validate()?;
+        if self.storage.backend == StorageBackend::Postgres {
+            // Replicas share one database: a secret one machine generated for itself would not
+            // be the others'.
+            if self.pii.master_key.is_none() {
+                return bad(
+                    "pii.master_key",
+                    "must be set when storage.backend is `postgres`: every replica needs the \
+                     same vault master key (WARDEN_PII__MASTER_KEY, base64 of 32 bytes)",
+                );
+            }
+            if self.auth.keys.is_empty() {
+                return bad(
+                    "auth.keys",
+                    "must list the token verification keys when storage.backend is `postgres`: \
+                     a bootstrap secret generated on one replica would not be the others'",
+                );
+            }
+            if let Some(k) = self.auth.keys.iter().find_map(|k| {
+                k.secret_file
+                    .as_ref()
+                    .filter(|f| !f.exists())
+                    .map(|f| f.display().to_string())
+            }) {
+                return bad(
+                    "auth.keys.secret_file",
+                    format!(
+                        "({k}) does not exist: with storage.backend `postgres` it is not created, \
+                         since a secret generated on one replica would not be the others' (mount \
+                         the same secret on every replica)"
+                    ),
+                );
+            }
+        }
         self.quota.validate()?;
         self.limits.validate()?;
         self.sessions.validate()?;
@@ -311,6 +436,9 @@ impl Config {
         let mut c = self.clone();
         if c.pii.master_key.is_some() {
             c.pii.master_key = Some("********".into());
+        }
+        if let Some(u) = &c.storage.url {
+            c.storage.url = Some(warden_storage::postgres::redact_url(u));
         }
         for k in &mut c.auth.keys {
             if k.secret.is_some() {

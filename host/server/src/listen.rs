@@ -12,6 +12,31 @@ use crate::config::Config;
 /// How often expired sessions and vaults are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
+/// With replicas over one database: every second, takes this replica's share of the per-tenant
+/// limits from the live replica count and adds the fuel burned here to the cluster's count.
+async fn share_limits(warden: Arc<Warden>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        warden
+            .quotas
+            .set_replicas(warden.sandbox.store().replicas());
+        flush_fuel(&warden).await;
+    }
+}
+
+/// Adds the fuel burned here since the last flush to the database's per-minute counts.
+async fn flush_fuel(warden: &Warden) {
+    let store = warden.sandbox.store();
+    for d in warden.quotas.take_fuel() {
+        match store.add_fuel(&d.tenant, d.window_ms, d.fuel).await {
+            Ok(total) => warden.quotas.counted(&d.tenant, d.window_ms, total),
+            Err(e) => tracing::warn!(error = %e, tenant = %d.tenant, "cannot share fuel usage"),
+        }
+    }
+}
+
 /// Runs the server until a shutdown signal; returns when everything is flushed.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.server.listen;
@@ -50,10 +75,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                     Err(e) => tracing::error!(error = %e, "vault sweep failed"),
                     _ => {}
                 }
+                match w.plugins.sweep_orphans().await {
+                    Ok(n) if n > 0 => tracing::info!(blobs = n, "removed unreferenced components"),
+                    Err(e) => tracing::error!(error = %e, "component sweep failed"),
+                    _ => {}
+                }
             })
             .await;
         }
     });
+
+    let cluster = warden
+        .sandbox
+        .store()
+        .shared()
+        .then(|| tokio::spawn(share_limits(warden.clone())));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if warden.bootstrap_created {
@@ -87,6 +123,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("grace period over; dropping the requests still running"),
     }
     sweep.abort();
+    if let Some(task) = cluster {
+        task.abort();
+        flush_fuel(&warden).await;
+    }
     // Summaries of the failed-authentication windows still open, then flush queued audit
     // records; the database closes when the last reference goes.
     for summary in warden.quotas.failed_auth.close_windows(true) {

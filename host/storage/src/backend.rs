@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use crate::audit::{AuditEvent, AuditPage, AuditQuery, AuditRecord, Verification};
 use crate::tables::Keyspace;
-use crate::{Scope, StorageError};
+use crate::{Listener, Scope, StorageError};
 
 /// A database Warden can keep its state in.
 #[async_trait]
@@ -35,6 +35,44 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Checks that the database answers, for readiness.
     async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Whether other processes (replicas) may write this database at the same time, so work
+    /// that one process serialises in memory (evals on one session) must also be serialised
+    /// in the database.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Starts telling `sink` about changes other replicas commit (a backend only one process
+    /// can open has none to tell).
+    fn watch(&self, sink: Listener) {
+        let _ = sink;
+    }
+
+    /// How many replicas are live on this database (including this one), for quotas that
+    /// hold for the cluster as a whole.
+    fn replicas(&self) -> u32 {
+        1
+    }
+
+    /// Adds `fuel` to `tenant`'s cluster-wide total for the minute starting at
+    /// `window_start_ms` and returns the new total.
+    async fn add_fuel(
+        &self,
+        tenant: &str,
+        window_start_ms: u64,
+        fuel: u64,
+    ) -> Result<u64, StorageError> {
+        let _ = (tenant, window_start_ms);
+        Ok(fuel)
+    }
+
+    /// Stores `value` under the database-wide fact `name` unless one is stored, and returns
+    /// the stored one (how a cluster remembers, for instance, which master key created it).
+    async fn claim_meta(&self, name: &str, value: &str) -> Result<String, StorageError>;
+
+    /// Every tenant that has an audit chain, in order (for copies between backends).
+    async fn audit_tenants(&self) -> Result<Vec<String>, StorageError>;
 }
 
 /// A consistent snapshot to read from.
@@ -75,6 +113,17 @@ pub trait WriteTxn: Send {
 
     /// Removes `key`; whether it was there.
     async fn delete(&mut self, ks: Keyspace, key: &str) -> Result<bool, StorageError>;
+
+    /// Whether `key` is present; a backend with row locks also locks it until the transaction
+    /// ends, so a concurrent transaction that tests or removes the same shared row (a blob two
+    /// tenants use) waits for this one.
+    async fn exists(&mut self, ks: Keyspace, key: &str) -> Result<bool, StorageError> {
+        Ok(self.keys(ks, key).await?.iter().any(|k| k == key))
+    }
+
+    /// Appends `record`, taken verbatim from another database's chain, to its tenant's chain:
+    /// it must follow the current head exactly (copies between backends keep chains intact).
+    async fn import_audit(&mut self, record: AuditRecord) -> Result<(), StorageError>;
 
     /// Appends `event` to its tenant's audit chain, in this transaction.
     async fn append_audit(&mut self, event: AuditEvent) -> Result<AuditRecord, StorageError>;

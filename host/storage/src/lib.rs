@@ -13,6 +13,10 @@ pub mod audit;
 pub mod backend;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod copy;
+#[cfg(any(test, feature = "conformance"))]
+pub mod pg_cluster;
+pub mod postgres;
 pub mod redb;
 pub mod tables;
 
@@ -167,19 +171,65 @@ struct Inner {
 }
 
 impl Store {
-    /// A store over `backend`.
+    /// A store over `backend`; changes the backend hears of from other replicas reach the
+    /// store's listeners.
     pub fn new(backend: impl Backend) -> Store {
-        Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 backend: Box::new(backend),
                 listeners: RwLock::new(Vec::new()),
             }),
-        }
+        };
+        let weak = Arc::downgrade(&store.inner);
+        store.inner.backend.watch(Arc::new(move |change: &Change| {
+            if let Some(inner) = weak.upgrade() {
+                Store { inner }.announce(change);
+            }
+        }));
+        store
     }
 
     /// Opens (creating and migrating) the redb file at `path`.
     pub fn open_redb(path: &std::path::Path) -> Result<Store, StorageError> {
         Ok(Store::new(redb::Redb::open(path)?))
+    }
+
+    /// Connects to PostgreSQL (creating or upgrading the schema).
+    pub async fn connect_postgres(opts: &postgres::PgOptions) -> Result<Store, StorageError> {
+        Ok(Store::new(postgres::Postgres::connect(opts).await?))
+    }
+
+    /// Whether other replicas may write the same database (see [`Backend::shared`]).
+    pub fn shared(&self) -> bool {
+        self.inner.backend.shared()
+    }
+
+    /// Live replicas on this database, this one included.
+    pub fn replicas(&self) -> u32 {
+        self.inner.backend.replicas()
+    }
+
+    /// Adds fuel to a tenant's cluster-wide total for one minute; the new total.
+    pub async fn add_fuel(
+        &self,
+        tenant: &str,
+        window_start_ms: u64,
+        fuel: u64,
+    ) -> Result<u64, StorageError> {
+        self.inner
+            .backend
+            .add_fuel(tenant, window_start_ms, fuel)
+            .await
+    }
+
+    /// Stores the database-wide fact `name` unless it is set; the stored value.
+    pub async fn claim_meta(&self, name: &str, value: &str) -> Result<String, StorageError> {
+        self.inner.backend.claim_meta(name, value).await
+    }
+
+    /// Every tenant with an audit chain.
+    pub async fn audit_tenants(&self) -> Result<Vec<String>, StorageError> {
+        self.inner.backend.audit_tenants().await
     }
 
     /// The backend's name (`redb`, `postgres`).
@@ -495,6 +545,28 @@ impl Tx {
             self.delete(ks, k).await?;
         }
         Ok(keys)
+    }
+
+    /// Whether `key` is present, locking it until the transaction ends on backends with row
+    /// locks: test a shared blob this way before relying on it or removing it.
+    pub async fn exists(&self, ks: Keyspace, key: &str) -> Result<bool, StorageError> {
+        let mut s = self.state.lock().await;
+        let r = s.txn()?.exists(ks, key).await;
+        s.note(r)
+    }
+
+    /// Appends a record copied verbatim from another database's chain (it must follow the head).
+    pub async fn import_audit(&self, record: AuditRecord) -> Result<(), StorageError> {
+        let mut s = self.state.lock().await;
+        if !s.scope.allows(Some(&record.event.tenant)) {
+            return Err(StorageError::OutOfScope {
+                scope: s.scope.to_string(),
+                keyspace: tables::AUDIT_LOG,
+                key: record.event.tenant,
+            });
+        }
+        let r = s.txn()?.import_audit(record).await;
+        s.note(r)
     }
 
     /// Appends `event` to its tenant's audit chain in this transaction.

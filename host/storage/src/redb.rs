@@ -265,6 +265,37 @@ impl Backend for Redb {
         self.db.begin_read()?;
         Ok(())
     }
+
+    async fn claim_meta(&self, name: &str, value: &str) -> Result<String, StorageError> {
+        let _gate = self.gate.lock().await;
+        let txn = self.db.begin_write()?;
+        let stored = {
+            let mut meta = txn.open_table(META)?;
+            let found = meta.get(name)?.map(|v| v.value().to_owned());
+            match found {
+                Some(v) => v,
+                None => {
+                    meta.insert(name, value)?;
+                    value.to_owned()
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(stored)
+    }
+
+    async fn audit_tenants(&self) -> Result<Vec<String>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let heads = txn.open_table(AUDIT_HEADS)?;
+        let mut out = std::collections::BTreeSet::new();
+        for entry in heads.iter()? {
+            out.insert(entry?.0.value().to_owned());
+        }
+        for entry in txn.open_table(AUDIT)?.iter()? {
+            out.insert(entry?.0.value().0.to_owned());
+        }
+        Ok(out.into_iter().collect())
+    }
 }
 
 /// Verifies a database file without a running server (`warden audit verify`).
@@ -325,6 +356,41 @@ impl WriteTxn for RedbWrite {
 
     async fn delete(&mut self, ks: Keyspace, key: &str) -> Result<bool, StorageError> {
         Ok(self.txn.open_table(table(ks))?.remove(key)?.is_some())
+    }
+
+    async fn exists(&mut self, ks: Keyspace, key: &str) -> Result<bool, StorageError> {
+        Ok(self.txn.open_table(table(ks))?.get(key)?.is_some())
+    }
+
+    async fn import_audit(&mut self, record: AuditRecord) -> Result<(), StorageError> {
+        let mut heads = self.txn.open_table(AUDIT_HEADS)?;
+        let tenant = record.event.tenant.clone();
+        let head: Option<Head> = match heads.get(tenant.as_str())? {
+            Some(v) => Some(decode("audit_heads", v.value())?),
+            None => None,
+        };
+        let (seq, prev) = match head {
+            Some(h) => (h.seq + 1, h.hash),
+            None => (1, audit::GENESIS.to_owned()),
+        };
+        if record.seq != seq || record.prev_hash != prev {
+            return Err(StorageError::Corrupt {
+                table: tables::AUDIT_LOG.name().into(),
+                message: format!(
+                    "record {} of `{tenant}` does not follow the chain's head (expected {seq})",
+                    record.seq
+                ),
+            });
+        }
+        self.txn
+            .open_table(AUDIT)?
+            .insert((tenant.as_str(), seq), encode(&record)?.as_slice())?;
+        let head = Head {
+            seq,
+            hash: record.hash.clone(),
+        };
+        heads.insert(tenant.as_str(), encode(&head)?.as_slice())?;
+        Ok(())
     }
 
     async fn append_audit(&mut self, event: AuditEvent) -> Result<AuditRecord, StorageError> {

@@ -67,6 +67,9 @@ pub const VAULTS: Keyspace = Keyspace("pii_vaults_v1");
 pub const SESSIONS: Keyspace = Keyspace("sessions_v1");
 /// Session snapshots: `tenant/id` → interpreter snapshot sealed with the tenant's key.
 pub const SNAPSHOTS: Keyspace = Keyspace("session_snapshots_v1");
+/// Eval leases of sessions, with replicas: `tenant/id` → JSON `{token, until_ms}` of the eval
+/// running on it (warden-core).
+pub const SESSION_LEASES: Keyspace = Keyspace("session_leases_v1");
 /// Protected-label change requests: `tenant/template/id` → JSON request.
 pub const CHANGE_REQUESTS: Keyspace = Keyspace("label_change_requests_v1");
 /// Per-tenant settings set by the tenant's admin: tenant → JSON `TenantSettings`
@@ -78,7 +81,7 @@ pub const PIPELINES: Keyspace = Keyspace("pipeline_versions_v1");
 pub const PIPELINE_LABELS: Keyspace = Keyspace("pipeline_labels_v2");
 
 /// Every keyspace, for backends that create them up front and for copies between backends.
-pub const ALL: [Keyspace; 12] = [
+pub const ALL: [Keyspace; 13] = [
     BLOBS,
     PLUGINS,
     TEMPLATES,
@@ -87,6 +90,7 @@ pub const ALL: [Keyspace; 12] = [
     VAULTS,
     SESSIONS,
     SNAPSHOTS,
+    SESSION_LEASES,
     CHANGE_REQUESTS,
     TENANT_SETTINGS,
     PIPELINES,

@@ -11,5 +11,6 @@ pub mod pipeline;
 pub mod plugin;
 pub mod run;
 pub mod serve;
+pub mod storage;
 pub mod template;
 pub mod token;

@@ -169,6 +169,16 @@ impl MasterKey {
         hkdf32(&self.0, &[b"warden/v1/audit-digest"])
     }
 
+    /// A fingerprint of this key that reveals nothing about it (HKDF-SHA256, info
+    /// `warden/v1/master-key-check`, hex): stored once in a shared database so a replica
+    /// started with a different key is refused before it seals anything the others cannot open.
+    pub fn fingerprint(&self) -> String {
+        hkdf32(&self.0, &[b"warden/v1/master-key-check"])
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The key for one tenant: HKDF-SHA256, no salt, info `warden/v1/tenant-key/<tenant>`.
     pub fn tenant_key(&self, tenant: &str) -> TenantKey {
         TenantKey(hkdf32(

@@ -246,7 +246,9 @@ impl Plugins {
                         )));
                     }
                     tx.put_json(tables::PLUGINS, k, record).await?;
-                    if tx.get_bytes(tables::BLOBS, &record.digest).await?.is_none() {
+                    // `exists` locks the shared blob, so a concurrent delete in another tenant
+                    // cannot remove it between this test and the commit.
+                    if !tx.exists(tables::BLOBS, &record.digest).await? {
                         tx.put_bytes(tables::BLOBS, &record.digest, bytes).await?;
                     }
                     let mut event = AuditEvent::new(
@@ -415,7 +417,12 @@ impl Plugins {
                     }
                     // Drop bytes nothing of any tenant refers to any more: the same bytes may be
                     // another tenant's upload, or a built-in that another tenant's template,
-                    // session or pipeline pinned.
+                    // session or pipeline pinned. The blobs are locked first, so an upload of
+                    // the same bytes in another tenant either committed before the references
+                    // are read (and is counted) or waits and stores them again.
+                    for t in targets {
+                        tx.exists(tables::BLOBS, &t.digest).await?;
+                    }
                     let still_used = self.referenced_digests(&tx).await?;
                     let mut orphaned = Vec::new();
                     for t in targets {
@@ -432,6 +439,49 @@ impl Plugins {
             self.sandbox.unload(&d);
         }
         Ok(())
+    }
+
+    /// Removes stored component bytes that no record of any tenant refers to any more (a
+    /// built-in's bytes once the last template version, session or pipeline pinning them is
+    /// gone). Safe on every replica at once: candidates are locked before the references are
+    /// read again, so an upload or pin running meanwhile keeps its bytes.
+    pub async fn sweep_orphans(&self) -> Result<usize> {
+        let digests = self.store.read().await?.keys(tables::BLOBS, "").await?;
+        let candidates: Vec<String> = {
+            let used = self
+                .store
+                .write(Scope::Global, |tx| {
+                    Box::pin(async move { self.referenced_digests(&tx).await })
+                })
+                .await?;
+            digests.into_iter().filter(|d| !used.contains(d)).collect()
+        };
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        let candidates = &candidates;
+        let removed = self
+            .store
+            .write(Scope::Global, |tx| {
+                Box::pin(async move {
+                    for d in candidates {
+                        tx.exists(tables::BLOBS, d).await?;
+                    }
+                    let used = self.referenced_digests(&tx).await?;
+                    let mut removed = Vec::new();
+                    for d in candidates {
+                        if !used.contains(d) && tx.delete(tables::BLOBS, d).await? {
+                            removed.push(d.clone());
+                        }
+                    }
+                    Ok::<_, Error>(removed)
+                })
+            })
+            .await?;
+        for d in &removed {
+            self.sandbox.unload(d);
+        }
+        Ok(removed.len())
     }
 
     /// Every component digest that a stored record of any tenant refers to: plugin versions and
@@ -485,7 +535,7 @@ impl Plugins {
         let Some(b) = self.sandbox.builtins().iter().find(|b| b.digest == digest) else {
             return Ok(());
         };
-        if tx.get_bytes(tables::BLOBS, digest).await?.is_none() {
+        if !tx.exists(tables::BLOBS, digest).await? {
             tx.put_bytes(tables::BLOBS, digest, b.bytes).await?;
         }
         Ok(())

@@ -575,6 +575,9 @@ pub struct Health {
     pub status: String,
     /// The Warden version.
     pub version: String,
+    /// On `/readyz`: which database holds the state (`redb` or `postgres`), which answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
 
 /// Liveness: the process answers.
@@ -583,26 +586,47 @@ pub async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        database: None,
     })
 }
 
-/// Readiness: the built-ins and stored plugins are compiled and loaded.
+/// Readiness: the built-ins and stored plugins are compiled and loaded, and the database
+/// answers (a replica that lost its database leaves the load balancer's rotation).
 #[utoipa::path(get, path = "/readyz", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(State(w): State<Arc<Warden>>) -> Response {
-    if w.is_ready() {
-        Json(Health {
-            status: "ok".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        })
-        .into_response()
-    } else {
-        Problem::new(
+    if !w.is_ready() {
+        return Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "starting",
             "components are still being compiled",
         )
-        .into_response()
+        .into_response();
+    }
+    let store = w.sandbox.store();
+    let database = if store.shared() { "postgres" } else { "redb" };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), store.ping()).await {
+        Ok(Ok(())) => Json(Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            database: Some(database.into()),
+        })
+        .into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database did not answer");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database",
+                format!("the {database} database is unavailable"),
+            )
+            .into_response()
+        }
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database",
+            format!("the {database} database did not answer within 2s"),
+        )
+        .into_response(),
     }
 }
 
