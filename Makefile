@@ -26,11 +26,12 @@ test: toolchain
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace --no-fail-fast
 	@# The black-box server suite once more, every server on PostgreSQL instead of redb.
-	WARDEN_TEST_BACKEND=postgres cargo test --package warden --test server --no-fail-fast
+	TEST_STORAGE_BACKEND=postgres cargo test --package warden --test server --no-fail-fast
 
 bench: toolchain
 	cargo bench --package warden --bench engine
 	cargo bench --package warden --bench http
+	cargo bench --package warden --bench storage
 	bench/run
 
 # The bounded load test on loopback (wrk; normal calls beside hostile tenants), part of the HTTP

@@ -7,6 +7,7 @@
 mod common;
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{ALL_ROLES, Server, token};
@@ -52,6 +53,9 @@ fn send(
     }
     panic!("no replica answered {method} {path}");
 }
+
+/// Rounds the writers finished, over all of them.
+static ROUNDS: AtomicUsize = AtomicUsize::new(0);
 
 fn writer(replicas: &Mutex<Vec<Option<Server>>>, w: usize, rounds: usize) -> Acked {
     let tok = token("default", &format!("writer{w}"), ALL_ROLES);
@@ -135,6 +139,7 @@ fn writer(replicas: &Mutex<Vec<Option<Server>>>, w: usize, rounds: usize) -> Ack
             assert!(st == 201 || st == 409, "{st} {v}");
             acked.plugins.push(version);
         }
+        ROUNDS.fetch_add(1, Ordering::SeqCst);
     }
     acked
 }
@@ -192,10 +197,19 @@ fn replicas_share_state_audit_settings_and_sessions_through_one_database() {
                 scope.spawn(move || writer(replicas, w, 8))
             })
             .collect();
-        std::thread::sleep(Duration::from_secs(4));
+        // Mid-load: a quarter of the rounds done.
+        while ROUNDS.load(Ordering::SeqCst) < 6 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let victim = replicas.lock().unwrap()[2].take().unwrap();
         drop(victim.crash());
-        writers.into_iter().map(|h| h.join().unwrap()).collect()
+        let at_kill = ROUNDS.load(Ordering::SeqCst);
+        let acked = writers.into_iter().map(|h| h.join().unwrap()).collect();
+        assert!(
+            at_kill < 24,
+            "the writers finished before the replica was killed"
+        );
+        acked
     });
 
     let survivors = replicas.into_inner().unwrap();

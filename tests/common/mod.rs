@@ -106,10 +106,10 @@ pub struct Server {
     pub token: String,
 }
 
-/// Whether the black-box servers run on PostgreSQL (`WARDEN_TEST_BACKEND=postgres`, which
+/// Whether the black-box servers run on PostgreSQL (`TEST_STORAGE_BACKEND=postgres`, which
 /// `make test` sets for a second pass of the server suite) instead of the embedded redb.
 pub fn on_postgres() -> bool {
-    std::env::var("WARDEN_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+    std::env::var("TEST_STORAGE_BACKEND").is_ok_and(|b| b == "postgres")
 }
 
 /// The vault master key of the test servers on PostgreSQL (the backend requires one).
