@@ -60,6 +60,8 @@ fn start(database: Option<&str>) -> Server {
         .arg(&config)
         .arg("--data-dir")
         .arg(data.path())
+        // The bench's own setting is not the server's (it refuses unknown WARDEN_* names).
+        .env_remove("WARDEN_BENCH_SECS")
         .env("WARDEN_LOG", "warn")
         .env(
             "WARDEN_SERVER__CACHE_DIR",
