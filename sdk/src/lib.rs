@@ -74,13 +74,33 @@ pub const WIT: &str = include_str!("../../wit/warden.wit");
 
 /// Generated bindings of the world the enabled feature selects (wasm32 only); used by the
 /// export macros, not by plugin code.
-#[cfg(all(target_arch = "wasm32", feature = "pii-detector"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    feature = "pii-detector",
+    not(feature = "pii-analyzer")
+))]
 #[doc(hidden)]
 #[allow(unsafe_code, missing_docs, clippy::all)]
 pub mod __bindings {
     wit_bindgen::generate!({
         path: "../wit",
         inline: "package warden:sdk; world plugin { include warden:plugin/pii-detector@0.1.0; include warden:plugin/preinit@0.1.0; }",
+        world: "warden:sdk/plugin",
+        pub_export_macro: true,
+        export_macro_name: "__warden_export",
+        default_bindings_module: "warden_sdk::__bindings",
+        generate_all,
+    });
+}
+
+/// Generated bindings of a detector that also exports `analyzer` (wasm32 only).
+#[cfg(all(target_arch = "wasm32", feature = "pii-analyzer"))]
+#[doc(hidden)]
+#[allow(unsafe_code, missing_docs, clippy::all)]
+pub mod __bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        inline: "package warden:sdk; world plugin { include warden:plugin/pii-detector@0.1.0; include warden:plugin/pii-analyzer@0.1.0; include warden:plugin/preinit@0.1.0; }",
         world: "warden:sdk/plugin",
         pub_export_macro: true,
         export_macro_name: "__warden_export",

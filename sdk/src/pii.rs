@@ -102,6 +102,77 @@ impl crate::span::Scored for Finding {
     }
 }
 
+/// One entity type a detector reports, and what it means (the `analyzer` catalogue).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityInfo {
+    /// The type's name, such as `DE_TAX_ID`.
+    pub entity_type: String,
+    /// ISO 3166-1 alpha-2 country, `None` for types found everywhere.
+    pub country: Option<String>,
+    /// `pii` for personal data, `secret` for credentials.
+    pub kind: String,
+    /// How a candidate is validated beyond its shape, or `none`.
+    pub validation: String,
+    /// Score of a match with no context word and no passed validation.
+    pub default_score: f32,
+    /// Whether it runs when the caller names neither entities nor countries.
+    pub default_enabled: bool,
+    /// One line for people choosing what to detect.
+    pub description: String,
+}
+
+/// One regular expression of a caller's ad-hoc [`Recognizer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    /// Shown in explanations.
+    pub name: String,
+    /// The expression.
+    pub regex: String,
+    /// Score of a match.
+    pub score: f32,
+}
+
+/// A recognizer the caller supplies with a call: patterns and a deny-list for one type.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recognizer {
+    /// A name for explanations and errors.
+    pub name: String,
+    /// The entity type its matches are reported as.
+    pub entity_type: String,
+    /// Patterns with scores.
+    pub patterns: Vec<Pattern>,
+    /// Words or phrases always reported (case-insensitive, whole words).
+    pub deny_list: Vec<String>,
+    /// Score of a deny-list match (default 1.0).
+    pub deny_list_score: Option<f32>,
+    /// Words near a match that raise its score.
+    pub context: Vec<String>,
+}
+
+/// The richer per-call options of [`Analyzer::analyze`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalyzeOptions {
+    /// The options every detector gets.
+    pub base: DetectOptions,
+    /// With no entities: the defaults plus every type of these countries.
+    pub countries: Vec<String>,
+    /// Extra context words from the caller.
+    pub context: Vec<String>,
+    /// Ad-hoc recognizers to run besides the detector's own.
+    pub recognizers: Vec<Recognizer>,
+}
+
+/// A detector that also exports the optional `analyzer` interface: Warden then calls
+/// [`Analyzer::analyze`] instead of [`PiiDetector::detect`] and lists [`Analyzer::entities`]
+/// in its catalogue. Export with [`crate::export_pii_analyzer!`] (feature `pii-analyzer`).
+pub trait Analyzer: PiiDetector {
+    /// Every entity type it reports, with what each means.
+    fn entities() -> Vec<EntityInfo>;
+
+    /// Finds personal data in `text` with the richer options.
+    fn analyze(text: &str, options: &AnalyzeOptions) -> Result<Vec<Finding>, Error>;
+}
+
 /// A PII detector. Each call runs in a fresh instance, so there is no `self`: keep compiled
 /// patterns in a `static` (`std::sync::LazyLock`) and touch them in [`PiiDetector::initialize`]
 /// so they are built once, when Warden pre-initialises the component, not on every call.
@@ -149,6 +220,55 @@ macro_rules! export_pii_detector {
     };
 }
 
+/// Exports an [`Analyzer`] (which is also a [`PiiDetector`]) as the `pii-detector` world plus
+/// the optional `analyzer` interface (needs the SDK's `pii-analyzer` feature).
+#[macro_export]
+macro_rules! export_pii_analyzer {
+    ($t:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct WardenExport;
+            impl $crate::__bindings::exports::warden::plugin::detector::Guest for WardenExport {
+                fn describe() -> $crate::__bindings::exports::warden::plugin::detector::DetectorInfo
+                {
+                    $crate::pii::__glue::describe::<$t>()
+                }
+                fn detect(
+                    text: ::std::string::String,
+                    options: $crate::__bindings::exports::warden::plugin::detector::DetectOptions,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::__bindings::exports::warden::plugin::detector::Finding>,
+                    $crate::__bindings::warden::plugin::types::Error,
+                > {
+                    $crate::pii::__glue::detect::<$t>(text, options)
+                }
+            }
+            impl $crate::__bindings::exports::warden::plugin::analyzer::Guest for WardenExport {
+                fn entities() -> ::std::vec::Vec<
+                    $crate::__bindings::exports::warden::plugin::analyzer::EntityInfo,
+                > {
+                    $crate::pii::__glue::entities::<$t>()
+                }
+                fn analyze(
+                    text: ::std::string::String,
+                    options: $crate::__bindings::exports::warden::plugin::analyzer::AnalyzeOptions,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<$crate::__bindings::exports::warden::plugin::detector::Finding>,
+                    $crate::__bindings::warden::plugin::types::Error,
+                > {
+                    $crate::pii::__glue::analyze::<$t>(text, options)
+                }
+            }
+            impl $crate::__bindings::Guest for WardenExport {
+                fn wizer_initialize() {
+                    <$t as $crate::pii::PiiDetector>::initialize()
+                }
+            }
+    $crate::__bindings::__warden_export!(WardenExport with_types_in $crate::__bindings);
+        };
+    };
+}
+
 /// What the export macro calls (wasm32 with the `pii-detector` feature only).
 #[cfg(all(target_arch = "wasm32", feature = "pii-detector"))]
 #[doc(hidden)]
@@ -179,6 +299,12 @@ pub mod __glue {
             language: o.language,
         };
         let found = T::detect(&text, &options).map_err(WireError::from)?;
+        findings(found, options.explain)
+    }
+
+    /// Findings converted to the wire; an offset past 4 GiB (impossible in wasm32 memory) is a
+    /// `guest-failure`, never a silently truncated span.
+    fn findings(found: Vec<super::Finding>, explain: bool) -> Result<Vec<w::Finding>, WireError> {
         let mut out = Vec::with_capacity(found.len());
         for f in found {
             // A component's memory (and so `text`) is below 4 GiB, so offsets fit.
@@ -190,9 +316,68 @@ pub mod __glue {
                 start,
                 end,
                 score: f.score,
-                explanation: if options.explain { f.explanation } else { None },
+                explanation: if explain { f.explanation } else { None },
             });
         }
         Ok(out)
+    }
+
+    /// `analyzer.entities`, converted.
+    #[cfg(feature = "pii-analyzer")]
+    pub fn entities<T: super::Analyzer>()
+    -> Vec<crate::__bindings::exports::warden::plugin::analyzer::EntityInfo> {
+        use crate::__bindings::exports::warden::plugin::analyzer as a;
+        T::entities()
+            .into_iter()
+            .map(|e| a::EntityInfo {
+                entity_type: e.entity_type,
+                country: e.country,
+                kind: e.kind,
+                validation: e.validation,
+                default_score: e.default_score,
+                default_enabled: e.default_enabled,
+                description: e.description,
+            })
+            .collect()
+    }
+
+    /// `analyzer.analyze`, converted.
+    #[cfg(feature = "pii-analyzer")]
+    pub fn analyze<T: super::Analyzer>(
+        text: String,
+        o: crate::__bindings::exports::warden::plugin::analyzer::AnalyzeOptions,
+    ) -> Result<Vec<w::Finding>, WireError> {
+        let options = super::AnalyzeOptions {
+            base: super::DetectOptions {
+                entities: o.entities,
+                min_score: o.min_score,
+                explain: o.explain,
+                language: o.language,
+            },
+            countries: o.countries,
+            context: o.context,
+            recognizers: o
+                .recognizers
+                .into_iter()
+                .map(|r| super::Recognizer {
+                    name: r.name,
+                    entity_type: r.entity_type,
+                    patterns: r
+                        .patterns
+                        .into_iter()
+                        .map(|p| super::Pattern {
+                            name: p.name,
+                            regex: p.regex,
+                            score: p.score,
+                        })
+                        .collect(),
+                    deny_list: r.deny_list,
+                    deny_list_score: r.deny_list_score,
+                    context: r.context,
+                })
+                .collect(),
+        };
+        let found = T::analyze(&text, &options).map_err(WireError::from)?;
+        findings(found, options.base.explain)
     }
 }

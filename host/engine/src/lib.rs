@@ -374,7 +374,7 @@ impl Engine {
                     detail: format!("{e:#}"),
                 })?;
         let exports =
-            worlds::Exports::new(world, &pre).map_err(|e| InvalidComponent::WrongWorld {
+            worlds::Exports::new(world, &info, &pre).map_err(|e| InvalidComponent::WrongWorld {
                 detail: format!("the component does not match the {world} world: {e:#}"),
             })?;
         report.link = t.elapsed();

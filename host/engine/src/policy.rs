@@ -77,6 +77,17 @@ impl std::str::FromStr for World {
 /// The version of the `warden:plugin` package this host implements.
 pub const WIT_VERSION: &str = "0.1.0";
 
+/// Interfaces a component of a world may export besides its world's own (without version).
+pub fn optional_exports(world: World) -> &'static [&'static str] {
+    match world {
+        World::PiiDetector => &[ANALYZER_EXPORT],
+        World::TemplateEngine | World::CodeRunner => &[],
+    }
+}
+
+/// The optional richer detector interface (`analyzer` in the WIT).
+pub const ANALYZER_EXPORT: &str = "warden:plugin/analyzer";
+
 /// The export that marks a component for pre-initialisation.
 pub const PREINIT_EXPORT: &str = "wizer-initialize";
 
@@ -209,9 +220,24 @@ fn list(bytes: &[u8], info: &mut ComponentInfo) -> Result<(), InvalidComponent> 
 
 fn judge(info: &mut ComponentInfo) -> Result<(), InvalidComponent> {
     let mut worlds = Vec::new();
+    let mut optional = Vec::new();
     for export in &info.exports {
         if export == PREINIT_EXPORT {
             info.preinit = true;
+            continue;
+        }
+        if World::ALL
+            .into_iter()
+            .any(|w| optional_exports(w).contains(&unversioned(export)))
+        {
+            if !version(export).is_some_and(compatible) {
+                return Err(InvalidComponent::WrongWorld {
+                    detail: format!(
+                        "exports {export}, but this Warden implements warden:plugin@{WIT_VERSION}; rebuild against that version"
+                    ),
+                });
+            }
+            optional.push(export.clone());
             continue;
         }
         match World::ALL
@@ -252,6 +278,14 @@ fn judge(info: &mut ComponentInfo) -> Result<(), InvalidComponent> {
             });
         }
     };
+    if let Some(extra) = optional
+        .iter()
+        .find(|e| !optional_exports(world).contains(&unversioned(e)))
+    {
+        return Err(InvalidComponent::WrongWorld {
+            detail: format!("exports {extra}, which a {world} component may not export"),
+        });
+    }
     info.world = Some(world);
     for import in &info.imports {
         check_import(world, import)?;

@@ -11,23 +11,41 @@ use serde::{Deserialize, Serialize};
 use wasmtime::Store;
 use wasmtime::component::{InstancePre, ResourceAny};
 
-use super::bindings::{detector, runner, template, types};
+use super::bindings::{analyzer, detector, runner, template, types};
 use super::outcome::{CallError, GuestError, Outcome, Position};
+use super::policy::{ANALYZER_EXPORT, ComponentInfo};
 use super::state::CallState;
 use super::{Engine, Limits, Plugin, Tools, World, classify, report};
 
 /// The export indices of a plugin's world, resolved once at load.
 pub(crate) enum Exports {
     Template(template::GuestIndices),
-    Pii(detector::GuestIndices),
+    Pii(detector::GuestIndices, Option<analyzer::GuestIndices>),
     Code(runner::GuestIndices),
 }
 
 impl Exports {
-    pub(crate) fn new(world: World, pre: &InstancePre<CallState>) -> wasmtime::Result<Exports> {
+    pub(crate) fn new(
+        world: World,
+        info: &ComponentInfo,
+        pre: &InstancePre<CallState>,
+    ) -> wasmtime::Result<Exports> {
         Ok(match world {
             World::TemplateEngine => Exports::Template(template::GuestIndices::new(pre)?),
-            World::PiiDetector => Exports::Pii(detector::GuestIndices::new(pre)?),
+            World::PiiDetector => {
+                let analyzer = info
+                    .exports
+                    .iter()
+                    .any(|e| e.split('@').next() == Some(ANALYZER_EXPORT));
+                Exports::Pii(
+                    detector::GuestIndices::new(pre)?,
+                    if analyzer {
+                        Some(analyzer::GuestIndices::new(pre)?)
+                    } else {
+                        None
+                    },
+                )
+            }
             World::CodeRunner => Exports::Code(runner::GuestIndices::new(pre)?),
         })
     }
@@ -113,9 +131,13 @@ pub struct TemplateInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectOptions {
-    /// Only these entity types; empty means all.
+    /// Only these entity types; empty means the detector's defaults for `countries`.
     #[serde(default)]
     pub entities: Vec<String>,
+    /// With no `entities`: the defaults plus every type of these countries (ISO 3166-1
+    /// alpha-2). Only detectors that export `analyzer` see it.
+    #[serde(default)]
+    pub countries: Vec<String>,
     /// Drop findings below this score.
     pub min_score: Option<f32>,
     /// Ask for explanations.
@@ -123,6 +145,125 @@ pub struct DetectOptions {
     pub explain: bool,
     /// Language hint (BCP 47).
     pub language: Option<String>,
+    /// Extra context words that raise the score of candidates near them (`analyzer` only).
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// Ad-hoc recognizers (`analyzer` only).
+    #[serde(default)]
+    pub recognizers: Vec<Recognizer>,
+}
+
+/// A recognizer supplied by the caller: patterns and a deny-list for one entity type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recognizer {
+    /// A name for explanations and errors.
+    pub name: String,
+    /// The entity type its matches are reported as.
+    pub entity_type: String,
+    /// Regular expressions with the score of their matches.
+    #[serde(default)]
+    pub patterns: Vec<Pattern>,
+    /// Words or phrases always reported (case-insensitive, whole words).
+    #[serde(default)]
+    pub deny_list: Vec<String>,
+    /// Score of a deny-list match (default 1.0).
+    #[serde(default)]
+    pub deny_list_score: Option<f32>,
+    /// Words near a match that raise its score.
+    #[serde(default)]
+    pub context: Vec<String>,
+}
+
+/// One regular expression of a [`Recognizer`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pattern {
+    /// Shown in explanations.
+    pub name: String,
+    /// The expression (Rust `regex` syntax).
+    pub regex: String,
+    /// Score of a match.
+    pub score: f32,
+}
+
+/// One entity type a detector reports, and what it means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityInfo {
+    /// The type's name.
+    pub entity_type: String,
+    /// ISO 3166-1 alpha-2 country, none for types found everywhere.
+    pub country: Option<String>,
+    /// `pii` or `secret`.
+    pub kind: String,
+    /// How a candidate is validated beyond its shape, or `none`.
+    pub validation: String,
+    /// Score of a match with no context and no passed validation.
+    #[serde(serialize_with = "four_decimals")]
+    pub default_score: f32,
+    /// Whether it runs when the caller names neither entities nor countries.
+    pub default_enabled: bool,
+    /// One line for people choosing what to detect.
+    pub description: String,
+}
+
+impl EntityInfo {
+    /// What is known of a type a detector without `analyzer` lists by name only.
+    fn named(entity_type: String) -> EntityInfo {
+        EntityInfo {
+            entity_type,
+            country: None,
+            kind: "pii".into(),
+            validation: "unknown".into(),
+            default_score: 0.0,
+            default_enabled: true,
+            description: String::new(),
+        }
+    }
+}
+
+impl From<&DetectOptions> for analyzer::AnalyzeOptions {
+    fn from(o: &DetectOptions) -> analyzer::AnalyzeOptions {
+        analyzer::AnalyzeOptions {
+            entities: o.entities.clone(),
+            countries: o.countries.clone(),
+            min_score: o.min_score,
+            explain: o.explain,
+            language: o.language.clone(),
+            context: o.context.clone(),
+            recognizers: o
+                .recognizers
+                .iter()
+                .map(|r| analyzer::Recognizer {
+                    name: r.name.clone(),
+                    entity_type: r.entity_type.clone(),
+                    patterns: r
+                        .patterns
+                        .iter()
+                        .map(|p| analyzer::Pattern {
+                            name: p.name.clone(),
+                            regex: p.regex.clone(),
+                            score: p.score,
+                        })
+                        .collect(),
+                    deny_list: r.deny_list.clone(),
+                    deny_list_score: r.deny_list_score,
+                    context: r.context.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&DetectOptions> for detector::DetectOptions {
+    fn from(o: &DetectOptions) -> detector::DetectOptions {
+        detector::DetectOptions {
+            entities: o.entities.clone(),
+            min_score: o.min_score,
+            explain: o.explain,
+            language: o.language.clone(),
+        }
+    }
 }
 
 /// One piece of personal data found in a text.
@@ -147,7 +288,7 @@ fn four_decimals<S: serde::Serializer>(score: &f32, s: S) -> Result<S::Ok, S::Er
 }
 
 /// What a detector is and what it finds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorInfo {
     /// Its name.
     pub name: String,
@@ -155,6 +296,8 @@ pub struct DetectorInfo {
     pub version: String,
     /// The entity types it reports.
     pub entity_types: Vec<String>,
+    /// What each type means (from `analyzer`; by name only for detectors without it).
+    pub entities: Vec<EntityInfo>,
 }
 
 /// Options for a new code-runner session.
@@ -311,21 +454,50 @@ impl Engine {
         })
     }
 
-    /// Asks a detector what it is.
+    /// Asks a detector what it is (and, through `analyzer`, what each of its types means).
     pub fn describe(&self, plugin: &Plugin, limits: Limits) -> Outcome<DetectorInfo> {
-        let Exports::Pii(idx) = &plugin.exports else {
+        let Exports::Pii(idx, analyzer) = &plugin.exports else {
             return mismatch(plugin, World::PiiDetector);
         };
         let size = |i: &DetectorInfo| {
-            i.name.len() + i.version.len() + i.entity_types.iter().map(String::len).sum::<usize>()
+            i.name.len()
+                + i.version.len()
+                + i.entity_types.iter().map(String::len).sum::<usize>()
+                + i.entities
+                    .iter()
+                    .map(|e| 16 + e.entity_type.len() + e.validation.len() + e.description.len())
+                    .sum::<usize>()
         };
         self.call(plugin, limits, size, |store, instance| {
             let guest = idx.load(&mut *store, instance)?;
             let i = guest.call_describe(&mut *store)?;
+            let entities = match analyzer {
+                Some(a) => a
+                    .load(&mut *store, instance)?
+                    .call_entities(&mut *store)?
+                    .into_iter()
+                    .map(|e| EntityInfo {
+                        entity_type: e.entity_type,
+                        country: e.country,
+                        kind: e.kind,
+                        validation: e.validation,
+                        default_score: e.default_score,
+                        default_enabled: e.default_enabled,
+                        description: e.description,
+                    })
+                    .collect(),
+                None => i
+                    .entity_types
+                    .iter()
+                    .cloned()
+                    .map(EntityInfo::named)
+                    .collect(),
+            };
             Ok(Ok(DetectorInfo {
                 name: i.name,
                 version: i.version,
                 entity_types: i.entity_types,
+                entities,
             }))
         })
     }
@@ -338,42 +510,68 @@ impl Engine {
         options: &DetectOptions,
         limits: Limits,
     ) -> Outcome<Vec<Finding>> {
-        let Exports::Pii(idx) = &plugin.exports else {
+        let out = self.detect_batch(plugin, &[text], options, limits);
+        Outcome {
+            result: out.result.map(|mut all| all.pop().unwrap_or_default()),
+            report: out.report,
+        }
+    }
+
+    /// Finds personal data in each of `texts` with one instance (the texts belong to one
+    /// request; the limits cover the whole batch). Each text's findings are checked.
+    pub fn detect_batch(
+        &self,
+        plugin: &Plugin,
+        texts: &[&str],
+        options: &DetectOptions,
+        limits: Limits,
+    ) -> Outcome<Vec<Vec<Finding>>> {
+        let Exports::Pii(idx, analyzer) = &plugin.exports else {
             return mismatch(plugin, World::PiiDetector);
         };
-        let opts = detector::DetectOptions {
-            entities: options.entities.clone(),
-            min_score: options.min_score,
-            explain: options.explain,
-            language: options.language.clone(),
-        };
-        let size = |fs: &Vec<Finding>| {
-            fs.iter()
+        let plain = detector::DetectOptions::from(options);
+        let rich = analyzer::AnalyzeOptions::from(options);
+        let size = |all: &Vec<Vec<Finding>>| {
+            all.iter()
+                .flatten()
                 .map(|f| 16 + f.entity_type.len() + f.explanation.as_ref().map_or(0, String::len))
                 .sum()
         };
         self.call(plugin, limits, size, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            let found = match guest.call_detect(&mut *store, text, &opts)? {
-                Ok(found) => found,
-                Err(e) => return Ok(Err(guest_error(e))),
-            };
-            let findings: Vec<Finding> = found
-                .into_iter()
-                .map(|f| Finding {
-                    entity_type: f.entity_type,
-                    start: f.start,
-                    end: f.end,
-                    score: f.score,
-                    explanation: f.explanation,
-                })
-                .collect();
-            Ok(match check_findings(text, &findings) {
-                Ok(()) => Ok(findings),
-                Err(why) => Err(GuestError::GuestFailure {
-                    message: format!("the detector returned an invalid result: {why}"),
-                }),
-            })
+            let mut all = Vec::with_capacity(texts.len());
+            for text in texts {
+                let found = match analyzer {
+                    Some(a) => {
+                        a.load(&mut *store, instance)?
+                            .call_analyze(&mut *store, text, &rich)?
+                    }
+                    None => {
+                        idx.load(&mut *store, instance)?
+                            .call_detect(&mut *store, text, &plain)?
+                    }
+                };
+                let found = match found {
+                    Ok(found) => found,
+                    Err(e) => return Ok(Err(guest_error(e))),
+                };
+                let findings: Vec<Finding> = found
+                    .into_iter()
+                    .map(|f| Finding {
+                        entity_type: f.entity_type,
+                        start: f.start,
+                        end: f.end,
+                        score: f.score,
+                        explanation: f.explanation,
+                    })
+                    .collect();
+                if let Err(why) = check_findings(text, &findings) {
+                    return Ok(Err(GuestError::GuestFailure {
+                        message: format!("the detector returned an invalid result: {why}"),
+                    }));
+                }
+                all.push(findings);
+            }
+            Ok(Ok(all))
         })
     }
 
@@ -646,16 +844,11 @@ impl ReusedInstance {
 
     /// Detects in the kept instance.
     pub fn detect(&mut self, plugin: &Plugin, text: &str) -> Result<usize, CallError> {
-        let Exports::Pii(idx) = &plugin.exports else {
+        let Exports::Pii(idx, _) = &plugin.exports else {
             return Err(CallError::Host("not a detector".into()));
         };
         self.reset();
-        let opts = detector::DetectOptions {
-            entities: vec![],
-            min_score: None,
-            explain: false,
-            language: None,
-        };
+        let opts = detector::DetectOptions::from(&DetectOptions::default());
         let mut run = || -> wasmtime::Result<Result<Vec<detector::Finding>, types::Error>> {
             let guest = idx.load(&mut self.store, &self.instance)?;
             guest.call_detect(&mut self.store, text, &opts)

@@ -193,6 +193,38 @@ pub(crate) fn nearest(
     best
 }
 
+/// Whether any of the caller's `words` occurs as a whole word within the usual context window
+/// of `text[start..end]` (the window table recognizers use).
+pub(crate) fn nearest_owned(
+    text: &str,
+    start: usize,
+    end: usize,
+    words: &[String],
+) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let lo = start.saturating_sub(crate::recognizers::CONTEXT_BEFORE);
+    let hi = end
+        .saturating_add(crate::recognizers::CONTEXT_AFTER)
+        .min(bytes.len());
+    words
+        .iter()
+        .filter(|w| !w.is_empty())
+        .filter_map(|w| {
+            let wb = w.as_bytes();
+            let before = (lo..start)
+                .rev()
+                .filter(|&s| s + wb.len() <= start)
+                .find(|&s| word_at(bytes, s, wb))
+                .map(|s| start - (s + wb.len()));
+            let after = (end..hi)
+                .filter(|&s| s + wb.len() <= hi)
+                .find(|&s| word_at(bytes, s, wb))
+                .map(|s| s - end);
+            before.into_iter().chain(after).min()
+        })
+        .min()
+}
+
 /// Whether `w` (lower-case ASCII) occurs at `bytes[s..]` as a whole word.
 fn word_at(bytes: &[u8], s: usize, w: &[u8]) -> bool {
     let e = s + w.len();

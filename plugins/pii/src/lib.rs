@@ -10,13 +10,14 @@
 //! fullwidth forms and Unicode spaces folded; see `normalise`), so PII disguised with them is
 //! still found; offsets always refer to the original text.
 
+mod adhoc;
 mod checksum;
 mod context;
+mod entity;
 mod normalise;
 mod patterns;
 mod person;
-
-use std::fmt;
+mod recognizers;
 
 use warden_sdk::InputError;
 use warden_sdk::pii::PiiDetector;
@@ -29,105 +30,44 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Minimum score of a reported finding unless the caller asks otherwise.
 pub const DEFAULT_MIN_SCORE: f32 = 0.5;
 
-/// A kind of personal data this detector can find.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EntityType {
-    /// A person's name.
-    Person,
-    /// An e-mail address.
-    EmailAddress,
-    /// A telephone number (US, UK, AU national formats, E.164 international).
-    PhoneNumber,
-    /// A payment card number (Luhn-valid, known issuer range).
-    CreditCard,
-    /// An International Bank Account Number (mod 97, per-country length).
-    IbanCode,
-    /// An IPv4 or IPv6 address.
-    IpAddress,
-    /// A US Social Security Number (SSA issuing rules).
-    UsSsn,
-    /// An Australian Tax File Number (check digit).
-    AuTfn,
-    /// An Australian Medicare card number (check digit).
-    AuMedicare,
-    /// An Australian Business Number (check digits).
-    AuAbn,
-    /// A web address with a scheme or a `www.` host.
-    Url,
-}
-
-impl EntityType {
-    /// Every entity type, in the order `describe` lists them.
-    pub const ALL: [EntityType; 11] = [
-        EntityType::Person,
-        EntityType::EmailAddress,
-        EntityType::PhoneNumber,
-        EntityType::CreditCard,
-        EntityType::IbanCode,
-        EntityType::IpAddress,
-        EntityType::UsSsn,
-        EntityType::AuTfn,
-        EntityType::AuMedicare,
-        EntityType::AuAbn,
-        EntityType::Url,
-    ];
-
-    /// The wire name, such as `EMAIL_ADDRESS`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EntityType::Person => "PERSON",
-            EntityType::EmailAddress => "EMAIL_ADDRESS",
-            EntityType::PhoneNumber => "PHONE_NUMBER",
-            EntityType::CreditCard => "CREDIT_CARD",
-            EntityType::IbanCode => "IBAN_CODE",
-            EntityType::IpAddress => "IP_ADDRESS",
-            EntityType::UsSsn => "US_SSN",
-            EntityType::AuTfn => "AU_TFN",
-            EntityType::AuMedicare => "AU_MEDICARE",
-            EntityType::AuAbn => "AU_ABN",
-            EntityType::Url => "URL",
-        }
-    }
-
-    /// Parses a wire name (exact, upper case).
-    pub fn parse(name: &str) -> Option<EntityType> {
-        EntityType::ALL.into_iter().find(|e| e.as_str() == name)
-    }
-}
-
-impl fmt::Display for EntityType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use adhoc::AdHoc;
+pub use entity::{EntityInfo, EntityType, Kind, catalogue};
 
 /// What this detector is and what it can find: the SDK's description.
 pub use warden_sdk::pii::DetectorInfo;
 
 /// Describes the detector.
 pub fn describe() -> DetectorInfo {
-    DetectorInfo::new(NAME, VERSION, EntityType::ALL.iter().map(|e| e.as_str()))
+    DetectorInfo::new(NAME, VERSION, EntityType::all().map(|e| e.as_str()))
 }
 
 /// Per-call options.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetectOptions {
-    /// Only report these types; empty means all.
+    /// Only report these types; empty means the defaults for `countries`.
     pub entities: Vec<EntityType>,
+    /// With no `entities`: run the types found everywhere that are on by default, plus every
+    /// type of these countries (ISO 3166-1 alpha-2, upper case). Empty means the defaults.
+    pub countries: Vec<&'static str>,
     /// Drop findings scoring below this (default [`DEFAULT_MIN_SCORE`]).
     pub min_score: Option<f32>,
     /// Fill in [`Finding::explanation`].
     pub explain: bool,
+    /// The caller's context words (lower case): a candidate near one scores higher.
+    pub context: Vec<String>,
+    /// The caller's recognizers, compiled ([`adhoc::compile`]).
+    pub recognizers: Vec<AdHoc>,
 }
 
 /// The [`InputError::kind`] of options the detector rejects.
 pub const OPTION_KIND: &str = "option";
 
 impl DetectOptions {
-    /// Builds options from wire values, rejecting unknown entity names and a minimum score
-    /// outside 0.0..=1.0 (or NaN) with an input error of kind [`OPTION_KIND`].
+    /// Builds options from wire values, rejecting unknown entity names, unknown countries and
+    /// a minimum score outside 0.0..=1.0 (or NaN) with an input error of kind [`OPTION_KIND`].
     pub fn from_wire<S: AsRef<str>>(
         entities: &[S],
+        countries: &[S],
         min_score: Option<f32>,
         explain: bool,
     ) -> Result<DetectOptions, InputError> {
@@ -140,7 +80,7 @@ impl DetectOptions {
         for name in entities {
             let name = name.as_ref();
             let Some(e) = EntityType::parse(name) else {
-                let known: Vec<&str> = EntityType::ALL.iter().map(|e| e.as_str()).collect();
+                let known: Vec<&str> = EntityType::all().map(|e| e.as_str()).collect();
                 return Err(invalid(format!(
                     "unknown entity type {name}; known: {}",
                     known.join(", ")
@@ -148,6 +88,26 @@ impl DetectOptions {
             };
             if !list.contains(&e) {
                 list.push(e);
+            }
+        }
+        let mut codes: Vec<&'static str> = Vec::with_capacity(countries.len());
+        for code in countries {
+            let code = code.as_ref();
+            let Some(known) = catalogue()
+                .iter()
+                .filter_map(|i| i.country)
+                .find(|c| c.eq_ignore_ascii_case(code))
+            else {
+                let mut known: Vec<&str> = catalogue().iter().filter_map(|i| i.country).collect();
+                known.sort_unstable();
+                known.dedup();
+                return Err(invalid(format!(
+                    "no entity types for country {code}; known: {}",
+                    known.join(", ")
+                )));
+            };
+            if !codes.contains(&known) {
+                codes.push(known);
             }
         }
         if let Some(s) = min_score
@@ -159,9 +119,24 @@ impl DetectOptions {
         }
         Ok(DetectOptions {
             entities: list,
+            countries: codes,
             min_score,
             explain,
+            context: Vec::new(),
+            recognizers: Vec::new(),
         })
+    }
+
+    /// Whether this call runs the recognizers of `e`.
+    pub fn wants(&self, e: EntityType) -> bool {
+        if !self.entities.is_empty() {
+            return self.entities.contains(&e);
+        }
+        let Some(info) = e.info() else { return false };
+        match info.country {
+            Some(c) if !self.countries.is_empty() => self.countries.contains(&c),
+            _ => info.default_enabled,
+        }
     }
 }
 
@@ -256,6 +231,7 @@ impl Scored for Candidate {
 /// Compiles every regex and loads every table, so that no later call pays for it.
 pub fn warm() {
     patterns::warm();
+    recognizers::warm();
     person::warm();
     // Run every recognizer once over text that exercises it, so the regex engines' lazily
     // built automata and caches already exist in a pre-initialised snapshot.
@@ -298,15 +274,27 @@ pub fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {
 
 /// [`detect`] on text that needs no normalisation (or already is normalised).
 fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
-    let want = |e: EntityType| opts.entities.is_empty() || opts.entities.contains(&e);
+    let want = |e: EntityType| opts.wants(e);
     let min = match opts.min_score {
         Some(s) if s.is_finite() => s.clamp(0.0, 1.0),
         _ => DEFAULT_MIN_SCORE,
     };
     let mut cands = Vec::new();
     patterns::scan(text, want, &mut cands);
-    if want(EntityType::Person) {
+    recognizers::scan(text, &want, &mut cands);
+    if want(EntityType::PERSON) {
         person::scan(text, &mut cands);
+    }
+    adhoc::scan(text, &opts.recognizers, &mut cands);
+    if !opts.context.is_empty() {
+        for c in cands.iter_mut().filter(|c| c.score < 1.0) {
+            if context::nearest_owned(text, c.start, c.end, &opts.context).is_some() {
+                c.score = (c.score + recognizers::CONTEXT_BOOST)
+                    .max(recognizers::CONTEXT_MIN)
+                    .min(1.0);
+                c.why = c.why.context("caller's context word");
+            }
+        }
     }
     cands.retain(|c| c.score >= min && c.span().fits(text));
     // Highest score first, then the longer span, then the earlier one; sorted by start.
@@ -336,17 +324,14 @@ impl PiiDetector for Builtin {
         text: &str,
         options: &warden_sdk::pii::DetectOptions,
     ) -> Result<Vec<warden_sdk::pii::Finding>, warden_sdk::Error> {
-        let opts = DetectOptions::from_wire(&options.entities, options.min_score, options.explain)?;
-        Ok(detect(text, &opts)
-            .into_iter()
-            .map(|f| warden_sdk::pii::Finding {
-                entity_type: f.entity_type.as_str().to_owned(),
-                start: f.start,
-                end: f.end,
-                score: f.score,
-                explanation: f.explanation,
-            })
-            .collect())
+        let no_countries: [String; 0] = [];
+        let opts = DetectOptions::from_wire(
+            &options.entities,
+            &no_countries,
+            options.min_score,
+            options.explain,
+        )?;
+        Ok(wire(detect(text, &opts)))
     }
 
     fn initialize() {
@@ -354,10 +339,57 @@ impl PiiDetector for Builtin {
     }
 }
 
+impl warden_sdk::pii::Analyzer for Builtin {
+    fn entities() -> Vec<warden_sdk::pii::EntityInfo> {
+        catalogue()
+            .iter()
+            .map(|i| warden_sdk::pii::EntityInfo {
+                entity_type: i.entity.as_str().to_owned(),
+                country: i.country.map(str::to_owned),
+                kind: i.kind.as_str().to_owned(),
+                validation: i.validation.to_owned(),
+                default_score: i.default_score,
+                default_enabled: i.default_enabled,
+                description: i.description.to_owned(),
+            })
+            .collect()
+    }
+
+    fn analyze(
+        text: &str,
+        options: &warden_sdk::pii::AnalyzeOptions,
+    ) -> Result<Vec<warden_sdk::pii::Finding>, warden_sdk::Error> {
+        let base = &options.base;
+        let mut opts = DetectOptions::from_wire(
+            &base.entities,
+            &options.countries,
+            base.min_score,
+            base.explain,
+        )?;
+        opts.context = options.context.iter().map(|w| w.to_lowercase()).collect();
+        opts.recognizers = adhoc::compile(&options.recognizers)?;
+        Ok(wire(detect(text, &opts)))
+    }
+}
+
+/// Findings as the SDK's.
+fn wire(found: Vec<Finding>) -> Vec<warden_sdk::pii::Finding> {
+    found
+        .into_iter()
+        .map(|f| warden_sdk::pii::Finding {
+            entity_type: f.entity_type.as_str().to_owned(),
+            start: f.start,
+            end: f.end,
+            score: f.score,
+            explanation: f.explanation,
+        })
+        .collect()
+}
+
 // Only for the component target: the same logic also builds as a core module (the Extism
 // comparison in bench/extism), where the component glue has no place.
 #[cfg(all(target_arch = "wasm32", target_env = "p2"))]
-warden_sdk::export_pii_detector!(Builtin);
+warden_sdk::export_pii_analyzer!(Builtin);
 
 #[cfg(test)]
 mod tests;

@@ -86,35 +86,35 @@ pub(crate) fn warm() {
 
 /// Runs every recognizer enabled by `want`, appending candidates to `out`.
 pub(crate) fn scan(text: &str, want: impl Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
-    if want(EntityType::EmailAddress) {
+    if want(EntityType::EMAIL_ADDRESS) {
         emails(text, out);
     }
-    if want(EntityType::Url) {
+    if want(EntityType::URL) {
         urls(text, out);
     }
-    if want(EntityType::CreditCard) {
+    if want(EntityType::CREDIT_CARD) {
         cards(text, out);
     }
-    if want(EntityType::IbanCode) {
+    if want(EntityType::IBAN_CODE) {
         ibans(text, out);
     }
-    if want(EntityType::IpAddress) {
+    if want(EntityType::IP_ADDRESS) {
         ipv4(text, out);
         ipv6(text, out);
     }
-    if want(EntityType::UsSsn) {
+    if want(EntityType::US_SSN) {
         ssns(text, out);
     }
-    if want(EntityType::AuTfn) {
+    if want(EntityType::AU_TFN) {
         tfns(text, out);
     }
-    if want(EntityType::AuMedicare) {
+    if want(EntityType::AU_MEDICARE) {
         medicares(text, out);
     }
-    if want(EntityType::AuAbn) {
+    if want(EntityType::AU_ABN) {
         abns(text, out);
     }
-    if want(EntityType::PhoneNumber) {
+    if want(EntityType::PHONE_NUMBER) {
         phones(text, out);
     }
 }
@@ -198,7 +198,7 @@ fn emails(text: &str, out: &mut Vec<Candidate>) {
         }
         push(
             out,
-            EntityType::EmailAddress,
+            EntityType::EMAIL_ADDRESS,
             s,
             e,
             0.95,
@@ -255,7 +255,7 @@ fn urls(text: &str, out: &mut Vec<Candidate>) {
         } else {
             "URL with scheme"
         });
-        push(out, EntityType::Url, s, s + u.len(), score, why);
+        push(out, EntityType::URL, s, s + u.len(), score, why);
     }
 }
 
@@ -287,7 +287,7 @@ fn cards(text: &str, out: &mut Vec<Candidate>) {
                     score -= 0.35;
                     why = why.context(w);
                 }
-                push(out, EntityType::CreditCard, s, e, score, why);
+                push(out, EntityType::CREDIT_CARD, s, e, score, why);
                 break;
             }
             if tries > 1 || !(grouped && t.len() == 23) {
@@ -352,7 +352,7 @@ fn ibans(text: &str, out: &mut Vec<Candidate>) {
         }
         push(
             out,
-            EntityType::IbanCode,
+            EntityType::IBAN_CODE,
             s,
             e,
             0.95,
@@ -407,7 +407,7 @@ fn ipv4(text: &str, out: &mut Vec<Candidate>) {
             }
             _ => 0.65,
         };
-        push(out, EntityType::IpAddress, s, e, score, why);
+        push(out, EntityType::IP_ADDRESS, s, e, score, why);
     }
 }
 
@@ -469,7 +469,7 @@ fn ipv6(text: &str, out: &mut Vec<Candidate>) {
             score = 0.95;
             why = why.context(w);
         }
-        push(out, EntityType::IpAddress, s, e, score, why);
+        push(out, EntityType::IP_ADDRESS, s, e, score, why);
     }
 }
 
@@ -502,7 +502,7 @@ fn ssns(text: &str, out: &mut Vec<Candidate>) {
             score -= 0.3;
             why = why.context(w);
         }
-        push(out, EntityType::UsSsn, s, e, score, why);
+        push(out, EntityType::US_SSN, s, e, score, why);
     }
 }
 
@@ -530,7 +530,7 @@ fn tfns(text: &str, out: &mut Vec<Candidate>) {
             score += boost;
             why = why.context(w);
         }
-        push(out, EntityType::AuTfn, s, e, score, why);
+        push(out, EntityType::AU_TFN, s, e, score, why);
     }
 }
 
@@ -557,7 +557,7 @@ fn medicares(text: &str, out: &mut Vec<Candidate>) {
             score -= 0.3;
             why = why.context(w);
         }
-        push(out, EntityType::AuMedicare, s, e, score, why);
+        push(out, EntityType::AU_MEDICARE, s, e, score, why);
     }
 }
 
@@ -584,7 +584,7 @@ fn abns(text: &str, out: &mut Vec<Candidate>) {
             score -= 0.3;
             why = why.context(w);
         }
-        push(out, EntityType::AuAbn, s, e, score, why);
+        push(out, EntityType::AU_ABN, s, e, score, why);
     }
 }
 
@@ -705,7 +705,7 @@ fn phone_candidate(
         score += 0.25;
         why = why.context(w);
     }
-    push(out, EntityType::PhoneNumber, s, e, score, why);
+    push(out, EntityType::PHONE_NUMBER, s, e, score, why);
 }
 
 /// Validates an international (`+`) candidate, trying shorter prefixes of its digit groups.

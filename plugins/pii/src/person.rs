@@ -826,7 +826,7 @@ fn scan_line(
             }
         }
         out.push(Candidate {
-            entity: EntityType::Person,
+            entity: EntityType::PERSON,
             start: t.start,
             end,
             // A gazetteer and cues never make a name certain.

@@ -96,7 +96,7 @@ fn corpus_scores() {
                 }
             }
         }
-        for t in EntityType::ALL {
+        for t in EntityType::all() {
             let c = counts.entry(t.as_str()).or_default();
             let g: HashSet<_> = gold.iter().filter(|x| x.0 == t.as_str()).collect();
             let f: HashSet<_> = got.iter().filter(|x| x.0 == t.as_str()).collect();

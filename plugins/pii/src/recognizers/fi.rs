@@ -1,0 +1,6 @@
+//! Recognizers for fi (ported from Presidio's predefined recognizers where it has them).
+
+use super::Spec;
+
+/// This module's recognizers.
+pub(crate) const SPECS: &[&Spec] = &[];

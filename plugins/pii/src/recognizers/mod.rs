@@ -1,0 +1,198 @@
+//! Recognizers written as data: per entity type, its patterns with scores, its context words
+//! and its validation, run by one engine (`run`). Presidio's predefined pattern recognizers
+//! are ported here, one module per country (`generic` for types found everywhere, `secrets`
+//! for credentials).
+//!
+//! Scoring follows Presidio's pattern recognizers, so their test cases carry over: a match
+//! scores its pattern's score; a validation that passes raises it to 1.0, one that fails
+//! drops the match, one that cannot tell keeps it; a context word within a few words before
+//! (or just after) adds 0.35, to at least 0.4.
+
+mod au;
+mod ca;
+mod de;
+mod es;
+mod fi;
+mod generic;
+mod in_;
+mod it;
+mod kr;
+mod ng;
+mod ph;
+mod pl;
+mod se;
+mod secrets;
+mod sg;
+mod th;
+mod tr;
+mod uk;
+mod us;
+mod za;
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::context::nearest;
+use crate::entity::{EntityType, Kind};
+use crate::{Candidate, Why};
+
+/// One regular expression of a recognizer and the score of its matches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pat {
+    /// Shown in explanations, such as `NIF (weak)`.
+    pub name: &'static str,
+    /// The pattern. Compiled without Unicode: `\d`, `\w`, `\b` and `(?i)` are ASCII, and
+    /// `.` must not be used (write a class). Leftmost-first, non-overlapping matches.
+    pub regex: &'static str,
+    /// Score of a match before validation and context.
+    pub score: f32,
+}
+
+/// What a validation says about a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// The check passed: the score becomes 1.0.
+    Valid,
+    /// The check failed: the match is dropped.
+    Invalid,
+    /// The check cannot tell: the score stays.
+    Unknown,
+}
+
+impl From<bool> for Check {
+    fn from(ok: bool) -> Check {
+        if ok { Check::Valid } else { Check::Invalid }
+    }
+}
+
+/// One recognizer: an entity type, its patterns, context words and validation.
+pub(crate) struct Spec {
+    /// The type it reports.
+    pub entity: EntityType,
+    /// ISO 3166-1 alpha-2 country, `None` for types found everywhere.
+    pub country: Option<&'static str>,
+    /// Personal data or a credential.
+    pub kind: Kind,
+    /// One line for the catalogue.
+    pub description: &'static str,
+    /// What `validate` checks, for the catalogue and explanations (`none` without one).
+    pub validation: &'static str,
+    /// Whether it runs when the caller names neither entities nor countries.
+    pub default_enabled: bool,
+    /// The patterns, tried in order; a later pattern's match overlapping an earlier one's
+    /// is resolved by score with every other candidate.
+    pub patterns: &'static [Pat],
+    /// Words (lower case, any language) that make a nearby match more likely; several words
+    /// are matched as a phrase.
+    pub context: &'static [&'static str],
+    /// Checks a match's text (exactly the matched bytes).
+    pub validate: Option<fn(&str) -> Check>,
+}
+
+/// How far before a match a context word counts (about five words, Presidio's window).
+pub(crate) const CONTEXT_BEFORE: usize = 48;
+/// How far after a match a context word counts.
+pub(crate) const CONTEXT_AFTER: usize = 24;
+/// What a context word adds to the score (Presidio's similarity factor).
+pub(crate) const CONTEXT_BOOST: f32 = 0.35;
+/// The least score of a match with a context word near it.
+pub(crate) const CONTEXT_MIN: f32 = 0.4;
+
+/// Every table recognizer, in module order.
+pub(crate) fn all() -> impl Iterator<Item = &'static Spec> {
+    TABLES.iter().flat_map(|t| t.iter().copied())
+}
+
+/// Each module's list.
+const TABLES: &[&[&Spec]] = &[
+    generic::SPECS,
+    secrets::SPECS,
+    us::SPECS,
+    uk::SPECS,
+    au::SPECS,
+    ca::SPECS,
+    de::SPECS,
+    es::SPECS,
+    it::SPECS,
+    in_::SPECS,
+    kr::SPECS,
+    sg::SPECS,
+    fi::SPECS,
+    se::SPECS,
+    pl::SPECS,
+    th::SPECS,
+    tr::SPECS,
+    ng::SPECS,
+    ph::SPECS,
+    za::SPECS,
+];
+
+/// The compiled patterns of every spec, in [`all`] order.
+static COMPILED: LazyLock<Vec<Vec<Regex>>> = LazyLock::new(|| all().map(compile).collect());
+
+/// Compiles a spec's patterns.
+// The patterns are constants of this crate, compiled by `warm()` in every test run, so a failure
+// here is a bug caught before release rather than a runtime condition.
+#[allow(clippy::expect_used)]
+fn compile(spec: &Spec) -> Vec<Regex> {
+    spec.patterns
+        .iter()
+        .map(|p| {
+            RegexBuilder::new(p.regex)
+                .unicode(false)
+                .build()
+                .unwrap_or_else(|e| panic!("{} pattern {:?}: {e}", spec.entity, p.name))
+        })
+        .collect()
+}
+
+/// Forces every pattern to compile.
+pub(crate) fn warm() {
+    LazyLock::force(&COMPILED);
+}
+
+/// Runs every spec whose type `want` accepts, appending candidates to `out`.
+pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
+    for (spec, regexes) in all().zip(COMPILED.iter()) {
+        if want(spec.entity) {
+            run(spec, regexes, text, out);
+        }
+    }
+}
+
+/// One spec over `text`.
+fn run(spec: &Spec, regexes: &[Regex], text: &str, out: &mut Vec<Candidate>) {
+    for (pat, re) in spec.patterns.iter().zip(regexes) {
+        for m in re.find_iter(text) {
+            let (s, e) = (m.start(), m.end());
+            if s == e || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+                continue;
+            }
+            let mut why = Why::pattern(pat.name);
+            let mut score = pat.score;
+            match spec.validate.map_or(Check::Unknown, |v| v(m.as_str())) {
+                Check::Invalid => continue,
+                Check::Valid => {
+                    score = 1.0;
+                    why = why.check(spec.validation);
+                }
+                Check::Unknown => {}
+            }
+            if score < 1.0
+                && let Some((w, _)) =
+                    nearest(text, s, e, CONTEXT_BEFORE, CONTEXT_AFTER, spec.context)
+            {
+                score = (score + CONTEXT_BOOST).max(CONTEXT_MIN).min(1.0);
+                why = why.context(w);
+            }
+            out.push(Candidate {
+                entity: spec.entity,
+                start: s,
+                end: e,
+                score,
+                why,
+            });
+        }
+    }
+}
