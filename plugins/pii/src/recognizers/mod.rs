@@ -88,6 +88,9 @@ pub(crate) struct Spec {
     pub context: &'static [&'static str],
     /// Checks a match's text (exactly the matched bytes).
     pub validate: Option<fn(&str) -> Check>,
+    /// Whether a match at `text[start..end]` stands in its surroundings: what Presidio writes
+    /// as look-around, which the regex crate does not have. `None` accepts every match.
+    pub around: Option<fn(text: &str, start: usize, end: usize) -> bool>,
 }
 
 /// How far before a match a context word counts (about five words, Presidio's window).
@@ -167,6 +170,9 @@ fn run(spec: &Spec, regexes: &[Regex], text: &str, out: &mut Vec<Candidate>) {
         for m in re.find_iter(text) {
             let (s, e) = (m.start(), m.end());
             if s == e || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+                continue;
+            }
+            if spec.around.is_some_and(|ok| !ok(text, s, e)) {
                 continue;
             }
             let mut why = Why::pattern(pat.name);

@@ -26,6 +26,7 @@ static NHS: Spec = Spec {
         "health authority",
     ],
     validate: Some(nhs),
+    around: None,
 };
 
 fn nhs(m: &str) -> Check {
