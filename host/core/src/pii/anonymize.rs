@@ -20,6 +20,9 @@ pub struct Span {
     pub score: f32,
     /// Who found it: `"builtin"`, a plugin name, or `"dictionary:<name>"`.
     pub source: String,
+    /// Why it was reported, when the caller asked for explanations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
 }
 
 impl Span {
@@ -400,7 +403,7 @@ fn push_escaped(out: &mut String, segment: &str) {
 }
 
 /// The result of [`anonymize`]: the new text and what was done where.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Anonymized {
     /// The text with every span replaced by its operator's output.
     pub text: String,
@@ -690,6 +693,7 @@ mod tests {
             end,
             score,
             source: source.to_owned(),
+            explanation: None,
         }
     }
 
