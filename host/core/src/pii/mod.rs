@@ -5,5 +5,6 @@ pub mod allow;
 pub mod anonymize;
 pub mod crypto;
 pub mod dictionary;
+pub mod presidio;
 pub mod recognizers;
 pub mod service;

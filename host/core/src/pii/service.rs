@@ -15,7 +15,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use warden_engine::{DetectOptions, Finding, LimitOverrides, Recognizer, World};
+use warden_engine::{DetectOptions, DetectorInfo, Finding, LimitOverrides, Recognizer, World};
 use warden_storage::audit::AuditEvent;
 use warden_storage::{Change, Scope, Store, Tx, now_ms, rfc3339, tables};
 
@@ -351,6 +351,8 @@ pub struct Pii {
     config: PiiConfig,
     dictionaries: Arc<MatcherCache>,
     pub(crate) recognizers: Arc<super::recognizers::RecognizerCache>,
+    /// What each detector (by digest) says it finds: asked once, since it never changes.
+    catalogues: Mutex<HashMap<String, Arc<DetectorInfo>>>,
 }
 
 impl Pii {
@@ -376,7 +378,49 @@ impl Pii {
             config,
             dictionaries,
             recognizers,
+            catalogues: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// What `detector` (default: the built-in) finds: every entity type with its country,
+    /// validation and default score (`GET /v1/pii/entities`). Asked of the component once per
+    /// digest, in the sandbox like any call.
+    pub async fn entities(&self, who: &Principal, detector: Option<&str>) -> Result<Arc<DetectorInfo>> {
+        let reference = detector.unwrap_or(BUILTIN);
+        let (pref, plugin, limits) = self
+            .plugins
+            .resolve_limited(who, reference, World::PiiDetector, &LimitOverrides::default())
+            .await?;
+        if let Ok(map) = self.catalogues.lock()
+            && let Some(info) = map.get(&pref.digest)
+        {
+            return Ok(info.clone());
+        }
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "pii.describe",
+            format!("plugin/{}/{}", pref.name, pref.version),
+        );
+        let (info, _) = self
+            .sandbox
+            .call(
+                event,
+                plugin,
+                move |e, p| e.describe(p, limits),
+                |i: &DetectorInfo| serde_json::to_vec(i).unwrap_or_default(),
+            )
+            .await?;
+        let info = Arc::new(info);
+        if let Ok(mut map) = self.catalogues.lock() {
+            map.insert(pref.digest, info.clone());
+        }
+        Ok(info)
+    }
+
+    /// The tenant's salt for the `hash` operator.
+    pub(crate) fn tenant_salt(&self, who: &Principal) -> [u8; 32] {
+        self.keys.tenant_key(&who.tenant).hash_salt()
     }
 
     /// The database this service reads and writes.
