@@ -41,7 +41,7 @@ fn nhs(m: &str) -> Check {
         .zip((1..=10).rev())
         .map(|(&x, w)| u32::from(x) * w)
         .sum();
-    Check::from(total % 11 == 0)
+    Check::from(total.is_multiple_of(11))
 }
 
 #[cfg(test)]
