@@ -203,9 +203,11 @@ fn standalone(text: &str, s: usize, e: usize) -> bool {
 }
 
 /// The value of a character at an odd (1st, 3rd, ...) place of a fiscal code.
+#[rustfmt::skip]
 const ODD: [u32; 36] = [
     // 0-9
-    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, // A-Z
+    1, 0, 5, 7, 9, 13, 15, 17, 19, 21,
+    // A-Z
     1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
 ];
 
