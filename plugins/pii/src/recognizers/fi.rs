@@ -205,7 +205,10 @@ mod tests {
             "ref 111111-111A",
         ] {
             let found = detect(text, &DetectOptions::default());
-            assert!(found.iter().all(|f| f.entity_type != t), "{text}: {found:?}");
+            assert!(
+                found.iter().all(|f| f.entity_type != t),
+                "{text}: {found:?}"
+            );
         }
         let found = detect("hetu 131052-308T", &DetectOptions::default());
         assert!(found.iter().any(|f| f.entity_type == t));

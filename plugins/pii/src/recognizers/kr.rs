@@ -470,8 +470,20 @@ mod tests {
     fn rrn_birth_date_and_korean_context() {
         // 960230-1XXXXXX: the pattern accepts day 30 of any month.
         case("KR_RRN", "960230-1234567", &[], 0.0, 0.0);
-        case("KR_RRN", "주민등록번호: 960121-1234567", &[(8, 22)], 0.85, 0.85);
-        case("KR_DRIVER_LICENSE", "운전면허번호 112212345612", &[(7, 19)], 0.55, 0.55);
+        case(
+            "KR_RRN",
+            "주민등록번호: 960121-1234567",
+            &[(8, 22)],
+            0.85,
+            0.85,
+        );
+        case(
+            "KR_DRIVER_LICENSE",
+            "운전면허번호 112212345612",
+            &[(7, 19)],
+            0.55,
+            0.55,
+        );
     }
 
     /// Hard negatives: with default options none of these types runs, and even when asked
@@ -487,7 +499,9 @@ mod tests {
         ] {
             let found = detect(text, &DetectOptions::default());
             assert!(
-                found.iter().all(|f| !f.entity_type.as_str().starts_with("KR_")),
+                found
+                    .iter()
+                    .all(|f| !f.entity_type.as_str().starts_with("KR_")),
                 "{text}: {found:?}"
             );
         }
