@@ -280,7 +280,7 @@ fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
         _ => DEFAULT_MIN_SCORE,
     };
     let mut cands = Vec::new();
-    patterns::scan(text, want, &mut cands);
+    patterns::scan(text, want, &opts.countries, &mut cands);
     recognizers::scan(text, &want, &mut cands);
     if want(EntityType::PERSON) {
         person::scan(text, &mut cands);

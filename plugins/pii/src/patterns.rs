@@ -91,7 +91,12 @@ pub(crate) fn warm() {
 }
 
 /// Runs every recognizer enabled by `want`, appending candidates to `out`.
-pub(crate) fn scan(text: &str, want: impl Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
+pub(crate) fn scan(
+    text: &str,
+    want: impl Fn(EntityType) -> bool,
+    countries: &[&'static str],
+    out: &mut Vec<Candidate>,
+) {
     if want(EntityType::EMAIL_ADDRESS) {
         emails(text, out);
     }
@@ -121,7 +126,7 @@ pub(crate) fn scan(text: &str, want: impl Fn(EntityType) -> bool, out: &mut Vec<
         abns(text, out);
     }
     if want(EntityType::PHONE_NUMBER) {
-        phones(text, out);
+        phones(text, countries, out);
     }
 }
 
@@ -721,27 +726,7 @@ fn groups(t: &str) -> Option<Vec<Group>> {
     Some(out)
 }
 
-/// Number of national digits an international number of country code `cc` has, as a range.
-fn national_len(cc: &str) -> Option<(usize, usize)> {
-    Some(match cc {
-        "1" => (10, 10),
-        "44" => (9, 10),
-        "61" => (9, 9),
-        "64" => (8, 10),
-        "353" => (7, 9),
-        "33" | "31" | "34" | "27" | "32" | "41" | "46" | "45" => (8, 9),
-        "49" | "43" => (6, 13),
-        "39" => (6, 11),
-        "91" | "7" | "52" => (10, 10),
-        "86" => (11, 11),
-        "81" | "82" => (9, 10),
-        "65" | "852" => (8, 8),
-        "55" => (10, 11),
-        _ => return None,
-    })
-}
-
-fn phones(text: &str, out: &mut Vec<Candidate>) {
+fn phones(text: &str, countries: &[&'static str], out: &mut Vec<Candidate>) {
     for m in PHONE_INTL.find_iter(text) {
         let s = m.start();
         if s > 0 && byte_at(text, s - 1).is_ascii_alphanumeric() {
@@ -760,6 +745,8 @@ fn phones(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         if let Some((e, score, why)) = national(m.as_str()) {
+            phone_candidate(text, s, s + e, score, why, out);
+        } else if let Some((e, score, why)) = national_elsewhere(m.as_str(), countries) {
             phone_candidate(text, s, s + e, score, why, out);
         }
     }
@@ -787,56 +774,87 @@ fn phone_candidate(
     push(out, EntityType::PHONE_NUMBER, s, e, score, why);
 }
 
-/// Validates an international (`+`) candidate, trying shorter prefixes of its digit groups.
+/// Validates an international (`+`) candidate against the numbering plan of its country code
+/// (libphonenumber's metadata), trying shorter prefixes of its digit groups.
 fn international(t: &str) -> Option<(usize, f32, Why)> {
     let body = &t[1..];
     let gs = groups(body)?;
     for n in (1..=gs.len()).rev() {
-        let gs = &gs[..n];
         let end = 1 + gs[n - 1].end;
         let cand = &t[..end];
         if cand.ends_with(['(', ' ', '-', '.']) {
             continue;
         }
-        let digits: String = body[..gs[n - 1].end]
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .map(char::from)
-            .collect();
-        // Country code: the first group when it is short, else a known prefix.
-        let (cc, rest_start) = if gs[0].len <= 3 && n > 1 {
-            (&digits[..gs[0].len], gs[0].len)
-        } else {
-            let cc = [
-                "1", "7", "44", "61", "64", "33", "49", "91", "86", "353", "852",
-            ]
-            .into_iter()
-            .find(|cc| digits.starts_with(cc))?;
-            (cc, cc.len())
-        };
         // A "(0)" trunk prefix after the country code is not part of the number.
-        let trunk = n > 1
-            && gs[1].paren
-            && gs[1].len == 1
-            && digits.as_bytes().get(rest_start) == Some(&b'0');
-        let national = &digits[rest_start + usize::from(trunk)..];
-        let nl = national.len();
-        let first = national.bytes().next().unwrap_or(b'0');
-        let ok = match (cc, national_len(cc)) {
-            ("1", _) => {
-                nl == 10
-                    && (b'2'..=b'9').contains(&first)
-                    && (b'2'..=b'9').contains(&national.as_bytes()[3])
+        let plain = cand.replacen("(0)", "", 1);
+        if valid_number(None, &plain) {
+            return Some((
+                end,
+                0.75,
+                Why::pattern("international (E.164) number").check("numbering plan"),
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `number` is a valid number of `region` (or, with `None`, of the country its `+`
+/// code names) by libphonenumber's metadata.
+fn valid_number(region: Option<&str>, number: &str) -> bool {
+    let region = match region.map(str::parse::<phonenumber::country::Id>) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return false,
+        None => None,
+    };
+    phonenumber::parse(region, number).is_ok_and(|n| phonenumber::is_valid(&n))
+}
+
+/// Regions whose national formats are tried for a number none of the US/UK/AU shapes takes,
+/// besides the caller's countries: the most populous numbering plans that print a trunk `0`
+/// or (China) an 11-digit mobile number.
+const NATIONAL_REGIONS: &[&str] = &[
+    "JP", "CN", "DE", "FR", "IT", "ES", "IN", "BR", "MX", "KR", "NL", "PH", "TR", "NG", "ZA",
+];
+
+/// Validates a national candidate of another country against its numbering plan: 9 to 11
+/// digits, either with the trunk `0` most plans print or as a Chinese mobile number, or any
+/// shape when the caller named countries. Found bare, a number scores under the default
+/// threshold unless a phone word is near it.
+fn national_elsewhere(t: &str, countries: &[&'static str]) -> Option<(usize, f32, Why)> {
+    let gs = groups(t)?;
+    if gs.iter().any(|g| g.paren) && !gs[0].paren {
+        return None;
+    }
+    for n in (1..=gs.len().min(5)).rev() {
+        let gs = &gs[..n];
+        let end = gs[n - 1].end;
+        let cand = &t[..end];
+        let digits: Vec<u8> = cand.bytes().filter(u8::is_ascii_digit).collect();
+        if !(9..=11).contains(&digits.len()) {
+            continue;
+        }
+        let seps: Vec<u8> = gs.iter().skip(1).map(|g| g.sep).collect();
+        if !consistent_separators(&seps.iter().map(|&c| char::from(c)).collect::<String>()) {
+            continue;
+        }
+        let trunk = digits[0] == b'0';
+        let cn_mobile = digits.len() == 11 && digits[0] == b'1' && (b'3'..=b'9').contains(&digits[1]);
+        if countries.is_empty() && !trunk && !cn_mobile {
+            continue;
+        }
+        let regions = countries
+            .iter()
+            .copied()
+            .chain(NATIONAL_REGIONS.iter().copied().filter(|r| !countries.contains(r)));
+        for region in regions {
+            if valid_number(Some(region), cand) {
+                let score = if n > 1 { 0.5 } else { 0.4 };
+                return Some((
+                    end,
+                    score,
+                    Why::pattern("national number").check("numbering plan"),
+                ));
             }
-            ("44", _) => (nl == 10 || nl == 9) && matches!(first, b'1' | b'2' | b'3' | b'7' | b'8'),
-            ("61", _) => nl == 9 && matches!(first, b'2' | b'3' | b'4' | b'7' | b'8'),
-            (_, Some((lo, hi))) => (lo..=hi).contains(&nl) && first != b'0',
-            (_, None) => (7..=12).contains(&nl) && cc.len() + nl <= 15 && first != b'0',
-        };
-        if ok {
-            let known = national_len(cc).is_some();
-            let score = if known { 0.75 } else { 0.55 };
-            return Some((end, score, Why::pattern("international (E.164) number")));
         }
     }
     None
