@@ -604,14 +604,19 @@ fn tfns(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         let grouped = t.len() > d.len();
+        // A checksum-valid number is reported without a context word (Presidio reports every
+        // valid one); a word saying it is an order or reference number lowers it below.
         let (mut score, boost) = match (d.len(), grouped) {
-            (9, true) => (0.45, 0.45),
-            (9, false) => (0.35, 0.55),
+            (9, true) => (0.55, 0.4),
+            (9, false) => (0.5, 0.45),
             _ => (0.2, 0.6),
         };
         let mut why = Why::pattern("tax file number").check("TFN mod 11");
         if let Some((w, _)) = nearest(text, s, e, 64, 40, context::TFN) {
             score += boost;
+            why = why.context(w);
+        } else if let Some((w, _)) = nearest_before(text, s, 20, context::NOT_PERSONAL) {
+            score -= 0.3;
             why = why.context(w);
         }
         push(out, EntityType::AU_TFN, s, e, score, why);
@@ -632,7 +637,7 @@ fn medicares(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         let grouped = t.len() > d.len();
-        let (mut score, boost) = if grouped { (0.65, 0.3) } else { (0.35, 0.55) };
+        let (mut score, boost) = if grouped { (0.65, 0.3) } else { (0.5, 0.45) };
         let mut why = Why::pattern("Medicare number").check("Medicare check digit");
         if let Some((w, _)) = nearest(text, s, e, 64, 40, context::MEDICARE) {
             score += boost;
@@ -659,7 +664,7 @@ fn abns(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         let grouped = t.len() > d.len();
-        let (mut score, boost) = if grouped { (0.6, 0.35) } else { (0.35, 0.55) };
+        let (mut score, boost) = if grouped { (0.6, 0.35) } else { (0.5, 0.45) };
         let mut why = Why::pattern("ABN").check("ABN mod 89");
         if let Some((w, _)) = nearest(text, s, e, 64, 40, context::ABN) {
             score += boost;
