@@ -424,7 +424,7 @@ pub(crate) fn parse_request(
         None
     };
     Ok(ChatRequest {
-        context: Value::from_iter(entries),
+        context: Value::from_pairs(entries),
         has_tools,
         continue_final_message,
         final_message,

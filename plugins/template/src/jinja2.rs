@@ -35,6 +35,27 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
 }
 
+/// The `i`th positional argument or the keyword argument `name` (which wins).
+fn arg(
+    pos: &[Option<Value>],
+    i: usize,
+    kwargs: &Kwargs,
+    name: &str,
+) -> Result<Option<Value>, Error> {
+    Ok(match kwargs.get::<Option<Value>>(name)? {
+        Some(v) => Some(v),
+        None => pos.get(i).cloned().flatten(),
+    })
+}
+
+fn max_args(pos: &[Option<Value>], n: usize) -> Result<(), Error> {
+    if pos.len() > n {
+        Err(Error::from(ErrorKind::TooManyArguments))
+    } else {
+        Ok(())
+    }
+}
+
 /// Installs the Jinja2 dialect on `env`.
 pub fn install(env: &mut Environment<'_>, json: JsonFlavor) {
     env.set_formatter(py_formatter);
@@ -65,8 +86,30 @@ pub fn install(env: &mut Environment<'_>, json: JsonFlavor) {
     env.add_filter("round", round);
     env.add_filter("indent", indent);
     env.add_filter("list", list);
+    env.add_test("iterable", is_iterable);
+    env.add_test("sequence", is_sequence);
     env.add_function("cycler", minijinja_contrib::globals::cycler);
     env.add_function("joiner", minijinja_contrib::globals::joiner);
+}
+
+/// Jinja2's `iterable`: strings, lists, dicts and other iterables; not `none` or numbers.
+fn is_iterable(v: &Value) -> bool {
+    matches!(
+        v.kind(),
+        ValueKind::String
+            | ValueKind::Seq
+            | ValueKind::Map
+            | ValueKind::Iterable
+            | ValueKind::Bytes
+    )
+}
+
+/// Jinja2's `sequence`: anything with a length and items (strings, lists, dicts).
+fn is_sequence(v: &Value) -> bool {
+    matches!(
+        v.kind(),
+        ValueKind::String | ValueKind::Seq | ValueKind::Map | ValueKind::Bytes
+    )
 }
 
 // --- Python's str() and repr() -------------------------------------------------------------
@@ -427,23 +470,19 @@ fn tojson_jinja2(
     Ok(Value::from_safe_string(out))
 }
 
-fn tojson_hf(state: &State, value: &Value, args: Rest<Value>) -> Result<Value, Error> {
-    let (positional, kwargs): (&[Value], Kwargs) = minijinja::value::from_args(&args)?;
-    let names = ["ensure_ascii", "indent", "separators", "sort_keys"];
-    let mut given: [Option<Value>; 4] = [None, None, None, None];
-    for (i, v) in positional.iter().enumerate() {
-        match given.get_mut(i) {
-            Some(slot) => *slot = Some(v.clone()),
-            None => return Err(Error::from(ErrorKind::TooManyArguments)),
-        }
-    }
-    for (i, name) in names.iter().enumerate() {
-        if let Some(v) = kwargs.get::<Option<Value>>(name)? {
-            given[i] = Some(v);
-        }
-    }
+fn tojson_hf(
+    state: &State,
+    value: &Value,
+    args: Rest<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 4)?;
+    let ensure_ascii = arg(&pos, 0, &kwargs, "ensure_ascii")?;
+    let indent = arg(&pos, 1, &kwargs, "indent")?;
+    let separators = arg(&pos, 2, &kwargs, "separators")?;
+    let sort_keys = arg(&pos, 3, &kwargs, "sort_keys")?;
     kwargs.assert_all_used()?;
-    let [ensure_ascii, indent, separators, sort_keys] = given;
     let indent = indent_arg(indent)?;
     let (item_sep, key_sep) = match separators {
         Some(sep) if !sep.is_none() => {
@@ -585,30 +624,21 @@ fn center(state: &State, s: &Value, width: Option<i64>) -> Result<Value, Error> 
     Ok(Value::from(out))
 }
 
-fn truncate(state: &State, s: &Value, args: Rest<Value>) -> Result<Value, Error> {
-    let (length, killwords, end, leeway, kwargs): (
-        Option<usize>,
-        Option<bool>,
-        Option<String>,
-        Option<usize>,
-        Kwargs,
-    ) = minijinja::value::from_args(&args)?;
-    let length = kwargs
-        .get::<Option<usize>>("length")?
-        .or(length)
-        .unwrap_or(255);
-    let killwords = kwargs
-        .get::<Option<bool>>("killwords")?
-        .or(killwords)
-        .unwrap_or(false);
-    let end = kwargs
-        .get::<Option<String>>("end")?
-        .or(end)
+fn truncate(state: &State, s: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 4)?;
+    let length = match arg(&pos, 0, &kwargs, "length")? {
+        Some(v) => usize::try_from(v)?,
+        None => 255,
+    };
+    let killwords = arg(&pos, 1, &kwargs, "killwords")?.is_some_and(|v| v.is_true());
+    let end = arg(&pos, 2, &kwargs, "end")?
+        .map(|v| py_str(&v))
         .unwrap_or_else(|| "...".to_owned());
-    let leeway = kwargs
-        .get::<Option<usize>>("leeway")?
-        .or(leeway)
-        .unwrap_or(5);
+    let leeway = match arg(&pos, 3, &kwargs, "leeway")? {
+        Some(v) if !v.is_none() => usize::try_from(v)?,
+        _ => 5,
+    };
     kwargs.assert_all_used()?;
     let s = py_str(s);
     let chars: Vec<char> = s.chars().collect();
@@ -635,22 +665,20 @@ fn truncate(state: &State, s: &Value, args: Rest<Value>) -> Result<Value, Error>
     Ok(Value::from(out))
 }
 
-fn wordwrap(state: &State, s: &Value, args: Rest<Value>) -> Result<Value, Error> {
-    let (width, break_long_words, wrapstring, break_on_hyphens, kwargs): (
-        Option<Value>,
-        Option<Value>,
-        Option<Value>,
-        Option<Value>,
-        Kwargs,
-    ) = minijinja::value::from_args(&args)?;
+fn wordwrap(state: &State, s: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 4)?;
     let mut pairs: Vec<(&str, Value)> = Vec::new();
-    for (name, v) in [
-        ("width", width),
-        ("break_long_words", break_long_words),
-        ("wrapstring", wrapstring),
-        ("break_on_hyphens", break_on_hyphens),
-    ] {
-        if let Some(v) = kwargs.get::<Option<Value>>(name)?.or(v) {
+    for (i, name) in [
+        "width",
+        "break_long_words",
+        "wrapstring",
+        "break_on_hyphens",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if let Some(v) = arg(&pos, i, &kwargs, name)?.filter(|v| !v.is_none()) {
             pairs.push((name, v));
         }
     }
@@ -732,33 +760,17 @@ fn title(state: &State, v: &Value) -> Result<Value, Error> {
     Ok(Value::from(out))
 }
 
-fn urlize(state: &State, v: &Value, args: Rest<Value>) -> Result<Value, Error> {
-    let (trim_url_limit, nofollow, target, rel, kwargs): (
-        Option<Value>,
-        Option<bool>,
-        Option<Value>,
-        Option<Value>,
-        Kwargs,
-    ) = minijinja::value::from_args(&args)?;
-    let trim_url_limit = kwargs
-        .get::<Option<Value>>("trim_url_limit")?
-        .or(trim_url_limit)
+fn urlize(state: &State, v: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 5)?;
+    let trim_url_limit = arg(&pos, 0, &kwargs, "trim_url_limit")?
         .filter(|v| !v.is_none())
         .map(i64::try_from)
         .transpose()?;
-    let nofollow = kwargs
-        .get::<Option<bool>>("nofollow")?
-        .or(nofollow)
-        .unwrap_or(false);
-    let target = kwargs
-        .get::<Option<Value>>("target")?
-        .or(target)
-        .filter(|v| !v.is_none());
-    let rel = kwargs
-        .get::<Option<Value>>("rel")?
-        .or(rel)
-        .filter(|v| !v.is_none());
-    let _ = kwargs.get::<Option<Value>>("extra_schemes")?;
+    let nofollow = arg(&pos, 1, &kwargs, "nofollow")?.is_some_and(|v| v.is_true());
+    let target = arg(&pos, 2, &kwargs, "target")?.filter(|v| !v.is_none());
+    let rel = arg(&pos, 3, &kwargs, "rel")?.filter(|v| !v.is_none());
+    let _ = arg(&pos, 4, &kwargs, "extra_schemes")?;
     kwargs.assert_all_used()?;
     let mut rel_parts: Vec<String> = rel
         .map(|r| py_str(&r).split_whitespace().map(str::to_owned).collect())
@@ -907,7 +919,7 @@ fn pprint(state: &State, v: &Value) -> Result<Value, Error> {
             ValueKind::Map if is_plain_map(v) => {
                 let mut keys: Vec<Value> = v.try_iter().map(|i| i.collect()).unwrap_or_default();
                 keys.sort();
-                Value::from_iter(keys.into_iter().map(|k| {
+                Value::from_pairs(keys.into_iter().map(|k| {
                     let item = v.get_item(&k).unwrap_or_default();
                     (k, sorted(&item))
                 }))
@@ -927,20 +939,15 @@ fn pprint(state: &State, v: &Value) -> Result<Value, Error> {
 
 // --- filters whose Jinja2 signatures take positional arguments ---------------------------------
 
-fn sort(state: &State, value: Value, args: Rest<Value>) -> Result<Value, Error> {
-    let (reverse, case_sensitive, attribute, kwargs): (
-        Option<Value>,
-        Option<Value>,
-        Option<Value>,
-        Kwargs,
-    ) = minijinja::value::from_args(&args)?;
+fn sort(state: &State, value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 3)?;
     let mut pairs: Vec<(&str, Value)> = Vec::new();
-    for (name, v) in [
-        ("reverse", reverse),
-        ("case_sensitive", case_sensitive),
-        ("attribute", attribute),
-    ] {
-        if let Some(v) = kwargs.get::<Option<Value>>(name)?.or(v) {
+    for (i, name) in ["reverse", "case_sensitive", "attribute"]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(v) = arg(&pos, i, &kwargs, name)?.filter(|v| !v.is_none()) {
             pairs.push((name, v));
         }
     }
@@ -948,12 +955,12 @@ fn sort(state: &State, value: Value, args: Rest<Value>) -> Result<Value, Error> 
     minijinja::filters::sort(state, value, Kwargs::from_iter(pairs))
 }
 
-fn unique(state: &State, value: Value, args: Rest<Value>) -> Result<Value, Error> {
-    let (case_sensitive, attribute, kwargs): (Option<Value>, Option<Value>, Kwargs) =
-        minijinja::value::from_args(&args)?;
+fn unique(state: &State, value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 2)?;
     let mut pairs: Vec<(&str, Value)> = Vec::new();
-    for (name, v) in [("case_sensitive", case_sensitive), ("attribute", attribute)] {
-        if let Some(v) = kwargs.get::<Option<Value>>(name)?.or(v) {
+    for (i, name) in ["case_sensitive", "attribute"].into_iter().enumerate() {
+        if let Some(v) = arg(&pos, i, &kwargs, name)?.filter(|v| !v.is_none()) {
             pairs.push((name, v));
         }
     }
@@ -1092,18 +1099,12 @@ fn round(
     Ok(Value::from(out))
 }
 
-fn indent(state: &State, s: &Value, args: Rest<Value>) -> Result<Value, Error> {
-    let (width, first, blank, kwargs): (Option<Value>, Option<bool>, Option<bool>, Kwargs) =
-        minijinja::value::from_args(&args)?;
-    let width = kwargs.get::<Option<Value>>("width")?.or(width);
-    let first = kwargs
-        .get::<Option<bool>>("first")?
-        .or(first)
-        .unwrap_or(false);
-    let blank = kwargs
-        .get::<Option<bool>>("blank")?
-        .or(blank)
-        .unwrap_or(false);
+fn indent(state: &State, s: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 3)?;
+    let width = arg(&pos, 0, &kwargs, "width")?;
+    let first = arg(&pos, 1, &kwargs, "first")?.is_some_and(|v| v.is_true());
+    let blank = arg(&pos, 2, &kwargs, "blank")?.is_some_and(|v| v.is_true());
     kwargs.assert_all_used()?;
     let indention = match width {
         Some(w) if w.kind() == ValueKind::String => w.as_str().unwrap_or_default().to_owned(),

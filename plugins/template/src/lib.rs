@@ -201,7 +201,7 @@ fn parse_json(json: &str) -> Result<Value, TemplateError> {
 fn parse_context(context_json: &str) -> Result<Value, TemplateError> {
     let trimmed = context_json.trim();
     if trimmed.is_empty() {
-        return Ok(Value::from_iter(std::iter::empty::<(String, Value)>()));
+        return Ok(Value::from_pairs(std::iter::empty::<(String, Value)>()));
     }
     let value = parse_json(trimmed)?;
     if value.kind() != minijinja::value::ValueKind::Map {
