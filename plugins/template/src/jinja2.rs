@@ -9,7 +9,9 @@
 
 use std::fmt::Write as _;
 
-use minijinja::value::{Kwargs, Rest, Value, ValueKind};
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, Output, State};
 
 /// Which `tojson` a dialect gets: Jinja2's own or the one Hugging Face installs for chat templates.
@@ -88,7 +90,11 @@ pub fn install(env: &mut Environment<'_>, json: JsonFlavor) {
     env.add_filter("list", list);
     env.add_test("iterable", is_iterable);
     env.add_test("sequence", is_sequence);
-    env.add_function("cycler", minijinja_contrib::globals::cycler);
+    env.add_filter("attr", attr);
+    env.add_filter("dictsort", dictsort);
+    env.add_filter("items", items);
+    env.add_filter("urlencode", urlencode);
+    env.add_function("cycler", cycler);
     env.add_function("joiner", minijinja_contrib::globals::joiner);
 }
 
@@ -110,6 +116,31 @@ fn is_sequence(v: &Value) -> bool {
         v.kind(),
         ValueKind::String | ValueKind::Seq | ValueKind::Map | ValueKind::Bytes
     )
+}
+
+/// A Python tuple (what `items`, `dictsort` and `partition` return): a sequence that prints
+/// as `(a, b)`.
+#[derive(Debug)]
+pub struct PyTuple(pub Vec<Value>);
+
+impl Object for PyTuple {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = key.as_i64()?;
+        let i = if i < 0 { self.0.len() as i64 + i } else { i };
+        self.0.get(usize::try_from(i).ok()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
+fn tuple(items: Vec<Value>) -> Value {
+    Value::from_object(PyTuple(items))
 }
 
 // --- Python's str() and repr() -------------------------------------------------------------
@@ -209,9 +240,22 @@ fn write_py(v: &Value, out: &mut String, repr: bool, depth: usize) {
             Some(s) => out.push_str(s),
             None => {}
         },
+        ValueKind::Seq if v.downcast_object_ref::<PyTuple>().is_some() => {
+            let items: Vec<Value> = v.try_iter().map(|i| i.collect()).unwrap_or_default();
+            out.push('(');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py(item, out, true, depth + 1);
+            }
+            if items.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
         ValueKind::Seq | ValueKind::Iterable => {
-            let tuple = false;
-            out.push(if tuple { '(' } else { '[' });
+            out.push('[');
             if let Ok(iter) = v.try_iter() {
                 for (i, item) in iter.enumerate() {
                     if i > 0 {
@@ -1182,6 +1226,135 @@ fn list(state: &State, v: &Value) -> Result<Value, Error> {
     Ok(Value::from(items))
 }
 
+fn attr(v: &Value, name: &str) -> Value {
+    // Jinja2's attr() reads attributes only: a dict's keys are items, not attributes.
+    if v.kind() == ValueKind::Map && is_plain_map(v) {
+        return Value::UNDEFINED;
+    }
+    v.get_attr(name).unwrap_or_default()
+}
+
+fn pairs_as_tuples(v: Value) -> Result<Value, Error> {
+    let out: Vec<Value> = v
+        .try_iter()?
+        .map(|pair| tuple(pair.try_iter().map(|i| i.collect()).unwrap_or_default()))
+        .collect();
+    Ok(Value::from(out))
+}
+
+fn dictsort(state: &State, v: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let pos: Vec<Option<Value>> = args.iter().cloned().map(Some).collect();
+    max_args(&pos, 3)?;
+    let mut pairs: Vec<(&str, Value)> = Vec::new();
+    for (i, name) in ["case_sensitive", "by", "reverse"].into_iter().enumerate() {
+        if let Some(v) = arg(&pos, i, &kwargs, name)?.filter(|v| !v.is_none()) {
+            pairs.push((name, v));
+        }
+    }
+    kwargs.assert_all_used()?;
+    let _ = state;
+    pairs_as_tuples(minijinja::filters::dictsort(v, Kwargs::from_iter(pairs))?)
+}
+
+fn items(v: &Value) -> Result<Value, Error> {
+    if v.is_undefined() {
+        return Ok(Value::from(Vec::<Value>::new()));
+    }
+    let out: Vec<Value> = v
+        .try_iter()?
+        .map(|k| {
+            let item = v.get_item(&k).unwrap_or_default();
+            tuple(vec![k, item])
+        })
+        .collect();
+    Ok(Value::from(out))
+}
+
+fn url_quote(s: &str, safe: &str, plus: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        let c = b as char;
+        if c.is_ascii_alphanumeric() || "_.-~".contains(c) || safe.contains(c) {
+            out.push(c);
+        } else if plus && c == ' ' {
+            out.push('+');
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn urlencode(v: &Value) -> Result<String, Error> {
+    if let Some(s) = v.as_str() {
+        return Ok(url_quote(s, "/", false));
+    }
+    if v.kind() == ValueKind::Map {
+        let mut parts = Vec::new();
+        for k in v.try_iter()? {
+            let item = v.get_item(&k).unwrap_or_default();
+            parts.push(format!(
+                "{}={}",
+                url_quote(&py_str(&k), "", true),
+                url_quote(&py_str(&item), "", true)
+            ));
+        }
+        return Ok(parts.join("&"));
+    }
+    Ok(url_quote(&py_str(v), "/", false))
+}
+
+/// Jinja2's `cycler(*items)`: `next()`, `reset()` and `current`.
+#[derive(Debug)]
+struct Cycler {
+    items: Vec<Value>,
+    pos: std::sync::atomic::AtomicUsize,
+}
+
+impl Object for Cycler {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str() {
+            Some("current") => self
+                .items
+                .get(self.pos.load(std::sync::atomic::Ordering::Relaxed))
+                .cloned(),
+            _ => None,
+        }
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let () = minijinja::value::from_args(args)?;
+        match method {
+            "next" => {
+                let i = self.pos.load(Relaxed);
+                self.pos.store((i + 1) % self.items.len().max(1), Relaxed);
+                Ok(self.items.get(i).cloned().unwrap_or_default())
+            }
+            "reset" => {
+                self.pos.store(0, Relaxed);
+                Ok(Value::from(()))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+fn cycler(items: Rest<Value>) -> Result<Value, Error> {
+    if items.is_empty() {
+        return Err(invalid("at least one item has to be provided"));
+    }
+    Ok(Value::from_object(Cycler {
+        items: items.to_vec(),
+        pos: std::sync::atomic::AtomicUsize::new(0),
+    }))
+}
+
 // --- Python methods --------------------------------------------------------------------------
 
 fn methods(state: &mut State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
@@ -1288,7 +1461,7 @@ fn string_method(
                 None if method == "partition" => [s, "", ""],
                 None => ["", "", s],
             };
-            Value::from_iter(parts.iter().map(|p| Value::from(*p)))
+            tuple(parts.iter().map(|p| Value::from(*p)).collect())
         }
         "rsplit" => {
             let (sep, maxsplit): (Option<Value>, Option<i64>) = minijinja::value::from_args(args)?;
