@@ -2,17 +2,26 @@
 //!
 //! The same code runs natively (for tests and the host's benchmarks) and as the
 //! `template-engine` component Warden embeds. Every render gets a fresh minijinja
-//! environment with strict undefined, minijinja's own fuel and recursion limits, no loader
-//! (a template cannot read other templates or files) and auto-escaping off, because prompts
-//! are not HTML.
+//! environment with minijinja's own fuel and recursion limits, no loader (a template cannot
+//! read other templates or files) and auto-escaping off, because prompts are not HTML.
+//!
+//! Two dialects: minijinja's own (the default) and [`Dialect::Jinja2`], which renders what
+//! Python's Jinja2 renders (Python methods and output, Jinja2's filters, insertion-ordered
+//! maps). Hugging Face chat templates ([`render_chat_template`]) render on the Jinja2 dialect
+//! with transformers' environment, so their output is byte for byte what `apply_chat_template`
+//! produces.
 
 use std::collections::BTreeSet;
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::Serde;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 use warden_sdk::Error;
 use warden_sdk::template::TemplateEngine;
+
+mod hf;
+pub mod jinja2;
+
+pub use hf::{RAISED_KIND, SPECIAL_TOKENS, TokenizerConfig};
 
 /// minijinja instructions a render may execute unless the caller asks for fewer.
 pub const DEFAULT_ENGINE_FUEL: u64 = 5_000_000;
@@ -27,7 +36,8 @@ pub const FUEL_KIND: &str = "fuel";
 
 /// A 1-based line and column (in characters) inside a template: the SDK's position.
 pub use warden_sdk::Position;
-/// Per-render options, the SDK's; `None` means the default: strict undefined on, engine fuel
+/// Per-render options, the SDK's; `None` means the default: undefined [`UndefinedMode::Strict`]
+/// (`strict_undefined: Some(false)` means [`UndefinedMode::Lenient`]), engine fuel
 /// [`DEFAULT_ENGINE_FUEL`] for the whole call ([`render_chat`] shares it across the messages),
 /// recursion [`DEFAULT_MAX_RECURSION`] (capped at [`MAX_RECURSION_CEILING`]), trim and lstrip
 /// blocks off, the final newline dropped.
@@ -37,39 +47,126 @@ pub use warden_sdk::template::{ChatMessage, TemplateInfo};
 
 /// Why a template could not be rendered or inspected; always the caller's input, so it is the
 /// SDK's input error. `kind` is one of `syntax`, `undefined`, `json`, [`FUEL_KIND`],
-/// `recursion`, `include`, `render`.
+/// `recursion`, `include`, [`RAISED_KIND`], `render`.
 pub type TemplateError = warden_sdk::InputError;
+
+/// What a variable or attribute that is not there does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UndefinedMode {
+    /// The default: printing, iterating or otherwise using a missing variable is an error with
+    /// its position; testing one is not, so `{% if message.tool_calls %}`, `is defined` and
+    /// `| default(...)` work on anything, as in Jinja2.
+    #[default]
+    Strict,
+    /// Like [`UndefinedMode::Lenient`], and attribute access on a missing value is missing too
+    /// (`a.b.c` with no `a` renders empty).
+    Chainable,
+    /// Jinja2's default `Undefined`: a missing value renders empty, iterates as empty and is
+    /// false; only attribute access on it is an error.
+    Lenient,
+}
+
+impl UndefinedMode {
+    fn behavior(self) -> UndefinedBehavior {
+        match self {
+            UndefinedMode::Strict => UndefinedBehavior::SemiStrict,
+            UndefinedMode::Chainable => UndefinedBehavior::Chainable,
+            UndefinedMode::Lenient => UndefinedBehavior::Lenient,
+        }
+    }
+}
+
+/// Which template language a template is written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// minijinja's own (what Warden has always rendered).
+    #[default]
+    Minijinja,
+    /// Python Jinja2's: Python `str`/`list`/`dict` methods, Python-style output (`None`,
+    /// `True`, `['a', 1]`), Jinja2's filters and their arguments, `tojson` with sorted keys and
+    /// HTML-safe escapes, markupsafe's `escape` spelling. Where minijinja and Jinja2 disagree,
+    /// this dialect does what Jinja2 does.
+    Jinja2,
+}
+
+/// The plugin's own per-render settings that the SDK's [`RenderOptions`] does not carry (yet).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// The template language.
+    pub dialect: Dialect,
+    /// What a missing value does; `None` follows `RenderOptions::strict_undefined`
+    /// (unset or true: [`UndefinedMode::Strict`]; false: [`UndefinedMode::Lenient`]).
+    pub undefined: Option<UndefinedMode>,
+}
+
+impl Settings {
+    fn undefined_mode(&self, opts: &RenderOptions) -> UndefinedMode {
+        self.undefined.unwrap_or(match opts.strict_undefined {
+            Some(false) => UndefinedMode::Lenient,
+            _ => UndefinedMode::Strict,
+        })
+    }
+}
+
+/// The environment a render gets: the dialect's plus, for chat templates, transformers' extras.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Minijinja,
+    Jinja2,
+    HuggingFace,
+}
 
 const TEMPLATE_NAME: &str = "template";
 
-fn environment(opts: &RenderOptions) -> Environment<'static> {
+fn environment(
+    opts: &RenderOptions,
+    flavor: Flavor,
+    undefined: UndefinedMode,
+) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_debug(true);
-    env.set_undefined_behavior(if opts.strict_undefined.unwrap_or(true) {
-        UndefinedBehavior::Strict
-    } else {
-        UndefinedBehavior::Lenient
-    });
+    env.set_undefined_behavior(undefined.behavior());
     env.set_fuel(Some(opts.engine_fuel.unwrap_or(DEFAULT_ENGINE_FUEL)));
     let depth = opts
         .max_recursion
         .unwrap_or(DEFAULT_MAX_RECURSION)
         .min(MAX_RECURSION_CEILING);
     env.set_recursion_limit(depth as usize);
+    let hf = flavor == Flavor::HuggingFace;
     if let Ok(syntax) = SyntaxConfig::builder()
-        .trim_blocks(opts.trim_blocks.unwrap_or(false))
-        .lstrip_blocks(opts.lstrip_blocks.unwrap_or(false))
-        .keep_trailing_newline(opts.keep_trailing_newline.unwrap_or(false))
+        .trim_blocks(hf || opts.trim_blocks.unwrap_or(false))
+        .lstrip_blocks(hf || opts.lstrip_blocks.unwrap_or(false))
+        .keep_trailing_newline(!hf && opts.keep_trailing_newline.unwrap_or(false))
         .build()
     {
         env.set_syntax(syntax);
     }
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    match flavor {
+        Flavor::Minijinja => {}
+        Flavor::Jinja2 => jinja2::install(&mut env, jinja2::JsonFlavor::Jinja2),
+        Flavor::HuggingFace => {
+            jinja2::install(&mut env, jinja2::JsonFlavor::HuggingFace);
+            hf::install(&mut env);
+        }
+    }
     env
 }
 
+fn settings_env(opts: &RenderOptions, settings: &Settings) -> Environment<'static> {
+    let flavor = match settings.dialect {
+        Dialect::Minijinja => Flavor::Minijinja,
+        Dialect::Jinja2 => Flavor::Jinja2,
+    };
+    environment(opts, flavor, settings.undefined_mode(opts))
+}
+
 fn builtins_env() -> Environment<'static> {
-    environment(&RenderOptions::default())
+    environment(
+        &RenderOptions::default(),
+        Flavor::Minijinja,
+        UndefinedMode::Strict,
+    )
 }
 
 /// Forces one-time set-up (environment construction, first parse) so that a pre-initialised
@@ -82,29 +179,39 @@ pub fn warm() {
     ) {
         let _ = t.render(minijinja::context! { x => "warm", y => vec![1, 2] });
     }
+    let _ = render_chat_template(
+        "{% for m in messages %}{{ m.content.strip() | tojson }}{% endfor %}",
+        r#"{"messages": [{"role": "user", "content": " warm "}]}"#,
+        &RenderOptions::default(),
+    );
 }
 
-fn parse_context(context_json: &str) -> Result<Value, TemplateError> {
-    let trimmed = context_json.trim();
-    if trimmed.is_empty() {
-        return Ok(Value::from(Serde(serde_json::Map::new())));
-    }
-    let json: serde_json::Value = serde_json::from_str(trimmed).map_err(|e| TemplateError {
+/// Parses JSON straight into template values, keeping every object's keys in document order.
+fn parse_json(json: &str) -> Result<Value, TemplateError> {
+    serde_json::from_str::<Value>(json).map_err(|e| TemplateError {
         kind: "json".to_owned(),
         message: format!("context is not valid JSON: {e}"),
         position: Some(Position {
             line: u32::try_from(e.line()).unwrap_or(u32::MAX),
             column: u32::try_from(e.column()).unwrap_or(u32::MAX),
         }),
-    })?;
-    if !json.is_object() {
+    })
+}
+
+fn parse_context(context_json: &str) -> Result<Value, TemplateError> {
+    let trimmed = context_json.trim();
+    if trimmed.is_empty() {
+        return Ok(Value::from_pairs(std::iter::empty::<(String, Value)>()));
+    }
+    let value = parse_json(trimmed)?;
+    if value.kind() != minijinja::value::ValueKind::Map {
         return Err(TemplateError {
             kind: "json".to_owned(),
             message: "context must be a JSON object (variable name to value)".to_owned(),
             position: None,
         });
     }
-    Ok(Value::from(Serde(json)))
+    Ok(value)
 }
 
 fn position_of(source: &str, err: &minijinja::Error) -> Option<Position> {
@@ -125,7 +232,25 @@ fn position_of(source: &str, err: &minijinja::Error) -> Option<Position> {
     })
 }
 
+fn raised(err: &minijinja::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = cur {
+        if e.is::<hf::Raised>() {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
+}
+
 fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
+    if raised(err) {
+        return TemplateError {
+            kind: RAISED_KIND.to_owned(),
+            message: err.detail().unwrap_or_default().to_owned(),
+            position: position_of(source, err),
+        };
+    }
     let kind = match err.kind() {
         ErrorKind::SyntaxError => "syntax",
         ErrorKind::UndefinedError => "undefined",
@@ -153,25 +278,27 @@ pub fn render(
     context_json: &str,
     opts: &RenderOptions,
 ) -> Result<String, TemplateError> {
-    let ctx = parse_context(context_json)?;
-    render_value(source, &ctx, opts)
+    render_with(source, context_json, opts, &Settings::default())
 }
 
-fn render_value(source: &str, ctx: &Value, opts: &RenderOptions) -> Result<String, TemplateError> {
-    let env = environment(opts);
-    let tmpl = env
-        .template_from_named_str(TEMPLATE_NAME, source)
-        .map_err(|e| convert(source, &e))?;
-    tmpl.render(ctx).map_err(|e| convert(source, &e))
+/// [`render`] with the plugin's own [`Settings`] (dialect, undefined behaviour).
+pub fn render_with(
+    source: &str,
+    context_json: &str,
+    opts: &RenderOptions,
+    settings: &Settings,
+) -> Result<String, TemplateError> {
+    let ctx = parse_context(context_json)?;
+    let env = settings_env(opts, settings);
+    render_metered(&env, source, &ctx).map(|(out, _)| out)
 }
 
 /// Renders `source` and says how much engine fuel the render consumed.
 fn render_metered(
+    env: &Environment<'_>,
     source: &str,
     ctx: &Value,
-    opts: &RenderOptions,
 ) -> Result<(String, u64), TemplateError> {
-    let env = environment(opts);
     let tmpl = env
         .template_from_named_str(TEMPLATE_NAME, source)
         .map_err(|e| convert(source, &e))?;
@@ -187,6 +314,16 @@ pub fn render_chat(
     context_json: &str,
     opts: &RenderOptions,
 ) -> Result<Vec<ChatMessage>, TemplateError> {
+    render_chat_with(messages, context_json, opts, &Settings::default())
+}
+
+/// [`render_chat`] with the plugin's own [`Settings`] (dialect, undefined behaviour).
+pub fn render_chat_with(
+    messages: &[ChatMessage],
+    context_json: &str,
+    opts: &RenderOptions,
+    settings: &Settings,
+) -> Result<Vec<ChatMessage>, TemplateError> {
     let ctx = parse_context(context_json)?;
     let mut fuel = opts.engine_fuel.unwrap_or(DEFAULT_ENGINE_FUEL);
     let mut out = Vec::with_capacity(messages.len());
@@ -195,11 +332,11 @@ pub fn render_chat(
             engine_fuel: Some(fuel),
             ..*opts
         };
-        let (content, used) =
-            render_metered(&m.content, &ctx, &message_opts).map_err(|mut e| {
-                e.message = format!("message {i} ({}): {}", m.role, e.message);
-                e
-            })?;
+        let env = settings_env(&message_opts, settings);
+        let (content, used) = render_metered(&env, &m.content, &ctx).map_err(|mut e| {
+            e.message = format!("message {i} ({}): {}", m.role, e.message);
+            e
+        })?;
         fuel = fuel.saturating_sub(used);
         out.push(ChatMessage {
             role: m.role.clone(),
@@ -207,6 +344,71 @@ pub fn render_chat(
         });
     }
     Ok(out)
+}
+
+/// Renders a Hugging Face chat template as transformers' `apply_chat_template(...,
+/// tokenize=False)` does, from `request_json`: `{"messages": [...], "tools": [...],
+/// "documents": [...], "add_generation_prompt": bool, "continue_final_message": bool,
+/// "bos_token": ..., "eos_token": ..., <any other template variable>}`.
+///
+/// The environment is transformers': the Jinja2 dialect with `trim_blocks` and `lstrip_blocks`
+/// on (whatever `opts` says about them), `tojson` as `json.dumps(ensure_ascii=False)`,
+/// `raise_exception` (an error of kind [`RAISED_KIND`] with the template's message),
+/// `strftime_now` (the WASI clock, UTC) and `{% generation %}`. Undefined values behave as in
+/// Jinja2 ([`UndefinedMode::Lenient`]) unless `undefined` says otherwise. Engine fuel and the
+/// recursion limit are `opts`'s, as for any render.
+pub fn render_chat_template(
+    template: &str,
+    request_json: &str,
+    opts: &RenderOptions,
+) -> Result<String, TemplateError> {
+    render_chat_template_with(template, request_json, opts, None, &[])
+}
+
+/// [`render_chat_template`] with the template (and the special tokens) taken from a Hugging
+/// Face `tokenizer_config.json`: `name` picks one of several named templates (by default
+/// `tool_use` when the chat has tools, else `default`); tokens in the request win over the
+/// config's.
+pub fn render_chat_template_from_config(
+    tokenizer_config_json: &str,
+    name: Option<&str>,
+    request_json: &str,
+    opts: &RenderOptions,
+    undefined: Option<UndefinedMode>,
+) -> Result<String, TemplateError> {
+    let config = TokenizerConfig::parse(tokenizer_config_json)?;
+    let has_tools = hf::parse_request(request_json, &[])?.has_tools;
+    let template = config.template(name, has_tools)?;
+    render_chat_template_with(
+        template,
+        request_json,
+        opts,
+        undefined,
+        &config.special_tokens,
+    )
+}
+
+/// [`render_chat_template`] with an undefined behaviour other than Jinja2's and default
+/// special tokens (overridden by the request's).
+pub fn render_chat_template_with(
+    template: &str,
+    request_json: &str,
+    opts: &RenderOptions,
+    undefined: Option<UndefinedMode>,
+    special_tokens: &[(String, String)],
+) -> Result<String, TemplateError> {
+    let request = hf::parse_request(request_json, special_tokens)?;
+    let source = hf::rewrite_generation_tags(template);
+    let env = environment(
+        opts,
+        Flavor::HuggingFace,
+        undefined.unwrap_or(UndefinedMode::Lenient),
+    );
+    let (rendered, _) = render_metered(&env, &source, &request.context)?;
+    match (&request.final_message, request.continue_final_message) {
+        (Some(final_message), true) => hf::continue_final(rendered, final_message),
+        _ => Ok(rendered),
+    }
 }
 
 /// Parses `source` and lists the variables and attribute paths it reads.
