@@ -667,6 +667,26 @@ impl Pii {
     }
 }
 
+/// Presidio anonymizer's older `/decrypt` request: one ciphertext and its key.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecryptRequest {
+    /// The base64 ciphertext `encrypt` produced.
+    pub text: String,
+    /// The key it was encrypted with.
+    pub key: String,
+}
+
+/// `POST /presidio/decrypt`: the older one-value form of `deanonymize`.
+pub fn presidio_decrypt(req: &DecryptRequest) -> Result<String> {
+    let key = AesKey::try_from(req.key.clone()).map_err(Error::BadRequest)?;
+    decrypt(&key, &req.text)
+        .ok_or_else(|| Error::BadRequest("the text does not decrypt under the given key".into()))
+}
+
+/// The operator names `/anonymizers` lists (Presidio's, without `custom`).
+pub const ANONYMIZERS: &[&str] = &["hash", "mask", "redact", "replace", "encrypt", "keep"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,8 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use warden_core::pii::presidio::{
-    AnalyzeRequest, AnonymizeRequest, DeanonymizeRequest, EngineResult,
+    ANONYMIZERS, AnalyzeRequest, AnonymizeRequest, DeanonymizeRequest, DecryptRequest,
+    EngineResult, presidio_decrypt,
 };
 
 use super::error::{ApiError, Problem};
@@ -81,6 +82,30 @@ pub async fn deanonymize(
     ApiJson(body): ApiJson<DeanonymizeRequest>,
 ) -> ApiResult<Json<EngineResult>> {
     Ok(Json(w.pii.presidio_deanonymize(&who, body).await?))
+}
+
+/// Presidio anonymizer's older `/decrypt`: `{"result": <plain text>}`.
+#[utoipa::path(post, path = "/presidio/decrypt", tag = "presidio", request_body = DecryptRequest,
+    responses((status = 200, body = Object), (status = 400, body = Problem)))]
+pub async fn decrypt(
+    Caller(_who): Caller,
+    ApiJson(body): ApiJson<DecryptRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(serde_json::json!({ "result": presidio_decrypt(&body)? })))
+}
+
+/// Presidio anonymizer's `/anonymizers`: the operator names it accepts.
+#[utoipa::path(get, path = "/presidio/anonymizers", tag = "presidio",
+    responses((status = 200, body = Vec<String>)))]
+pub async fn anonymizers(Caller(_who): Caller) -> Json<&'static [&'static str]> {
+    Json(ANONYMIZERS)
+}
+
+/// Presidio anonymizer's `/deanonymizers`.
+#[utoipa::path(get, path = "/presidio/deanonymizers", tag = "presidio",
+    responses((status = 200, body = Vec<String>)))]
+pub async fn deanonymizers(Caller(_who): Caller) -> Json<&'static [&'static str]> {
+    Json(&["decrypt"])
 }
 
 /// Presidio's `/health`: a plain-text liveness answer (public, like `/healthz`).
