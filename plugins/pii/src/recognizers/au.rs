@@ -34,7 +34,7 @@ static ACN: Spec = Spec {
     ],
     context: &["australian company number", "acn", "company number"],
     validate: Some(acn),
-    around: None,
+    around: Some(acn_around),
 };
 
 /// ASIC's check: weights 8..1 over the first eight digits; the ninth is the complement of the
@@ -55,6 +55,58 @@ fn acn(m: &str) -> Check {
         .map(|(&x, w)| u32::from(x) * w)
         .sum();
     Check::from((10 - sum % 10) % 10 == u32::from(check))
+}
+
+/// Labels of other identifiers and of telephone numbers, for [`labelled_otherwise`].
+const OTHER_LABELS: &[&str] = &[
+    "tfn",
+    "tax file",
+    "abn",
+    "medicare",
+    "phone",
+    "mobile",
+    "call",
+    "called",
+    "tel",
+    "telephone",
+    "fax",
+];
+
+/// Whether `start..end` is one group of a longer run of digit groups: `32 078 716 168` (an ABN)
+/// holds a nine-digit `078 716 168`, and `+1-303-456-5178` (a telephone number) a ten-digit
+/// `303-456-5178`; Presidio's `\b` lets both through.
+fn part_of_longer_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let sep = |c: u8| matches!(c, b' ' | b'-' | b'.' | b'/');
+    let before = start >= 2 && sep(b[start - 1]) && b[start - 2].is_ascii_digit();
+    let after = end + 1 < b.len() && sep(b[end]) && b[end + 1].is_ascii_digit();
+    before || after
+}
+
+/// Whether the nearest label around `start..end` names something else (one of `others`) rather
+/// than this type (one of `own`): `TFN 877 800 630` is not an ACN, `Medicare 2807334369` not an
+/// NHS number, `called from 0429472447` a telephone number.
+fn labelled_otherwise(
+    text: &str,
+    start: usize,
+    end: usize,
+    own: &[&'static str],
+    others: &[&'static str],
+) -> bool {
+    use super::{CONTEXT_AFTER, CONTEXT_BEFORE};
+    let near =
+        |words| crate::context::nearest(text, start, end, CONTEXT_BEFORE, CONTEXT_AFTER, words);
+    match (near(others), near(own)) {
+        (Some((_, other)), Some((_, mine))) => other < mine,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// An ACN candidate stands alone and is not labelled as another number.
+fn acn_around(text: &str, start: usize, end: usize) -> bool {
+    !part_of_longer_number(text, start, end)
+        && !labelled_otherwise(text, start, end, ACN.context, OTHER_LABELS)
 }
 
 #[cfg(test)]
@@ -91,5 +143,15 @@ mod tests {
         let opts = crate::DetectOptions::from_wire(&[] as &[&str], &["AU"], None, false).unwrap();
         let found = crate::detect("ACN 005 499 981", &opts);
         assert!(found.iter().any(|f| f.entity_type.as_str() == "AU_ACN"));
+    }
+
+    /// Warden's own: a group of a longer number (an ABN, a telephone number) and a number
+    /// labelled as a TFN are not ACNs (Presidio reports all three).
+    #[test]
+    fn not_part_of_other_numbers() {
+        presidio_case("AU_ACN", "my ABN is 32 078 716 168", &[], 0.0, 1.0);
+        presidio_case("AU_ACN", "called from +61 427 839 585", &[], 0.0, 1.0);
+        presidio_case("AU_ACN", "supplied TFN 877 800 630 today", &[], 0.0, 1.0);
+        presidio_case("AU_ACN", "ACN 005 499 981", &[(4, 15)], 1.0, 1.0);
     }
 }

@@ -42,7 +42,7 @@ static SIN: Spec = Spec {
         "assurance sociale",
     ],
     validate: Some(sin),
-    around: None,
+    around: Some(sin_around),
 };
 
 /// Drops a number that fails Luhn or repeats one digit; a Luhn-valid one keeps its score.
@@ -56,16 +56,73 @@ fn sin(m: &str) -> Check {
     Check::Unknown
 }
 
+/// Labels of other identifiers and of telephone numbers, for [`labelled_otherwise`].
+const OTHER_LABELS: &[&str] = &[
+    "tfn",
+    "tax file",
+    "abn",
+    "medicare",
+    "ssn",
+    "social security",
+    "phone",
+    "mobile",
+    "call",
+    "called",
+    "tel",
+    "telephone",
+    "fax",
+];
+
+/// Whether `start..end` is one group of a longer run of digit groups: `32 078 716 168` (an ABN)
+/// holds a nine-digit `078 716 168`, and `+1-303-456-5178` (a telephone number) a ten-digit
+/// `303-456-5178`; Presidio's `\b` lets both through.
+fn part_of_longer_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let sep = |c: u8| matches!(c, b' ' | b'-' | b'.' | b'/');
+    let before = start >= 2 && sep(b[start - 1]) && b[start - 2].is_ascii_digit();
+    let after = end + 1 < b.len() && sep(b[end]) && b[end + 1].is_ascii_digit();
+    before || after
+}
+
+/// Whether the nearest label around `start..end` names something else (one of `others`) rather
+/// than this type (one of `own`): `TFN 877 800 630` is not an ACN, `Medicare 2807334369` not an
+/// NHS number, `called from 0429472447` a telephone number.
+fn labelled_otherwise(
+    text: &str,
+    start: usize,
+    end: usize,
+    own: &[&'static str],
+    others: &[&'static str],
+) -> bool {
+    use super::{CONTEXT_AFTER, CONTEXT_BEFORE};
+    let near =
+        |words| crate::context::nearest(text, start, end, CONTEXT_BEFORE, CONTEXT_AFTER, words);
+    match (near(others), near(own)) {
+        (Some((_, other)), Some((_, mine))) => other < mine,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// A SIN candidate stands alone and is not labelled as another number.
+fn sin_around(text: &str, start: usize, end: usize) -> bool {
+    !part_of_longer_number(text, start, end)
+        && !labelled_otherwise(text, start, end, SIN.context, OTHER_LABELS)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::tests::presidio_case;
+
+    /// A ported case: text, expected spans, least and greatest score.
+    type Case = (&'static str, &'static [(usize, usize)], f32, f32);
 
     /// Presidio's `test_ca_sin_recognizer.py` cases: (text, spans, min, max). Two differ:
     /// Presidio scores the recognizer without context words, Warden applies them in the same
     /// pass, so `my SIN is ...` and `mon NAS: ...` score 0.85, not at most 0.81 ("context").
     #[test]
     fn presidio_sin_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("130 692 544", &[(0, 11)], 0.5, 0.81),
             ("435 418 165", &[(0, 11)], 0.5, 0.81),
             ("948 584 792", &[(0, 11)], 0.5, 0.81),
@@ -99,5 +156,19 @@ mod tests {
     fn off_by_default() {
         let found = crate::detect("SIN 130 692 544", &crate::DetectOptions::default());
         assert!(found.iter().all(|f| f.entity_type.as_str() != "CA_SIN"));
+    }
+
+    /// Warden's own: a number labelled as a TFN, or inside an ABN, is not a SIN.
+    #[test]
+    fn not_part_of_other_numbers() {
+        presidio_case("CA_SIN", "Her TFN is 471 257 790.", &[], 0.0, 1.0);
+        presidio_case("CA_SIN", "ABN 26 496 331 190", &[], 0.0, 1.0);
+        presidio_case(
+            "CA_SIN",
+            "SIN 130 692 544, TFN later",
+            &[(4, 15)],
+            0.85,
+            0.85,
+        );
     }
 }

@@ -167,7 +167,9 @@ static CRYPTO: Spec = Spec {
             score: 0.4,
         },
     ],
-    context: &["wallet", "btc", "bitcoin", "crypto", "eth", "ethereum", "address"],
+    context: &[
+        "wallet", "btc", "bitcoin", "crypto", "eth", "ethereum", "address",
+    ],
     validate: Some(crypto),
     around: Some(alnum_bounded),
 };
@@ -181,10 +183,29 @@ fn alnum_bounded(text: &str, start: usize, end: usize) -> bool {
     before && after
 }
 
-/// Whether a date match is a whole token: not glued to letters or digits, and not one piece of a
-/// longer dotted, dashed or slashed number such as the version `7.4.4.16`.
+/// Words that make a following dotted number a version, not a date (`version 3.8.34`).
+const VERSION_WORDS: &[&str] = &["version", "ver", "release", "build", "rev", "revision"];
+
+/// Whether a date match is a whole token: not glued to letters or digits, not one piece of a
+/// longer dotted, dashed or slashed number such as the version `7.4.4.16`, and not right after
+/// a version word.
 fn date_stands_alone(text: &str, start: usize, end: usize) -> bool {
-    alnum_bounded(text, start, end) && !continues_number(text, start, end, b"./-:")
+    alnum_bounded(text, start, end)
+        && !continues_number(text, start, end, b"./-:")
+        && !after_version_word(text, start)
+}
+
+/// Whether the word just before `start` (spaces between) is one of [`VERSION_WORDS`].
+fn after_version_word(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end_matches([' ', '\t']).as_bytes();
+    VERSION_WORDS.iter().any(|w| {
+        before.len() >= w.len()
+            && before[before.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+            && before
+                .len()
+                .checked_sub(w.len() + 1)
+                .is_none_or(|i| !before[i].is_ascii_alphanumeric())
+    })
 }
 
 /// Whether the bytes around `start..end` continue it as a number: a separator from `seps`
@@ -192,8 +213,7 @@ fn date_stands_alone(text: &str, start: usize, end: usize) -> bool {
 fn continues_number(text: &str, start: usize, end: usize, seps: &[u8]) -> bool {
     let b = text.as_bytes();
     let before = start >= 2 && seps.contains(&b[start - 1]) && b[start - 2].is_ascii_alphanumeric();
-    let after =
-        end + 1 < b.len() && seps.contains(&b[end]) && b[end + 1].is_ascii_alphanumeric();
+    let after = end + 1 < b.len() && seps.contains(&b[end]) && b[end + 1].is_ascii_alphanumeric();
     before || after
 }
 
@@ -208,7 +228,11 @@ fn days_in_month(month: u32, year: Option<u32>) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
         2 => match year {
-            Some(y) if !(y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))) => 28,
+            Some(y)
+                if !(y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))) =>
+            {
+                28
+            }
             _ => 29,
         },
         _ => 31,
@@ -317,7 +341,12 @@ fn base58check(s: &str) -> bool {
     let Some(raw) = base58_decode(s) else {
         return false;
     };
-    if raw.len() != 25 || !matches!((s.as_bytes().first(), raw[0]), (Some(b'1'), 0) | (Some(b'3'), 5)) {
+    if raw.len() != 25
+        || !matches!(
+            (s.as_bytes().first(), raw[0]),
+            (Some(b'1'), 0) | (Some(b'3'), 5)
+        )
+    {
         return false;
     }
     let (body, check) = raw.split_at(21);
@@ -355,7 +384,13 @@ const BECH32M_CONST: u32 = 0x2bc8_30a3;
 
 /// The Bech32 checksum polynomial over `values` (BIP 173).
 fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
-    const GEN: [u32; 5] = [0x3b6a_57b2, 0x2650_8e6d, 0x1ea1_19fa, 0x3d42_33dd, 0x2a14_62b3];
+    const GEN: [u32; 5] = [
+        0x3b6a_57b2,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
     let mut chk: u32 = 1;
     for v in values {
         let top = chk >> 25;
@@ -483,10 +518,10 @@ fn sha256(data: &[u8]) -> [u8; 32] {
         msg.push(0);
     }
     msg.extend_from_slice(&bits.to_be_bytes());
-    for chunk in msg.chunks_exact(64) {
+    for chunk in msg.as_chunks::<64>().0 {
         let mut w = [0u32; 64];
-        for (wi, b) in w.iter_mut().zip(chunk.chunks_exact(4)) {
-            *wi = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        for (wi, b) in w.iter_mut().zip(chunk.as_chunks::<4>().0) {
+            *wi = u32::from_be_bytes(*b);
         }
         for i in 16..64 {
             let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
@@ -522,7 +557,7 @@ fn sha256(data: &[u8]) -> [u8; 32] {
         }
     }
     let mut out = [0u8; 32];
-    for (o, x) in out.chunks_exact_mut(4).zip(h) {
+    for (o, x) in out.as_chunks_mut::<4>().0.iter_mut().zip(h) {
         o.copy_from_slice(&x.to_be_bytes());
     }
     out
@@ -534,20 +569,20 @@ fn keccak256(data: &[u8]) -> [u8; 32] {
     let mut state = [0u64; 25];
     let mut msg = data.to_vec();
     msg.push(0x01);
-    while msg.len() % RATE != 0 {
+    while !msg.len().is_multiple_of(RATE) {
         msg.push(0);
     }
     if let Some(last) = msg.last_mut() {
         *last |= 0x80;
     }
-    for block in msg.chunks_exact(RATE) {
-        for (lane, b) in state.iter_mut().zip(block.chunks_exact(8)) {
-            *lane ^= u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    for block in msg.as_chunks::<RATE>().0 {
+        for (lane, b) in state.iter_mut().zip(block.as_chunks::<8>().0) {
+            *lane ^= u64::from_le_bytes(*b);
         }
         keccak_f(&mut state);
     }
     let mut out = [0u8; 32];
-    for (o, lane) in out.chunks_exact_mut(8).zip(state) {
+    for (o, lane) in out.as_chunks_mut::<8>().0.iter_mut().zip(state) {
         o.copy_from_slice(&lane.to_le_bytes());
     }
     out
@@ -618,6 +653,9 @@ mod tests {
     use super::*;
     use crate::tests::presidio_case;
 
+    /// A ported case: text, expected spans, least and greatest score.
+    type Case = (&'static str, &'static [(usize, usize)], f32, f32);
+
     /// The (type, text) findings of `text` with default options.
     fn by_default(text: &str) -> Vec<(String, String)> {
         crate::detect(text, &crate::DetectOptions::default())
@@ -630,7 +668,7 @@ mod tests {
     /// a context word, so every one carries over as is.
     #[test]
     fn presidio_date_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("Today is 5-20-2021", &[(9, 18)], 0.6, 0.81),
             ("Today is 5/20/2021", &[(9, 18)], 0.6, 0.81),
             ("Today is 2021-05-21", &[(9, 19)], 0.6, 0.81),
@@ -651,14 +689,54 @@ mod tests {
             ("Today is 5/21", &[(9, 13)], 0.05, 0.15),
             ("Today is 5/2021", &[(9, 15)], 0.15, 0.25),
             ("Today is 05/2021", &[(9, 16)], 0.15, 0.25),
-            ("Today is 2024-06-05T09:15:30.500-07:00 or not?", &[(9, 38)], 0.6, 0.81),
-            ("Today is,2024-03-15T14:30:00.123456Z or not?", &[(9, 36)], 0.6, 0.81),
-            ("Today is\r2024-12-31T23:59:59+00:00 or not?", &[(9, 34)], 0.6, 0.81),
-            ("Today is\n2024-03-15T14:30:00+02:00 or not?", &[(9, 34)], 0.6, 0.81),
-            ("Today is 2024-03-15T14:30:00-05:00 or not?", &[(9, 34)], 0.6, 0.81),
-            ("Today is 2024-03-15T14:30:00.123Z, or not?", &[(9, 33)], 0.6, 0.81),
-            ("Today is 2024-03-15T14:30:00Z\r or not?", &[(9, 29)], 0.6, 0.81),
-            ("Today is 2024-03-15T14:30Z\n or not?", &[(9, 26)], 0.6, 0.81),
+            (
+                "Today is 2024-06-05T09:15:30.500-07:00 or not?",
+                &[(9, 38)],
+                0.6,
+                0.81,
+            ),
+            (
+                "Today is,2024-03-15T14:30:00.123456Z or not?",
+                &[(9, 36)],
+                0.6,
+                0.81,
+            ),
+            (
+                "Today is\r2024-12-31T23:59:59+00:00 or not?",
+                &[(9, 34)],
+                0.6,
+                0.81,
+            ),
+            (
+                "Today is\n2024-03-15T14:30:00+02:00 or not?",
+                &[(9, 34)],
+                0.6,
+                0.81,
+            ),
+            (
+                "Today is 2024-03-15T14:30:00-05:00 or not?",
+                &[(9, 34)],
+                0.6,
+                0.81,
+            ),
+            (
+                "Today is 2024-03-15T14:30:00.123Z, or not?",
+                &[(9, 33)],
+                0.6,
+                0.81,
+            ),
+            (
+                "Today is 2024-03-15T14:30:00Z\r or not?",
+                &[(9, 29)],
+                0.6,
+                0.81,
+            ),
+            (
+                "Today is 2024-03-15T14:30Z\n or not?",
+                &[(9, 26)],
+                0.6,
+                0.81,
+            ),
             ("2024-03-15T14:30Z", &[(0, 17)], 0.6, 1.0),
             ("Today is2024-06-05T09:15:30.500-07:00", &[], 0.0, 1.0),
             ("Today is5/21", &[], 0.0, 1.0),
@@ -684,12 +762,20 @@ mod tests {
             "at 2024-03-15T25:30Z",
             "release 7.4.4.16",
             "build 1.2.2021.5",
+            "version 3.8.34 logs out",
+            "on release 21.5.21",
         ] {
             presidio_case("DATE_TIME", no, &[], 0.0, 1.0);
         }
         presidio_case("DATE_TIME", "on 2020-02-29", &[(3, 13)], 0.6, 0.6);
         presidio_case("DATE_TIME", "on 29-FEB-2024", &[(3, 14)], 0.6, 0.6);
-        presidio_case("DATE_TIME", "date of birth 12/03/1980", &[(14, 24)], 0.95, 0.95);
+        presidio_case(
+            "DATE_TIME",
+            "date of birth 12/03/1980",
+            &[(14, 24)],
+            0.95,
+            0.95,
+        );
         // Off by default.
         assert!(by_default("Shipped on 2024-03-02 at 14:30.").is_empty());
     }
@@ -700,27 +786,57 @@ mod tests {
     /// score 0.95 here, not 0.6 (marked "context").
     #[test]
     fn presidio_mac_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
-            ("My MAC address is 00:1A:2B:3C:4D:5E", &[(18, 35)], 0.95, 0.95), // context
-            ("Device MAC: AA:BB:CC:DD:EE:FF", &[(12, 29)], 0.95, 0.95),       // context
-            ("MAC: 01:23:45:67:89:AB", &[(5, 22)], 0.95, 0.95),               // context
-            ("Lowercase MAC: 0a:23:f5:67:89:ac", &[(15, 32)], 0.95, 0.95),    // context
-            ("My MAC address is 00-1A-2B-3C-4D-5E", &[(18, 35)], 0.95, 0.95), // context
-            ("Hardware address: AA-BB-CC-DD-EE-FF", &[(18, 35)], 0.95, 0.95), // context
-            ("MAC: 01-23-45-67-89-AB", &[(5, 22)], 0.95, 0.95),               // context
-            ("Lowercase MAC: 01-b3-4a-67-d9-cf", &[(15, 32)], 0.95, 0.95),    // context
-            ("Mixedcase MAC: 0d-B3-4a-6A-d9-cF", &[(15, 32)], 0.95, 0.95),    // context
-            ("Cisco MAC: 0012.3456.789A", &[(11, 25)], 0.95, 0.95),           // context
-            ("My MAC is 0012.3456.789a", &[(10, 24)], 0.95, 0.95),            // context
-            ("Physical address is aabb.ccdd.eeff", &[(20, 34)], 0.95, 0.95),  // context
+        let cases: &[Case] = &[
+            (
+                "My MAC address is 00:1A:2B:3C:4D:5E",
+                &[(18, 35)],
+                0.95,
+                0.95,
+            ), // context
+            ("Device MAC: AA:BB:CC:DD:EE:FF", &[(12, 29)], 0.95, 0.95), // context
+            ("MAC: 01:23:45:67:89:AB", &[(5, 22)], 0.95, 0.95),         // context
+            ("Lowercase MAC: 0a:23:f5:67:89:ac", &[(15, 32)], 0.95, 0.95), // context
+            (
+                "My MAC address is 00-1A-2B-3C-4D-5E",
+                &[(18, 35)],
+                0.95,
+                0.95,
+            ), // context
+            (
+                "Hardware address: AA-BB-CC-DD-EE-FF",
+                &[(18, 35)],
+                0.95,
+                0.95,
+            ), // context
+            ("MAC: 01-23-45-67-89-AB", &[(5, 22)], 0.95, 0.95),         // context
+            ("Lowercase MAC: 01-b3-4a-67-d9-cf", &[(15, 32)], 0.95, 0.95), // context
+            ("Mixedcase MAC: 0d-B3-4a-6A-d9-cF", &[(15, 32)], 0.95, 0.95), // context
+            ("Cisco MAC: 0012.3456.789A", &[(11, 25)], 0.95, 0.95),     // context
+            ("My MAC is 0012.3456.789a", &[(10, 24)], 0.95, 0.95),      // context
+            (
+                "Physical address is aabb.ccdd.eeff",
+                &[(20, 34)],
+                0.95,
+                0.95,
+            ), // context
             (
                 "MACs: 00:11:22:33:44:55 and AA-BB-CC-DD-EE-FF",
                 &[(6, 23), (28, 45)],
                 0.6,
                 0.6,
             ),
-            ("ethernet mac address: 00:1A:2B:3C:4D:5E", &[(22, 39)], 0.6, 1.0),
-            ("The hardware address is AA-BB-CC-DD-EE-FF", &[(24, 41)], 0.6, 1.0),
+            (
+                "ethernet mac address: 00:1A:2B:3C:4D:5E",
+                &[(22, 39)],
+                0.6,
+                1.0,
+            ),
+            (
+                "The hardware address is AA-BB-CC-DD-EE-FF",
+                &[(24, 41)],
+                0.6,
+                1.0,
+            ),
             ("Not a MAC: 00:1A:2B:3C:4D", &[], 0.0, 1.0),
             ("Invalid: ZZ:ZZ:ZZ:ZZ:ZZ:ZZ", &[], 0.0, 1.0),
             ("Broadcast: FF:FF:FF:FF:FF:FF", &[], 0.0, 1.0),
@@ -766,9 +882,15 @@ mod tests {
                 "16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
                 &[(0, 34), (35, 69)],
             ),
-            ("my wallet address is: 16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ", &[(22, 56)]),
+            (
+                "my wallet address is: 16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ",
+                &[(22, 56)],
+            ),
             ("16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ2", &[]),
-            ("my wallet address is: 16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ2", &[]),
+            (
+                "my wallet address is: 16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ2",
+                &[],
+            ),
             ("", &[]),
             (
                 "8f953371d3e85eddb89b05ed6b9e680791055315c73e1025ab5dba7bb2aee189",
@@ -804,9 +926,21 @@ mod tests {
             presidio_case("CRYPTO", wrong_kind, &[], 0.0, 1.0);
         }
         // A typo in a Base58Check address.
-        presidio_case("CRYPTO", "16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyY", &[], 0.0, 1.0);
+        presidio_case(
+            "CRYPTO",
+            "16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyY",
+            &[],
+            0.0,
+            1.0,
+        );
         // Inside a longer token.
-        presidio_case("CRYPTO", "x16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ", &[], 0.0, 1.0);
+        presidio_case(
+            "CRYPTO",
+            "x16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ",
+            &[],
+            0.0,
+            1.0,
+        );
         // EIP-55: mixed case checked, one case kept at the pattern score.
         let eth = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
         presidio_case("CRYPTO", eth, &[(0, 42)], 1.0, 1.0);
@@ -834,7 +968,10 @@ mod tests {
         // On by default, and hashes, versions and order numbers are not addresses.
         assert_eq!(
             by_default("pay 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy today"),
-            [("CRYPTO".to_owned(), "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy".to_owned())]
+            [(
+                "CRYPTO".to_owned(),
+                "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy".to_owned()
+            )]
         );
         for no in [
             "sha256 8f953371d3e85eddb89b05ed6b9e680791055315c73e1025ab5dba7bb2aee189",

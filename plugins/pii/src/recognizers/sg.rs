@@ -104,9 +104,9 @@ fn nric(m: &str) -> Check {
 
 /// ACRA's entity-type codes of format C (`T08LL0001A`: LL is a limited liability partnership).
 const UEN_ENTITY_TYPES: &[&[u8; 2]] = &[
-    b"LP", b"LL", b"FC", b"PF", b"RF", b"MQ", b"MM", b"NB", b"CC", b"CS", b"MB", b"FM", b"GS", b"DP",
-    b"CP", b"NR", b"CM", b"CD", b"MD", b"HS", b"VH", b"CH", b"MH", b"CL", b"XL", b"CX", b"HC", b"RP",
-    b"TU", b"TC", b"FB", b"FN", b"PA", b"PB", b"SS", b"MC", b"SM", b"GA", b"GB",
+    b"LP", b"LL", b"FC", b"PF", b"RF", b"MQ", b"MM", b"NB", b"CC", b"CS", b"MB", b"FM", b"GS",
+    b"DP", b"CP", b"NR", b"CM", b"CD", b"MD", b"HS", b"VH", b"CH", b"MH", b"CL", b"XL", b"CX",
+    b"HC", b"RP", b"TU", b"TC", b"FB", b"FN", b"PA", b"PB", b"SS", b"MC", b"SM", b"GA", b"GB",
 ];
 
 /// Checks a UEN by its length and first character: format A (eight digits and a letter),
@@ -178,6 +178,9 @@ mod tests {
     use super::*;
     use crate::tests::presidio_case;
 
+    /// A ported case: text, expected spans, least and greatest score.
+    type Case = (&'static str, &'static [(usize, usize)], f32, f32);
+
     /// The types found in `text` with default options.
     fn by_default(text: &str) -> Vec<String> {
         crate::detect(text, &crate::DetectOptions::default())
@@ -192,16 +195,16 @@ mod tests {
     /// A and B series are not issued, so those are dropped ("dropped", Presidio: found).
     #[test]
     fn presidio_fin_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
-            ("S2740116C", &[(0, 9)], 1.0, 1.0), // checked
-            ("T1234567Z", &[], 0.0, 1.0),       // dropped: check letter J
-            ("F2346401L", &[(0, 9)], 1.0, 1.0), // checked
-            ("G1122144L", &[], 0.0, 1.0),       // dropped: check letter R
-            ("M4332674T", &[(0, 9)], 1.0, 1.0), // checked
+        let cases: &[Case] = &[
+            ("S2740116C", &[(0, 9)], 1.0, 1.0),                     // checked
+            ("T1234567Z", &[], 0.0, 1.0),                           // dropped: check letter J
+            ("F2346401L", &[(0, 9)], 1.0, 1.0),                     // checked
+            ("G1122144L", &[], 0.0, 1.0),                           // dropped: check letter R
+            ("M4332674T", &[(0, 9)], 1.0, 1.0),                     // checked
             ("S9108268C T7572225C", &[(0, 9), (10, 19)], 1.0, 1.0), // checked
             ("NRIC S2740116C was processed", &[(5, 14)], 1.0, 1.0), // checked
-            ("A1234567Z", &[], 0.0, 1.0),       // dropped: no A series
-            ("B1234567Z", &[], 0.0, 1.0),       // dropped: no B series
+            ("A1234567Z", &[], 0.0, 1.0),                           // dropped: no A series
+            ("B1234567Z", &[], 0.0, 1.0),                           // dropped: no B series
             ("PA12348L", &[], 0.0, 1.0),
             ("", &[], 0.0, 1.0),
         ];
@@ -220,7 +223,13 @@ mod tests {
         ] {
             presidio_case("SG_NRIC_FIN", ok, &[(0, 9)], 1.0, 1.0);
         }
-        for bad in ["S1234567A", "T1234567D", "F1234567X", "G1234567N", "M1234567X"] {
+        for bad in [
+            "S1234567A",
+            "T1234567D",
+            "F1234567X",
+            "G1234567N",
+            "M1234567X",
+        ] {
             presidio_case("SG_NRIC_FIN", bad, &[], 0.0, 1.0);
         }
     }
@@ -247,7 +256,13 @@ mod tests {
             presidio_case("SG_UEN", text, spans, 1.0, 1.0);
         }
         // Warden's own: wrong check letters, an unknown entity type, an impossible year.
-        for bad in ["53125226E", "201434292E", "T16ZZ0037C", "T16RF0037D", "290034292Z"] {
+        for bad in [
+            "53125226E",
+            "201434292E",
+            "T16ZZ0037C",
+            "T16RF0037D",
+            "290034292Z",
+        ] {
             presidio_case("SG_UEN", bad, &[], 0.0, 1.0);
         }
     }

@@ -39,7 +39,7 @@ static NHS: Spec = Spec {
         "gwasanaeth iechyd gwladol",
     ],
     validate: Some(nhs),
-    around: None,
+    around: Some(nhs_around),
 };
 
 /// National Insurance number: two prefix letters HMRC allocates, six digits, a suffix A-D
@@ -222,7 +222,7 @@ fn nhs(m: &str) -> Check {
         .zip((1..=10).rev())
         .map(|(&x, w)| u32::from(x) * w)
         .sum();
-    Check::from(total % 11 == 0)
+    Check::from(total.is_multiple_of(11))
 }
 
 /// Drops the prefixes HMRC never allocates (BG, GB, KN, NK, NT, TN, ZZ); the letters the
@@ -242,7 +242,10 @@ fn driving_licence(m: &str) -> Check {
     if b.len() != 16 {
         return Check::Invalid;
     }
-    let letters = b[..5].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let letters = b[..5]
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
     if letters == 0 || b[letters..5].iter().any(|&c| c != b'9') {
         return Check::Invalid;
     }
@@ -275,9 +278,64 @@ fn vehicle_registration(m: &str) -> Check {
     Check::Unknown
 }
 
+/// Labels of other identifiers and of telephone numbers, for [`labelled_otherwise`].
+const OTHER_LABELS: &[&str] = &[
+    "tfn",
+    "tax file",
+    "abn",
+    "medicare",
+    "phone",
+    "mobile",
+    "call",
+    "called",
+    "tel",
+    "telephone",
+    "fax",
+];
+
+/// Whether `start..end` is one group of a longer run of digit groups: `32 078 716 168` (an ABN)
+/// holds a nine-digit `078 716 168`, and `+1-303-456-5178` (a telephone number) a ten-digit
+/// `303-456-5178`; Presidio's `\b` lets both through.
+fn part_of_longer_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let sep = |c: u8| matches!(c, b' ' | b'-' | b'.' | b'/');
+    let before = start >= 2 && sep(b[start - 1]) && b[start - 2].is_ascii_digit();
+    let after = end + 1 < b.len() && sep(b[end]) && b[end + 1].is_ascii_digit();
+    before || after
+}
+
+/// Whether the nearest label around `start..end` names something else (one of `others`) rather
+/// than this type (one of `own`): `TFN 877 800 630` is not an ACN, `Medicare 2807334369` not an
+/// NHS number, `called from 0429472447` a telephone number.
+fn labelled_otherwise(
+    text: &str,
+    start: usize,
+    end: usize,
+    own: &[&'static str],
+    others: &[&'static str],
+) -> bool {
+    use super::{CONTEXT_AFTER, CONTEXT_BEFORE};
+    let near =
+        |words| crate::context::nearest(text, start, end, CONTEXT_BEFORE, CONTEXT_AFTER, words);
+    match (near(others), near(own)) {
+        (Some((_, other)), Some((_, mine))) => other < mine,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// An NHS candidate stands alone and is not labelled as another number.
+fn nhs_around(text: &str, start: usize, end: usize) -> bool {
+    !part_of_longer_number(text, start, end)
+        && !labelled_otherwise(text, start, end, NHS.context, OTHER_LABELS)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::tests::presidio_case;
+
+    /// A ported case: text, expected spans, least and greatest score.
+    type Case = (&'static str, &'static [(usize, usize)], f32, f32);
 
     /// The types found in `text` with default options.
     fn by_default(text: &str) -> Vec<String> {
@@ -310,7 +368,7 @@ mod tests {
     /// `national insurance` near score 0.85, not 0.5 ("context").
     #[test]
     fn presidio_nino_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("AA 12 34 56 B", &[(0, 13)], 0.5, 0.5),
             ("hh 01 02 03 d", &[(0, 13)], 0.5, 0.5),
             ("tw987654a", &[(0, 9)], 0.5, 0.5),
@@ -346,7 +404,7 @@ mod tests {
     /// which Warden applies (0.45, not 0.1: "context").
     #[test]
     fn presidio_passport_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("AB1234567", &[(0, 9)], 0.1, 0.1),
             ("XY9876543", &[(0, 9)], 0.1, 0.1),
             ("ab1234567", &[(0, 9)], 0.1, 0.1),
@@ -427,7 +485,7 @@ mod tests {
     /// ("context").
     #[test]
     fn presidio_postcode_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("M1 1AA", &[(0, 6)], 0.1, 0.1),
             ("M60 1NW", &[(0, 7)], 0.1, 0.1),
             ("W1A 1HQ", &[(0, 7)], 0.1, 0.1),
@@ -460,12 +518,17 @@ mod tests {
     /// current-format mark that validates to 1.0 anyway).
     #[test]
     fn presidio_vehicle_registration_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("AB51 ABC", &[(0, 8)], 1.0, 1.0),
             ("BD62XYZ", &[(0, 7)], 1.0, 1.0),
             ("LN14-HGT", &[(0, 8)], 1.0, 1.0),
             ("aa02 aaa", &[(0, 8)], 1.0, 1.0),
-            ("My car reg is AB51 ABC and it expires", &[(14, 22)], 1.0, 1.0),
+            (
+                "My car reg is AB51 ABC and it expires",
+                &[(14, 22)],
+                1.0,
+                1.0,
+            ),
             (
                 "Vehicles AB51 ABC and BD62XYZ were seen",
                 &[(9, 17), (22, 29)],
@@ -509,5 +572,15 @@ mod tests {
         ] {
             assert!(by_default(t).is_empty(), "{t}: {:?}", by_default(t));
         }
+    }
+
+    /// Warden's own: the end of an international telephone number, and numbers labelled as a
+    /// telephone or Medicare number, are not NHS numbers (Presidio reports them).
+    #[test]
+    fn nhs_not_part_of_other_numbers() {
+        presidio_case("UK_NHS", "+1-303-456-5178", &[], 0.0, 1.0);
+        presidio_case("UK_NHS", "phone 303-277-2737, card", &[], 0.0, 1.0);
+        presidio_case("UK_NHS", "Medicare 2807334369.", &[], 0.0, 1.0);
+        presidio_case("UK_NHS", "NHS number 401 023 2137", &[(11, 23)], 1.0, 1.0);
     }
 }

@@ -254,7 +254,7 @@ static US_NPI: Spec = Spec {
         "taxonomy",
     ],
     validate: Some(npi),
-    around: None,
+    around: Some(npi_around),
 };
 
 /// An ABA routing transit number: nine digits, weights 3 7 1 (Presidio `AbaRoutingRecognizer`).
@@ -289,7 +289,7 @@ static ABA_ROUTING_NUMBER: Spec = Spec {
         "transit number",
     ],
     validate: Some(aba),
-    around: None,
+    around: Some(aba_around),
 };
 
 /// A DEA registration number: a registrant letter, a letter (or 9), seven digits with a check
@@ -364,9 +364,72 @@ fn dea(m: &str) -> Check {
     Check::from((d1 + d3 + d5 + 2 * (d2 + d4 + d6)) % 10 == d7)
 }
 
+/// Labels of other identifiers and of telephone numbers, for [`labelled_otherwise`].
+const OTHER_LABELS: &[&str] = &[
+    "tfn",
+    "tax file",
+    "abn",
+    "medicare",
+    "ssn",
+    "social security",
+    "phone",
+    "mobile",
+    "call",
+    "called",
+    "tel",
+    "telephone",
+    "fax",
+];
+
+/// Whether `start..end` is one group of a longer run of digit groups: `32 078 716 168` (an ABN)
+/// holds a nine-digit `078 716 168`, and `+1-303-456-5178` (a telephone number) a ten-digit
+/// `303-456-5178`; Presidio's `\b` lets both through.
+fn part_of_longer_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let sep = |c: u8| matches!(c, b' ' | b'-' | b'.' | b'/');
+    let before = start >= 2 && sep(b[start - 1]) && b[start - 2].is_ascii_digit();
+    let after = end + 1 < b.len() && sep(b[end]) && b[end + 1].is_ascii_digit();
+    before || after
+}
+
+/// Whether the nearest label around `start..end` names something else (one of `others`) rather
+/// than this type (one of `own`): `TFN 877 800 630` is not an ACN, `Medicare 2807334369` not an
+/// NHS number, `called from 0429472447` a telephone number.
+fn labelled_otherwise(
+    text: &str,
+    start: usize,
+    end: usize,
+    own: &[&'static str],
+    others: &[&'static str],
+) -> bool {
+    use super::{CONTEXT_AFTER, CONTEXT_BEFORE};
+    let near =
+        |words| crate::context::nearest(text, start, end, CONTEXT_BEFORE, CONTEXT_AFTER, words);
+    match (near(others), near(own)) {
+        (Some((_, other)), Some((_, mine))) => other < mine,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// An NPI candidate stands alone and is not labelled as another number.
+fn npi_around(text: &str, start: usize, end: usize) -> bool {
+    !part_of_longer_number(text, start, end)
+        && !labelled_otherwise(text, start, end, US_NPI.context, OTHER_LABELS)
+}
+
+/// A routing number candidate stands alone and is not labelled as another number.
+fn aba_around(text: &str, start: usize, end: usize) -> bool {
+    !part_of_longer_number(text, start, end)
+        && !labelled_otherwise(text, start, end, ABA_ROUTING_NUMBER.context, OTHER_LABELS)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::tests::presidio_case;
+
+    /// A ported case: text, expected spans, least and greatest score.
+    type Case = (&'static str, &'static [(usize, usize)], f32, f32);
 
     /// The types found in `text` with default options.
     fn by_default(text: &str) -> Vec<String> {
@@ -395,7 +458,7 @@ mod tests {
     /// carry over as is (they are upper case).
     #[test]
     fn presidio_driver_license_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("H12234567", &[(0, 9)], 0.3, 0.4),
             ("C12T345672", &[], 0.0, 1.0),
             (
@@ -424,7 +487,7 @@ mod tests {
     /// Presidio's `test_us_itin_recognizer.py` cases: (text, spans, min, max). All carry over.
     #[test]
     fn presidio_itin_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("911-701234 91170-1234", &[(0, 10), (11, 21)], 0.0, 0.3),
             ("911701234", &[(0, 9)], 0.3, 0.4),
             ("911-70-1234", &[(0, 11)], 0.5, 0.6),
@@ -444,7 +507,7 @@ mod tests {
     /// ("context").
     #[test]
     fn presidio_passport_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("912803456", &[(0, 9)], 0.0, 0.1),
             ("Z12803456", &[(0, 9)], 0.0, 0.15),
             ("A12803456", &[(0, 9)], 0.0, 0.15),
@@ -460,7 +523,7 @@ mod tests {
     /// `medicare`/`mbi` near score 0.35 higher here ("context").
     #[test]
     fn presidio_mbi_cases() {
-        let cases: &[(&str, &[(usize, usize)], f32, f32)] = &[
+        let cases: &[Case] = &[
             ("1EG4-TE5-MK73", &[(0, 13)], 0.5, 0.6),
             ("1EG4TE5MK73", &[(0, 11)], 0.3, 0.4),
             (
@@ -471,7 +534,12 @@ mod tests {
             ),
             ("9XX9-XX9-XX99", &[(0, 13)], 0.5, 0.6),
             ("Medicare ID: 3CD5-FG7-HJ89", &[(13, 26)], 0.85, 0.85), // context
-            ("The MBI is 4EF6GH8JK12 for this patient", &[(11, 22)], 0.65, 0.65), // context
+            (
+                "The MBI is 4EF6GH8JK12 for this patient",
+                &[(11, 22)],
+                0.65,
+                0.65,
+            ), // context
             ("1SG4-TE5-MK73", &[], 0.0, 1.0),
             ("1EG4-LE5-MK73", &[], 0.0, 1.0),
             ("1EG4-TE5-OK73", &[], 0.0, 1.0),
@@ -562,5 +630,21 @@ mod tests {
         ] {
             assert!(by_default(t).is_empty(), "{t}: {:?}", by_default(t));
         }
+    }
+
+    /// Warden's own: numbers labelled as a Medicare number or a TFN are not NPIs or routing
+    /// numbers, and neither is the end of a longer number.
+    #[test]
+    fn not_part_of_other_numbers() {
+        presidio_case("US_NPI", "Medicare field rejects 2982496541", &[], 0.0, 1.0);
+        presidio_case("US_NPI", "call 1-1234567893", &[], 0.0, 1.0);
+        presidio_case("ABA_ROUTING_NUMBER", "my TFN 264991670", &[], 0.0, 1.0);
+        presidio_case(
+            "ABA_ROUTING_NUMBER",
+            "routing 121000358",
+            &[(8, 17)],
+            1.0,
+            1.0,
+        );
     }
 }
