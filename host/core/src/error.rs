@@ -60,6 +60,18 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
+    /// A list in a request holds more items than configured.
+    #[error("{what} holds {count} items, over the limit of {limit} ({setting})")]
+    TooMany {
+        /// The field.
+        what: &'static str,
+        /// How many it holds.
+        count: usize,
+        /// The limit.
+        limit: usize,
+        /// The setting that sets the limit.
+        setting: &'static str,
+    },
     /// An uploaded component was refused.
     #[error("{0}")]
     InvalidComponent(#[from] InvalidComponent),
@@ -118,7 +130,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::RateLimited(_) => "rate_limited",
             Error::Conflict(_) => "conflict",
-            Error::TooLarge { .. } => "too_large",
+            Error::TooLarge { .. } | Error::TooMany { .. } => "too_large",
             Error::InvalidComponent(_) => "invalid_component",
             Error::Call { error, .. } => error.outcome(),
             Error::Unavailable(_) => "unavailable",

@@ -43,7 +43,8 @@ pub use self::tools::{NoTools, ToolError, Tools};
 #[cfg(feature = "bench")]
 pub use self::worlds::ReusedInstance;
 pub use self::worlds::{
-    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EvalOutput, Finding, RenderOptions,
+    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EntityInfo, EvalOutput, Finding, Pattern,
+    Recognizer, RenderOptions,
     SessionOptions, TemplateInfo,
 };
 

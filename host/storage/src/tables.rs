@@ -61,6 +61,8 @@ pub const TEMPLATES: Keyspace = Keyspace("template_versions_v1");
 pub const LABELS: Keyspace = Keyspace("template_labels_v2");
 /// PII dictionaries: `tenant/name` → JSON dictionary.
 pub const DICTIONARIES: Keyspace = Keyspace("pii_dictionaries_v1");
+/// PII recognizers stored per tenant: `tenant/name` → JSON recognizer.
+pub const RECOGNIZERS: Keyspace = Keyspace("pii_recognizers_v1");
 /// PII vaults: `tenant/id` → JSON vault header with the sealed token map.
 pub const VAULTS: Keyspace = Keyspace("pii_vaults_v1");
 /// Code-runner sessions: `tenant/id` → JSON session metadata.
@@ -81,12 +83,13 @@ pub const PIPELINES: Keyspace = Keyspace("pipeline_versions_v1");
 pub const PIPELINE_LABELS: Keyspace = Keyspace("pipeline_labels_v2");
 
 /// Every keyspace, for backends that create them up front and for copies between backends.
-pub const ALL: [Keyspace; 13] = [
+pub const ALL: [Keyspace; 14] = [
     BLOBS,
     PLUGINS,
     TEMPLATES,
     LABELS,
     DICTIONARIES,
+    RECOGNIZERS,
     VAULTS,
     SESSIONS,
     SNAPSHOTS,

@@ -178,9 +178,7 @@ pub(crate) fn scan(text: &str, recognizers: &[AdHoc], out: &mut Vec<Candidate>) 
                 let mut score = base;
                 let mut why = Why::pattern(pattern);
                 if score < 1.0 && nearest_owned(text, s, e, &r.context).is_some() {
-                    score = (score + crate::recognizers::CONTEXT_BOOST)
-                        .max(crate::recognizers::CONTEXT_MIN)
-                        .min(1.0);
+                    score = crate::recognizers::boosted(score);
                     why = why.context("caller's context word");
                 }
                 out.push(Candidate {

@@ -280,7 +280,7 @@ fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
         _ => DEFAULT_MIN_SCORE,
     };
     let mut cands = Vec::new();
-    patterns::scan(text, want, &mut cands);
+    patterns::scan(text, want, &opts.countries, &mut cands);
     recognizers::scan(text, &want, &mut cands);
     if want(EntityType::PERSON) {
         person::scan(text, &mut cands);
@@ -289,9 +289,7 @@ fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
     if !opts.context.is_empty() {
         for c in cands.iter_mut().filter(|c| c.score < 1.0) {
             if context::nearest_owned(text, c.start, c.end, &opts.context).is_some() {
-                c.score = (c.score + recognizers::CONTEXT_BOOST)
-                    .max(recognizers::CONTEXT_MIN)
-                    .min(1.0);
+                c.score = recognizers::boosted(c.score);
                 c.why = c.why.context("caller's context word");
             }
         }

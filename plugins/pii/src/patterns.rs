@@ -36,14 +36,17 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ff][Tt][Pp]://|[Ww][Ww][Ww]\.)[^\x00-\x20<>"'`{}|\\^\u{7F}-\u{A0}\u{2000}-\u{200F}\u{2028}-\u{202F}\u{3000}]+"#,
     )
 });
+// Each grouped form with one separator throughout, so that the optional fifth group cannot
+// take the first digits of a neighbouring number grouped otherwise
+// (`4012-8888-8888-1881 4012 8888 8888 1881`).
 static CARD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"[0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{3})?|[0-9]{4}[ \-][0-9]{6}[ \-][0-9]{4,5}|[0-9]{13,19}",
+        r"[0-9]{4}(?: [0-9]{4}){3}(?: [0-9]{3})?|[0-9]{4}(?:-[0-9]{4}){3}(?:-[0-9]{3})?|[0-9]{4} [0-9]{6} [0-9]{4,5}|[0-9]{4}-[0-9]{6}-[0-9]{4,5}|[0-9]{13,19}",
     )
 });
 static IBAN: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]){10,32}"));
 static IPV4: LazyLock<Regex> =
-    LazyLock::new(|| re(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,2})?"));
+    LazyLock::new(|| re(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,3})?"));
 // Hex groups, then optionally an embedded IPv4 (`::ffff:192.0.2.1`), a zone (`%eth0`) and a
 // prefix length; `Ipv6Addr` parsing decides.
 static IPV6: LazyLock<Regex> = LazyLock::new(|| {
@@ -51,8 +54,11 @@ static IPV6: LazyLock<Regex> = LazyLock::new(|| {
         r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?:\.[0-9]{1,3}){3})?(?:%[0-9A-Za-z]{1,16})?(?:/[0-9]{1,3})?",
     )
 });
-static SSN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"[0-9]{3}[ \-.][0-9]{2}[ \-.][0-9]{4}|[0-9]{9}"));
+// The last two alternatives are mis-grouped (`078-051121`, `07805-1121`), which Presidio
+// reports at a very weak score; so does Warden (never reported by default).
+static SSN: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"[0-9]{3}[ \-.][0-9]{2}[ \-.][0-9]{4}|[0-9]{9}|[0-9]{3}-[0-9]{6}|[0-9]{5}-[0-9]{4}")
+});
 static TFN: LazyLock<Regex> = LazyLock::new(|| {
     re(r"[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{3}|[0-9]{9}|[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{2}|[0-9]{8}")
 });
@@ -85,7 +91,12 @@ pub(crate) fn warm() {
 }
 
 /// Runs every recognizer enabled by `want`, appending candidates to `out`.
-pub(crate) fn scan(text: &str, want: impl Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
+pub(crate) fn scan(
+    text: &str,
+    want: impl Fn(EntityType) -> bool,
+    countries: &[&'static str],
+    out: &mut Vec<Candidate>,
+) {
     if want(EntityType::EMAIL_ADDRESS) {
         emails(text, out);
     }
@@ -115,7 +126,7 @@ pub(crate) fn scan(text: &str, want: impl Fn(EntityType) -> bool, out: &mut Vec<
         abns(text, out);
     }
     if want(EntityType::PHONE_NUMBER) {
-        phones(text, out);
+        phones(text, countries, out);
     }
 }
 
@@ -259,7 +270,54 @@ fn urls(text: &str, out: &mut Vec<Candidate>) {
     }
 }
 
+/// Schemes `checksum::card_scheme` does not know yet: UATP (1, fifteen digits) and Dankort
+/// (5019, sixteen digits), both in Presidio's cases.
+fn extra_card_scheme(d: &[u8]) -> Option<&'static str> {
+    match (d.first(), d.len()) {
+        (Some(1), 15) => Some("UATP"),
+        (_, 16) if d[..4] == [5, 0, 1, 9] => Some("Dankort"),
+        _ => None,
+    }
+}
+
+/// The scheme of a card number's digits, if any.
+fn scheme_of(d: &[u8]) -> Option<&'static str> {
+    checksum::card_scheme(d).or_else(|| extra_card_scheme(d))
+}
+
+/// The spans of the card-shaped matches that are card numbers on their own digits (a known
+/// scheme and Luhn), whatever their surroundings.
+fn card_spans(text: &str) -> Vec<(usize, usize)> {
+    CARD.find_iter(text)
+        .filter(|m| consistent_separators(m.as_str()))
+        .filter(|m| {
+            checksum::digits(m.as_str(), 19)
+                .is_some_and(|d| scheme_of(&d).is_some() && warden_sdk::checksum::luhn_digits(&d))
+        })
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
+/// Whether `text[s..e]` is one of a list of card numbers: not glued to letters or digits, and
+/// where a digit follows a separator on either side, that neighbour is a card number of its
+/// own (`4012888888881881 4012-8888-8888-1881`), not another group of this one.
+fn among_cards(text: &str, s: usize, e: usize, spans: &[(usize, usize)]) -> bool {
+    let b = text.as_bytes();
+    if !isolated(text, s, e, b"") {
+        return false;
+    }
+    let sep = |c: u8| c == b' ' || c == b'-';
+    let before = s < 2
+        || !(sep(b[s - 1]) && b[s - 2].is_ascii_digit())
+        || spans.iter().any(|&(_, pe)| pe == s - 1);
+    let after = e + 1 >= b.len()
+        || !(sep(b[e]) && b[e + 1].is_ascii_digit())
+        || spans.iter().any(|&(ns, _)| ns == e + 1);
+    before && after
+}
+
 fn cards(text: &str, out: &mut Vec<Candidate>) {
+    let spans = card_spans(text);
     for m in CARD.find_iter(text) {
         let (s, mut e) = (m.start(), m.end());
         let mut t = m.as_str();
@@ -274,9 +332,17 @@ fn cards(text: &str, out: &mut Vec<Candidate>) {
             let Some(d) = checksum::digits(t, 19) else {
                 break;
             };
-            let scheme = checksum::card_scheme(&d);
-            let alone = isolated(text, s, e, b" -")
-                || (!grouped && isolated(text, s, e, b"") && beside_long_numbers(text, s, e));
+            let scheme = scheme_of(&d);
+            // A grouped number continues only with its own separator: a hyphen-grouped card
+            // followed by a space and digits (a CVV, a quantity) still stands alone.
+            let own: &[u8] = match t.bytes().find(|b| !b.is_ascii_digit()) {
+                Some(b'-') => b"-",
+                Some(b' ') => b" ",
+                _ => b" -",
+            };
+            let alone = isolated(text, s, e, own)
+                || (!grouped && isolated(text, s, e, b"") && beside_long_numbers(text, s, e))
+                || among_cards(text, s, e, &spans);
             if alone && scheme.is_some() && warden_sdk::checksum::luhn_digits(&d) {
                 let mut score = if grouped { 0.75 } else { 0.6 };
                 let mut why = Why::pattern(scheme.unwrap_or("card")).check("Luhn");
@@ -438,9 +504,17 @@ fn ipv6(text: &str, out: &mut Vec<Candidate>) {
         }
         let groups: Vec<&str> = t.split(':').filter(|g| !g.is_empty()).collect();
         // Short groups only are times and ratios (`11:43:58`, `1::2`); the loopback `::1` is
-        // the exception everyone writes.
+        // the exception everyone writes. An embedded IPv4 address (`::192.168.1.1`) counts as
+        // a long group, and so does one long group before `::` with a prefix length: a
+        // network (`fe80::/10`).
         let long_group = groups.len() >= 2 && groups.iter().any(|g| g.len() >= 3);
-        if !(long_group || t == "::1") {
+        let embedded_v4 = groups.last().is_some_and(|g| g.contains('.'));
+        let network =
+            groups.len() == 1 && groups[0].len() >= 3 && t.ends_with("::") && tail.starts_with('/');
+        // The unspecified address `::` is no host at all: kept, as Presidio does, at a score
+        // no context raises to a finding.
+        let unspecified = t == "::";
+        if !(long_group || embedded_v4 || network || unspecified || t == "::1") {
             continue;
         }
         if t.parse::<Ipv6Addr>().is_err() {
@@ -463,6 +537,11 @@ fn ipv6(text: &str, out: &mut Vec<Candidate>) {
         if e < b.len() && b[e].is_ascii_alphanumeric() {
             continue;
         }
+        if unspecified {
+            let why = Why::pattern("unspecified IPv6 address");
+            push(out, EntityType::IP_ADDRESS, s, e, 0.1, why);
+            continue;
+        }
         let mut why = Why::pattern("IPv6 address");
         let mut score = 0.8;
         if let Some((w, _)) = nearest(text, s, e, 40, 24, context::IP) {
@@ -477,7 +556,11 @@ fn ssns(text: &str, out: &mut Vec<Candidate>) {
     for m in SSN.find_iter(text) {
         let (s, e) = (m.start(), m.end());
         let t = m.as_str();
-        if !consistent_separators(t) || !isolated(text, s, e, b" -./") {
+        // One hyphen in ten characters: mis-grouped. A space beside it separates it from
+        // another number rather than continuing this one (`078-051121 07805-1121`).
+        let misgrouped = t.len() == 10;
+        let seps: &[u8] = if misgrouped { b"-./" } else { b" -./" };
+        if !consistent_separators(t) || !isolated(text, s, e, seps) {
             continue;
         }
         let Some(d) = checksum::digits(t, 9) else {
@@ -487,6 +570,7 @@ fn ssns(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         let (mut score, boost, pat) = match t.as_bytes()[3] {
+            _ if misgrouped => (0.1, 0.3, "SSN, mis-grouped"),
             b'-' => (0.6, 0.35, "SSN ddd-dd-dddd"),
             b' ' => (0.5, 0.4, "SSN ddd dd dddd"),
             // Dotted groups are rarer and look like other dotted numbers: reported only with
@@ -642,27 +726,7 @@ fn groups(t: &str) -> Option<Vec<Group>> {
     Some(out)
 }
 
-/// Number of national digits an international number of country code `cc` has, as a range.
-fn national_len(cc: &str) -> Option<(usize, usize)> {
-    Some(match cc {
-        "1" => (10, 10),
-        "44" => (9, 10),
-        "61" => (9, 9),
-        "64" => (8, 10),
-        "353" => (7, 9),
-        "33" | "31" | "34" | "27" | "32" | "41" | "46" | "45" => (8, 9),
-        "49" | "43" => (6, 13),
-        "39" => (6, 11),
-        "91" | "7" | "52" => (10, 10),
-        "86" => (11, 11),
-        "81" | "82" => (9, 10),
-        "65" | "852" => (8, 8),
-        "55" => (10, 11),
-        _ => return None,
-    })
-}
-
-fn phones(text: &str, out: &mut Vec<Candidate>) {
+fn phones(text: &str, countries: &[&'static str], out: &mut Vec<Candidate>) {
     for m in PHONE_INTL.find_iter(text) {
         let s = m.start();
         if s > 0 && byte_at(text, s - 1).is_ascii_alphanumeric() {
@@ -681,6 +745,8 @@ fn phones(text: &str, out: &mut Vec<Candidate>) {
             continue;
         }
         if let Some((e, score, why)) = national(m.as_str()) {
+            phone_candidate(text, s, s + e, score, why, out);
+        } else if let Some((e, score, why)) = national_elsewhere(m.as_str(), countries) {
             phone_candidate(text, s, s + e, score, why, out);
         }
     }
@@ -708,56 +774,87 @@ fn phone_candidate(
     push(out, EntityType::PHONE_NUMBER, s, e, score, why);
 }
 
-/// Validates an international (`+`) candidate, trying shorter prefixes of its digit groups.
+/// Validates an international (`+`) candidate against the numbering plan of its country code
+/// (libphonenumber's metadata), trying shorter prefixes of its digit groups.
 fn international(t: &str) -> Option<(usize, f32, Why)> {
     let body = &t[1..];
     let gs = groups(body)?;
     for n in (1..=gs.len()).rev() {
-        let gs = &gs[..n];
         let end = 1 + gs[n - 1].end;
         let cand = &t[..end];
         if cand.ends_with(['(', ' ', '-', '.']) {
             continue;
         }
-        let digits: String = body[..gs[n - 1].end]
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .map(char::from)
-            .collect();
-        // Country code: the first group when it is short, else a known prefix.
-        let (cc, rest_start) = if gs[0].len <= 3 && n > 1 {
-            (&digits[..gs[0].len], gs[0].len)
-        } else {
-            let cc = [
-                "1", "7", "44", "61", "64", "33", "49", "91", "86", "353", "852",
-            ]
-            .into_iter()
-            .find(|cc| digits.starts_with(cc))?;
-            (cc, cc.len())
-        };
         // A "(0)" trunk prefix after the country code is not part of the number.
-        let trunk = n > 1
-            && gs[1].paren
-            && gs[1].len == 1
-            && digits.as_bytes().get(rest_start) == Some(&b'0');
-        let national = &digits[rest_start + usize::from(trunk)..];
-        let nl = national.len();
-        let first = national.bytes().next().unwrap_or(b'0');
-        let ok = match (cc, national_len(cc)) {
-            ("1", _) => {
-                nl == 10
-                    && (b'2'..=b'9').contains(&first)
-                    && (b'2'..=b'9').contains(&national.as_bytes()[3])
+        let plain = cand.replacen("(0)", "", 1);
+        if valid_number(None, &plain) {
+            return Some((
+                end,
+                0.75,
+                Why::pattern("international (E.164) number").check("numbering plan"),
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `number` is a valid number of `region` (or, with `None`, of the country its `+`
+/// code names) by libphonenumber's metadata.
+fn valid_number(region: Option<&str>, number: &str) -> bool {
+    let region = match region.map(str::parse::<phonenumber::country::Id>) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return false,
+        None => None,
+    };
+    phonenumber::parse(region, number).is_ok_and(|n| phonenumber::is_valid(&n))
+}
+
+/// Regions whose national formats are tried for a number none of the US/UK/AU shapes takes,
+/// besides the caller's countries: the most populous numbering plans that print a trunk `0`
+/// or (China) an 11-digit mobile number.
+const NATIONAL_REGIONS: &[&str] = &[
+    "JP", "CN", "DE", "FR", "IT", "ES", "IN", "BR", "MX", "KR", "NL", "PH", "TR", "NG", "ZA",
+];
+
+/// Validates a national candidate of another country against its numbering plan: 9 to 11
+/// digits, either with the trunk `0` most plans print or as a Chinese mobile number, or any
+/// shape when the caller named countries. Found bare, a number scores under the default
+/// threshold unless a phone word is near it.
+fn national_elsewhere(t: &str, countries: &[&'static str]) -> Option<(usize, f32, Why)> {
+    let gs = groups(t)?;
+    if gs.iter().any(|g| g.paren) && !gs[0].paren {
+        return None;
+    }
+    for n in (1..=gs.len().min(5)).rev() {
+        let gs = &gs[..n];
+        let end = gs[n - 1].end;
+        let cand = &t[..end];
+        let digits: Vec<u8> = cand.bytes().filter(u8::is_ascii_digit).collect();
+        if !(9..=11).contains(&digits.len()) {
+            continue;
+        }
+        let seps: Vec<u8> = gs.iter().skip(1).map(|g| g.sep).collect();
+        if !consistent_separators(&seps.iter().map(|&c| char::from(c)).collect::<String>()) {
+            continue;
+        }
+        let trunk = digits[0] == b'0';
+        let cn_mobile = digits.len() == 11 && digits[0] == b'1' && (b'3'..=b'9').contains(&digits[1]);
+        if countries.is_empty() && !trunk && !cn_mobile {
+            continue;
+        }
+        let regions = countries
+            .iter()
+            .copied()
+            .chain(NATIONAL_REGIONS.iter().copied().filter(|r| !countries.contains(r)));
+        for region in regions {
+            if valid_number(Some(region), cand) {
+                let score = if n > 1 { 0.5 } else { 0.4 };
+                return Some((
+                    end,
+                    score,
+                    Why::pattern("national number").check("numbering plan"),
+                ));
             }
-            ("44", _) => (nl == 10 || nl == 9) && matches!(first, b'1' | b'2' | b'3' | b'7' | b'8'),
-            ("61", _) => nl == 9 && matches!(first, b'2' | b'3' | b'4' | b'7' | b'8'),
-            (_, Some((lo, hi))) => (lo..=hi).contains(&nl) && first != b'0',
-            (_, None) => (7..=12).contains(&nl) && cc.len() + nl <= 15 && first != b'0',
-        };
-        if ok {
-            let known = national_len(cc).is_some();
-            let score = if known { 0.75 } else { 0.55 };
-            return Some((end, score, Why::pattern("international (E.164) number")));
         }
     }
     None
@@ -850,4 +947,73 @@ fn national(t: &str) -> Option<(usize, f32, Why)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DetectOptions, EntityType, detect};
+
+    /// The spans and scores of `entity` in `text`, with only that type asked for at `min`.
+    fn found(entity: &str, text: &str, min: f32) -> Vec<(usize, usize, f32)> {
+        let opts = DetectOptions::from_wire(&[entity], &[] as &[&str], Some(min), false)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        detect(text, &opts)
+            .into_iter()
+            .map(|f| (f.start, f.end, f.score))
+            .collect()
+    }
+
+    /// The unspecified address `::` is a candidate (as in Presidio) but never a finding at the
+    /// default threshold, even beside a network word; `::` in code is not even a candidate
+    /// when glued to a name.
+    #[test]
+    fn unspecified_ipv6_is_never_reported() {
+        for text in [
+            "Use local ipv6 ::",
+            "server :: up",
+            "x :: Int",
+            "src=:: dst",
+        ] {
+            assert!(found("IP_ADDRESS", text, 0.5).is_empty(), "{text}");
+        }
+        assert!(found("IP_ADDRESS", "std::cout and Foo::bar", 0.0).is_empty());
+        let all = detect("Use local ipv6 ::", &DetectOptions::default());
+        assert!(all.iter().all(|f| f.entity_type != EntityType::IP_ADDRESS));
+    }
+
+    /// A network with one group before `::` needs its prefix length; an IPv4-compatible
+    /// address is one span; an out-of-range IPv4 prefix is left out of the span.
+    #[test]
+    fn ipv6_networks_and_embedded_ipv4() {
+        assert_eq!(found("IP_ADDRESS", "fe80::/10", 0.5).len(), 1);
+        assert!(found("IP_ADDRESS", "cafe:: is open", 0.0).is_empty());
+        assert_eq!(found("IP_ADDRESS", "::10.0.0.1", 0.5)[0].0, 0);
+        assert_eq!(found("IP_ADDRESS", "10.0.0.0/123", 0.5)[0].1, 8);
+        assert_eq!(found("IP_ADDRESS", "10.0.0.0/24", 0.5)[0].1, 11);
+    }
+
+    /// Mis-grouped SSNs are very weak candidates: not reported by default even beside "SSN".
+    #[test]
+    fn misgrouped_ssn_is_never_reported() {
+        assert_eq!(found("US_SSN", "078-051121 07805-1121", 0.0).len(), 2);
+        assert!(found("US_SSN", "SSN 078-051121", 0.5).is_empty());
+        assert!(found("US_SSN", "order 12345-6789 shipped", 0.5).is_empty());
+    }
+
+    /// Card numbers listed with spaces between them are each found, whatever their grouping;
+    /// a card followed by a short number grouped differently is still found alone, and two
+    /// numbers that are not cards on their own do not make a card.
+    #[test]
+    fn lists_of_cards() {
+        let t = "4111111111111111 5555-5555-5555-4444 4012 8888 8888 1881";
+        assert_eq!(found("CREDIT_CARD", t, 0.5).len(), 3);
+        let t = "card 4012-8888-8888-1881 123 ok";
+        assert_eq!(found("CREDIT_CARD", t, 0.5), vec![(5, 24, 0.95)]);
+        assert!(found("CREDIT_CARD", "ref 4111111111111112 4111111111111113", 0.0).is_empty());
+        assert_eq!(found("CREDIT_CARD", "UATP 122000000000003", 0.5).len(), 1);
+        assert_eq!(
+            found("CREDIT_CARD", "Dankort 5019717010103742", 0.5).len(),
+            1
+        );
+    }
 }

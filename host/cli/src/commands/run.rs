@@ -124,6 +124,16 @@ pub struct PiiArgs {
     /// Only these entity types (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub entities: Vec<String>,
+    /// With no --entities: the default types plus every type of these countries (ISO codes,
+    /// comma-separated, e.g. DE,GB).
+    #[arg(long, value_delimiter = ',')]
+    pub countries: Vec<String>,
+    /// Language hint (BCP 47, e.g. de).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// JSON-lines mode: texts per sandbox instance (the limits cover each batch).
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
     /// Drop findings scoring below this.
     #[arg(long)]
     pub min_score: Option<f32>,
@@ -402,9 +412,11 @@ fn run_pii(engine: &Engine, plugin: &Plugin, p: &PiiArgs) -> Result<u8, Failure>
     }
     let options = DetectOptions {
         entities: p.entities.clone(),
+        countries: p.countries.clone(),
         min_score: p.min_score,
         explain: p.explain,
-        language: None,
+        language: p.language.clone(),
+        ..DetectOptions::default()
     };
     let text = match (&p.text, &p.file) {
         (Some(t), _) => Some(t.clone()),
@@ -417,15 +429,46 @@ fn run_pii(engine: &Engine, plugin: &Plugin, p: &PiiArgs) -> Result<u8, Failure>
             "detect",
         ));
     }
-    // Bulk: one JSON object per stdin line, one result line per input, streamed.
+    // Bulk: one JSON object per stdin line, one result line per input, streamed in batches
+    // of --batch lines (one sandbox instance per batch, whose limits cover the batch).
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return Err(Failure::usage(
             "give --text or --file, or pipe JSON lines ({\"text\": …}) on stdin",
         ));
     }
+    if p.batch == 0 {
+        return Err(Failure::usage("--batch must be at least 1"));
+    }
     let mut failed = 0usize;
     let mut out = std::io::stdout().lock();
+    // Lines read but not yet scanned: (line number, text, id).
+    let mut pending: Vec<(usize, String, Option<Value>)> = Vec::new();
+    let flush = |pending: &mut Vec<(usize, String, Option<Value>)>,
+                     out: &mut std::io::StdoutLock<'_>,
+                     failed: &mut usize| {
+        if pending.is_empty() {
+            return;
+        }
+        let texts: Vec<&str> = pending.iter().map(|(_, t, _)| t.as_str()).collect();
+        let o = engine.detect_batch(plugin, &texts, &options, limits);
+        for (i, (n, _, id)) in pending.iter().enumerate() {
+            let mut v = match &o.result {
+                Ok(all) => json!({ "ok": true, "result": all.get(i), "report": o.report }),
+                Err(e) => {
+                    *failed += 1;
+                    json!({ "ok": false, "error": error_json(e), "report": o.report })
+                }
+            };
+            v["line"] = json!(n);
+            if let Some(id) = id {
+                v["id"] = id.clone();
+            }
+            let _ = writeln!(out, "{v}");
+        }
+        let _ = out.flush();
+        pending.clear();
+    };
     for (i, line) in stdin.lock().lines().enumerate() {
         let n = i + 1;
         let line = line.map_err(|e| Failure::usage(format!("reading stdin line {n}: {e}")))?;
@@ -437,27 +480,23 @@ fn run_pii(engine: &Engine, plugin: &Plugin, p: &PiiArgs) -> Result<u8, Failure>
             Ok(Value::Object(o)) => (o.get("text").and_then(Value::as_str), o.get("id").cloned()),
             _ => (None, None),
         };
-        let result = match text {
+        match text {
             None => {
+                // Results keep input order: scan what came before, then report this line.
+                flush(&mut pending, &mut out, &mut failed);
                 failed += 1;
-                json!({ "line": n, "ok": false, "error": { "outcome": "invalid_input", "message": "expected a JSON object with a string field \"text\"" } })
+                let v = json!({ "line": n, "ok": false, "error": { "outcome": "invalid_input", "message": "expected a JSON object with a string field \"text\"" } });
+                let _ = writeln!(out, "{v}");
             }
             Some(text) => {
-                let o = engine.detect(plugin, text, &options, limits);
-                let (mut v, ok) = outcome_json(&o);
-                if !ok {
-                    failed += 1;
+                pending.push((n, text.to_owned(), id));
+                if pending.len() >= p.batch {
+                    flush(&mut pending, &mut out, &mut failed);
                 }
-                v["line"] = json!(n);
-                if let Some(id) = id {
-                    v["id"] = id;
-                }
-                v
             }
-        };
-        let _ = writeln!(out, "{result}");
-        let _ = out.flush();
+        }
     }
+    flush(&mut pending, &mut out, &mut failed);
     Ok(if failed == 0 { 0 } else { 1 })
 }
 

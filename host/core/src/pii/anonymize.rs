@@ -20,6 +20,9 @@ pub struct Span {
     pub score: f32,
     /// Who found it: `"builtin"`, a plugin name, or `"dictionary:<name>"`.
     pub source: String,
+    /// Why it was reported, when the caller asked for explanations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
 }
 
 impl Span {
@@ -98,12 +101,32 @@ pub enum Operator {
         #[serde(default)]
         from_end: bool,
     },
-    /// Lowercase hex SHA-256 of the tenant salt followed by the value.
-    Hash,
+    /// Lowercase hex SHA-256 (or SHA-512) of the tenant salt followed by the value.
+    Hash {
+        /// `sha256` (default) or `sha512`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hash_type: Option<HashType>,
+    },
+    /// Presidio's `encrypt`: AES-CBC (PKCS#7) with a random IV under `key` (16, 24 or 32
+    /// bytes of UTF-8), written as base64 of IV and ciphertext; `decrypt` restores it.
+    Encrypt {
+        /// The AES key as text, as Presidio takes it.
+        key: super::presidio::AesKey,
+    },
     /// A reversible token such as `<EMAIL_ADDRESS_1>`, recorded in the vault.
     Pseudonymize,
     /// Leave the text as it is (the item is still reported).
     Keep,
+}
+
+/// The digest of the `hash` operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HashType {
+    /// SHA-256 (64 hex digits).
+    Sha256,
+    /// SHA-512 (128 hex digits).
+    Sha512,
 }
 
 fn default_masking_char() -> char {
@@ -123,7 +146,8 @@ impl Operator {
             Operator::Replace { .. } => "replace",
             Operator::Redact => "redact",
             Operator::Mask { .. } => "mask",
-            Operator::Hash => "hash",
+            Operator::Hash { .. } => "hash",
+            Operator::Encrypt { .. } => "encrypt",
             Operator::Pseudonymize => "pseudonymize",
             Operator::Keep => "keep",
         }
@@ -400,7 +424,7 @@ fn push_escaped(out: &mut String, segment: &str) {
 }
 
 /// The result of [`anonymize`]: the new text and what was done where.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Anonymized {
     /// The text with every span replaced by its operator's output.
     pub text: String,
@@ -540,12 +564,21 @@ fn apply(
             chars_to_mask,
             from_end,
         } => mask(value, *masking_char, *chars_to_mask, *from_end),
-        Operator::Hash => {
-            let mut hasher = Sha256::new();
-            hasher.update(salt);
-            hasher.update(value.as_bytes());
-            hex::encode(hasher.finalize())
-        }
+        Operator::Hash { hash_type } => match hash_type.unwrap_or(HashType::Sha256) {
+            HashType::Sha256 => {
+                let mut hasher = Sha256::new();
+                hasher.update(salt);
+                hasher.update(value.as_bytes());
+                hex::encode(hasher.finalize())
+            }
+            HashType::Sha512 => {
+                let mut hasher = sha2::Sha512::new();
+                hasher.update(salt);
+                hasher.update(value.as_bytes());
+                hex::encode(hasher.finalize())
+            }
+        },
+        Operator::Encrypt { key } => super::presidio::encrypt(key, value),
         Operator::Pseudonymize => vault.token_for(entity_type, value),
         Operator::Keep => value.to_owned(),
     }
@@ -690,6 +723,7 @@ mod tests {
             end,
             score,
             source: source.to_owned(),
+            explanation: None,
         }
     }
 

@@ -306,6 +306,7 @@ impl Matcher {
                 end,
                 score: 1.0,
                 source: owner.source.clone(),
+                explanation: None,
             });
             last_end = end;
         }
@@ -385,6 +386,7 @@ mod tests {
             end,
             score: 0.5,
             source: "builtin".to_owned(),
+            explanation: None,
         }
     }
 

@@ -15,10 +15,11 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use warden_engine::{DetectOptions, Finding, LimitOverrides, World};
+use warden_engine::{DetectOptions, DetectorInfo, Finding, LimitOverrides, Recognizer, World};
 use warden_storage::audit::AuditEvent;
 use warden_storage::{Change, Scope, Store, Tx, now_ms, rfc3339, tables};
 
+use super::allow::{AllowList, AllowMatch};
 use super::anonymize::{self, Anonymized, Deanonymized, Operators, Pseudonyms, Span};
 use super::crypto::MasterKey;
 use super::dictionary::{Dictionary, Matcher};
@@ -75,17 +76,43 @@ impl MatcherCache {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DetectRequest {
-    /// The text to scan.
-    pub text: String,
-    /// Only these entity types; empty means all.
+    /// The text to scan (or give `texts`).
+    pub text: Option<String>,
+    /// A batch of texts, scanned with one sandbox instance per detector (at most
+    /// `pii.max_batch`); the answer then holds `results`, one per text.
+    pub texts: Option<Vec<String>>,
+    /// Only these entity types; empty means the defaults (see `GET /v1/pii/entities`).
     #[serde(default)]
     pub entities: Vec<String>,
+    /// With no `entities`: the default types plus every type of these countries (ISO 3166-1
+    /// alpha-2, such as `DE`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Language hint (BCP 47).
+    pub language: Option<String>,
+    /// Words that make a nearby candidate more likely (Presidio's `context`).
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// Values never reported, whichever detector finds them.
+    #[serde(default)]
+    pub allow_list: Vec<String>,
+    /// How `allow_list` entries match: `exact` (default) or `regex`.
+    #[serde(default)]
+    pub allow_list_match: AllowMatch,
+    /// Ad-hoc recognizers for this request (patterns, deny-lists, context words); they run in
+    /// the built-in detector's sandbox.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub recognizers: Vec<Recognizer>,
     /// Drop findings scored below this.
     pub min_score: Option<f32>,
+    /// Add each finding's explanation (pattern, validation, context word).
+    #[serde(default)]
+    pub explain: bool,
     /// Detectors to run: `pii` (the built-in) and uploaded pii-detector plugins (`name` or
     /// `name@version`). Default: the built-in.
     pub detectors: Option<Vec<String>>,
-    /// Apply the tenant's dictionaries (default true).
+    /// Apply the tenant's dictionaries and stored recognizers (default true).
     pub dictionaries: Option<bool>,
     /// Limits for each detector call.
     #[serde(default)]
@@ -106,6 +133,9 @@ pub struct FindingOut {
     pub score: f64,
     /// `pii`, a plugin name or `dictionary:<name>`.
     pub source: String,
+    /// Why it was reported, when the request asked (`explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
 }
 
 impl From<&Span> for FindingOut {
@@ -116,15 +146,26 @@ impl From<&Span> for FindingOut {
             end: s.end,
             score: (f64::from(s.score) * 1e4).round() / 1e4,
             source: s.source.clone(),
+            explanation: s.explanation.clone(),
         }
     }
+}
+
+/// The findings of one text of a batch.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TextFindings {
+    /// Merged, non-overlapping findings in text order.
+    pub findings: Vec<FindingOut>,
 }
 
 /// Detection result.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Detected {
-    /// Merged, non-overlapping findings in text order.
+    /// Merged, non-overlapping findings in text order (of `text`; empty for a batch).
     pub findings: Vec<FindingOut>,
+    /// For `texts`: one entry per text, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<TextFindings>>,
     /// Fuel burned by all detector calls.
     pub fuel: u64,
     /// Total detector time, microseconds.
@@ -135,15 +176,36 @@ pub struct Detected {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnonymizeRequest {
-    /// The text.
-    pub text: String,
+    /// The text (or give `texts`).
+    pub text: Option<String>,
+    /// A batch of texts anonymised into one vault (at most `pii.max_batch`); the answer then
+    /// holds `results`, one per text.
+    pub texts: Option<Vec<String>>,
     /// Operators: `{"default": {...}, "per_entity": {"EMAIL_ADDRESS": {"type": "mask"}}}`.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub operators: Operators,
-    /// Only these entity types; empty means all.
+    /// Only these entity types; empty means the defaults.
     #[serde(default)]
     pub entities: Vec<String>,
+    /// With no `entities`: the defaults plus every type of these countries.
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Language hint (BCP 47).
+    pub language: Option<String>,
+    /// Words that make a nearby candidate more likely.
+    #[serde(default)]
+    pub context: Vec<String>,
+    /// Values never anonymised, whichever detector finds them.
+    #[serde(default)]
+    pub allow_list: Vec<String>,
+    /// How `allow_list` entries match: `exact` (default) or `regex`.
+    #[serde(default)]
+    pub allow_list_match: AllowMatch,
+    /// Ad-hoc recognizers for this request.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub recognizers: Vec<Recognizer>,
     /// Drop findings scored below this.
     pub min_score: Option<f32>,
     /// Detectors, as for detect.
@@ -160,14 +222,27 @@ pub struct AnonymizeRequest {
     pub limits: LimitOverrides,
 }
 
-/// An anonymisation result.
+/// One anonymised text of a batch.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AnonymizeResponse {
+pub struct AnonymizedText {
     /// The anonymised text.
     pub text: String,
     /// What was done where.
     #[schema(value_type = Vec<Object>)]
     pub items: Vec<anonymize::AnonymizedItem>,
+}
+
+/// An anonymisation result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AnonymizeResponse {
+    /// The anonymised text (of `text`; empty for a batch).
+    pub text: String,
+    /// What was done where.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<anonymize::AnonymizedItem>,
+    /// For `texts`: one entry per text, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<AnonymizedText>>,
     /// The vault holding the pseudonyms, when any operator pseudonymised.
     pub vault_id: Option<String>,
     /// When that vault expires (RFC 3339).
@@ -199,6 +274,16 @@ struct VaultRecord {
     sealed: String,
 }
 
+/// The anonymised texts of a batch as one audited output (NUL-separated).
+fn joined(done: &[Anonymized]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for d in done {
+        out.extend_from_slice(d.text.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
 fn vault_key(tenant: &str, id: &str) -> String {
     format!("{tenant}/{id}")
 }
@@ -218,14 +303,42 @@ fn check_vault_id(id: &str) -> Result<()> {
     }
 }
 
-/// What one detection pass looks at.
-struct Scan<'a> {
-    text: &'a str,
-    entities: &'a [String],
-    min_score: Option<f32>,
-    detectors: Option<&'a [String]>,
-    dictionaries: bool,
-    limits: &'a LimitOverrides,
+/// What one detection pass looks at: the request's choices, borrowed.
+pub(crate) struct Scan<'a> {
+    pub(crate) texts: Vec<&'a str>,
+    pub(crate) entities: &'a [String],
+    pub(crate) countries: &'a [String],
+    pub(crate) language: Option<&'a str>,
+    pub(crate) context: &'a [String],
+    pub(crate) allow: AllowList,
+    pub(crate) recognizers: &'a [Recognizer],
+    pub(crate) min_score: Option<f32>,
+    pub(crate) explain: bool,
+    pub(crate) detectors: Option<&'a [String]>,
+    pub(crate) dictionaries: bool,
+    pub(crate) limits: &'a LimitOverrides,
+}
+
+/// `text` or `texts` of a request, checked against the batch cap.
+fn texts<'a>(
+    text: Option<&'a String>,
+    texts: Option<&'a Vec<String>>,
+    max_batch: usize,
+) -> Result<(Vec<&'a str>, bool)> {
+    match (text, texts) {
+        (Some(t), None) => Ok((vec![t.as_str()], false)),
+        (None, Some(list)) if list.len() > max_batch => Err(Error::TooMany {
+            what: "texts",
+            count: list.len(),
+            limit: max_batch,
+            setting: "pii.max_batch",
+        }),
+        (None, Some(list)) => Ok((list.iter().map(String::as_str).collect(), true)),
+        (Some(_), Some(_)) => Err(Error::BadRequest(
+            "give either text or texts, not both".into(),
+        )),
+        (None, None) => Err(Error::BadRequest("text (or texts) is required".into())),
+    }
 }
 
 /// The PII service: detection through the sandbox's detectors and the tenant's dictionaries,
@@ -237,6 +350,9 @@ pub struct Pii {
     keys: Arc<MasterKey>,
     config: PiiConfig,
     dictionaries: Arc<MatcherCache>,
+    pub(crate) recognizers: Arc<super::recognizers::RecognizerCache>,
+    /// What each detector (by digest) says it finds: asked once, since it never changes.
+    catalogues: Mutex<HashMap<String, Arc<DetectorInfo>>>,
 }
 
 impl Pii {
@@ -251,6 +367,9 @@ impl Pii {
         let dictionaries = Arc::new(MatcherCache::default());
         let cache = dictionaries.clone();
         store.on_change(Arc::new(move |change: &Change| cache.invalidate(change)));
+        let recognizers = Arc::new(super::recognizers::RecognizerCache::default());
+        let cache = recognizers.clone();
+        store.on_change(Arc::new(move |change: &Change| cache.invalidate(change)));
         Pii {
             store,
             sandbox,
@@ -258,15 +377,74 @@ impl Pii {
             keys,
             config,
             dictionaries,
+            recognizers,
+            catalogues: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Runs the detectors and dictionaries over `text` and merges what they find.
-    async fn find(&self, who: &Principal, scan: Scan<'_>) -> Result<(Vec<Span>, u64, u64)> {
+    /// What `detector` (default: the built-in) finds: every entity type with its country,
+    /// validation and default score (`GET /v1/pii/entities`). Asked of the component once per
+    /// digest, in the sandbox like any call.
+    pub async fn entities(&self, who: &Principal, detector: Option<&str>) -> Result<Arc<DetectorInfo>> {
+        let reference = detector.unwrap_or(BUILTIN);
+        let (pref, plugin, limits) = self
+            .plugins
+            .resolve_limited(who, reference, World::PiiDetector, &LimitOverrides::default())
+            .await?;
+        if let Ok(map) = self.catalogues.lock()
+            && let Some(info) = map.get(&pref.digest)
+        {
+            return Ok(info.clone());
+        }
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "pii.describe",
+            format!("plugin/{}/{}", pref.name, pref.version),
+        );
+        let (info, _) = self
+            .sandbox
+            .call(
+                event,
+                plugin,
+                move |e, p| e.describe(p, limits),
+                |i: &DetectorInfo| serde_json::to_vec(i).unwrap_or_default(),
+            )
+            .await?;
+        let info = Arc::new(info);
+        if let Ok(mut map) = self.catalogues.lock() {
+            map.insert(pref.digest, info.clone());
+        }
+        Ok(info)
+    }
+
+    /// The tenant's salt for the `hash` operator.
+    pub(crate) fn tenant_salt(&self, who: &Principal) -> [u8; 32] {
+        self.keys.tenant_key(&who.tenant).hash_salt()
+    }
+
+    /// The database this service reads and writes.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs the detectors, stored recognizers and dictionaries over each text and merges
+    /// what they find; one sandbox instance per detector serves the whole batch.
+    pub(crate) async fn find(
+        &self,
+        who: &Principal,
+        scan: Scan<'_>,
+    ) -> Result<(Vec<Vec<Span>>, u64, u64)> {
         let Scan {
-            text,
+            texts,
             entities,
+            countries,
+            language,
+            context,
+            allow,
+            recognizers,
             min_score,
+            explain,
             detectors,
             dictionaries,
             limits,
@@ -285,9 +463,19 @@ impl Pii {
                 "nothing to detect with: give at least one detector or enable dictionaries".into(),
             ));
         }
-        let mut spans = Vec::new();
+        // The tenant's stored recognizers run with the request's own, in the built-in.
+        let mut all_recognizers = recognizers.to_vec();
+        if dictionaries {
+            all_recognizers.extend(
+                self.stored_recognizers(&who.tenant)
+                    .await?
+                    .iter()
+                    .cloned(),
+            );
+        }
+        let mut spans: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
         let (mut fuel, mut micros) = (0u64, 0u64);
-        let text_arc: Arc<str> = Arc::from(text);
+        let owned: Arc<Vec<String>> = Arc::new(texts.iter().map(|t| (*t).to_owned()).collect());
         for reference in detectors {
             let (pref, plugin, limits) = self
                 .plugins
@@ -295,78 +483,125 @@ impl Pii {
                 .await?;
             let options = DetectOptions {
                 entities: entities.to_vec(),
+                countries: countries.to_vec(),
                 min_score,
-                explain: false,
-                language: None,
+                explain,
+                language: language.map(str::to_owned),
+                context: context.to_vec(),
+                recognizers: if pref.name == BUILTIN {
+                    all_recognizers.clone()
+                } else {
+                    Vec::new()
+                },
             };
+            let mut input = Vec::new();
+            for t in texts.iter() {
+                input.extend_from_slice(t.as_bytes());
+                input.push(0);
+            }
             let event = AuditEvent::new(
                 &who.tenant,
                 &who.actor,
                 "pii.detect",
                 format!("plugin/{}/{}", pref.name, pref.version),
             )
-            .input(text.as_bytes());
-            let t = text_arc.clone();
+            .input(&input)
+            .detail(format!("{} texts", texts.len()));
+            let batch = owned.clone();
             let (found, report) = self
                 .sandbox
                 .call(
                     event,
                     plugin,
-                    move |e, p| e.detect(p, &t, &options, limits),
-                    |f: &Vec<Finding>| serde_json::to_vec(f).unwrap_or_default(),
+                    move |e, p| {
+                        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+                        e.detect_batch(p, &refs, &options, limits)
+                    },
+                    |f: &Vec<Vec<Finding>>| serde_json::to_vec(f).unwrap_or_default(),
                 )
                 .await?;
             fuel += report.fuel_used;
             micros += u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
-            spans.extend(found.into_iter().map(|f| Span {
-                entity_type: f.entity_type,
-                start: f.start as usize,
-                end: f.end as usize,
-                score: f.score,
-                source: pref.name.clone(),
-            }));
+            for (out, found) in spans.iter_mut().zip(found) {
+                out.extend(found.into_iter().map(|f| Span {
+                    entity_type: f.entity_type,
+                    start: f.start as usize,
+                    end: f.end as usize,
+                    score: f.score,
+                    source: pref.name.clone(),
+                    explanation: f.explanation,
+                }));
+            }
         }
         let matcher = if dictionaries {
             Some(self.dictionaries.get(&self.store, &who.tenant).await?)
         } else {
             None
         };
-        if let Some(m) = &matcher {
-            spans.extend(
-                m.find(text)
-                    .into_iter()
-                    .filter(|s| entities.is_empty() || entities.contains(&s.entity_type)),
-            );
+        let mut out = Vec::with_capacity(texts.len());
+        for (text, mut found) in texts.iter().zip(spans) {
+            if let Some(m) = &matcher {
+                found.extend(
+                    m.find(text)
+                        .into_iter()
+                        .filter(|s| entities.is_empty() || entities.contains(&s.entity_type)),
+                );
+            }
+            let mut merged = anonymize::merge(found);
+            if let Some(m) = &matcher {
+                merged = m.filter_allowed(text, merged);
+            }
+            merged = allow.filter(text, merged);
+            if let Some(min) = min_score {
+                merged.retain(|s| s.score >= min);
+            }
+            out.push(merged);
         }
-        let mut merged = anonymize::merge(spans);
-        if let Some(m) = &matcher {
-            merged = m.filter_allowed(text, merged);
-        }
-        if let Some(min) = min_score {
-            merged.retain(|s| s.score >= min);
-        }
-        Ok((merged, fuel, micros))
+        Ok((out, fuel, micros))
     }
 
     /// `POST /v1/pii/detect`.
     pub async fn detect(&self, who: &Principal, req: DetectRequest) -> Result<Detected> {
+        let (list, batch) = texts(req.text.as_ref(), req.texts.as_ref(), self.config.max_batch)?;
         let (spans, fuel, duration_us) = self
             .find(
                 who,
                 Scan {
-                    text: &req.text,
+                    texts: list,
                     entities: &req.entities,
+                    countries: &req.countries,
+                    language: req.language.as_deref(),
+                    context: &req.context,
+                    allow: AllowList::new(&req.allow_list, req.allow_list_match)?,
+                    recognizers: &req.recognizers,
                     min_score: req.min_score,
+                    explain: req.explain,
                     detectors: req.detectors.as_deref(),
                     dictionaries: req.dictionaries.unwrap_or(true),
                     limits: &req.limits,
                 },
             )
             .await?;
-        Ok(Detected {
-            findings: spans.iter().map(FindingOut::from).collect(),
-            fuel,
-            duration_us,
+        let out = |s: &Vec<Span>| s.iter().map(FindingOut::from).collect::<Vec<_>>();
+        Ok(if batch {
+            Detected {
+                findings: Vec::new(),
+                results: Some(
+                    spans
+                        .iter()
+                        .map(|s| TextFindings { findings: out(s) })
+                        .collect(),
+                ),
+                fuel,
+                duration_us,
+            }
+        } else {
+            Detected {
+                findings: spans.first().map(out).unwrap_or_default(),
+                results: None,
+                fuel,
+                duration_us,
+            }
         })
     }
 
@@ -426,13 +661,25 @@ impl Pii {
         if let Some(id) = &req.vault_id {
             self.load_vault(who, id).await?;
         }
+        let (list, batch) = texts(req.text.as_ref(), req.texts.as_ref(), self.config.max_batch)?;
+        let mut input = Vec::new();
+        for t in &list {
+            input.extend_from_slice(t.as_bytes());
+            input.push(0);
+        }
         let (spans, fuel, duration_us) = self
             .find(
                 who,
                 Scan {
-                    text: &req.text,
+                    texts: list.clone(),
                     entities: &req.entities,
+                    countries: &req.countries,
+                    language: req.language.as_deref(),
+                    context: &req.context,
+                    allow: AllowList::new(&req.allow_list, req.allow_list_match)?,
+                    recognizers: &req.recognizers,
                     min_score: req.min_score,
+                    explain: false,
                     detectors: req.detectors.as_deref(),
                     dictionaries: req.dictionaries.unwrap_or(true),
                     limits: &req.limits,
@@ -441,17 +688,39 @@ impl Pii {
             .await?;
         let key = self.keys.tenant_key(&who.tenant);
         let salt = key.hash_salt();
-        let apply = |map: &mut Pseudonyms| {
-            anonymize::anonymize(&req.text, &spans, &req.operators, &salt, map)
-                .map_err(|e| Error::Internal(format!("anonymisation failed: {e}")))
+        // Every text of a batch into the same token map, so one value gets one token.
+        let apply = |map: &mut Pseudonyms| -> Result<Vec<Anonymized>> {
+            list.iter()
+                .zip(&spans)
+                .map(|(text, spans)| {
+                    anonymize::anonymize(text, spans, &req.operators, &salt, map)
+                        .map_err(|e| Error::Internal(format!("anonymisation failed: {e}")))
+                })
+                .collect()
         };
-        let respond = |done: Anonymized, vault: Option<&VaultRecord>| AnonymizeResponse {
-            text: done.text,
-            items: done.items,
+        let respond = |mut done: Vec<Anonymized>, vault: Option<&VaultRecord>| {
+            let (text, items, results) = if batch {
+                let results = done
+                    .into_iter()
+                    .map(|d| AnonymizedText {
+                        text: d.text,
+                        items: d.items,
+                    })
+                    .collect();
+                (String::new(), Vec::new(), Some(results))
+            } else {
+                let one = done.pop().unwrap_or_default();
+                (one.text, one.items, None)
+            };
+            AnonymizeResponse {
+            text,
+            items,
+            results,
             vault_id: vault.map(|r| r.id.clone()),
             vault_expires_at: vault.map(|r| rfc3339(r.expires_at_ms)),
             fuel,
             duration_us,
+        }
         };
         let seal = |id: &str, map: &Pseudonyms| -> Result<String> {
             let plain = serde_json::to_vec(map)
@@ -462,7 +731,7 @@ impl Pii {
             Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
         };
         // Writes the vault and its audit record (in the caller's transaction).
-        let put = async |tx: &Tx, record: &VaultRecord, action: &str, out: &str, tokens, new| {
+        let put = async |tx: &Tx, record: &VaultRecord, action: &str, out: &[u8], tokens, new| {
             tx.put_json(tables::VAULTS, &vault_key(&who.tenant, &record.id), record)
                 .await?;
             tx.audit(
@@ -472,8 +741,8 @@ impl Pii {
                     action,
                     format!("vault/{}", record.id),
                 )
-                .input(req.text.as_bytes())
-                .output(out.as_bytes())
+                .input(&input)
+                .output(out)
                 .detail(format!("{tokens} tokens ({new} new)")),
             )
             .await?;
@@ -485,7 +754,11 @@ impl Pii {
         let Some(id) = req.vault_id.clone() else {
             let mut map = Pseudonyms::default();
             let done = apply(&mut map)?;
-            if !done.items.iter().any(|i| i.operator == "pseudonymize") {
+            if !done
+                .iter()
+                .flat_map(|d| &d.items)
+                .any(|i| i.operator == "pseudonymize")
+            {
                 return Ok(respond(done, None));
             }
             let id = format!("v_{}", hex::encode(rand::random::<[u8; 18]>()));
@@ -500,7 +773,7 @@ impl Pii {
             self.store
                 .write(Scope::tenant(&who.tenant), |tx| {
                     Box::pin(async move {
-                        put(&tx, record_ref, "vault.create", &done_ref.text, n, n).await
+                        put(&tx, record_ref, "vault.create", &joined(done_ref), n, n).await
                     })
                 })
                 .await?;
@@ -528,7 +801,7 @@ impl Pii {
                         &tx,
                         &record,
                         "vault.update",
-                        &done.text,
+                        &joined(&done),
                         map.len(),
                         map.len() - before,
                     )
@@ -818,6 +1091,8 @@ pub struct PiiConfig {
     /// The vault master key (base64 of 32 bytes). Unset: a key file in the data directory,
     /// created with mode 0600 on first start.
     pub master_key: Option<String>,
+    /// Most texts one detect or anonymise request may batch (`texts`); more is a 413.
+    pub max_batch: usize,
 }
 
 impl Default for PiiConfig {
@@ -826,6 +1101,7 @@ impl Default for PiiConfig {
             vault_ttl: Duration::from_secs(24 * 3600),
             max_vault_ttl: Duration::from_secs(30 * 24 * 3600),
             master_key: None,
+            max_batch: 256,
         }
     }
 }
@@ -838,6 +1114,9 @@ impl PiiConfig {
                 "pii.vault_ttl",
                 "must be greater than 0 and at most pii.max_vault_ttl",
             );
+        }
+        if self.max_batch == 0 || self.max_batch > 100_000 {
+            return invalid("pii.max_batch", "must be between 1 and 100000");
         }
         if let Some(key) = &self.master_key
             && crate::pii::crypto::MasterKey::from_base64(key).is_err()
@@ -884,7 +1163,7 @@ mod service_tests {
                 .unwrap()
         );
         let scan = |text: &str| DetectRequest {
-            text: text.into(),
+            text: Some(text.into()),
             detectors: Some(Vec::new()),
             ..DetectRequest::default()
         };
@@ -929,7 +1208,7 @@ mod service_tests {
             .anonymize(
                 &acme,
                 AnonymizeRequest {
-                    text: text.into(),
+                    text: Some(text.into()),
                     detectors: Some(Vec::new()),
                     operators: Operators {
                         default: anonymize::Operator::Pseudonymize,

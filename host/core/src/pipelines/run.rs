@@ -438,7 +438,7 @@ async fn guard(
             .detect(
                 who,
                 pii::DetectRequest {
-                    text: m.content.clone(),
+                    text: Some(m.content.clone()),
                     min_score: Some(provider.pii_threshold),
                     limits: meter.limits(),
                     ..pii::DetectRequest::default()
@@ -565,12 +565,12 @@ impl Run {
                     .detect(
                         &who,
                         pii::DetectRequest {
-                            text: text_of(&self.values, input)?,
+                            text: Some(text_of(&self.values, input)?),
                             entities: entities.clone(),
                             min_score: *min_score,
                             detectors: detectors.clone(),
-                            dictionaries: None,
                             limits: self.meter.limits(),
+                            ..pii::DetectRequest::default()
                         },
                     )
                     .await?;
@@ -599,7 +599,7 @@ impl Run {
                     .anonymize(
                         &who,
                         pii::AnonymizeRequest {
-                            text: text_of(&self.values, input)?,
+                            text: Some(text_of(&self.values, input)?),
                             operators,
                             entities: entities.clone(),
                             min_score: *min_score,
@@ -937,7 +937,7 @@ impl PipelineTools {
                     .detect(
                         who,
                         pii::DetectRequest {
-                            text,
+                            text: Some(text),
                             detectors,
                             limits: meter.limits(),
                             ..pii::DetectRequest::default()

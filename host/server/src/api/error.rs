@@ -169,7 +169,7 @@ fn problem_for(error: &Error) -> Problem {
             Problem::new(StatusCode::NOT_FOUND, "not-found", e.to_string())
         }
         Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
-        e @ Error::TooLarge { .. } => {
+        e @ (Error::TooLarge { .. } | Error::TooMany { .. }) => {
             Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
         }
         Error::InvalidComponent(e) => {

@@ -8,6 +8,7 @@
 pub mod error;
 pub mod extract;
 pub mod page;
+pub mod presidio;
 pub mod routes;
 pub mod v1;
 
@@ -40,6 +41,7 @@ use crate::app::Warden;
         (name = "plugins", description = "Upload and manage components"),
         (name = "templates", description = "The prompt registry"),
         (name = "pii", description = "Detect, anonymise and restore personal data"),
+        (name = "presidio", description = "Presidio-compatible analyzer and anonymizer (character offsets, Presidio shapes)"),
         (name = "sessions", description = "Python code sessions"),
         (name = "pipelines", description = "Render, pseudonymise, route, ask, run code, restore"),
         (name = "audit", description = "The tamper-evident audit log"),
@@ -187,6 +189,14 @@ fn all_routes(server: &crate::config::ServerConfig) -> Routes<Arc<Warden>> {
             DictionaryWrite,
             routes!(v1::put_dictionary, v1::delete_dictionary),
         )
+        .add(PiiProcess, routes!(v1::pii_entities))
+        .add(DictionaryRead, routes!(v1::list_recognizers))
+        .add(DictionaryRead, routes!(v1::get_recognizer))
+        .add(
+            DictionaryWrite,
+            routes!(v1::put_recognizer, v1::delete_recognizer),
+        )
+        .add(DictionaryWrite, routes!(v1::import_recognizers))
         .add(CodeRun, routes!(v1::create_session, v1::list_sessions))
         .add(CodeRun, routes!(v1::get_session, v1::delete_session))
         .add(CodeRun, routes!(v1::eval_session))
@@ -201,6 +211,11 @@ fn all_routes(server: &crate::config::ServerConfig) -> Routes<Arc<Warden>> {
         .add(TemplateWrite, routes!(v1::set_pipeline_label))
         .add(Render, routes!(v1::run_pipeline))
         .add(TemplateContent, routes!(v1::export_pipeline))
+        .add(PiiProcess, routes!(presidio::analyze))
+        .add(PiiProcess, routes!(presidio::supported_entities))
+        .add(PiiProcess, routes!(presidio::recognizers))
+        .add(PiiProcess, routes!(presidio::anonymize))
+        .add(PiiReveal, routes!(presidio::deanonymize))
         .add(AuditRead, routes!(v1::audit_log))
         .add(AuditRead, routes!(v1::audit_verify))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -208,6 +223,7 @@ fn all_routes(server: &crate::config::ServerConfig) -> Routes<Arc<Warden>> {
     Routes::new(ApiDoc::openapi())
         .add(Access::Public, routes!(healthz))
         .add(Access::Public, routes!(readyz))
+        .add(Access::Public, routes!(presidio::health))
         .add(
             Access::PublicIf(Switch::Metrics, Some(Metrics)),
             routes!(metrics),
@@ -349,10 +365,10 @@ async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token);
+        .and_then(|v| credential(v, &route));
     let verified = match token {
         None => Err(warden_core::auth::AuthError::Missing),
-        Some(t) => w.verifier.verify(t),
+        Some(t) => w.verifier.verify(&t),
     };
     let principal = match verified {
         Ok(p) => p,
@@ -446,6 +462,29 @@ pub fn record_failure_summary(w: &Warden, s: &warden_core::quota::FailureSummary
             s.failures, s.throttled, s.source, s.since_ms, s.last_reason
         )),
     );
+}
+
+/// The token a request presents: `Bearer <token>` everywhere; on the Presidio routes also
+/// `Basic` credentials whose password is the token (the user name is ignored), because
+/// Presidio clients cannot set headers but send a URL's user info (`http://warden:<token>@…`).
+fn credential(value: &str, route: &str) -> Option<String> {
+    if let Some(t) = bearer_token(value) {
+        return Some(t.to_owned());
+    }
+    if !route.starts_with("/presidio/") {
+        return None;
+    }
+    use base64::Engine as _;
+    let (scheme, encoded) = value.trim_start().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let pair = String::from_utf8(decoded).ok()?;
+    let (_, password) = pair.split_once(':')?;
+    (!password.is_empty()).then(|| password.to_owned())
 }
 
 /// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive

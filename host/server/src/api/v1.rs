@@ -18,6 +18,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::page::{Page, Paged};
 use warden_core::error::Error;
 use warden_core::pii::dictionary::Dictionary;
+use warden_core::pii::recognizers::{Imported, StoredRecognizer, from_presidio_yaml};
 use warden_core::pii::service as pii;
 use warden_core::pipelines::{self, registry as pipeline_registry};
 use warden_core::registry::approvals;
@@ -531,6 +532,111 @@ pub async fn delete_dictionary(
 ) -> ApiResult<StatusCode> {
     w.pii.delete_dictionary(&who, &name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which detector's catalogue to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EntitiesQuery {
+    /// `pii` (the built-in, default) or an uploaded detector (`name` or `name@version`).
+    pub detector: Option<String>,
+}
+
+/// Lists every entity type a detector finds, with its country, kind, validation, default
+/// score and whether it runs by default.
+#[utoipa::path(get, path = "/v1/pii/entities", tag = "pii", params(EntitiesQuery),
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+pub async fn pii_entities(
+    State(w): AppState,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<EntitiesQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let info = w.pii.entities(&who, q.detector.as_deref()).await?;
+    Ok(Json(serde_json::json!({
+        "detector": info.name,
+        "version": info.version,
+        "entities": info.entities,
+    })))
+}
+
+/// Lists the tenant's stored recognizers.
+#[utoipa::path(get, path = "/v1/pii/recognizers", tag = "pii", params(Page),
+    responses((status = 200, body = Vec<StoredRecognizer>)))]
+pub async fn list_recognizers(
+    State(w): AppState,
+    Caller(who): Caller,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Paged<StoredRecognizer>> {
+    Ok(page.apply(w.pii.list_recognizers(&who).await?, |r| r.name.as_str())?)
+}
+
+/// Reads one stored recognizer.
+#[utoipa::path(get, path = "/v1/pii/recognizers/{name}", tag = "pii",
+    params(("name" = String, Path)),
+    responses((status = 200, body = StoredRecognizer), (status = 404, body = Problem)))]
+pub async fn get_recognizer(
+    State(w): AppState,
+    Caller(who): Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<StoredRecognizer>> {
+    Ok(Json(w.pii.get_recognizer(&who, &name).await?))
+}
+
+/// Creates or replaces a stored recognizer; it runs with every detection of the tenant.
+#[utoipa::path(put, path = "/v1/pii/recognizers/{name}", tag = "pii",
+    params(("name" = String, Path)), request_body = StoredRecognizer,
+    responses((status = 201, body = StoredRecognizer), (status = 200, body = StoredRecognizer), (status = 422, body = Problem)))]
+pub async fn put_recognizer(
+    State(w): AppState,
+    Caller(who): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(mut body): ApiJson<StoredRecognizer>,
+) -> ApiResult<Response> {
+    if !body.name.is_empty() && body.name != name {
+        return Err(Error::BadRequest(format!(
+            "the body names recognizer {:?} but the path {name:?}",
+            body.name
+        ))
+        .into());
+    }
+    body.name = name;
+    let created = w.pii.put_recognizers(&who, vec![body.clone()]).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// Deletes a stored recognizer.
+#[utoipa::path(delete, path = "/v1/pii/recognizers/{name}", tag = "pii",
+    params(("name" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_recognizer(
+    State(w): AppState,
+    Caller(who): Caller,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    w.pii.delete_recognizer(&who, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Imports recognizers from Presidio's YAML recognizer format (body: the YAML file);
+/// predefined and disabled entries are skipped and listed.
+#[utoipa::path(post, path = "/v1/pii/recognizers/import", tag = "pii",
+    request_body(content = String, content_type = "application/yaml"),
+    responses((status = 200, body = Imported), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_recognizers(
+    State(w): AppState,
+    Caller(who): Caller,
+    body: String,
+) -> ApiResult<Json<Imported>> {
+    let (list, skipped) = from_presidio_yaml(&body).await?;
+    let stored = list.iter().map(|r| r.name.clone()).collect();
+    if !list.is_empty() {
+        w.pii.put_recognizers(&who, list).await?;
+    }
+    Ok(Json(Imported { stored, skipped }))
 }
 
 // ---------------------------------------------------------------- sessions

@@ -102,6 +102,11 @@ pub(crate) const CONTEXT_BOOST: f32 = 0.35;
 /// The least score of a match with a context word near it.
 pub(crate) const CONTEXT_MIN: f32 = 0.4;
 
+/// A score raised by a context word near its match.
+pub(crate) fn boosted(score: f32) -> f32 {
+    (score + CONTEXT_BOOST).clamp(CONTEXT_MIN, 1.0)
+}
+
 /// Every table recognizer, in module order.
 pub(crate) fn all() -> impl Iterator<Item = &'static Spec> {
     TABLES.iter().flat_map(|t| t.iter().copied())
@@ -189,7 +194,7 @@ fn run(spec: &Spec, regexes: &[Regex], text: &str, out: &mut Vec<Candidate>) {
                 && let Some((w, _)) =
                     nearest(text, s, e, CONTEXT_BEFORE, CONTEXT_AFTER, spec.context)
             {
-                score = (score + CONTEXT_BOOST).max(CONTEXT_MIN).min(1.0);
+                score = boosted(score);
                 why = why.context(w);
             }
             out.push(Candidate {
