@@ -43,9 +43,8 @@ pub use self::tools::{NoTools, ToolError, Tools};
 #[cfg(feature = "bench")]
 pub use self::worlds::ReusedInstance;
 pub use self::worlds::{
-    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EntityInfo, EvalOutput, Finding, Pattern,
-    Recognizer, RenderOptions,
-    SessionOptions, TemplateInfo,
+    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EntityInfo, EvalOutput, Finding,
+    Pattern, Recognizer, RenderOptions, SessionOptions, TemplateInfo,
 };
 
 use self::cache::{Cache, Lookup};

@@ -80,6 +80,27 @@ pub(crate) const NOT_PERSONAL: &[&str] = &[
     "qty",
     "units",
 ];
+/// Words that name a number as a thing's, not a person's or account's: a table recognizer's
+/// match right after one is not reported by default (`NOT_PERSONAL` without `id`, which
+/// also precedes personal identifiers: "id code", "ID number").
+pub(crate) const THING_NUMBER: &[&str] = &[
+    "ref",
+    "reference",
+    "batch",
+    "serial",
+    "order",
+    "invoice",
+    "tracking",
+    "sku",
+    "part",
+    "build",
+    "version",
+    "qty",
+    "units",
+    "lot",
+    "model",
+    "item",
+];
 /// Words that make a dotted quad or hex group an IP address.
 pub(crate) const IP: &[&str] = &[
     "ip",

@@ -751,7 +751,9 @@ fn phones(text: &str, countries: &[&'static str], out: &mut Vec<Candidate>) {
         }
         if let Some((e, score, why)) = national(m.as_str()) {
             phone_candidate(text, s, s + e, score, why, out);
-        } else if let Some((e, score, why)) = national_elsewhere(m.as_str(), countries) {
+        } else if !after_code(text, s)
+            && let Some((e, score, why)) = national_elsewhere(m.as_str(), countries)
+        {
             phone_candidate(text, s, s + e, score, why, out);
         }
     }
@@ -814,6 +816,22 @@ fn valid_number(region: Option<&str>, number: &str) -> bool {
     phonenumber::parse(region, number).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
+/// Whether the word just before `s` (one space away) is an upper-case code such as `INGB`,
+/// `NL49` or `ABN`: then the digits that follow continue that identifier, not a phone number.
+fn after_code(text: &str, s: usize) -> bool {
+    let Some(before) = text[..s].strip_suffix(' ') else {
+        return false;
+    };
+    let word: &str = before
+        .rsplit(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or("");
+    word.len() >= 2
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// Regions whose national formats are tried for a number none of the US/UK/AU shapes takes,
 /// besides the caller's countries: the most populous numbering plans that print a trunk `0`
 /// or (China) an 11-digit mobile number.
@@ -822,9 +840,9 @@ const NATIONAL_REGIONS: &[&str] = &[
 ];
 
 /// Validates a national candidate of another country against its numbering plan: 9 to 11
-/// digits, either with the trunk `0` most plans print or as a Chinese mobile number, or any
-/// shape when the caller named countries. Found bare, a number scores under the default
-/// threshold unless a phone word is near it.
+/// digits, with the trunk `0` most plans print or as a Chinese mobile number; the caller's
+/// countries are tried first. Found bare, a number scores under the default threshold unless a
+/// phone word is near it.
 fn national_elsewhere(t: &str, countries: &[&'static str]) -> Option<(usize, f32, Why)> {
     let gs = groups(t)?;
     if gs.iter().any(|g| g.paren) && !gs[0].paren {
@@ -843,14 +861,21 @@ fn national_elsewhere(t: &str, countries: &[&'static str]) -> Option<(usize, f32
             continue;
         }
         let trunk = digits[0] == b'0';
-        let cn_mobile = digits.len() == 11 && digits[0] == b'1' && (b'3'..=b'9').contains(&digits[1]);
-        if countries.is_empty() && !trunk && !cn_mobile {
+        // Chinese mobile numbers print bare or as 3-4-4.
+        let lens: Vec<usize> = gs.iter().map(|g| g.len).collect();
+        let cn_mobile = digits.len() == 11
+            && digits[0] == b'1'
+            && (b'3'..=b'9').contains(&digits[1])
+            && matches!(lens.as_slice(), [11] | [3, 4, 4]);
+        if !trunk && !cn_mobile {
             continue;
         }
-        let regions = countries
-            .iter()
-            .copied()
-            .chain(NATIONAL_REGIONS.iter().copied().filter(|r| !countries.contains(r)));
+        let regions = countries.iter().copied().chain(
+            NATIONAL_REGIONS
+                .iter()
+                .copied()
+                .filter(|r| !countries.contains(r)),
+        );
         for region in regions {
             if valid_number(Some(region), cand) {
                 let score = if n > 1 { 0.5 } else { 0.4 };

@@ -870,14 +870,21 @@ pub(crate) fn presidio_case(
 #[test]
 fn phone_numbers_worldwide() {
     for (text, number) in [
-        ("Ring the Rome office on +39 06 678 4343 today.", "+39 06 678 4343"),
+        (
+            "Ring the Rome office on +39 06 678 4343 today.",
+            "+39 06 678 4343",
+        ),
         ("My Globe number: +639171234567", "+639171234567"),
         ("WhatsApp +905321234567 after six", "+905321234567"),
         ("携帯 090-1234-5678 まで", "090-1234-5678"),
         ("call me on 13812345678 tomorrow", "13812345678"),
         ("Tel. 030 1234567 (Berlin)", "030 1234567"),
     ] {
-        assert!(has(text, EntityType::PHONE_NUMBER, number), "{text}: {:?}", find(text));
+        assert!(
+            has(text, EntityType::PHONE_NUMBER, number),
+            "{text}: {:?}",
+            find(text)
+        );
     }
     // Numbering plans refuse what has a phone's shape but no valid number.
     for text in [
@@ -886,6 +893,10 @@ fn phone_numbers_worldwide() {
         "ref 13812345678 in batch 7",
         "build 0123456789 released",
     ] {
-        assert!(none_of(text, EntityType::PHONE_NUMBER), "{text}: {:?}", find(text));
+        assert!(
+            none_of(text, EntityType::PHONE_NUMBER),
+            "{text}: {:?}",
+            find(text)
+        );
     }
 }

@@ -445,8 +445,8 @@ fn run_pii(engine: &Engine, plugin: &Plugin, p: &PiiArgs) -> Result<u8, Failure>
     // Lines read but not yet scanned: (line number, text, id).
     let mut pending: Vec<(usize, String, Option<Value>)> = Vec::new();
     let flush = |pending: &mut Vec<(usize, String, Option<Value>)>,
-                     out: &mut std::io::StdoutLock<'_>,
-                     failed: &mut usize| {
+                 out: &mut std::io::StdoutLock<'_>,
+                 failed: &mut usize| {
         if pending.is_empty() {
             return;
         }

@@ -554,7 +554,11 @@ impl Pii {
     /// stored recognizers report.
     pub async fn presidio_supported_entities(&self, who: &Principal) -> Result<Vec<String>> {
         let info = self.entities(who, None).await?;
-        let mut out: Vec<String> = info.entities.iter().map(|e| e.entity_type.clone()).collect();
+        let mut out: Vec<String> = info
+            .entities
+            .iter()
+            .map(|e| e.entity_type.clone())
+            .collect();
         for r in self.list_recognizers(who).await? {
             if !out.contains(&r.entity_type) {
                 out.push(r.entity_type);
@@ -591,8 +595,9 @@ impl Pii {
         let ops = operators(&req.anonymizers)?;
         let merged = anonymize::merge(spans(&req.text, &req.analyzer_results)?);
         let salt = self.tenant_salt(who);
-        let done = anonymize::anonymize(&req.text, &merged, &ops, &salt, &mut Pseudonyms::default())
-            .map_err(|e| Error::BadRequest(format!("anonymisation failed: {e}")))?;
+        let done =
+            anonymize::anonymize(&req.text, &merged, &ops, &salt, &mut Pseudonyms::default())
+                .map_err(|e| Error::BadRequest(format!("anonymisation failed: {e}")))?;
         Ok(engine_result(done))
     }
 
@@ -610,10 +615,9 @@ impl Pii {
                     "deanonymizers.{entity}: only the decrypt operator restores values, got {kind:?}"
                 )));
             }
-            let key = v
-                .get("key")
-                .and_then(Value::as_str)
-                .ok_or_else(|| Error::BadRequest(format!("deanonymizers.{entity}: decrypt needs a key")))?;
+            let key = v.get("key").and_then(Value::as_str).ok_or_else(|| {
+                Error::BadRequest(format!("deanonymizers.{entity}: decrypt needs a key"))
+            })?;
             keys.insert(
                 entity,
                 AesKey::try_from(key.to_owned())
@@ -693,7 +697,11 @@ mod tests {
 
     #[test]
     fn encrypt_then_decrypt_round_trips_for_every_key_size() {
-        for key in ["0123456789abcdef", "0123456789abcdef01234567", "0123456789abcdef0123456789abcdef"] {
+        for key in [
+            "0123456789abcdef",
+            "0123456789abcdef01234567",
+            "0123456789abcdef0123456789abcdef",
+        ] {
             let key = AesKey::try_from(key.to_owned()).unwrap();
             let c = encrypt(&key, "Zoë Müller");
             assert_ne!(c, encrypt(&key, "Zoë Müller"), "a fresh IV per value");
@@ -733,10 +741,23 @@ mod tests {
         )
         .unwrap();
         let ops = operators(&map).unwrap();
-        assert_eq!(ops.default, Operator::Replace { new_value: Some("X".into()) });
-        assert!(matches!(ops.for_entity("PHONE_NUMBER"), Operator::Mask { masking_char: '#', chars_to_mask: Some(4), from_end: true }));
+        assert_eq!(
+            ops.default,
+            Operator::Replace {
+                new_value: Some("X".into())
+            }
+        );
+        assert!(matches!(
+            ops.for_entity("PHONE_NUMBER"),
+            Operator::Mask {
+                masking_char: '#',
+                chars_to_mask: Some(4),
+                from_end: true
+            }
+        ));
         let custom: BTreeMap<String, Value> =
-            serde_json::from_str(r#"{"DEFAULT": {"type": "custom", "lambda": "lambda x: x"}}"#).unwrap();
+            serde_json::from_str(r#"{"DEFAULT": {"type": "custom", "lambda": "lambda x: x"}}"#)
+                .unwrap();
         assert!(operators(&custom).is_err());
     }
 }

@@ -109,7 +109,9 @@ pub fn check(r: &Recognizer) -> std::result::Result<(), FieldError> {
         {
             return Err(bad(
                 format!("/patterns/{i}/regex"),
-                format!("not a pattern Warden can run (Rust regex syntax: no look-around, no back-references): {e}"),
+                format!(
+                    "not a pattern Warden can run (Rust regex syntax: no look-around, no back-references): {e}"
+                ),
             ));
         }
     }
@@ -189,9 +191,7 @@ fn key_name(name: &str) -> String {
 }
 
 /// Parses Presidio's YAML recognizer format into recognizers to store.
-pub async fn from_presidio_yaml(
-    yaml: &str,
-) -> Result<(Vec<StoredRecognizer>, Vec<FieldError>)> {
+pub async fn from_presidio_yaml(yaml: &str) -> Result<(Vec<StoredRecognizer>, Vec<FieldError>)> {
     let file: PresidioFile = crate::documents::parse_yaml(yaml, Error::BadRequest, |yaml| {
         serde_yaml_ng::from_str(yaml)
             .map_err(|e| Error::BadRequest(format!("not a Presidio recognizer file: {e}")))
@@ -228,13 +228,15 @@ pub async fn from_presidio_yaml(
                 }],
             })?;
         let mut languages: Vec<String> = r.supported_language.into_iter().collect();
-        languages.extend(r.supported_languages.iter().filter_map(|v| match v {
-            serde_yaml_ng::Value::String(s) => Some(s.clone()),
-            serde_yaml_ng::Value::Mapping(m) => m
-                .get("language")
-                .and_then(|l| l.as_str())
-                .map(str::to_owned),
-            _ => None,
+        languages.extend(r.supported_languages.iter().filter_map(|v| {
+            match v {
+                serde_yaml_ng::Value::String(s) => Some(s.clone()),
+                serde_yaml_ng::Value::Mapping(m) => m
+                    .get("language")
+                    .and_then(|l| l.as_str())
+                    .map(str::to_owned),
+                _ => None,
+            }
         }));
         out.push(StoredRecognizer {
             name: key_name(&r.name),
@@ -415,7 +417,10 @@ impl Pii {
         self.store()
             .write(Scope::tenant(&who.tenant), |tx| {
                 Box::pin(async move {
-                    if !tx.delete(tables::RECOGNIZERS, &key(&who.tenant, name)).await? {
+                    if !tx
+                        .delete(tables::RECOGNIZERS, &key(&who.tenant, name))
+                        .await?
+                    {
                         return Err(Error::not_found("recognizer", name));
                     }
                     tx.audit(AuditEvent::new(

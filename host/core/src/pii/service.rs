@@ -385,11 +385,20 @@ impl Pii {
     /// What `detector` (default: the built-in) finds: every entity type with its country,
     /// validation and default score (`GET /v1/pii/entities`). Asked of the component once per
     /// digest, in the sandbox like any call.
-    pub async fn entities(&self, who: &Principal, detector: Option<&str>) -> Result<Arc<DetectorInfo>> {
+    pub async fn entities(
+        &self,
+        who: &Principal,
+        detector: Option<&str>,
+    ) -> Result<Arc<DetectorInfo>> {
         let reference = detector.unwrap_or(BUILTIN);
         let (pref, plugin, limits) = self
             .plugins
-            .resolve_limited(who, reference, World::PiiDetector, &LimitOverrides::default())
+            .resolve_limited(
+                who,
+                reference,
+                World::PiiDetector,
+                &LimitOverrides::default(),
+            )
             .await?;
         if let Ok(map) = self.catalogues.lock()
             && let Some(info) = map.get(&pref.digest)
@@ -466,12 +475,7 @@ impl Pii {
         // The tenant's stored recognizers run with the request's own, in the built-in.
         let mut all_recognizers = recognizers.to_vec();
         if dictionaries {
-            all_recognizers.extend(
-                self.stored_recognizers(&who.tenant)
-                    .await?
-                    .iter()
-                    .cloned(),
-            );
+            all_recognizers.extend(self.stored_recognizers(&who.tenant).await?.iter().cloned());
         }
         let mut spans: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
         let (mut fuel, mut micros) = (0u64, 0u64);
@@ -713,14 +717,14 @@ impl Pii {
                 (one.text, one.items, None)
             };
             AnonymizeResponse {
-            text,
-            items,
-            results,
-            vault_id: vault.map(|r| r.id.clone()),
-            vault_expires_at: vault.map(|r| rfc3339(r.expires_at_ms)),
-            fuel,
-            duration_us,
-        }
+                text,
+                items,
+                results,
+                vault_id: vault.map(|r| r.id.clone()),
+                vault_expires_at: vault.map(|r| rfc3339(r.expires_at_ms)),
+                fuel,
+                duration_us,
+            }
         };
         let seal = |id: &str, map: &Pseudonyms| -> Result<String> {
             let plain = serde_json::to_vec(map)

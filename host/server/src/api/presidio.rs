@@ -91,7 +91,9 @@ pub async fn decrypt(
     Caller(_who): Caller,
     ApiJson(body): ApiJson<DecryptRequest>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(serde_json::json!({ "result": presidio_decrypt(&body)? })))
+    Ok(Json(
+        serde_json::json!({ "result": presidio_decrypt(&body)? }),
+    ))
 }
 
 /// Presidio anonymizer's `/anonymizers`: the operator names it accepts.

@@ -33,7 +33,7 @@ use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
 
-use crate::context::nearest;
+use crate::context::{nearest, nearest_before};
 use crate::entity::{EntityType, Kind};
 use crate::{Candidate, Why};
 
@@ -101,6 +101,10 @@ pub(crate) const CONTEXT_AFTER: usize = 24;
 pub(crate) const CONTEXT_BOOST: f32 = 0.35;
 /// The least score of a match with a context word near it.
 pub(crate) const CONTEXT_MIN: f32 = 0.4;
+
+/// The most a match scores when a word just before it (`serial`, `order`, `ref`, …) says it
+/// is something else: under the default threshold.
+const NAMED_OTHERWISE: f32 = 0.4;
 
 /// A score raised by a context word near its match.
 pub(crate) fn boosted(score: f32) -> f32 {
@@ -190,11 +194,16 @@ fn run(spec: &Spec, regexes: &[Regex], text: &str, out: &mut Vec<Candidate>) {
                 }
                 Check::Unknown => {}
             }
-            if score < 1.0
-                && let Some((w, _)) =
-                    nearest(text, s, e, CONTEXT_BEFORE, CONTEXT_AFTER, spec.context)
-            {
-                score = boosted(score);
+            if let Some((w, _)) = nearest(text, s, e, CONTEXT_BEFORE, CONTEXT_AFTER, spec.context) {
+                if score < 1.0 {
+                    score = boosted(score);
+                    why = why.context(w);
+                }
+            } else if let Some((w, _)) = nearest_before(text, s, 20, crate::context::THING_NUMBER) {
+                // "serial 2801233255605", "batch 3150469670": the text says what the number
+                // is, and it is not this type (Presidio has no such rule; its tests have no
+                // such words).
+                score = score.min(NAMED_OTHERWISE);
                 why = why.context(w);
             }
             out.push(Candidate {
