@@ -274,6 +274,27 @@ fn main() {
         })
         .collect();
     let warden_secs = started.elapsed().as_secs_f64();
+    // The same corpus in batches (`texts` in one request): one fresh sandbox per batch.
+    const BATCH: usize = 64;
+    let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
+    let started = Instant::now();
+    let batched: Vec<SpanSet> = texts
+        .chunks(BATCH)
+        .flat_map(|chunk| {
+            engine
+                .detect_batch(&pii, chunk, &DetectOptions::default(), limits)
+                .result
+                .unwrap()
+                .into_iter()
+                .map(|fs| {
+                    fs.into_iter()
+                        .map(|f| (f.entity_type, f.start as usize, f.end as usize))
+                        .collect::<SpanSet>()
+                })
+        })
+        .collect();
+    let batch_secs = started.elapsed().as_secs_f64();
+    assert_eq!(batched, found, "a batch finds what one text per call finds");
     let w_scores = score(&gold, &found);
     let (wp, wr, wf) = micro(&w_scores);
     let presidio = peer(&peers, "presidio");
@@ -300,6 +321,7 @@ fn main() {
     });
     let n = rows.len() as f64;
     let w_tps = n / warden_secs;
+    let b_tps = n / batch_secs;
     let _ = writeln!(
         out,
         "\n### PII detection on the corpus\n\n| detector | texts/s | MB/s | micro P | micro R | micro F1 (10 types, without PERSON) | PERSON F1 |\n|---|---|---|---|---|---|---|"
@@ -310,6 +332,13 @@ fn main() {
         "| Warden built-in, a fresh sandbox per text | {:.0} | {:.2} | {wp:.3} | {wr:.3} | {wf:.3} | {:.3} |",
         w_tps,
         bytes as f64 / warden_secs / 1e6,
+        person_f1(&w_scores)
+    );
+    let _ = writeln!(
+        out,
+        "| Warden built-in, a fresh sandbox per batch of {BATCH} texts | {:.0} | {:.2} | {wp:.3} | {wr:.3} | {wf:.3} | {:.3} |",
+        b_tps,
+        bytes as f64 / batch_secs / 1e6,
         person_f1(&w_scores)
     );
     match (&presidio, &p_scores) {
@@ -326,7 +355,8 @@ fn main() {
             );
             let _ = writeln!(
                 out,
-                "\nWarden / Presidio throughput: **{:.1}×** (target ≥ 300×); micro F1 {wf:.3} vs {pf:.3} (target: higher).",
+                "\nWarden / Presidio throughput: **{:.1}×** in batches (target ≥ 300×), {:.1}× one text per sandbox; micro F1 {wf:.3} vs {pf:.3} (target: higher).",
+                b_tps / ptps,
                 w_tps / ptps
             );
             chart.push(("PII texts/s: Warden / Presidio".into(), w_tps / ptps));

@@ -39,7 +39,12 @@ pub struct Dictionary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     /// The terms; surrounding whitespace is ignored when matching.
+    #[serde(default)]
     pub terms: Vec<String>,
+    /// Allow dictionaries only: regular expressions; a finding whose text one of them matches
+    /// (anywhere, as Presidio's `allow_list_match: regex`; anchor with `^…$`) is dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patterns: Vec<String>,
 }
 
 /// Why a dictionary was refused; each message starts with the offending field or term index.
@@ -86,6 +91,17 @@ pub enum DictionaryError {
     /// An allow dictionary has an entity type, which would mean nothing.
     #[error("entity_type: not allowed for an allow dictionary")]
     EntityTypeOnAllow,
+    /// A deny dictionary has patterns; only allow dictionaries take them.
+    #[error("patterns: only allow dictionaries take regular expressions")]
+    PatternsOnDeny,
+    /// A pattern does not compile (or is too large).
+    #[error("patterns[{index}]: {message}")]
+    InvalidPattern {
+        /// Index of the pattern.
+        index: usize,
+        /// Why it does not compile.
+        message: String,
+    },
     /// One dictionary of a set given to [`Matcher::build`] is invalid.
     #[error("dictionary {name:?}: {error}")]
     InDictionary {
@@ -122,8 +138,24 @@ impl Dictionary {
             (DictionaryKind::Allow, Some(_)) => return Err(DictionaryError::EntityTypeOnAllow),
             _ => {}
         }
-        if self.terms.is_empty() {
+        if self.terms.is_empty() && self.patterns.is_empty() {
             return Err(DictionaryError::NoTerms);
+        }
+        if !self.patterns.is_empty() && self.kind == DictionaryKind::Deny {
+            return Err(DictionaryError::PatternsOnDeny);
+        }
+        if self.patterns.len() > MAX_PATTERNS {
+            return Err(DictionaryError::TooManyTerms {
+                count: self.patterns.len(),
+            });
+        }
+        for (index, p) in self.patterns.iter().enumerate() {
+            if let Err(e) = compile_pattern(p) {
+                return Err(DictionaryError::InvalidPattern {
+                    index,
+                    message: e.to_string(),
+                });
+            }
         }
         if self.terms.len() > MAX_TERMS {
             return Err(DictionaryError::TooManyTerms {
@@ -148,6 +180,14 @@ impl Dictionary {
     }
 }
 
+/// Most patterns one allow dictionary may hold.
+pub const MAX_PATTERNS: usize = 1_000;
+
+/// Compiles one allow pattern under a size limit.
+fn compile_pattern(p: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(p).size_limit(1 << 20).build()
+}
+
 /// Where a deny term came from: the span's source and entity type.
 #[derive(Clone)]
 struct DenyOwner {
@@ -165,6 +205,8 @@ pub struct Matcher {
     allow: Option<AhoCorasick>,
     /// Allow terms, trimmed and Unicode-lowercased, for the exact-text check.
     allow_exact: HashSet<String>,
+    /// Allow patterns of every allow dictionary.
+    allow_patterns: Option<regex::RegexSet>,
 }
 
 impl fmt::Debug for Matcher {
@@ -234,6 +276,7 @@ impl Matcher {
         let mut allow_patterns = Vec::new();
         let mut allow_seen = HashSet::new();
         let mut allow_exact = HashSet::new();
+        let mut allow_regexes: Vec<String> = Vec::new();
         for (name, dict) in dicts {
             dict.validate()
                 .map_err(|error| DictionaryError::InDictionary {
@@ -256,6 +299,7 @@ impl Matcher {
                     }
                 }
                 DictionaryKind::Allow => {
+                    allow_regexes.extend(dict.patterns.iter().cloned());
                     for term in &dict.terms {
                         let term = term.trim();
                         if allow_seen.insert(term.to_ascii_lowercase()) {
@@ -272,12 +316,22 @@ impl Matcher {
             owners,
             allow: automaton(&allow_patterns)?,
             allow_exact,
+            allow_patterns: if allow_regexes.is_empty() {
+                None
+            } else {
+                Some(
+                    regex::RegexSetBuilder::new(&allow_regexes)
+                        .size_limit(16 << 20)
+                        .build()
+                        .map_err(|e| DictionaryError::Build(e.to_string()))?,
+                )
+            },
         })
     }
 
     /// True when no dictionary contributed a term, so the caller can skip matching.
     pub fn is_empty(&self) -> bool {
-        self.deny.is_none() && self.allow.is_none()
+        self.deny.is_none() && self.allow.is_none() && self.allow_patterns.is_none()
     }
 
     /// Deny-term occurrences in `text` (leftmost-longest, word-bounded), sorted and disjoint.
@@ -318,6 +372,13 @@ impl Matcher {
     ///
     /// Spans whose offsets do not fit `text` are only checked for containment and otherwise kept.
     pub fn filter_allowed(&self, text: &str, spans: Vec<Span>) -> Vec<Span> {
+        let spans = match &self.allow_patterns {
+            None => spans,
+            Some(set) => spans
+                .into_iter()
+                .filter(|s| !text.get(s.start..s.end).is_some_and(|v| set.is_match(v)))
+                .collect(),
+        };
         let Some(allow) = &self.allow else {
             return spans;
         };
@@ -358,6 +419,7 @@ mod tests {
             kind: DictionaryKind::Deny,
             entity_type: Some(entity.to_owned()),
             terms: terms.iter().map(|t| t.to_string()).collect(),
+            patterns: Vec::new(),
         }
     }
 
@@ -366,6 +428,7 @@ mod tests {
             kind: DictionaryKind::Allow,
             entity_type: None,
             terms: terms.iter().map(|t| t.to_string()).collect(),
+            patterns: Vec::new(),
         }
     }
 
@@ -589,6 +652,7 @@ mod tests {
             kind: DictionaryKind::Deny,
             entity_type: Some("ORG".to_owned()),
             terms,
+            patterns: Vec::new(),
         };
         let m = Matcher::build(&[("big".to_owned(), dict)]).unwrap();
         let mut text = String::new();
@@ -625,5 +689,25 @@ mod tests {
         assert_eq!(found(&text, &spans), expected);
         assert!(expected.len() > 1000);
         assert!(expected.iter().any(|e| e.ends_with("Holdings")));
+    }
+
+    #[test]
+    fn allow_patterns_drop_matching_findings_and_only_allow_lists_take_them() {
+        let mut safe = allow(&[]);
+        safe.patterns = vec![r"@example\.com$".into(), r"^\+1 555".into()];
+        let m = matcher(vec![("safe", safe)]);
+        let text = "ops@example.com, bob@corp.example, +1 555 0100";
+        let spans = vec![span(0, 15), span(17, 33), span(35, 46)];
+        assert_eq!(m.filter_allowed(text, spans.clone()), vec![spans[1].clone()]);
+        let mut bad = deny("X", &["y"]);
+        bad.patterns = vec!["z".into()];
+        assert_eq!(bad.validate(), Err(DictionaryError::PatternsOnDeny));
+        let mut broken = allow(&[]);
+        broken.patterns = vec!["(?<=a)b".into()];
+        assert!(matches!(
+            broken.validate(),
+            Err(DictionaryError::InvalidPattern { index: 0, .. })
+        ));
+        assert_eq!(allow(&[]).validate(), Err(DictionaryError::NoTerms));
     }
 }
