@@ -141,6 +141,7 @@ impl Warden {
         let pii = Arc::new(Pii::new(
             sandbox.clone(),
             plugins.clone(),
+            tenants.clone(),
             keys.clone(),
             config.pii.clone(),
         ));

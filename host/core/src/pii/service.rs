@@ -351,6 +351,8 @@ pub struct Pii {
     config: PiiConfig,
     dictionaries: Arc<MatcherCache>,
     pub(crate) recognizers: Arc<super::recognizers::RecognizerCache>,
+    /// Tenants' detection defaults.
+    tenants: Arc<crate::tenants::Tenants>,
     /// What each detector (by digest) says it finds: asked once, since it never changes.
     catalogues: Mutex<HashMap<String, Arc<DetectorInfo>>>,
 }
@@ -360,6 +362,7 @@ impl Pii {
     pub fn new(
         sandbox: Arc<Sandbox>,
         plugins: Arc<Plugins>,
+        tenants: Arc<crate::tenants::Tenants>,
         keys: Arc<MasterKey>,
         config: PiiConfig,
     ) -> Pii {
@@ -378,6 +381,7 @@ impl Pii {
             config,
             dictionaries,
             recognizers,
+            tenants,
             catalogues: Mutex::new(HashMap::new()),
         }
     }
@@ -427,6 +431,49 @@ impl Pii {
         Ok(info)
     }
 
+    /// Checks detection defaults a tenant's admin sets against what the built-in and the
+    /// tenant's stored recognizers report, so a typo is a 422 now rather than on every later
+    /// detection.
+    pub async fn check_defaults(
+        &self,
+        who: &Principal,
+        d: &crate::tenants::PiiDefaults,
+    ) -> Result<()> {
+        let info = self.entities(who, None).await?;
+        let stored = self.list_recognizers(who).await?;
+        let mut errors = Vec::new();
+        for (i, e) in d.entities.iter().enumerate() {
+            let known = info.entities.iter().any(|k| &k.entity_type == e)
+                || stored.iter().any(|r| &r.entity_type == e);
+            if !known {
+                errors.push(FieldError {
+                    path: format!("/pii/entities/{i}"),
+                    message: format!("{e} is not an entity type (see GET /v1/pii/entities)"),
+                });
+            }
+        }
+        for (i, c) in d.countries.iter().enumerate() {
+            if !info
+                .entities
+                .iter()
+                .any(|k| k.country.as_deref() == Some(c.as_str()))
+            {
+                errors.push(FieldError {
+                    path: format!("/pii/countries/{i}"),
+                    message: format!("no entity types for country {c:?} (ISO 3166-1 alpha-2, upper case)"),
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unprocessable {
+                message: "invalid PII defaults".into(),
+                errors,
+            })
+        }
+    }
+
     /// The tenant's salt for the `hash` operator.
     pub(crate) fn tenant_salt(&self, who: &Principal) -> [u8; 32] {
         self.keys.tenant_key(&who.tenant).hash_salt()
@@ -472,6 +519,14 @@ impl Pii {
                 "nothing to detect with: give at least one detector or enable dictionaries".into(),
             ));
         }
+        // What the request leaves out, the tenant's defaults decide.
+        let defaults = self.tenants.pii_defaults(&who.tenant);
+        let (entities, countries) = if entities.is_empty() && countries.is_empty() {
+            (defaults.entities.as_slice(), defaults.countries.as_slice())
+        } else {
+            (entities, countries)
+        };
+        let language = language.or(defaults.language.as_deref());
         // The tenant's stored recognizers run with the request's own, in the built-in.
         let mut all_recognizers = recognizers.to_vec();
         if dictionaries {
@@ -1137,12 +1192,22 @@ mod service_tests {
     use crate::auth::Role;
     use crate::testing::{sandbox, store, who};
 
-    fn pii(store: &Store) -> Pii {
+    async fn pii(store: &Store) -> Pii {
         let sandbox = sandbox(store);
         let plugins = Arc::new(Plugins::new(sandbox.clone(), 1 << 20, Vec::new()));
+        let tenants = Arc::new(
+            crate::tenants::Tenants::open(
+                store.clone(),
+                &crate::quota::QuotaConfig::default(),
+                Vec::new(),
+            )
+            .await
+            .unwrap(),
+        );
         Pii::new(
             sandbox,
             plugins,
+            tenants,
             Arc::new(MasterKey::generate()),
             PiiConfig::default(),
         )
@@ -1158,7 +1223,7 @@ mod service_tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_dictionary_finds_its_terms_and_stays_in_its_tenant() {
         let s = store();
-        let pii = pii(&s.store);
+        let pii = pii(&s.store).await;
         let acme = who("acme", &[Role::Admin, Role::Author]);
         let other = who("other", &[Role::Admin, Role::Author]);
         assert!(
@@ -1202,7 +1267,7 @@ mod service_tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn anonymised_text_restores_from_its_vault_and_only_in_its_tenant() {
         let s = store();
-        let pii = pii(&s.store);
+        let pii = pii(&s.store).await;
         let acme = who("acme", &[Role::Admin, Role::PiiReader]);
         pii.put_dictionary(&acme, "projects", project_names())
             .await

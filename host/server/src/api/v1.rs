@@ -844,6 +844,9 @@ pub async fn put_tenant(
     Caller(who): Caller,
     ApiJson(settings): ApiJson<warden_core::tenants::TenantSettingsUpdate>,
 ) -> ApiResult<Json<warden_core::tenants::TenantView>> {
+    if let Some(Some(d)) = &settings.pii {
+        w.pii.check_defaults(&who, d).await?;
+    }
     Ok(Json(w.tenants.put(&who, settings).await?))
 }
 
