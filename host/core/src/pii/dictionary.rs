@@ -698,7 +698,10 @@ mod tests {
         let m = matcher(vec![("safe", safe)]);
         let text = "ops@example.com, bob@corp.example, +1 555 0100";
         let spans = vec![span(0, 15), span(17, 33), span(35, 46)];
-        assert_eq!(m.filter_allowed(text, spans.clone()), vec![spans[1].clone()]);
+        assert_eq!(
+            m.filter_allowed(text, spans.clone()),
+            vec![spans[1].clone()]
+        );
         let mut bad = deny("X", &["y"]);
         bad.patterns = vec!["z".into()];
         assert_eq!(bad.validate(), Err(DictionaryError::PatternsOnDeny));

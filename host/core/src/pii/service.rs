@@ -460,7 +460,9 @@ impl Pii {
             {
                 errors.push(FieldError {
                     path: format!("/pii/countries/{i}"),
-                    message: format!("no entity types for country {c:?} (ISO 3166-1 alpha-2, upper case)"),
+                    message: format!(
+                        "no entity types for country {c:?} (ISO 3166-1 alpha-2, upper case)"
+                    ),
                 });
             }
         }
