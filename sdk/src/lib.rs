@@ -110,13 +110,33 @@ pub mod __bindings {
 }
 
 /// Generated bindings of the world the enabled feature selects (wasm32 only).
-#[cfg(all(target_arch = "wasm32", feature = "template-engine"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    feature = "template-engine",
+    not(feature = "template-renderer")
+))]
 #[doc(hidden)]
 #[allow(unsafe_code, missing_docs, clippy::all)]
 pub mod __bindings {
     wit_bindgen::generate!({
         path: "../wit",
         inline: "package warden:sdk; world plugin { include warden:plugin/template-engine@0.1.0; include warden:plugin/preinit@0.1.0; }",
+        world: "warden:sdk/plugin",
+        pub_export_macro: true,
+        export_macro_name: "__warden_export",
+        default_bindings_module: "warden_sdk::__bindings",
+        generate_all,
+    });
+}
+
+/// Generated bindings of a template engine that also exports `rendering` (wasm32 only).
+#[cfg(all(target_arch = "wasm32", feature = "template-renderer"))]
+#[doc(hidden)]
+#[allow(unsafe_code, missing_docs, clippy::all)]
+pub mod __bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        inline: "package warden:sdk; world plugin { include warden:plugin/template-engine@0.1.0; include warden:plugin/template-renderer@0.1.0; include warden:plugin/preinit@0.1.0; }",
         world: "warden:sdk/plugin",
         pub_export_macro: true,
         export_macro_name: "__warden_export",

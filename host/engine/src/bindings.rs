@@ -13,12 +13,12 @@ use super::tools::ToolError;
 
 wasmtime::component::bindgen!({
     path: "../../wit",
-    inline: "package warden:host; world host { include warden:plugin/template-engine@0.1.0; include warden:plugin/pii-detector@0.1.0; include warden:plugin/pii-analyzer@0.1.0; include warden:plugin/code-runner@0.1.0; }",
+    inline: "package warden:host; world host { include warden:plugin/template-engine@0.1.0; include warden:plugin/template-renderer@0.1.0; include warden:plugin/pii-detector@0.1.0; include warden:plugin/pii-analyzer@0.1.0; include warden:plugin/code-runner@0.1.0; }",
     world: "warden:host/host",
 });
 
 pub use self::warden::plugin::types;
-pub use exports::warden::plugin::{analyzer, detector, runner, template};
+pub use exports::warden::plugin::{analyzer, detector, rendering, runner, template};
 
 impl self::warden::plugin::types::Host for CallState {}
 

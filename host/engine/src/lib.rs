@@ -43,8 +43,9 @@ pub use self::tools::{NoTools, ToolError, Tools};
 #[cfg(feature = "bench")]
 pub use self::worlds::ReusedInstance;
 pub use self::worlds::{
-    ChatMessage, CodeSession, DetectOptions, DetectorInfo, EntityInfo, EvalOutput, Finding,
-    Pattern, Recognizer, RenderOptions, SessionOptions, TemplateInfo,
+    ChatMessage, ChatTemplate, CodeSession, DetectOptions, DetectorInfo, Dialect, EntityInfo,
+    EvalOutput, Finding, Pattern, Recognizer, RenderOptions, SessionOptions, TemplateInfo,
+    UndefinedMode,
 };
 
 use self::cache::{Cache, Lookup};

@@ -81,9 +81,13 @@ pub const WIT_VERSION: &str = "0.1.0";
 pub fn optional_exports(world: World) -> &'static [&'static str] {
     match world {
         World::PiiDetector => &[ANALYZER_EXPORT],
-        World::TemplateEngine | World::CodeRunner => &[],
+        World::TemplateEngine => &[RENDERING_EXPORT],
+        World::CodeRunner => &[],
     }
 }
+
+/// The optional richer template interface (`rendering` in the WIT).
+pub const RENDERING_EXPORT: &str = "warden:plugin/rendering";
 
 /// The optional richer detector interface (`analyzer` in the WIT).
 pub const ANALYZER_EXPORT: &str = "warden:plugin/analyzer";

@@ -11,15 +11,15 @@ use serde::{Deserialize, Serialize};
 use wasmtime::Store;
 use wasmtime::component::{InstancePre, ResourceAny};
 
-use super::bindings::{analyzer, detector, runner, template, types};
+use super::bindings::{analyzer, detector, rendering, runner, template, types};
 use super::outcome::{CallError, GuestError, Outcome, Position};
-use super::policy::{ANALYZER_EXPORT, ComponentInfo};
+use super::policy::{ANALYZER_EXPORT, ComponentInfo, RENDERING_EXPORT};
 use super::state::CallState;
 use super::{Engine, Limits, Plugin, Tools, World, classify, report};
 
 /// The export indices of a plugin's world, resolved once at load.
 pub(crate) enum Exports {
-    Template(template::GuestIndices),
+    Template(template::GuestIndices, Option<rendering::GuestIndices>),
     Pii(detector::GuestIndices, Option<analyzer::GuestIndices>),
     Code(runner::GuestIndices),
 }
@@ -31,12 +31,16 @@ impl Exports {
         pre: &InstancePre<CallState>,
     ) -> wasmtime::Result<Exports> {
         Ok(match world {
-            World::TemplateEngine => Exports::Template(template::GuestIndices::new(pre)?),
+            World::TemplateEngine => Exports::Template(
+                template::GuestIndices::new(pre)?,
+                if exports(info, RENDERING_EXPORT) {
+                    Some(rendering::GuestIndices::new(pre)?)
+                } else {
+                    None
+                },
+            ),
             World::PiiDetector => {
-                let analyzer = info
-                    .exports
-                    .iter()
-                    .any(|e| e.split('@').next() == Some(ANALYZER_EXPORT));
+                let analyzer = exports(info, ANALYZER_EXPORT);
                 Exports::Pii(
                     detector::GuestIndices::new(pre)?,
                     if analyzer {
@@ -48,6 +52,37 @@ impl Exports {
             }
             World::CodeRunner => Exports::Code(runner::GuestIndices::new(pre)?),
         })
+    }
+}
+
+/// Whether the component exports `interface` (any version).
+fn exports(info: &ComponentInfo, interface: &str) -> bool {
+    info.exports
+        .iter()
+        .any(|e| e.split('@').next() == Some(interface))
+}
+
+/// Included sources as the WIT's records.
+fn wit_sources(sources: &[(String, String)]) -> Vec<rendering::Source> {
+    sources
+        .iter()
+        .map(|(name, template)| rendering::Source {
+            name: name.clone(),
+            template: template.clone(),
+        })
+        .collect()
+}
+
+/// The outcome of asking a template engine without `rendering` for what only it offers.
+fn without_rendering<T>(plugin: &Plugin) -> Outcome<T> {
+    Outcome {
+        result: Err(CallError::Guest(GuestError::GuestFailure {
+            message: format!(
+                "template engine {} does not export warden:plugin/rendering: it cannot render a dialect, an undefined mode, included templates or chat templates",
+                plugin.digest
+            ),
+        })),
+        report: Default::default(),
     }
 }
 
@@ -94,6 +129,72 @@ pub struct RenderOptions {
     pub lstrip_blocks: Option<bool>,
     /// Keep the template's final newline.
     pub keep_trailing_newline: Option<bool>,
+    /// The template language (`minijinja`, the default, or `jinja2`); needs an engine that
+    /// exports `rendering`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<Dialect>,
+    /// What a missing value does (`strict`, `chainable`, `lenient`); needs `rendering`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undefined: Option<UndefinedMode>,
+}
+
+/// The template language a render uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    /// minijinja's own.
+    Minijinja,
+    /// Python Jinja2's.
+    Jinja2,
+}
+
+/// What a missing variable or attribute does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UndefinedMode {
+    /// Using a missing value is an error with its position; testing one is not.
+    Strict,
+    /// Missing values and their attributes render empty.
+    Chainable,
+    /// Jinja2's default: a missing value renders empty, its attributes are an error.
+    Lenient,
+}
+
+impl RenderOptions {
+    /// Whether this render needs the `rendering` interface.
+    fn needs_rendering(&self) -> bool {
+        self.dialect.is_some() || self.undefined.is_some()
+    }
+
+    /// The `rendering` settings.
+    fn settings(&self) -> rendering::Settings {
+        rendering::Settings {
+            dialect: self.dialect.map(|d| match d {
+                Dialect::Minijinja => rendering::Dialect::Minijinja,
+                Dialect::Jinja2 => rendering::Dialect::Jinja2,
+            }),
+            undefined: self.undefined.map(|u| match u {
+                UndefinedMode::Strict => rendering::UndefinedMode::Strict,
+                UndefinedMode::Chainable => rendering::UndefinedMode::Chainable,
+                UndefinedMode::Lenient => rendering::UndefinedMode::Lenient,
+            }),
+        }
+    }
+}
+
+/// A Hugging Face chat template to render: its text, or a whole `tokenizer_config.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatTemplate {
+    /// The template text.
+    Text(String),
+    /// A `tokenizer_config.json` (its `chat_template` and special tokens), and which of its
+    /// named templates to use.
+    Config {
+        /// The JSON document.
+        json: String,
+        /// A named template; by default `tool_use` for chats with tools, else `default`.
+        name: Option<String>,
+    },
 }
 
 impl From<RenderOptions> for template::RenderOptions {
@@ -383,14 +484,49 @@ impl Engine {
         options: RenderOptions,
         limits: Limits,
     ) -> Outcome<String> {
-        let Exports::Template(idx) = &plugin.exports else {
+        self.render_with(plugin, template, context_json, options, &[], limits)
+    }
+
+    /// Renders `template` where `{% include %}`, `{% import %}` and `{% extends %}` find the
+    /// given `(name, text)` sources; a dialect, an undefined mode or sources need an engine
+    /// that exports `rendering` (one that does not is refused with `guest_failure`).
+    pub fn render_with(
+        &self,
+        plugin: &Plugin,
+        template: &str,
+        context_json: &str,
+        options: RenderOptions,
+        sources: &[(String, String)],
+        limits: Limits,
+    ) -> Outcome<String> {
+        let Exports::Template(idx, ext) = &plugin.exports else {
             return mismatch(plugin, World::TemplateEngine);
         };
+        let rich = options.needs_rendering() || !sources.is_empty();
+        let ext = match (rich, ext) {
+            (true, None) => return without_rendering(plugin),
+            (true, Some(ext)) => Some(ext),
+            (false, _) => None,
+        };
+        let wit_sources = wit_sources(sources);
         engine_fuel(self.call(plugin, limits, String::len, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            Ok(guest
-                .call_render(&mut *store, template, context_json, options.into())?
-                .map_err(guest_error))
+            let out = match ext {
+                Some(ext) => ext.load(&mut *store, instance)?.call_render_with(
+                    &mut *store,
+                    template,
+                    context_json,
+                    options.into(),
+                    options.settings(),
+                    &wit_sources,
+                )?,
+                None => idx.load(&mut *store, instance)?.call_render(
+                    &mut *store,
+                    template,
+                    context_json,
+                    options.into(),
+                )?,
+            };
+            Ok(out.map_err(guest_error))
         }))
     }
 
@@ -403,8 +539,27 @@ impl Engine {
         options: RenderOptions,
         limits: Limits,
     ) -> Outcome<Vec<ChatMessage>> {
-        let Exports::Template(idx) = &plugin.exports else {
+        self.render_chat_with(plugin, messages, context_json, options, &[], limits)
+    }
+
+    /// [`Engine::render_chat`] with included sources, as [`Engine::render_with`].
+    pub fn render_chat_with(
+        &self,
+        plugin: &Plugin,
+        messages: &[ChatMessage],
+        context_json: &str,
+        options: RenderOptions,
+        sources: &[(String, String)],
+        limits: Limits,
+    ) -> Outcome<Vec<ChatMessage>> {
+        let Exports::Template(idx, ext) = &plugin.exports else {
             return mismatch(plugin, World::TemplateEngine);
+        };
+        let rich = options.needs_rendering() || !sources.is_empty();
+        let ext = match (rich, ext) {
+            (true, None) => return without_rendering(plugin),
+            (true, Some(ext)) => Some(ext),
+            (false, _) => None,
         };
         let wit: Vec<template::ChatMessage> = messages
             .iter()
@@ -413,12 +568,27 @@ impl Engine {
                 content: m.content.clone(),
             })
             .collect();
+        let wit_sources = wit_sources(sources);
         let size =
             |out: &Vec<ChatMessage>| out.iter().map(|m| m.role.len() + m.content.len()).sum();
         engine_fuel(self.call(plugin, limits, size, |store, instance| {
-            let guest = idx.load(&mut *store, instance)?;
-            Ok(guest
-                .call_render_chat(&mut *store, &wit, context_json, options.into())?
+            let out = match ext {
+                Some(ext) => ext.load(&mut *store, instance)?.call_render_chat_with(
+                    &mut *store,
+                    &wit,
+                    context_json,
+                    options.into(),
+                    options.settings(),
+                    &wit_sources,
+                )?,
+                None => idx.load(&mut *store, instance)?.call_render_chat(
+                    &mut *store,
+                    &wit,
+                    context_json,
+                    options.into(),
+                )?,
+            };
+            Ok(out
                 .map(|out| {
                     out.into_iter()
                         .map(|m| ChatMessage {
@@ -431,6 +601,43 @@ impl Engine {
         }))
     }
 
+    /// Renders a Hugging Face chat template from a JSON request (`messages`, `tools`,
+    /// `documents`, `add_generation_prompt`, tokens, other variables) as transformers'
+    /// `apply_chat_template` does; needs an engine that exports `rendering`.
+    pub fn render_chat_template(
+        &self,
+        plugin: &Plugin,
+        template: &ChatTemplate,
+        request_json: &str,
+        options: RenderOptions,
+        limits: Limits,
+    ) -> Outcome<String> {
+        let Exports::Template(_, ext) = &plugin.exports else {
+            return mismatch(plugin, World::TemplateEngine);
+        };
+        let Some(ext) = ext else {
+            return without_rendering(plugin);
+        };
+        let (text, config, name) = match template {
+            ChatTemplate::Text(t) => (t.as_str(), None, None),
+            ChatTemplate::Config { json, name } => ("", Some(json.as_str()), name.as_deref()),
+        };
+        engine_fuel(self.call(plugin, limits, String::len, |store, instance| {
+            Ok(ext
+                .load(&mut *store, instance)?
+                .call_render_chat_template(
+                    &mut *store,
+                    text,
+                    config,
+                    name,
+                    request_json,
+                    options.into(),
+                    options.settings(),
+                )?
+                .map_err(guest_error))
+        }))
+    }
+
     /// Lists the variables a template reads; a syntax error comes back with its position.
     pub fn inspect_template(
         &self,
@@ -438,7 +645,7 @@ impl Engine {
         template: &str,
         limits: Limits,
     ) -> Outcome<TemplateInfo> {
-        let Exports::Template(idx) = &plugin.exports else {
+        let Exports::Template(idx, _) = &plugin.exports else {
             return mismatch(plugin, World::TemplateEngine);
         };
         let size = |i: &TemplateInfo| i.variables.iter().chain(&i.paths).map(String::len).sum();
@@ -823,7 +1030,7 @@ impl ReusedInstance {
         template: &str,
         context_json: &str,
     ) -> Result<String, CallError> {
-        let Exports::Template(idx) = &plugin.exports else {
+        let Exports::Template(idx, _) = &plugin.exports else {
             return Err(CallError::Host("not a template engine".into()));
         };
         self.reset();

@@ -288,9 +288,45 @@ pub fn render_with(
     opts: &RenderOptions,
     settings: &Settings,
 ) -> Result<String, TemplateError> {
+    render_with_sources(source, context_json, opts, settings, &[])
+}
+
+/// [`render_with`] where `{% include %}`, `{% import %}`, `{% from %}` and `{% extends %}` find
+/// the given `(name, text)` sources (and nothing else: there is no loader of files).
+pub fn render_with_sources(
+    source: &str,
+    context_json: &str,
+    opts: &RenderOptions,
+    settings: &Settings,
+    sources: &[(String, String)],
+) -> Result<String, TemplateError> {
     let ctx = parse_context(context_json)?;
-    let env = settings_env(opts, settings);
+    let mut env = settings_env(opts, settings);
+    add_sources(&mut env, sources)?;
     render_metered(&env, source, &ctx).map(|(out, _)| out)
+}
+
+/// Adds the included sources to `env` by name; a syntax error names the source.
+fn add_sources(
+    env: &mut Environment<'static>,
+    sources: &[(String, String)],
+) -> Result<(), TemplateError> {
+    for (name, text) in sources {
+        if name == TEMPLATE_NAME {
+            return Err(TemplateError {
+                kind: "include".into(),
+                message: format!("an included template may not be named {TEMPLATE_NAME:?}"),
+                position: None,
+            });
+        }
+        env.add_template_owned(name.clone(), text.clone())
+            .map_err(|e| {
+                let mut err = convert(text, &e);
+                err.message = format!("in included template {name:?}: {}", err.message);
+                err
+            })?;
+    }
+    Ok(())
 }
 
 /// Renders `source` and says how much engine fuel the render consumed.
@@ -324,6 +360,17 @@ pub fn render_chat_with(
     opts: &RenderOptions,
     settings: &Settings,
 ) -> Result<Vec<ChatMessage>, TemplateError> {
+    render_chat_with_sources(messages, context_json, opts, settings, &[])
+}
+
+/// [`render_chat_with`] with included sources, as [`render_with_sources`].
+pub fn render_chat_with_sources(
+    messages: &[ChatMessage],
+    context_json: &str,
+    opts: &RenderOptions,
+    settings: &Settings,
+    sources: &[(String, String)],
+) -> Result<Vec<ChatMessage>, TemplateError> {
     let ctx = parse_context(context_json)?;
     let mut fuel = opts.engine_fuel.unwrap_or(DEFAULT_ENGINE_FUEL);
     let mut out = Vec::with_capacity(messages.len());
@@ -332,7 +379,8 @@ pub fn render_chat_with(
             engine_fuel: Some(fuel),
             ..*opts
         };
-        let env = settings_env(&message_opts, settings);
+        let mut env = settings_env(&message_opts, settings);
+        add_sources(&mut env, sources)?;
         let (content, used) = render_metered(&env, &m.content, &ctx).map_err(|mut e| {
             e.message = format!("message {i} ({}): {}", m.role, e.message);
             e
@@ -469,7 +517,85 @@ impl TemplateEngine for Builtin {
     }
 }
 
-warden_sdk::export_template_engine!(Builtin);
+/// The SDK's settings as the plugin's.
+fn plugin_settings(s: &warden_sdk::template::Settings) -> Settings {
+    use warden_sdk::template as sdk;
+    Settings {
+        dialect: match s.dialect {
+            Some(sdk::Dialect::Jinja2) => Dialect::Jinja2,
+            Some(sdk::Dialect::Minijinja) | None => Dialect::Minijinja,
+        },
+        undefined: s.undefined.map(|u| match u {
+            sdk::UndefinedMode::Strict => UndefinedMode::Strict,
+            sdk::UndefinedMode::Chainable => UndefinedMode::Chainable,
+            sdk::UndefinedMode::Lenient => UndefinedMode::Lenient,
+        }),
+    }
+}
+
+/// Sources as `(name, text)` pairs.
+fn pairs(sources: &[warden_sdk::template::Source]) -> Vec<(String, String)> {
+    sources
+        .iter()
+        .map(|s| (s.name.clone(), s.template.clone()))
+        .collect()
+}
+
+impl warden_sdk::template::Renderer for Builtin {
+    fn render_with(
+        template: &str,
+        context_json: &str,
+        options: &RenderOptions,
+        settings: &warden_sdk::template::Settings,
+        sources: &[warden_sdk::template::Source],
+    ) -> Result<String, Error> {
+        render_with_sources(
+            template,
+            context_json,
+            options,
+            &plugin_settings(settings),
+            &pairs(sources),
+        )
+        .map_err(Error::InvalidInput)
+    }
+
+    fn render_chat_with(
+        messages: Vec<ChatMessage>,
+        context_json: &str,
+        options: &RenderOptions,
+        settings: &warden_sdk::template::Settings,
+        sources: &[warden_sdk::template::Source],
+    ) -> Result<Vec<ChatMessage>, Error> {
+        render_chat_with_sources(
+            &messages,
+            context_json,
+            options,
+            &plugin_settings(settings),
+            &pairs(sources),
+        )
+        .map_err(Error::InvalidInput)
+    }
+
+    fn render_chat_template(
+        template: &str,
+        tokenizer_config: Option<&str>,
+        name: Option<&str>,
+        request_json: &str,
+        options: &RenderOptions,
+        settings: &warden_sdk::template::Settings,
+    ) -> Result<String, Error> {
+        let undefined = plugin_settings(settings).undefined;
+        match tokenizer_config {
+            Some(config) => {
+                render_chat_template_from_config(config, name, request_json, options, undefined)
+            }
+            None => render_chat_template_with(template, request_json, options, undefined, &[]),
+        }
+        .map_err(Error::InvalidInput)
+    }
+}
+
+warden_sdk::export_template_renderer!(Builtin);
 
 #[cfg(test)]
 mod tests {
@@ -671,5 +797,41 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn included_imported_and_extended_sources_come_only_from_the_caller() {
+        let sources = vec![
+            ("base@2".to_owned(), "<{% block body %}{% endblock %}>".to_owned()),
+            ("macros".to_owned(), "{% macro hi(n) %}hi {{ n }}{% endmacro %}".to_owned()),
+            ("footer".to_owned(), "-- {{ sig }}".to_owned()),
+        ];
+        let src = r#"{% extends "base@2" %}{% block body %}{% from "macros" import hi %}{{ hi(name) }} {% include "footer" %}{% endblock %}"#;
+        let out = render_with_sources(
+            src,
+            r#"{"name": "Ada", "sig": "W"}"#,
+            &RenderOptions::default(),
+            &Settings::default(),
+            &sources,
+        );
+        assert_eq!(out.as_deref(), Ok("<hi Ada -- W>"));
+        let missing = render_with_sources(
+            r#"{% include "other" %}"#,
+            "{}",
+            &RenderOptions::default(),
+            &Settings::default(),
+            &sources,
+        )
+        .unwrap_err();
+        assert!(missing.message.contains("other"), "{missing:?}");
+        let broken = render_with_sources(
+            "x",
+            "{}",
+            &RenderOptions::default(),
+            &Settings::default(),
+            &[("bad".to_owned(), "{% if %}".to_owned())],
+        )
+        .unwrap_err();
+        assert!(broken.message.contains("bad"), "{broken:?}");
     }
 }

@@ -543,6 +543,7 @@ impl Run {
                             version,
                             label: None,
                             limits: self.meter.limits(),
+                            ..templates::RenderRequest::default()
                         },
                     )
                     .await?;

@@ -4,6 +4,7 @@
 //! and return [`crate::error::Error`].
 
 pub mod approvals;
+pub mod compose;
 pub mod diff;
 pub mod plugins;
 pub mod schema;

@@ -13,10 +13,14 @@ use serde_json::{Map, Value};
 
 use std::sync::Arc;
 
-use warden_engine::{CallReport, ChatMessage, LimitOverrides, RenderOptions, TemplateInfo, World};
+use warden_engine::{
+    CallReport, ChatMessage, ChatTemplate, Dialect, LimitOverrides, RenderOptions, TemplateInfo,
+    UndefinedMode, World,
+};
 use warden_storage::audit::AuditEvent;
 use warden_storage::{Scope, Store, Tx, rfc3339, tables};
 
+use super::compose::{self, Pinned};
 use super::plugins::{PluginRef, Plugins};
 use super::schema::{VariableCheck, VariablesSchema, check_variables};
 use super::versioned::{Versioned, check_label};
@@ -51,6 +55,15 @@ pub struct TemplateVersion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub messages: Option<Vec<ChatMessage>>,
+    /// A Hugging Face chat template (`chat_template` of a model's `tokenizer_config.json`):
+    /// rendered with `messages`, `tools`, `add_generation_prompt` … as transformers does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_template: Option<String>,
+    /// A Hugging Face `tokenizer_config.json` (its chat templates and special tokens), kept
+    /// without `added_tokens_decoder`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub tokenizer_config: Option<Value>,
     /// JSON Schema (subset) of the variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variables_schema: Option<Value>,
@@ -61,6 +74,10 @@ pub struct TemplateVersion {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub options: RenderOptions,
+    /// The other templates it includes, imports or extends, by the name it uses, pinned to
+    /// the version each resolved to when this version was created.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub includes: BTreeMap<String, Pinned>,
     /// The commit message.
     #[serde(default)]
     pub message: String,
@@ -98,6 +115,12 @@ pub struct NewVersion {
     /// Chat messages whose contents are templates; give this or `template`.
     #[schema(value_type = Option<Vec<Object>>)]
     pub messages: Option<Vec<ChatMessage>>,
+    /// A Hugging Face chat template (text); or give `tokenizer_config`.
+    pub chat_template: Option<String>,
+    /// A Hugging Face `tokenizer_config.json`, whole: its `chat_template` (one or several
+    /// named) and special tokens are used.
+    #[schema(value_type = Option<Object>)]
+    pub tokenizer_config: Option<Value>,
     /// JSON Schema (subset) of the variables.
     pub variables_schema: Option<Value>,
     /// Free configuration.
@@ -149,6 +172,77 @@ pub struct RenderRequest {
     pub version: Option<u64>,
     /// A label; default `production`, then `latest`.
     pub label: Option<String>,
+    /// Options for this render over the version's own (whitespace, dialect, undefined).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: RenderOverrides,
+    /// Limits for this call (within host caps).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub limits: LimitOverrides,
+}
+
+/// Render options a request may set over a version's: set fields win.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderOverrides {
+    /// Remove the first newline after a block tag.
+    pub trim_blocks: Option<bool>,
+    /// Strip whitespace before a block tag on its line.
+    pub lstrip_blocks: Option<bool>,
+    /// Keep the template's final newline.
+    pub keep_trailing_newline: Option<bool>,
+    /// `minijinja` or `jinja2`.
+    #[schema(value_type = Option<String>)]
+    pub dialect: Option<Dialect>,
+    /// `strict`, `chainable` or `lenient`.
+    #[schema(value_type = Option<String>)]
+    pub undefined: Option<UndefinedMode>,
+}
+
+impl RenderOverrides {
+    /// `base` with these overrides applied.
+    pub fn over(&self, base: RenderOptions) -> RenderOptions {
+        RenderOptions {
+            trim_blocks: self.trim_blocks.or(base.trim_blocks),
+            lstrip_blocks: self.lstrip_blocks.or(base.lstrip_blocks),
+            keep_trailing_newline: self.keep_trailing_newline.or(base.keep_trailing_newline),
+            dialect: self.dialect.or(base.dialect),
+            undefined: self.undefined.or(base.undefined),
+            ..base
+        }
+    }
+}
+
+/// A template rendered without storing it (`POST /v1/templates/render`): the same kinds and
+/// options as a version.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InlineRender {
+    /// Template text.
+    pub template: Option<String>,
+    /// Chat messages whose contents are templates.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub messages: Option<Vec<ChatMessage>>,
+    /// A Hugging Face chat template.
+    pub chat_template: Option<String>,
+    /// A Hugging Face `tokenizer_config.json`.
+    #[schema(value_type = Option<Object>)]
+    pub tokenizer_config: Option<Value>,
+    /// Which named chat template of `tokenizer_config` (default: `tool_use` with tools, else
+    /// `default`).
+    pub template_name: Option<String>,
+    /// The variables; for chat templates the conversation: `messages`, `tools`,
+    /// `documents`, `add_generation_prompt`, `bos_token`, `eos_token`, ….
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+    /// Rendering options.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub options: RenderOptions,
+    /// The template-engine plugin (`name` or `name@version`); default the built-in.
+    pub engine: Option<String>,
     /// Limits for this call (within host caps).
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -312,17 +406,22 @@ impl Templates {
         for l in &new.labels {
             check_label(l)?;
         }
-        let texts: Vec<String> = match (&new.template, &new.messages) {
-            (Some(t), None) => vec![t.clone()],
-            (None, Some(m)) if !m.is_empty() => m.iter().map(|m| m.content.clone()).collect(),
-            (None, Some(_)) => {
-                return Err(Error::BadRequest("`messages` must not be empty".into()));
-            }
-            _ => {
-                return Err(Error::BadRequest(
-                    "give exactly one of `template` (text) and `messages` (chat)".into(),
-                ));
-            }
+        let kind = Kind::of(
+            new.template.as_deref(),
+            new.messages.as_deref(),
+            new.chat_template.as_deref(),
+            new.tokenizer_config.as_ref(),
+        )?;
+        let tokenizer_config = new.tokenizer_config.as_ref().map(trim_config);
+        let texts: Vec<String> = match kind {
+            Kind::Text => new.template.iter().cloned().collect(),
+            Kind::Chat => new
+                .messages
+                .iter()
+                .flatten()
+                .map(|m| m.content.clone())
+                .collect(),
+            Kind::HfChat => Vec::new(),
         };
         let schema = match &new.variables_schema {
             Some(s) => Some(VariablesSchema::parse(s).map_err(|e| Error::Unprocessable {
@@ -339,7 +438,15 @@ impl Templates {
             .plugins
             .resolve(who, engine_ref, World::TemplateEngine)
             .await?;
-        let used = self.inspect(who, &engine, plugin, texts).await?;
+        let (used, includes) = if kind == Kind::HfChat {
+            let template = chat_template_of(new.chat_template.clone(), tokenizer_config.as_ref(), None)?;
+            self.check_chat_template(who, &engine, plugin, template, new.options)
+                .await?;
+            (BTreeSet::new(), BTreeMap::new())
+        } else {
+            let includes = compose::pin(&self.store, who, name, &texts).await?;
+            (self.inspect(who, &engine, plugin, texts).await?, includes)
+        };
         let warnings = schema
             .as_ref()
             .map(|s| check_variables(s, &used))
@@ -349,9 +456,12 @@ impl Templates {
             version: 0,
             template: new.template,
             messages: new.messages,
+            chat_template: new.chat_template,
+            tokenizer_config,
             variables_schema: new.variables_schema,
             config: new.config,
             options: new.options,
+            includes,
             message: new.message,
             author: who.actor.clone(),
             created_at: rfc3339(warden_storage::now_ms()),
@@ -611,7 +721,12 @@ impl Templates {
             format!("template/{name}/{version}"),
         )
         .input(context.as_bytes());
-        let options = tv.options;
+        let options = req.options.over(tv.options);
+        let sources = compose::sources(&self.store, who, &tv.includes).await?;
+        let hf = match (&tv.chat_template, &tv.tokenizer_config) {
+            (None, None) => None,
+            (text, config) => Some(chat_template_of(text.clone(), config.as_ref(), None)?),
+        };
         let mut out = Rendered {
             name: name.to_owned(),
             version,
@@ -622,8 +737,109 @@ impl Templates {
             fuel: 0,
             duration_us: 0,
         };
-        let report = match (tv.template, tv.messages) {
-            (Some(text), _) => {
+        let report = match (tv.template, tv.messages, hf) {
+            (_, _, Some(chat)) => {
+                let (rendered, report) = self
+                    .sandbox
+                    .call(
+                        event,
+                        plugin,
+                        move |e, p| e.render_chat_template(p, &chat, &context, options, limits),
+                        |s: &String| s.as_bytes().to_vec(),
+                    )
+                    .await?;
+                out.text = Some(rendered);
+                report
+            }
+            (Some(text), _, None) => {
+                let (rendered, report) = self
+                    .sandbox
+                    .call(
+                        event,
+                        plugin,
+                        move |e, p| e.render_with(p, &text, &context, options, &sources, limits),
+                        |s: &String| s.as_bytes().to_vec(),
+                    )
+                    .await?;
+                out.text = Some(rendered);
+                report
+            }
+            (None, Some(messages), None) => {
+                let (rendered, report) = self
+                    .sandbox
+                    .call(
+                        event,
+                        plugin,
+                        move |e, p| {
+                            e.render_chat_with(p, &messages, &context, options, &sources, limits)
+                        },
+                        |m: &Vec<ChatMessage>| serde_json::to_vec(m).unwrap_or_default(),
+                    )
+                    .await?;
+                out.messages = Some(rendered);
+                report
+            }
+            (None, None, None) => {
+                return Err(Error::Internal("stored version has no template".into()));
+            }
+        };
+        out.fuel = report.fuel_used;
+        out.duration_us = u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
+        Ok(out)
+    }
+
+    /// Renders a template given in the request, without storing it (`POST
+    /// /v1/templates/render`): text, chat messages or a Hugging Face chat template (text or a
+    /// whole `tokenizer_config.json`). Audited like a stored render.
+    pub async fn render_inline(&self, who: &Principal, req: InlineRender) -> Result<Rendered> {
+        let kind = Kind::of(
+            req.template.as_deref(),
+            req.messages.as_deref(),
+            req.chat_template.as_deref(),
+            req.tokenizer_config.as_ref(),
+        )?;
+        let engine_ref = req.engine.as_deref().unwrap_or("template");
+        let (pinned, _) = self
+            .plugins
+            .resolve(who, engine_ref, World::TemplateEngine)
+            .await?;
+        let (plugin, limits) = self.plugins.prepare(who, &pinned, &req.limits).await?;
+        let context = serde_json::to_string(&req.variables)
+            .map_err(|e| Error::Internal(format!("cannot encode variables: {e}")))?;
+        let event = AuditEvent::new(&who.tenant, &who.actor, "template.render", "template/inline")
+            .input(context.as_bytes());
+        let options = req.options;
+        let mut out = Rendered {
+            name: String::new(),
+            version: 0,
+            label: None,
+            text: None,
+            messages: None,
+            config: None,
+            fuel: 0,
+            duration_us: 0,
+        };
+        let report = match kind {
+            Kind::HfChat => {
+                let chat = chat_template_of(
+                    req.chat_template,
+                    req.tokenizer_config.map(|c| trim_config(&c)).as_ref(),
+                    req.template_name,
+                )?;
+                let (rendered, report) = self
+                    .sandbox
+                    .call(
+                        event,
+                        plugin,
+                        move |e, p| e.render_chat_template(p, &chat, &context, options, limits),
+                        |s: &String| s.as_bytes().to_vec(),
+                    )
+                    .await?;
+                out.text = Some(rendered);
+                report
+            }
+            Kind::Text => {
+                let text = req.template.unwrap_or_default();
                 let (rendered, report) = self
                     .sandbox
                     .call(
@@ -636,7 +852,8 @@ impl Templates {
                 out.text = Some(rendered);
                 report
             }
-            (None, Some(messages)) => {
+            Kind::Chat => {
+                let messages = req.messages.unwrap_or_default();
                 let (rendered, report) = self
                     .sandbox
                     .call(
@@ -649,11 +866,48 @@ impl Templates {
                 out.messages = Some(rendered);
                 report
             }
-            (None, None) => return Err(Error::Internal("stored version has no template".into())),
         };
         out.fuel = report.fuel_used;
         out.duration_us = u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
         Ok(out)
+    }
+
+    /// Renders a new chat template once with a one-message conversation, so a syntax error is
+    /// refused when the version is created; the template's own `raise_exception` (it may
+    /// insist on a system message, say) is not a syntax error.
+    async fn check_chat_template(
+        &self,
+        who: &Principal,
+        engine: &PluginRef,
+        plugin: Arc<warden_engine::Plugin>,
+        template: ChatTemplate,
+        options: RenderOptions,
+    ) -> Result<()> {
+        let limits = self.sandbox.limits(&LimitOverrides::default());
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "template.inspect",
+            format!("plugin/{}/{}", engine.name, engine.version),
+        );
+        let request = r#"{"messages": [{"role": "user", "content": "Hello"}], "add_generation_prompt": true}"#;
+        match self
+            .sandbox
+            .call(
+                event,
+                plugin,
+                move |e, p| e.render_chat_template(p, &template, request, options, limits),
+                |s: &String| s.as_bytes().to_vec(),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(Error::Call {
+                error: warden_engine::CallError::Guest(warden_engine::GuestError::InvalidInput { kind, .. }),
+                ..
+            }) if kind == "raised" => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Every template of the tenant as YAML, one document per template.
@@ -905,10 +1159,94 @@ pub async fn move_label_in(
 fn same_content(a: &TemplateVersion, b: &TemplateVersion) -> bool {
     a.template == b.template
         && a.messages == b.messages
+        && a.chat_template == b.chat_template
+        && a.tokenizer_config == b.tokenizer_config
+        && a.includes == b.includes
         && a.variables_schema == b.variables_schema
         && a.config == b.config
         && a.options == b.options
         && a.engine.digest == b.engine.digest
+}
+
+/// What a version (or an inline render) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One text template.
+    Text,
+    /// Chat messages whose contents are templates.
+    Chat,
+    /// A Hugging Face chat template (text or tokenizer config).
+    HfChat,
+}
+
+impl Kind {
+    /// Exactly one of the four ways to give a template.
+    fn of(
+        template: Option<&str>,
+        messages: Option<&[ChatMessage]>,
+        chat_template: Option<&str>,
+        tokenizer_config: Option<&Value>,
+    ) -> Result<Kind> {
+        let given = [
+            template.is_some(),
+            messages.is_some(),
+            chat_template.is_some(),
+            tokenizer_config.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err(Error::BadRequest(
+                "give exactly one of `template` (text), `messages` (chat), `chat_template` or `tokenizer_config` (Hugging Face)".into(),
+            ));
+        }
+        if messages.is_some_and(<[ChatMessage]>::is_empty) {
+            return Err(Error::BadRequest("`messages` must not be empty".into()));
+        }
+        if let Some(c) = tokenizer_config
+            && c.get("chat_template").is_none()
+        {
+            return Err(Error::Unprocessable {
+                message: "the tokenizer_config has no chat_template".into(),
+                errors: vec![FieldError {
+                    path: "/tokenizer_config/chat_template".into(),
+                    message: "required: the model's chat template (a string, or a list of {name, template})".into(),
+                }],
+            });
+        }
+        Ok(if template.is_some() {
+            Kind::Text
+        } else if messages.is_some() {
+            Kind::Chat
+        } else {
+            Kind::HfChat
+        })
+    }
+}
+
+/// A tokenizer config without what rendering never reads (`added_tokens_decoder` holds every
+/// token of the vocabulary's additions and is most of the file).
+fn trim_config(config: &Value) -> Value {
+    let mut c = config.clone();
+    if let Some(o) = c.as_object_mut() {
+        o.remove("added_tokens_decoder");
+    }
+    c
+}
+
+/// The chat template a version or request names.
+fn chat_template_of(
+    text: Option<String>,
+    config: Option<&Value>,
+    name: Option<String>,
+) -> Result<ChatTemplate> {
+    match (text, config) {
+        (Some(t), _) => Ok(ChatTemplate::Text(t)),
+        (None, Some(c)) => Ok(ChatTemplate::Config {
+            json: serde_json::to_string(c)
+                .map_err(|e| Error::Internal(format!("cannot encode tokenizer config: {e}")))?,
+            name,
+        }),
+        (None, None) => Err(Error::Internal("no chat template".into())),
+    }
 }
 
 /// Template versions pin the component that renders them.
