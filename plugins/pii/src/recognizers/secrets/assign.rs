@@ -51,7 +51,11 @@ static CURL_USER: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:^|[ \t])(?:-u|--user)(?:=|[ \t]+)"));
 /// Calls with a literal argument: `setPassword("…")`, `api_key('…')`.
 static CALL: LazyLock<Regex> =
-    LazyLock::new(|| regex(r#"\b([A-Za-z_][A-Za-z0-9_]{2,60})[ \t]*\([ \t]*["']"#));
+    LazyLock::new(|| regex(r#"\b([A-Za-z_][A-Za-z0-9_.]{2,60})[ \t]*\([ \t]*["']"#));
+/// A keyword, white space and a quoted value closed by `;`: `password "…";` (detect-secrets'
+/// `FOLLOWED_BY_QUOTES_AND_SEMICOLON_REGEX`, nginx and Ruby DSLs).
+static SPACED: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"\b([A-Za-z_][A-Za-z0-9_.-]{1,60})[ \t]+["'`]"#));
 /// SQL: `IDENTIFIED BY '…'`, `WITH PASSWORD '…'`, `PASSWORD('…')`.
 static SQL: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"(?i)\b(?:identified[ \t]+by|password)[ \t]+(?:password[ \t]*\([ \t]*)?'")
@@ -59,7 +63,7 @@ static SQL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Forces this module's regexes to compile.
 pub(super) fn warm() {
-    for r in [&CLI, &PROSE, &XML_ELEMENT, &XML_ATTRIBUTES, &CURL_USER, &CALL, &SQL] {
+    for r in [&CLI, &PROSE, &XML_ELEMENT, &XML_ATTRIBUTES, &CURL_USER, &CALL, &SPACED, &SQL] {
         LazyLock::force(r);
     }
 }
@@ -317,6 +321,23 @@ const NOT_SECRET_JOINED: &[&str] = &[
     "keying",
     "issuerkeyhash",
 ];
+/// What follows `key`, `secret`, `token` or `api` in a name that is not a secret (gitleaks'
+/// `key[_.-]?(?:alias|board|…)`, `secret[_.-]?(?:length|name|size)`,
+/// `(?:api|credentials|token)[_.-]?(?:endpoint|ur[il])`), matched in the joined key.
+const NOT_SECRET_AFTER: &[(&str, &[&str])] = &[
+    (
+        "key",
+        &[
+            "alias", "board", "code", "frame", "id", "length", "mesh", "name", "pair", "press",
+            "ring", "selector", "signature", "size", "stone", "storetype", "word", "up", "down",
+            "left", "right", "store", "tab", "file", "path", "vault", "event", "stroke", "map",
+        ],
+    ),
+    ("secret", &["length", "name", "size", "ref", "arn"]),
+    ("token", &["endpoint", "url", "uri", "type", "expir", "count", "limit", "file"]),
+    ("credentials", &["endpoint", "url", "uri", "id", "file"]),
+];
+
 /// Words that, before `key`, `token`, `secret` or `password`, belong to the name (`API key:`).
 const NAME_WORDS: &[&str] = &[
     "api",
@@ -403,6 +424,16 @@ fn classify(key: &str) -> Option<Key> {
     if segs.iter().any(|s| NOT_SECRET_SEGMENTS.contains(&s.as_str())) {
         return None;
     }
+    for (word, after) in NOT_SECRET_AFTER {
+        let mut from = 0;
+        while let Some(i) = joined[from..].find(word).map(|i| from + i) {
+            let rest = &joined[i + word.len()..];
+            if after.iter().any(|a| rest.starts_with(a)) {
+                return None;
+            }
+            from = i + word.len();
+        }
+    }
     let kind = if PASSWORD_WORDS.iter().any(|w| joined.contains(w))
         || segs.iter().any(|s| PASSWORD_SEGMENTS.contains(&s.as_str()))
     {
@@ -443,6 +474,9 @@ fn operators(text: &str, sink: &mut Sink<'_>) {
             continue;
         };
         i = op_end;
+        if op == "==" {
+            reverse_comparison(text, op_start, op_end, sink);
+        }
         let Some((ks, ke, quoted_key)) = key_before(text, op_start) else {
             continue;
         };
@@ -459,7 +493,7 @@ fn operators(text: &str, sink: &mut Sink<'_>) {
             .next_back();
         let conn = op == "=" && prev == Some(b';');
         let query = op == "=" && matches!(prev, Some(b'?' | b'&'));
-        let Some(mut v) = value_at(text, op_end, conn) else {
+        let Some(mut v) = value_in(text, op_end, conn, query) else {
             continue;
         };
         if op == "," && !v.quoted {
@@ -481,6 +515,42 @@ fn operators(text: &str, sink: &mut Sink<'_>) {
             Form::Assign
         };
         emit(text, ks, &k, v, form, sink);
+    }
+}
+
+/// `"value" == password`: a quoted literal compared with a secret-named variable on its
+/// right (detect-secrets' `PRECEDED_BY_EQUAL_COMPARISON_SIGNS_QUOTES_REQUIRED_REGEX`).
+fn reverse_comparison(text: &str, op_start: usize, op_end: usize, sink: &mut Sink<'_>) {
+    let b = text.as_bytes();
+    let mut k = op_start;
+    while k > 0 && matches!(b[k - 1], b' ' | b'\t') {
+        k -= 1;
+    }
+    let Some(&q) = k.checked_sub(1).and_then(|i| b.get(i)) else {
+        return;
+    };
+    if !matches!(q, b'"' | b'\'' | b'`') {
+        return;
+    }
+    let line_start = text[..k - 1].rfind('\n').map_or(0, |i| i + 1);
+    let Some(open) = text[line_start..k - 1].rfind(char::from(q)).map(|i| line_start + i) else {
+        return;
+    };
+    let right = text[op_end..].trim_start_matches([' ', '\t']);
+    let rs = text.len() - right.len();
+    let re = rs + right
+        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '$')))
+        .unwrap_or(right.len());
+    let Some(key) = classify(&text[rs..re]) else {
+        return;
+    };
+    let v = Value {
+        start: open + 1,
+        end: k - 1,
+        quoted: true,
+    };
+    if v.end > v.start {
+        emit(text, rs, &key, v, Form::Assign, sink);
     }
 }
 
@@ -517,7 +587,7 @@ fn operator(b: &[u8], i: usize) -> Option<(usize, usize, &'static str)> {
     let mut start = i;
     if b[i] == b'=' && i > 0 {
         match b[i - 1] {
-            b'!' | b'?' | b'+' => start = i - 1,
+            b'!' | b'?' | b'+' | b'.' => start = i - 1,
             b'<' | b'>' => return None,
             _ => {}
         }
@@ -535,7 +605,7 @@ fn operator(b: &[u8], i: usize) -> Option<(usize, usize, &'static str)> {
     let op = match &b[start..end] {
         b"=" => "=",
         b"==" | b"===" | b"!=" | b"!==" => "==",
-        b":=" | b"::=" | b":::=" | b"?=" | b"+=" => ":=",
+        b":=" | b"::=" | b":::=" | b"?=" | b"+=" | b".=" => ":=",
         b"=>" => "=>",
         b":" => {
             if b.get(end..end + 2) == Some(b"//") {
@@ -627,7 +697,12 @@ fn ident_start(text: &str, end: usize) -> usize {
 /// Parses the value that starts after white space at `i`: quoted (`"`, `'`, `` ` ``, with a C#
 /// `@` allowed before), an ODBC `{…}` in a connection string, or unquoted up to white space or
 /// punctuation that ends values (in a connection string: up to `;`).
-fn value_at(text: &str, mut i: usize, conn: bool) -> Option<Value> {
+fn value_at(text: &str, i: usize, conn: bool) -> Option<Value> {
+    value_in(text, i, conn, false)
+}
+
+/// [`value_at`], in a URL query (`&` and `#` end the value) when `query`.
+fn value_in(text: &str, mut i: usize, conn: bool, query: bool) -> Option<Value> {
     let b = text.as_bytes();
     while i < b.len() && matches!(b[i], b' ' | b'\t') {
         i += 1;
@@ -666,11 +741,13 @@ fn value_at(text: &str, mut i: usize, conn: bool) -> Option<Value> {
     let start = i;
     let mut end = i;
     for (o, c) in text[i..].char_indices() {
-        let stop = if conn {
+        let escape = c == '\\' && matches!(text.as_bytes().get(i + o + 1), Some(b'n' | b'r' | b't'));
+        let stop = escape || if conn {
             matches!(c, ';' | '"' | '\'' | '\n' | '\r')
         } else {
             c.is_whitespace()
-                || matches!(c, '"' | '\'' | '`' | ',' | ';' | '&' | '<' | '>' | ')' | ']' | '}' | '|')
+                || matches!(c, '"' | '\'' | '`' | ',' | ';' | '<' | '>' | ')' | ']' | '}')
+                || (query && matches!(c, '&' | '#'))
         };
         if stop || o > 512 {
             break;
@@ -893,7 +970,7 @@ fn secret_score(v: &str, quoted: bool, strong: bool, form: Form) -> Option<f32> 
         return None;
     }
     let e = entropy(v);
-    if e < if strong { 3.5 } else { 3.8 } || filters::has_stopword(v) {
+    if e < if strong { 3.5 } else { 3.8 } || filters::has_stopword(v) || filters::is_known_public(v) {
         return None;
     }
     let mut score: f32 = if strong { 0.7 } else { 0.65 };
@@ -1064,6 +1141,21 @@ fn markup(text: &str, sink: &mut Sink<'_>) {
         let Some(v) = value_at(text, all.end() - 1, false) else {
             continue;
         };
+        emit(text, name.start(), &k, v, Form::Markup, sink);
+    }
+    for m in SPACED.captures_iter(text) {
+        let (Some(all), Some(name)) = (m.get(0), m.get(1)) else {
+            continue;
+        };
+        let Some(k) = classify(name.as_str()) else {
+            continue;
+        };
+        let Some(v) = value_at(text, all.end() - 1, false) else {
+            continue;
+        };
+        if text.as_bytes().get(v.end + 1) != Some(&b';') {
+            continue;
+        }
         emit(text, name.start(), &k, v, Form::Markup, sink);
     }
     for m in SQL.find_iter(text) {

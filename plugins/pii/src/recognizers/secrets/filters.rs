@@ -146,7 +146,7 @@ pub(super) fn is_placeholder(v: &str) -> bool {
     }
     let core = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
     let core = core.trim_start_matches(|c: char| c.is_ascii_punctuation());
-    if core.is_empty() || PLACEHOLDER_WORDS.contains(&core) {
+    if !core.is_empty() && PLACEHOLDER_WORDS.contains(&core) {
         return true;
     }
     if lower.starts_with("your") || lower.starts_with("<") || lower.starts_with("my_") {
@@ -190,6 +190,21 @@ pub(super) fn is_uuid(v: &str) -> bool {
 pub(super) fn has_stopword(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     STOPWORDS.iter().any(|w| lower.contains(w))
+}
+
+/// Values gitleaks knows to be public (its global stop words and the generic rule's extra
+/// one, yarn berry's shared key), and alphabets written out (`abcdefgh…`, `01234567…`).
+pub(super) fn is_known_public(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    [
+        "014df517-39d1-4453-b7b3-9930c563627c",
+        "6fe4476ee5a1832882e326b506d14126",
+        "abcdefgh",
+        "01234567",
+        "qwertyui",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 /// Whether an unquoted `v` reads as code rather than a value: a dotted identifier chain such
@@ -289,10 +304,11 @@ impl Classes {
     pub(super) fn has_letter(&self) -> bool {
         self.upper + self.lower > 0
     }
-    /// Whether every character is a letter, `_`, `.` or `-` (gitleaks' generic rule drops these:
-    /// `^[a-zA-Z_.-]+$`); `v` is the value the classes were counted on.
+    /// Whether every character is a letter, `_`, `.`, `-` or a space (gitleaks' generic rule
+    /// drops these: `^[a-zA-Z_.-]+$`; words with spaces are prose); `v` is the value the
+    /// classes were counted on.
     pub(super) fn letters_only(&self, v: &str) -> bool {
-        self.digit == 0 && v.chars().all(|c| c.is_ascii_alphabetic() || "_.-".contains(c))
+        self.digit == 0 && v.chars().all(|c| c.is_ascii_alphabetic() || "_.- ".contains(c))
     }
 }
 

@@ -1143,7 +1143,7 @@ token! {
     enabled: true,
     patterns: [pat(
         "PlanetScale token",
-        r"\bpscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,64}",
+        r"\bpscale_(?:tkn|oauth|pw)_[A-Za-z0-9_-]{32,64}",
         0.9,
     )],
     context: ["planetscale"],
@@ -1191,7 +1191,7 @@ token! {
     patterns: [
         pat(
             "JWT",
-            r"\beyJ[A-Za-z0-9_-]{10,}={0,2}\.[A-Za-z0-9_-]{10,}={0,2}\.[A-Za-z0-9_-]*={0,2}(?:\.[A-Za-z0-9_-]+){0,2}",
+            r"\beyJ[A-Za-z0-9_-]{10,}={0,2}\.[A-Za-z0-9_-]{10,}={0,2}(?:\.[A-Za-z0-9_-]*={0,2}(?:\.[A-Za-z0-9_-]+){0,2})?",
             0.8,
         ),
         pat("base64 JWT", r"\bZXlK[A-Za-z0-9+/]{40,}={0,2}", 0.7),
@@ -1221,7 +1221,7 @@ fn jwt(m: &str) -> Check {
 /// Whether the dotted parts of a JWT decode as JWS or JWE parts.
 fn jwt_parts_ok(m: &str) -> bool {
     let parts: Vec<&str> = m.split('.').collect();
-    if !(3..=5).contains(&parts.len()) {
+    if !(2..=5).contains(&parts.len()) {
         return false;
     }
     let Some(header) = codec::base64(parts[0]) else {
@@ -1233,7 +1233,7 @@ fn jwt_parts_ok(m: &str) -> bool {
     let Some(payload) = codec::base64(parts[1]) else {
         return false;
     };
-    if parts.len() == 3 && payload.first() == Some(&b'{') && !codec::is_json_object(&payload) {
+    if parts.len() <= 3 && payload.first() == Some(&b'{') && !codec::is_json_object(&payload) {
         return false;
     }
     parts[2..]
