@@ -200,6 +200,8 @@ pub(crate) const SPECS: &[&Spec] = &[
     &tokens::SHIPPO_TOKEN,
     &tokens::SOURCEGRAPH_TOKEN,
     &tokens::YANDEX_TOKEN,
+    &tokens::AIRTABLE_TOKEN,
+    &tokens::PLAID_TOKEN,
 ];
 
 /// Compiles one of this module's patterns the way the table engine does (no Unicode: ASCII
@@ -223,7 +225,14 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     /// Adds a candidate of `entity` at `text[start..end]`.
-    fn push(&mut self, entity: EntityType, start: usize, end: usize, score: f32, why: &'static str) {
+    fn push(
+        &mut self,
+        entity: EntityType,
+        start: usize,
+        end: usize,
+        score: f32,
+        why: &'static str,
+    ) {
         if start < end && (self.want)(entity) {
             self.out.push(Candidate {
                 entity,
@@ -238,7 +247,14 @@ impl Sink<'_> {
     /// Adds a keyword rule's candidate unless a fixed-prefix token the tables already found
     /// (at a reportable score) overlaps it: `GITHUB_TOKEN=ghp_…` is a GitHub token, not a
     /// generic secret.
-    fn push_value(&mut self, entity: EntityType, start: usize, end: usize, score: f32, why: &'static str) {
+    fn push_value(
+        &mut self,
+        entity: EntityType,
+        start: usize,
+        end: usize,
+        score: f32,
+        why: &'static str,
+    ) {
         let token = self.out.iter().any(|c| {
             c.start < end
                 && start < c.end
@@ -269,6 +285,10 @@ const CUSTOM: [EntityType; 9] = [
 /// AWS secret keys near their ids, high-entropy strings), appending candidates of the types
 /// `want` accepts to `out`. `recognizers::scan` calls it after the tables, so that a keyword's
 /// value that is a known token (already in `out`) is left to the token's type.
+#[allow(
+    dead_code,
+    reason = "recognizers::scan is to call it; until then only tests do"
+)]
 pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
     if !CUSTOM.into_iter().chain([TELEGRAM_BOT_TOKEN]).any(want) {
         return;
@@ -279,6 +299,10 @@ pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<
 }
 
 /// Forces this module's own regexes to compile (the tables' are compiled by the engine).
+#[allow(
+    dead_code,
+    reason = "recognizers::warm is to call it; until then only tests do"
+)]
 pub(crate) fn warm() {
     blocks::warm();
     assign::warm();

@@ -21,8 +21,8 @@ use regex::Regex;
 use super::codec::entropy;
 use super::filters::{self, Classes};
 use super::{
-    AWS_SECRET_ACCESS_KEY, AZURE_ACCESS_KEY, BASIC_AUTH, GENERIC_SECRET, HEROKU_API_KEY,
-    NPM_TOKEN, PASSWORD, Sink, regex,
+    AWS_SECRET_ACCESS_KEY, AZURE_ACCESS_KEY, BASIC_AUTH, GENERIC_SECRET, HEROKU_API_KEY, NPM_TOKEN,
+    PASSWORD, Sink, regex,
 };
 
 /// Command-line flags followed by white space and a value: `--password hunter2`.
@@ -36,7 +36,9 @@ static PROSE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// XML elements: `<password>…</password>`.
 static XML_ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"<([A-Za-z_][A-Za-z0-9_.:-]{0,60})>[ \t\r\n]*([\x21-\x3B\x3D-\x7E][\x20-\x3B\x3D-\x7E]{0,300}?)[ \t\r\n]*</")
+    regex(
+        r"<([A-Za-z_][A-Za-z0-9_.:-]{0,60})>[ \t\r\n]*([\x21-\x3B\x3D-\x7E][\x20-\x3B\x3D-\x7E]{0,300}?)[ \t\r\n]*</",
+    )
 });
 /// XML key/value attributes: `<add key="DbPassword" value="…" />` (gitleaks
 /// `nuget-config-password`, .NET `appSettings`).
@@ -63,7 +65,16 @@ static SQL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Forces this module's regexes to compile.
 pub(super) fn warm() {
-    for r in [&CLI, &PROSE, &XML_ELEMENT, &XML_ATTRIBUTES, &CURL_USER, &CALL, &SPACED, &SQL] {
+    for r in [
+        &CLI,
+        &PROSE,
+        &XML_ELEMENT,
+        &XML_ATTRIBUTES,
+        &CURL_USER,
+        &CALL,
+        &SPACED,
+        &SQL,
+    ] {
         LazyLock::force(r);
     }
 }
@@ -328,13 +339,44 @@ const NOT_SECRET_AFTER: &[(&str, &[&str])] = &[
     (
         "key",
         &[
-            "alias", "board", "code", "frame", "id", "length", "mesh", "name", "pair", "press",
-            "ring", "selector", "signature", "size", "stone", "storetype", "word", "up", "down",
-            "left", "right", "store", "tab", "file", "path", "vault", "event", "stroke", "map",
+            "alias",
+            "board",
+            "code",
+            "frame",
+            "id",
+            "length",
+            "mesh",
+            "name",
+            "pair",
+            "press",
+            "ring",
+            "selector",
+            "signature",
+            "size",
+            "stone",
+            "storetype",
+            "word",
+            "up",
+            "down",
+            "left",
+            "right",
+            "store",
+            "tab",
+            "file",
+            "path",
+            "vault",
+            "event",
+            "stroke",
+            "map",
         ],
     ),
     ("secret", &["length", "name", "size", "ref", "arn"]),
-    ("token", &["endpoint", "url", "uri", "type", "expir", "count", "limit", "file"]),
+    (
+        "token",
+        &[
+            "endpoint", "url", "uri", "type", "expir", "count", "limit", "file",
+        ],
+    ),
     ("credentials", &["endpoint", "url", "uri", "id", "file"]),
 ];
 
@@ -421,7 +463,10 @@ fn classify(key: &str) -> Option<Key> {
     if !secret_id && NOT_SECRET_LAST.contains(&last.as_str()) {
         return None;
     }
-    if segs.iter().any(|s| NOT_SECRET_SEGMENTS.contains(&s.as_str())) {
+    if segs
+        .iter()
+        .any(|s| NOT_SECRET_SEGMENTS.contains(&s.as_str()))
+    {
         return None;
     }
     for (word, after) in NOT_SECRET_AFTER {
@@ -502,10 +547,11 @@ fn operators(text: &str, sink: &mut Sink<'_>) {
         // `Password=…;` at the start of a connection string.
         let conn = conn
             || (op == "=" && !v.quoted && b.get(v.end) == Some(&b';') && connection_line(text, ks));
-        if conn && !v.quoted {
-            if let Some(w) = value_at(text, op_end, true) {
-                v = w;
-            }
+        if conn
+            && !v.quoted
+            && let Some(w) = value_at(text, op_end, true)
+        {
+            v = w;
         }
         let form = if conn {
             Form::Connection
@@ -533,14 +579,18 @@ fn reverse_comparison(text: &str, op_start: usize, op_end: usize, sink: &mut Sin
         return;
     }
     let line_start = text[..k - 1].rfind('\n').map_or(0, |i| i + 1);
-    let Some(open) = text[line_start..k - 1].rfind(char::from(q)).map(|i| line_start + i) else {
+    let Some(open) = text[line_start..k - 1]
+        .rfind(char::from(q))
+        .map(|i| line_start + i)
+    else {
         return;
     };
     let right = text[op_end..].trim_start_matches([' ', '\t']);
     let rs = text.len() - right.len();
-    let re = rs + right
-        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '$')))
-        .unwrap_or(right.len());
+    let re = rs
+        + right
+            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '$')))
+            .unwrap_or(right.len());
     let Some(key) = classify(&text[rs..re]) else {
         return;
     };
@@ -642,7 +692,9 @@ fn key_before(text: &str, op_start: usize) -> Option<(usize, usize, bool)> {
             }
             b']' => match text[..k - 1].rfind('[') {
                 // `password[]`, `password[25]`: a C array.
-                Some(o) if k - 1 - o <= 6 && text[o + 1..k - 1].bytes().all(|c| c.is_ascii_digit()) => {
+                Some(o)
+                    if k - 1 - o <= 6 && text[o + 1..k - 1].bytes().all(|c| c.is_ascii_digit()) =>
+                {
                     k = o;
                 }
                 // `config['password']`: the quote inside comes next.
@@ -667,8 +719,10 @@ fn key_before(text: &str, op_start: usize) -> Option<(usize, usize, bool)> {
     }
     // `API key:` — one naming word before a bare keyword.
     let lower = key.to_ascii_lowercase();
-    if matches!(lower.as_str(), "key" | "token" | "secret" | "password" | "keys" | "tokens")
-        && ks >= 2
+    if matches!(
+        lower.as_str(),
+        "key" | "token" | "secret" | "password" | "keys" | "tokens"
+    ) && ks >= 2
         && b[ks - 1] == b' '
     {
         let ws = ident_start(text, ks - 1);
@@ -741,14 +795,19 @@ fn value_in(text: &str, mut i: usize, conn: bool, query: bool) -> Option<Value> 
     let start = i;
     let mut end = i;
     for (o, c) in text[i..].char_indices() {
-        let escape = c == '\\' && matches!(text.as_bytes().get(i + o + 1), Some(b'n' | b'r' | b't'));
-        let stop = escape || if conn {
-            matches!(c, ';' | '"' | '\'' | '\n' | '\r')
-        } else {
-            c.is_whitespace()
-                || matches!(c, '"' | '\'' | '`' | ',' | ';' | '<' | '>' | ')' | ']' | '}')
-                || (query && matches!(c, '&' | '#'))
-        };
+        let escape =
+            c == '\\' && matches!(text.as_bytes().get(i + o + 1), Some(b'n' | b'r' | b't'));
+        let stop = escape
+            || if conn {
+                matches!(c, ';' | '"' | '\'' | '\n' | '\r')
+            } else {
+                c.is_whitespace()
+                    || matches!(
+                        c,
+                        '"' | '\'' | '`' | ',' | ';' | '<' | '>' | ')' | ']' | '}'
+                    )
+                    || (query && matches!(c, '&' | '#'))
+            };
         if stop || o > 512 {
             break;
         }
@@ -800,7 +859,14 @@ fn emit(text: &str, key_start: usize, key: &Key, v: Value, form: Form, sink: &mu
 /// Values of keys with a known shape (AWS secret keys, Heroku keys, npm auth tokens, Azure
 /// account keys, HTTP authorization headers, base64 `user:password`): reports them and
 /// returns true when the value belongs to one.
-fn special(text: &str, key_start: usize, key: &Key, v: Value, form: Form, sink: &mut Sink<'_>) -> bool {
+fn special(
+    text: &str,
+    key_start: usize,
+    key: &Key,
+    v: Value,
+    form: Form,
+    sink: &mut Sink<'_>,
+) -> bool {
     let value = &text[v.start..v.end];
     let j = key.joined.as_str();
     if filters::is_templated(value) || filters::is_placeholder(value) {
@@ -809,7 +875,10 @@ fn special(text: &str, key_start: usize, key: &Key, v: Value, form: Form, sink: 
     // `Authorization: Bearer …`, `Authorization: Basic …`, `Authorization: token …`: the
     // scheme and its credential, unquoted or in one quoted string.
     if j.ends_with("authorization") || j == "auth" {
-        let line = text[v.start..].split(['\n', '\r', '"', '\'']).next().unwrap_or_default();
+        let line = text[v.start..]
+            .split(['\n', '\r', '"', '\''])
+            .next()
+            .unwrap_or_default();
         for (scheme, basic) in [
             ("Basic ", true),
             ("basic ", true),
@@ -830,7 +899,13 @@ fn special(text: &str, key_start: usize, key: &Key, v: Value, form: Form, sink: 
                     sink.push(BASIC_AUTH, s, e, 0.9, "Authorization: Basic header");
                 }
             } else if let Some(score) = secret_score(tok, true, true, form) {
-                sink.push_value(GENERIC_SECRET, s, e, score.max(0.8), "Authorization header token");
+                sink.push_value(
+                    GENERIC_SECRET,
+                    s,
+                    e,
+                    score.max(0.8),
+                    "Authorization header token",
+                );
             }
             return true;
         }
@@ -841,9 +916,17 @@ fn special(text: &str, key_start: usize, key: &Key, v: Value, form: Form, sink: 
     }
     // detect-secrets' AWS rule: 40 base64 characters next to an AWS name.
     let near = &text[key_start.saturating_sub(40)..key_start];
-    let aws = j.contains("aws") || near.to_ascii_lowercase().contains("aws") || j.contains("secretaccesskey");
+    let aws = j.contains("aws")
+        || near.to_ascii_lowercase().contains("aws")
+        || j.contains("secretaccesskey");
     if aws && matches!(key.kind, Kind::Secret { .. } | Kind::Password) && aws_secret(value) {
-        sink.push(AWS_SECRET_ACCESS_KEY, v.start, v.end, 0.85, "AWS secret access key");
+        sink.push(
+            AWS_SECRET_ACCESS_KEY,
+            v.start,
+            v.end,
+            0.85,
+            "AWS secret access key",
+        );
         return true;
     }
     if j.contains("heroku") && filters::is_uuid(value) {
@@ -855,7 +938,13 @@ fn special(text: &str, key_start: usize, key: &Key, v: Value, form: Form, sink: 
         return true;
     }
     if (j == "accountkey" && b64_len(value, 88)) || (j == "sharedaccesskey" && b64_len(value, 44)) {
-        sink.push(AZURE_ACCESS_KEY, v.start, v.end, 0.9, "Azure account or shared access key");
+        sink.push(
+            AZURE_ACCESS_KEY,
+            v.start,
+            v.end,
+            0.9,
+            "Azure account or shared access key",
+        );
         return true;
     }
     false
@@ -865,7 +954,8 @@ fn special(text: &str, key_start: usize, key: &Key, v: Value, form: Form, sink: 
 fn b64_len(v: &str, n: usize) -> bool {
     v.len() == n
         && v.ends_with('=')
-        && v.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
 }
 
 /// Whether `v` is an AWS secret access key: 40 base64 characters with upper and lower case
@@ -873,7 +963,8 @@ fn b64_len(v: &str, n: usize) -> bool {
 pub(super) fn aws_secret(v: &str) -> bool {
     let c = Classes::of(v);
     v.len() == 40
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
         && c.upper > 0
         && c.lower > 0
         && (c.digit > 0 || c.other > 0)
@@ -883,7 +974,11 @@ pub(super) fn aws_secret(v: &str) -> bool {
 
 /// Whether `v` is base64 of `user:password` with a password that is not a placeholder.
 pub(super) fn basic_auth(v: &str) -> bool {
-    if v.len() < 8 || !v.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')) {
+    if v.len() < 8
+        || !v
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+    {
         return false;
     }
     let Some(raw) = super::codec::base64(v) else {
@@ -914,7 +1009,9 @@ fn password_score(v: &str, quoted: bool, form: Form) -> Option<f32> {
         return None;
     }
     if !quoted {
-        if filters::is_code_reference(v) || v.starts_with(['!', '&', '*', '|', '>', '(', '[', '{', '$', '%']) {
+        if filters::is_code_reference(v)
+            || v.starts_with(['!', '&', '*', '|', '>', '(', '[', '{', '$', '%'])
+        {
             return None;
         }
         if v.chars().any(char::is_whitespace) && form != Form::Connection {
@@ -970,7 +1067,8 @@ fn secret_score(v: &str, quoted: bool, strong: bool, form: Form) -> Option<f32> 
         return None;
     }
     let e = entropy(v);
-    if e < if strong { 3.5 } else { 3.8 } || filters::has_stopword(v) || filters::is_known_public(v) {
+    if e < if strong { 3.5 } else { 3.8 } || filters::has_stopword(v) || filters::is_known_public(v)
+    {
         return None;
     }
     let mut score: f32 = if strong { 0.7 } else { 0.65 };
@@ -1025,7 +1123,9 @@ fn curl(text: &str, sink: &mut Sink<'_>) {
             };
             let (ps, pe) = strip_quotes(s + colon + 1, &cred[colon + 1..]);
             let user = cred[..colon].trim_matches(['"', '\'']);
-            if user.is_empty() || filters::is_templated(user) && filters::is_templated(&text[ps..pe]) {
+            if user.is_empty()
+                || filters::is_templated(user) && filters::is_templated(&text[ps..pe])
+            {
                 continue;
             }
             if let Some(score) = password_score(&text[ps..pe], true, Form::Flag) {
@@ -1048,7 +1148,11 @@ fn mysql(text: &str, sink: &mut Sink<'_>) {
             from = p + 3;
             let rest = &l[p + 3..];
             let tok = rest.split_whitespace().next().unwrap_or_default();
-            if tok.is_empty() || tok.contains('=') || tok.starts_with("assword") || tok.starts_with("ort") {
+            if tok.is_empty()
+                || tok.contains('=')
+                || tok.starts_with("assword")
+                || tok.starts_with("ort")
+            {
                 continue;
             }
             let (s, e) = strip_quotes(ls + p + 3, tok);
@@ -1178,7 +1282,10 @@ mod tests {
         assert_eq!(segments("dbPassword"), ["db", "password"]);
         assert_eq!(segments("APIKey"), ["api", "key"]);
         assert_eq!(segments("X-Api-Key"), ["x", "api", "key"]);
-        assert_eq!(segments("AWS_SECRET_ACCESS_KEY"), ["aws", "secret", "access", "key"]);
+        assert_eq!(
+            segments("AWS_SECRET_ACCESS_KEY"),
+            ["aws", "secret", "access", "key"]
+        );
         assert_eq!(segments("contraseña"), ["contraseña"]);
     }
 

@@ -13,19 +13,17 @@ use super::assign::aws_secret;
 use super::codec::{self, entropy};
 use super::filters;
 use super::{
-    AWS_SECRET_ACCESS_KEY, HIGH_ENTROPY_STRING, PASSWORD, PRIVATE_KEY, Sink, TELEGRAM_BOT_TOKEN,
-    regex,
+    AWS_SECRET_ACCESS_KEY, GENERIC_SECRET, HIGH_ENTROPY_STRING, PASSWORD, PRIVATE_KEY, Sink,
+    TELEGRAM_BOT_TOKEN, regex,
 };
 
 /// The armour line that opens a private key (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted, PGP
 /// `PRIVATE KEY BLOCK`, SSH2 `---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----`).
-static BEGIN: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)-{4,5} ?BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)? ?-{4,5}")
-});
+static BEGIN: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)-{4,5} ?BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)? ?-{4,5}"));
 /// The armour line that closes one.
-static END: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)-{4,5} ?END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)? ?-{4,5}")
-});
+static END: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)-{4,5} ?END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)? ?-{4,5}"));
 /// A PuTTY private key file's first line.
 static PUTTY: LazyLock<Regex> =
     LazyLock::new(|| regex(r"PuTTY-User-Key-File-[23]: [A-Za-z0-9@.-]+"));
@@ -41,13 +39,21 @@ static B64_RUN: LazyLock<Regex> = LazyLock::new(|| regex(r"[A-Za-z0-9/+]{40,}"))
 static TELEGRAM_URL: LazyLock<Regex> =
     LazyLock::new(|| regex(r"/bot([0-9]{5,16}:A[A-Za-z0-9_-]{34})"));
 /// Quoted strings of base64 or hex characters (detect-secrets requires quotes).
-static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r#""([A-Za-z0-9+/=_-]{20,})"|'([A-Za-z0-9+/=_-]{20,})'"#)
-});
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#""([A-Za-z0-9+/=_-]{20,})"|'([A-Za-z0-9+/=_-]{20,})'"#));
 
 /// Forces this module's regexes to compile.
 pub(super) fn warm() {
-    for r in [&BEGIN, &END, &PUTTY, &SCHEME, &AWS_KEY_ID, &B64_RUN, &TELEGRAM_URL, &QUOTED] {
+    for r in [
+        &BEGIN,
+        &END,
+        &PUTTY,
+        &SCHEME,
+        &AWS_KEY_ID,
+        &B64_RUN,
+        &TELEGRAM_URL,
+        &QUOTED,
+    ] {
         LazyLock::force(r);
     }
 }
@@ -59,16 +65,82 @@ pub(super) fn scan(text: &str, sink: &mut Sink<'_>) {
     url_passwords(text, sink);
     aws_pairs(text, sink);
     telegram_urls(text, sink);
+    kubernetes_secrets(text, sink);
     high_entropy(text, sink);
 }
 
-/// The token in a Telegram Bot API URL.
-fn telegram_urls(text: &str, sink: &mut Sink<'_>) {
-    for c in TELEGRAM_URL.captures_iter(text) {
-        if let Some(m) = c.get(1)
-            && text.as_bytes().get(m.end()).is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'_' && b != b'-')
-        {
-            sink.push(TELEGRAM_BOT_TOKEN, m.start(), m.end(), 0.95, "Telegram Bot API URL");
+/// The values of a Kubernetes `Secret` manifest's `data:` (base64) and `stringData:` maps
+/// (gitleaks `kubernetes-secret-yaml`): reported whatever their entropy, since the manifest
+/// says they are secrets; templates and empty values are not.
+fn kubernetes_secrets(text: &str, sink: &mut Sink<'_>) {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("kind: secret") && !lower.contains("kind: \"secret\"") {
+        return;
+    }
+    // Each YAML document on its own.
+    let mut doc_start = 0;
+    for doc in text.split("\n---") {
+        let doc_lower = doc.to_ascii_lowercase();
+        let is_secret = doc_lower.lines().any(|l| {
+            matches!(
+                l.trim(),
+                "kind: secret" | "kind: \"secret\"" | "kind: 'secret'"
+            )
+        });
+        if is_secret {
+            kubernetes_doc(text, doc_start, doc, sink);
+        }
+        doc_start += doc.len() + 4;
+    }
+}
+
+/// The `data:` and `stringData:` entries of one Secret document starting at `start`.
+fn kubernetes_doc(text: &str, start: usize, doc: &str, sink: &mut Sink<'_>) {
+    let mut block: Option<(usize, bool)> = None;
+    for (ls, line) in super::assign::lines(doc) {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim_end();
+        let body = trimmed.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if let Some((base, encoded)) = block {
+            if indent > base {
+                if let Some(colon) = body.find(':') {
+                    let after = &body[colon + 1..];
+                    let lead = after.len() - after.trim_start().len();
+                    let mut s = start + ls + indent + colon + 1 + lead;
+                    let mut v = after.trim_start();
+                    if let Some(q) = v.chars().next().filter(|c| matches!(c, '"' | '\''))
+                        && let Some(close) = v[1..].find(q)
+                    {
+                        v = &v[1..=close];
+                        s += 1;
+                    } else {
+                        v = v.split(" #").next().unwrap_or_default().trim_end();
+                    }
+                    let ok = v.len() >= 8
+                        && !filters::is_templated(v)
+                        && !v.starts_with(['|', '>'])
+                        && (!encoded || codec::base64(v).is_some());
+                    if ok && text.get(s..s + v.len()) == Some(v) {
+                        sink.push_value(
+                            GENERIC_SECRET,
+                            s,
+                            s + v.len(),
+                            0.8,
+                            "Kubernetes Secret data",
+                        );
+                    }
+                }
+                continue;
+            }
+            block = None;
+        }
+        if body == "data:" {
+            block = Some((indent, true));
+        } else if body == "stringData:" {
+            block = Some((indent, false));
         }
     }
 }
@@ -175,7 +247,10 @@ fn structured_key(b64: &str) -> bool {
     let Some(raw) = codec::base64(&head[..head.len() / 4 * 4]) else {
         return false;
     };
-    let der = raw.first() == Some(&0x30) && raw.get(1).is_some_and(|&l| l < 0x80 || (0x81..=0x84).contains(&l));
+    let der = raw.first() == Some(&0x30)
+        && raw
+            .get(1)
+            .is_some_and(|&l| l < 0x80 || (0x81..=0x84).contains(&l));
     der || raw.starts_with(b"openssh-key-v1\0")
 }
 
@@ -189,8 +264,16 @@ fn putty(text: &str, sink: &mut Sink<'_>) {
         if !rest[..mac].contains("Private-Lines:") {
             continue;
         }
-        let mac_end = rest[mac..].find(['\n', '\r']).map_or(rest.len(), |e| mac + e);
-        sink.push(PRIVATE_KEY, m.start(), m.end() + mac_end, 0.95, "PuTTY private key");
+        let mac_end = rest[mac..]
+            .find(['\n', '\r'])
+            .map_or(rest.len(), |e| mac + e);
+        sink.push(
+            PRIVATE_KEY,
+            m.start(),
+            m.end() + mac_end,
+            0.95,
+            "PuTTY private key",
+        );
     }
 }
 
@@ -242,6 +325,26 @@ fn url_password_ok(p: &str) -> bool {
         return false;
     }
     !filters::is_templated(p) && !filters::is_placeholder(p) && !filters::is_sequential(p)
+}
+
+/// The token in a Telegram Bot API URL.
+fn telegram_urls(text: &str, sink: &mut Sink<'_>) {
+    for c in TELEGRAM_URL.captures_iter(text) {
+        if let Some(m) = c.get(1)
+            && text
+                .as_bytes()
+                .get(m.end())
+                .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'_' && b != b'-')
+        {
+            sink.push(
+                TELEGRAM_BOT_TOKEN,
+                m.start(),
+                m.end(),
+                0.95,
+                "Telegram Bot API URL",
+            );
+        }
+    }
 }
 
 /// How far from an AWS access key id its secret key is looked for.
@@ -302,7 +405,13 @@ fn high_entropy(text: &str, sink: &mut Sink<'_>) {
         };
         let limit = if hex { 3.0 } else { 4.5 };
         if e > limit {
-            sink.push(HIGH_ENTROPY_STRING, m.start(), m.end(), 0.6, "quoted high-entropy string");
+            sink.push(
+                HIGH_ENTROPY_STRING,
+                m.start(),
+                m.end(),
+                0.6,
+                "quoted high-entropy string",
+            );
         }
     }
 }

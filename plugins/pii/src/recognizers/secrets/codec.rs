@@ -337,7 +337,9 @@ mod tests {
     #[test]
     fn json_syntax() {
         assert!(is_json_object(br#"{"alg":"HS256","typ":"JWT"}"#));
-        assert!(is_json_object(br#" { "a" : [1, -2.5e3, true, null, {"b": "\"x"}] } "#));
+        assert!(is_json_object(
+            br#" { "a" : [1, -2.5e3, true, null, {"b": "\"x"}] } "#
+        ));
         assert!(!is_json_object(br#"{"alg":"HS256""#));
         assert!(!is_json_object(br#"{"alg":HS256}"#));
         assert!(!is_json_object(b"[1]"));

@@ -153,9 +153,11 @@ pub(super) fn is_placeholder(v: &str) -> bool {
         return true;
     }
     PLACEHOLDER_PARTS.iter().any(|p| lower.contains(p))
-        || ["password", "passwd", "secret", "token", "apikey", "api_key", "api-key"]
-            .iter()
-            .any(|k| lower.contains(k))
+        || [
+            "password", "passwd", "secret", "token", "apikey", "api_key", "api-key",
+        ]
+        .iter()
+        .any(|k| lower.contains(k))
 }
 
 /// Whether `v` (upper-cased) is a run of an alphabet, as `ABCDEF`, `123456`, `0123456789ABCDEF`
@@ -193,9 +195,14 @@ pub(super) fn has_stopword(v: &str) -> bool {
 }
 
 /// Values gitleaks knows to be public (its global stop words and the generic rule's extra
-/// one, yarn berry's shared key), and alphabets written out (`abcdefgh…`, `01234567…`).
+/// one, yarn berry's shared key), Stripe publishable keys, and alphabets written out
+/// (`abcdefgh…`, `01234567…`).
 pub(super) fn is_known_public(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
+    // Stripe publishable keys are public by design.
+    if lower.starts_with("pk_live_") || lower.starts_with("pk_test_") {
+        return true;
+    }
     [
         "014df517-39d1-4453-b7b3-9930c563627c",
         "6fe4476ee5a1832882e326b506d14126",
@@ -232,15 +239,37 @@ pub(super) fn is_code_reference(v: &str) -> bool {
         return true;
     }
     let lower = v.to_ascii_lowercase();
-    ["env.", "env[", "getenv", "environ", "secrets.", "vars.", "::"]
-        .iter()
-        .any(|p| lower.contains(p))
+    [
+        "env.", "env[", "getenv", "environ", "secrets.", "vars.", "::",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
 }
 
 /// File extensions of paths that name where a secret is kept rather than the secret.
 const PATH_EXTENSIONS: &[&str] = &[
-    ".pem", ".key", ".crt", ".cer", ".der", ".p12", ".pfx", ".jks", ".keystore", ".json", ".txt",
-    ".env", ".yaml", ".yml", ".cfg", ".conf", ".ini", ".gpg", ".asc", ".pub", ".xml", ".properties",
+    ".pem",
+    ".key",
+    ".crt",
+    ".cer",
+    ".der",
+    ".p12",
+    ".pfx",
+    ".jks",
+    ".keystore",
+    ".json",
+    ".txt",
+    ".env",
+    ".yaml",
+    ".yml",
+    ".cfg",
+    ".conf",
+    ".ini",
+    ".gpg",
+    ".asc",
+    ".pub",
+    ".xml",
+    ".properties",
 ];
 
 /// Whether `v` is a file path or a plain URL: a place, not a secret (gitleaks' global
@@ -263,13 +292,15 @@ pub(super) fn is_path_or_url(v: &str) -> bool {
 /// integrity attributes are full of them.
 pub(super) fn is_digest(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
-    ["sha1", "sha256", "sha384", "sha512", "md5", "blake2b", "blake3", "xxh64", "h1"]
-        .iter()
-        .any(|p| {
-            lower
-                .strip_prefix(p)
-                .is_some_and(|r| r.starts_with('-') || r.starts_with(':') || r.starts_with('='))
-        })
+    [
+        "sha1", "sha256", "sha384", "sha512", "md5", "blake2b", "blake3", "xxh64", "h1",
+    ]
+    .iter()
+    .any(|p| {
+        lower
+            .strip_prefix(p)
+            .is_some_and(|r| r.starts_with('-') || r.starts_with(':') || r.starts_with('='))
+    })
 }
 
 /// What kinds of characters a value has.
@@ -308,7 +339,9 @@ impl Classes {
     /// drops these: `^[a-zA-Z_.-]+$`; words with spaces are prose); `v` is the value the
     /// classes were counted on.
     pub(super) fn letters_only(&self, v: &str) -> bool {
-        self.digit == 0 && v.chars().all(|c| c.is_ascii_alphabetic() || "_.- ".contains(c))
+        self.digit == 0
+            && v.chars()
+                .all(|c| c.is_ascii_alphabetic() || "_.- ".contains(c))
     }
 }
 
@@ -320,7 +353,14 @@ mod tests {
     /// allowlist regexes as examples.
     #[test]
     fn heuristics() {
-        for s in ["ABCDEF", "abcdef", "0123456789", "1234567890", "ABCDEF0123", "+/"] {
+        for s in [
+            "ABCDEF",
+            "abcdef",
+            "0123456789",
+            "1234567890",
+            "ABCDEF0123",
+            "+/",
+        ] {
             assert!(is_sequential(s), "{s}");
         }
         assert!(!is_sequential("BEEF1234"));

@@ -112,83 +112,256 @@ fn warm_compiles_and_catalogue_lists_every_type() {
 /// A fake but correctly shaped value of every fixed-prefix family (random bodies, generated
 /// once), with its type.
 const TOKENS: &[(&str, &str)] = &[
-        ("AWS_ACCESS_KEY_ID", "AKIA454ML6LG4TJFCZ4K"),
-        ("AWS_BEDROCK_API_KEY", "ABSKQmVkcm9ja0FQSUtleS2fA9SHEA8JMOE9mQfHdlNwl9cyhDujS38BqRV1p0do/43+7tcVtUFQwjqDSQcRkMQbZhvYSmIR9QTYrwA2Ne3pDXhg+rVlaxKQoTLHrEVWFk9VA/ZowuweIj8"),
-        ("GITHUB_TOKEN", "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"),
-        ("GITLAB_TOKEN", "glpat-uzX9k1gnneGEYG1_Lwiq"),
-        ("GITLAB_TOKEN", "glrt-oEJP2NNern66nVberACp"),
-        ("GITLAB_TOKEN", "gldt-dclsxHKifxi5CvQUSHL8"),
-        ("SLACK_TOKEN", "xoxb-290075400917-1452117850255-fRE5e32A8Yb3FKaNQyyLaMef"),
-        ("SLACK_TOKEN", "xoxp-114656977781-880491703179-7405429382577-7ac86d66c7a644fb12853ef86dcfaea2"),
-        ("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/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"),
-        ("STRIPE_KEY", "sk_live_orXwIS8HGNWkz2YS5ofA75Uy"),
-        ("STRIPE_KEY", "rk_live_iCDmO46ayJKP4GY08vDuPngU"),
-        ("STRIPE_KEY", "sk_test_30ZP7Thnp5yftIY7uq6T2bwG"),
-        ("STRIPE_KEY", "whsec_fcCvJAXrF6bnZ3eBZclIvRY6iEjH5UH1"),
-        ("OPENAI_API_KEY", "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"),
-        ("OPENAI_API_KEY", "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"),
-        ("ANTHROPIC_API_KEY", "sk-ant-api03-xjX-BpYconEG4ZgzWbmHGJR1m4jfXuX8v-h2-1KZNUK9IKLdbFfu0XgOYgOjC29GFfm7sFog16pAgTtpU4r16H1UrLqE9AA"),
-        ("ANTHROPIC_API_KEY", "sk-ant-oat01-oNTJIyJEyFzfhbIH2denCJjluEV99TARR-rjp5B42HXtVtPLx2Vm7Pkk3_7MbjNBkM-PKsCTPUpP4J4N6OCZFkUUdUYXyVX"),
-        ("GOOGLE_API_KEY", "AIzatwwl6KcChuLc2iNkQkJnOkdsm2FC_R6YSRQ"),
-        ("GOOGLE_CLIENT_SECRET", "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"),
-        ("GOOGLE_OAUTH_TOKEN", "ya29.h8NoMtwh6c9eOnzxTBE8C4xJZwN9H_ZRl9CZgBrXJhEb8V5F1u1uPsHqIgtw"),
-        ("AZURE_CLIENT_SECRET", "an08Q~tqkTIm97k.Mcy1yl4Ae0~uNONZjN7iUjrn"),
-        ("TWILIO_API_KEY", "SKce3e0cf793e0649c9ac2866c3a98faec"),
-        ("SENDGRID_API_KEY", "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"),
-        ("PYPI_TOKEN", "pypi-AgEIcHlwaS5vcmcI7p5rEiHvQspaKUEUvxj6eZxrNWcuz07esXpZwRqHFQgesZ-n8S00K_703poQ31dPgL3WPNiFp5FYg8nENYEiV1vC1pjmqp6aLFMdPwi45YsTDfNd6ONP-s8"),
-        ("DOCKER_TOKEN", "dckr_pat_AzLhzOT8cwzEygnNOJ1rQ41kvCN"),
-        ("HEROKU_API_KEY", "HRKU-AApzIxELIVoDMxCJql7j4jfaKG2lvKyFwJdxte7Xa-hxiUP9eLwvo3E4GEH_"),
-        ("SHOPIFY_TOKEN", "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"),
-        ("MAILCHIMP_API_KEY", "75fe1adeb614f44e107d42c9fd217983-us14"),
-        ("SQUARE_TOKEN", "sq0atp-E17lDUNRBfuZhRw7YBWWgB"),
-        ("SQUARE_TOKEN", "sq0csp-1SFxu9AZB7N85_x_AX1jgJUJcxHYBInUhtUrEpcPX5k"),
-        ("HASHICORP_VAULT_TOKEN", "hvs.WPGhMYE_fytqeAN029rHO5WsAJ5ZrXTCnLVSBrfd9bMiBTpVEHl2pY-h_XQK-JCuZz8vSElR2t9GNcYpUiZIgW-M8PGjdeS"),
-        ("HASHICORP_TF_TOKEN", "u5xKtq0Q4lPEyN.atlasv1.RUdBjg01iJi75WXerIN-U8ctyIDHCEaYaE-kQHSncOAYuyuuQ_LV1KU-EFUPwqiinNo"),
-        ("DATABRICKS_TOKEN", "dapief15df1b8cc88ba5a64d48546c9750f4"),
-        ("DIGITALOCEAN_TOKEN", "dop_v1_88d8cc4153169b3ca0f5b29e97cd4c694e538fd34a0848c8a72f6b814209205a"),
-        ("DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/723670658680389944/yLF4gwdvpjITdNi7bAiUbHF-ZNm9Z0GdbsDPXVJU5TNJiPmHQBxBgqMAwSntsVSx3cbZ"),
-        ("TEAMS_WEBHOOK_URL", "https://contoso.webhook.office.com/webhookb2/1c3a605a-23ad-f7fd-582c-a5b04c16bed3@3ededc7c-11ee-911a-4ea8-a6fc14f37543/IncomingWebhook/388251a8be60d6f8723ef72f124b53a1/b793d5c0-ef22-6a6d-c0aa-866545e14838"),
-        ("TELEGRAM_BOT_TOKEN", "5995430135:AAN0zsjI2V0J6rpmS1E-pKpKk6C9Xz0C5iU"),
-        ("HUGGINGFACE_TOKEN", "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"),
-        ("NOTION_TOKEN", "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"),
-        ("LINEAR_API_KEY", "lin_api_jGzgVYfak9PSNYV5qQZUEX4hBDjbx3x8154bgwAI"),
-        ("ONEPASSWORD_SECRET", "A3-98HGT6-HEPIF66TSWP-P03DN-2K9G3-IG6JJ"),
-        ("ADOBE_CLIENT_SECRET", "p8e-KHlANN93T9hA0aojZ0hVVTyksHNbzhFt"),
-        ("ALIBABA_ACCESS_KEY_ID", "LTAI69IPW2XcyAtfnqIhQ6Av"),
-        ("ARTIFACTORY_TOKEN", "AKCp5FnP4J8iKG75gzOtrVMqoxfBYEywPBvChdt1HdkHyJuz0oRgTxcuxE8oHVHFUaxAL9gaS"),
-        ("ATLASSIAN_API_TOKEN", "ATATT3TFUVMAhOx-pSglBGI2VZlKmkYCGQeOttKKh_gYkrRcBa91Qjwk4rW53p4OjoTopYNoBm1PrptJ80e3Wz--3X9nvPzbSuSWX57Ts9YPl_DHS0fGiGWFB3ix06X_pDxnN=teTu_Q_t5TMmFtBzSpuyvVPUnLHoFTcwGLKGqH_jIdKJtXuqluHNg2UD95"),
-        ("CLOJARS_TOKEN", "CLOJARS_xwn6rwoe9hetaghmxtwjdejb0j78e17lf7w5mg0i5mf5b99fitqvorj8j1b5"),
-        ("DOPPLER_TOKEN", "dp.pt.YLRKN5Nu7kfXHk96cght3t9bAcj1lSMH2LXWQZfaxe9"),
-        ("DUFFEL_TOKEN", "duffel_test_BYD0SQCSYbEHgVQT6E1wztBG59CQxEHGcxNDiMQAeFl"),
-        ("DYNATRACE_TOKEN", "dt0c01.F6P2NC09IXWEEYI0OVNYS9E4.AD5CYE1KJENK5OUVIIJUCMPIP3XXHRJELWDHTULHR77827QFFOBET6LKVGS43W53"),
-        ("EASYPOST_TOKEN", "EZAKcmj8ERbCWLzIdskclzV0n9bboBZ9FNPeDblvaktcvq2NJxSEqNVukw"),
-        ("FACEBOOK_TOKEN", "EAACj4LLNABILDqv86FoR7N254QkDGJ6sWk7UupJLzkS8vsOgORawEJhFV7ZGPyRaQFzrFK2OKDdfuFOEdPjbrICdfrZdpL1zZcqm5OGgBwJd8eF2Ejsu1QGGv7m"),
-        ("FLUTTERWAVE_KEY", "FLWSECK_TEST-g61eh01fd71hba8274cfd01410f0eb55-X"),
-        ("FLYIO_TOKEN", "fo1_YaH-_CXTfcu-DDpt3O7IxdInQQgdLM7hQnJB_iemg8F"),
-        ("FRAMEIO_TOKEN", "fio-u-KzUE3PYiRgTL1B0E8kp2381G1blyxhtxIOIfh6h3n8yGhjaI74q2-FZE0flqFh8Z"),
-        ("HARNESS_TOKEN", "pat.cXjY7nAF_OpQMcC0ZyGelI.CnxQBnCBunNbA3tNXfDVEO4J.DQyR5GZY7z4QeVosoUM8"),
-        ("INFRACOST_TOKEN", "ico-MPQDBnPtoMXfILUvKTzb1AwXBqfNyo3z"),
-        ("INTRA42_SECRET", "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"),
-        ("MAXMIND_LICENSE_KEY", "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"),
-        ("NEW_RELIC_KEY", "NRAK-6WO9OUJV21LLK4WWNUO4XDO5DE8"),
-        ("OCTOPUS_DEPLOY_KEY", "API-BGUCW58YEG0BL9RCJUD3SO9BWP"),
-        ("OPENSHIFT_TOKEN", "sha256~UaFLMHbcUN1wIwoum8yN4F0XUH74CKcLMYef6KyV7V6"),
-        ("PERPLEXITY_API_KEY", "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"),
-        ("PLANETSCALE_TOKEN", "pscale_tkn_LdLTleDV5pRFn7CPIZvK6ONbaoUQ7nMepWtvl95JHg_"),
-        ("POSTMAN_API_KEY", "PMAK-586751b14605fa85a3019c8c-5df1788622857c93caf01dfc38130bbac4"),
-        ("PREFECT_TOKEN", "pnu_8LP6MlnGaFQXPKOpCmFUceI39cimyDo2BNyV"),
-        ("PULUMI_TOKEN", "pul-5b1b2485107c4214a137956e3d62525cd4c3c0f9"),
-        ("README_TOKEN", "rdme_cbmva1zs8sikyxgcqstspglzvqh9h0xro4rjqz5fid1rnuymr2bqlx6m8qmy9vahaavr46"),
-        ("RUBYGEMS_TOKEN", "rubygems_02d7f5efd8ac7ae46451dd56b1b314e88eb310f730525b42"),
-        ("SCALINGO_TOKEN", "tk-us-SpVV2EgPK4K27Bb48H9uIhqUUmLj61JY9Y9TkpfZkt4t2mDs"),
-        ("SENDINBLUE_API_KEY", "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"),
-        ("SENTRY_TOKEN", "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"),
-        ("SETTLEMINT_TOKEN", "sm_pat_CwqixN7W3RKhivZO"),
-        ("SHIPPO_TOKEN", "shippo_live_25325d59a992e1f4a35de241593e4e58a3ad0fc2"),
-        ("SOURCEGRAPH_TOKEN", "sgp_62b85da6de181e34_6f06c5fe5f63b5d720f4b279bde0ebea441cb12d"),
-        ("CLICKHOUSE_API_SECRET", "4b1dQ8o1wbfuoxhtYidLR1NyvllgvaCWXolU0Y8fmm"),
-        ("AUTHRESS_KEY", "sc_yu4ftc25wf.4gqet.acc_v7gkvmoh3t2eunf0.egLKL1Zj1j0FZR4D/igN0ILZLVc6fQ+WlIgaLMuo"),
-        ("YANDEX_TOKEN", "t1.pbZEMbU4bxaCIHkbAgzY.-mSXIXsM7gg8qWavIs_oN3aQCWJk07hje49FRvnW7p5qIoxQX083rNcDFz69SLNcqlAfEmFpkHn4J8qSIPrsGB"),
+    (
+        "AIRTABLE_TOKEN",
+        "patNqVwYS81VP7Hb1.e7153bf7c3706d85c524e440066559a6656c90bd5482a90a29b9fa5ff5180bc0",
+    ),
+    (
+        "PLAID_TOKEN",
+        "access-sandbox-dbc0e156-37eb-b8e3-b91d-26ab4a829a95",
+    ),
+    ("AWS_ACCESS_KEY_ID", "AKIA454ML6LG4TJFCZ4K"),
+    (
+        "AWS_BEDROCK_API_KEY",
+        "ABSKQmVkcm9ja0FQSUtleS2fA9SHEA8JMOE9mQfHdlNwl9cyhDujS38BqRV1p0do/43+7tcVtUFQwjqDSQcRkMQbZhvYSmIR9QTYrwA2Ne3pDXhg+rVlaxKQoTLHrEVWFk9VA/ZowuweIj8",
+    ),
+    (
+        "GITHUB_TOKEN",
+        "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",
+    ),
+    ("GITLAB_TOKEN", "glpat-uzX9k1gnneGEYG1_Lwiq"),
+    ("GITLAB_TOKEN", "glrt-oEJP2NNern66nVberACp"),
+    ("GITLAB_TOKEN", "gldt-dclsxHKifxi5CvQUSHL8"),
+    (
+        "SLACK_TOKEN",
+        "xoxb-290075400917-1452117850255-fRE5e32A8Yb3FKaNQyyLaMef",
+    ),
+    (
+        "SLACK_TOKEN",
+        "xoxp-114656977781-880491703179-7405429382577-7ac86d66c7a644fb12853ef86dcfaea2",
+    ),
+    (
+        "SLACK_WEBHOOK_URL",
+        "https://hooks.slack.com/services/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",
+    ),
+    ("STRIPE_KEY", "sk_live_orXwIS8HGNWkz2YS5ofA75Uy"),
+    ("STRIPE_KEY", "rk_live_iCDmO46ayJKP4GY08vDuPngU"),
+    ("STRIPE_KEY", "sk_test_30ZP7Thnp5yftIY7uq6T2bwG"),
+    ("STRIPE_KEY", "whsec_fcCvJAXrF6bnZ3eBZclIvRY6iEjH5UH1"),
+    (
+        "OPENAI_API_KEY",
+        "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",
+    ),
+    (
+        "OPENAI_API_KEY",
+        "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",
+    ),
+    (
+        "ANTHROPIC_API_KEY",
+        "sk-ant-api03-xjX-BpYconEG4ZgzWbmHGJR1m4jfXuX8v-h2-1KZNUK9IKLdbFfu0XgOYgOjC29GFfm7sFog16pAgTtpU4r16H1UrLqE9AA",
+    ),
+    (
+        "ANTHROPIC_API_KEY",
+        "sk-ant-oat01-oNTJIyJEyFzfhbIH2denCJjluEV99TARR-rjp5B42HXtVtPLx2Vm7Pkk3_7MbjNBkM-PKsCTPUpP4J4N6OCZFkUUdUYXyVX",
+    ),
+    ("GOOGLE_API_KEY", "AIzatwwl6KcChuLc2iNkQkJnOkdsm2FC_R6YSRQ"),
+    (
+        "GOOGLE_CLIENT_SECRET",
+        "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",
+    ),
+    (
+        "GOOGLE_OAUTH_TOKEN",
+        "ya29.h8NoMtwh6c9eOnzxTBE8C4xJZwN9H_ZRl9CZgBrXJhEb8V5F1u1uPsHqIgtw",
+    ),
+    (
+        "AZURE_CLIENT_SECRET",
+        "an08Q~tqkTIm97k.Mcy1yl4Ae0~uNONZjN7iUjrn",
+    ),
+    ("TWILIO_API_KEY", "SKce3e0cf793e0649c9ac2866c3a98faec"),
+    (
+        "SENDGRID_API_KEY",
+        "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",
+    ),
+    (
+        "PYPI_TOKEN",
+        "pypi-AgEIcHlwaS5vcmcI7p5rEiHvQspaKUEUvxj6eZxrNWcuz07esXpZwRqHFQgesZ-n8S00K_703poQ31dPgL3WPNiFp5FYg8nENYEiV1vC1pjmqp6aLFMdPwi45YsTDfNd6ONP-s8",
+    ),
+    ("DOCKER_TOKEN", "dckr_pat_AzLhzOT8cwzEygnNOJ1rQ41kvCN"),
+    (
+        "HEROKU_API_KEY",
+        "HRKU-AApzIxELIVoDMxCJql7j4jfaKG2lvKyFwJdxte7Xa-hxiUP9eLwvo3E4GEH_",
+    ),
+    ("SHOPIFY_TOKEN", "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"),
+    ("MAILCHIMP_API_KEY", "75fe1adeb614f44e107d42c9fd217983-us14"),
+    ("SQUARE_TOKEN", "sq0atp-E17lDUNRBfuZhRw7YBWWgB"),
+    (
+        "SQUARE_TOKEN",
+        "sq0csp-1SFxu9AZB7N85_x_AX1jgJUJcxHYBInUhtUrEpcPX5k",
+    ),
+    (
+        "HASHICORP_VAULT_TOKEN",
+        "hvs.WPGhMYE_fytqeAN029rHO5WsAJ5ZrXTCnLVSBrfd9bMiBTpVEHl2pY-h_XQK-JCuZz8vSElR2t9GNcYpUiZIgW-M8PGjdeS",
+    ),
+    (
+        "HASHICORP_TF_TOKEN",
+        "u5xKtq0Q4lPEyN.atlasv1.RUdBjg01iJi75WXerIN-U8ctyIDHCEaYaE-kQHSncOAYuyuuQ_LV1KU-EFUPwqiinNo",
+    ),
+    ("DATABRICKS_TOKEN", "dapief15df1b8cc88ba5a64d48546c9750f4"),
+    (
+        "DIGITALOCEAN_TOKEN",
+        "dop_v1_88d8cc4153169b3ca0f5b29e97cd4c694e538fd34a0848c8a72f6b814209205a",
+    ),
+    (
+        "DISCORD_WEBHOOK_URL",
+        "https://discord.com/api/webhooks/723670658680389944/yLF4gwdvpjITdNi7bAiUbHF-ZNm9Z0GdbsDPXVJU5TNJiPmHQBxBgqMAwSntsVSx3cbZ",
+    ),
+    (
+        "TEAMS_WEBHOOK_URL",
+        "https://contoso.webhook.office.com/webhookb2/1c3a605a-23ad-f7fd-582c-a5b04c16bed3@3ededc7c-11ee-911a-4ea8-a6fc14f37543/IncomingWebhook/388251a8be60d6f8723ef72f124b53a1/b793d5c0-ef22-6a6d-c0aa-866545e14838",
+    ),
+    (
+        "TELEGRAM_BOT_TOKEN",
+        "5995430135:AAN0zsjI2V0J6rpmS1E-pKpKk6C9Xz0C5iU",
+    ),
+    ("HUGGINGFACE_TOKEN", "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"),
+    (
+        "NOTION_TOKEN",
+        "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",
+    ),
+    (
+        "LINEAR_API_KEY",
+        "lin_api_jGzgVYfak9PSNYV5qQZUEX4hBDjbx3x8154bgwAI",
+    ),
+    (
+        "ONEPASSWORD_SECRET",
+        "A3-98HGT6-HEPIF66TSWP-P03DN-2K9G3-IG6JJ",
+    ),
+    (
+        "ADOBE_CLIENT_SECRET",
+        "p8e-KHlANN93T9hA0aojZ0hVVTyksHNbzhFt",
+    ),
+    ("ALIBABA_ACCESS_KEY_ID", "LTAI69IPW2XcyAtfnqIhQ6Av"),
+    (
+        "ARTIFACTORY_TOKEN",
+        "AKCp5FnP4J8iKG75gzOtrVMqoxfBYEywPBvChdt1HdkHyJuz0oRgTxcuxE8oHVHFUaxAL9gaS",
+    ),
+    (
+        "ATLASSIAN_API_TOKEN",
+        "ATATT3TFUVMAhOx-pSglBGI2VZlKmkYCGQeOttKKh_gYkrRcBa91Qjwk4rW53p4OjoTopYNoBm1PrptJ80e3Wz--3X9nvPzbSuSWX57Ts9YPl_DHS0fGiGWFB3ix06X_pDxnN=teTu_Q_t5TMmFtBzSpuyvVPUnLHoFTcwGLKGqH_jIdKJtXuqluHNg2UD95",
+    ),
+    (
+        "CLOJARS_TOKEN",
+        "CLOJARS_xwn6rwoe9hetaghmxtwjdejb0j78e17lf7w5mg0i5mf5b99fitqvorj8j1b5",
+    ),
+    (
+        "DOPPLER_TOKEN",
+        "dp.pt.YLRKN5Nu7kfXHk96cght3t9bAcj1lSMH2LXWQZfaxe9",
+    ),
+    (
+        "DUFFEL_TOKEN",
+        "duffel_test_BYD0SQCSYbEHgVQT6E1wztBG59CQxEHGcxNDiMQAeFl",
+    ),
+    (
+        "DYNATRACE_TOKEN",
+        "dt0c01.F6P2NC09IXWEEYI0OVNYS9E4.AD5CYE1KJENK5OUVIIJUCMPIP3XXHRJELWDHTULHR77827QFFOBET6LKVGS43W53",
+    ),
+    (
+        "EASYPOST_TOKEN",
+        "EZAKcmj8ERbCWLzIdskclzV0n9bboBZ9FNPeDblvaktcvq2NJxSEqNVukw",
+    ),
+    (
+        "FACEBOOK_TOKEN",
+        "EAACj4LLNABILDqv86FoR7N254QkDGJ6sWk7UupJLzkS8vsOgORawEJhFV7ZGPyRaQFzrFK2OKDdfuFOEdPjbrICdfrZdpL1zZcqm5OGgBwJd8eF2Ejsu1QGGv7m",
+    ),
+    (
+        "FLUTTERWAVE_KEY",
+        "FLWSECK_TEST-g61eh01fd71hba8274cfd01410f0eb55-X",
+    ),
+    (
+        "FLYIO_TOKEN",
+        "fo1_YaH-_CXTfcu-DDpt3O7IxdInQQgdLM7hQnJB_iemg8F",
+    ),
+    (
+        "FRAMEIO_TOKEN",
+        "fio-u-KzUE3PYiRgTL1B0E8kp2381G1blyxhtxIOIfh6h3n8yGhjaI74q2-FZE0flqFh8Z",
+    ),
+    (
+        "HARNESS_TOKEN",
+        "pat.cXjY7nAF_OpQMcC0ZyGelI.CnxQBnCBunNbA3tNXfDVEO4J.DQyR5GZY7z4QeVosoUM8",
+    ),
+    ("INFRACOST_TOKEN", "ico-MPQDBnPtoMXfILUvKTzb1AwXBqfNyo3z"),
+    (
+        "INTRA42_SECRET",
+        "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",
+    ),
+    (
+        "MAXMIND_LICENSE_KEY",
+        "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",
+    ),
+    ("NEW_RELIC_KEY", "NRAK-6WO9OUJV21LLK4WWNUO4XDO5DE8"),
+    ("OCTOPUS_DEPLOY_KEY", "API-BGUCW58YEG0BL9RCJUD3SO9BWP"),
+    (
+        "OPENSHIFT_TOKEN",
+        "sha256~UaFLMHbcUN1wIwoum8yN4F0XUH74CKcLMYef6KyV7V6",
+    ),
+    (
+        "PERPLEXITY_API_KEY",
+        "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",
+    ),
+    (
+        "PLANETSCALE_TOKEN",
+        "pscale_tkn_LdLTleDV5pRFn7CPIZvK6ONbaoUQ7nMepWtvl95JHg_",
+    ),
+    (
+        "POSTMAN_API_KEY",
+        "PMAK-586751b14605fa85a3019c8c-5df1788622857c93caf01dfc38130bbac4",
+    ),
+    ("PREFECT_TOKEN", "pnu_8LP6MlnGaFQXPKOpCmFUceI39cimyDo2BNyV"),
+    (
+        "PULUMI_TOKEN",
+        "pul-5b1b2485107c4214a137956e3d62525cd4c3c0f9",
+    ),
+    (
+        "README_TOKEN",
+        "rdme_cbmva1zs8sikyxgcqstspglzvqh9h0xro4rjqz5fid1rnuymr2bqlx6m8qmy9vahaavr46",
+    ),
+    (
+        "RUBYGEMS_TOKEN",
+        "rubygems_02d7f5efd8ac7ae46451dd56b1b314e88eb310f730525b42",
+    ),
+    (
+        "SCALINGO_TOKEN",
+        "tk-us-SpVV2EgPK4K27Bb48H9uIhqUUmLj61JY9Y9TkpfZkt4t2mDs",
+    ),
+    (
+        "SENDINBLUE_API_KEY",
+        "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",
+    ),
+    (
+        "SENTRY_TOKEN",
+        "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",
+    ),
+    ("SETTLEMINT_TOKEN", "sm_pat_CwqixN7W3RKhivZO"),
+    (
+        "SHIPPO_TOKEN",
+        "shippo_live_25325d59a992e1f4a35de241593e4e58a3ad0fc2",
+    ),
+    (
+        "SOURCEGRAPH_TOKEN",
+        "sgp_62b85da6de181e34_6f06c5fe5f63b5d720f4b279bde0ebea441cb12d",
+    ),
+    (
+        "CLICKHOUSE_API_SECRET",
+        "4b1dQ8o1wbfuoxhtYidLR1NyvllgvaCWXolU0Y8fmm",
+    ),
+    (
+        "AUTHRESS_KEY",
+        "sc_yu4ftc25wf.4gqet.acc_v7gkvmoh3t2eunf0.egLKL1Zj1j0FZR4D/igN0ILZLVc6fQ+WlIgaLMuo",
+    ),
+    (
+        "YANDEX_TOKEN",
+        "t1.pbZEMbU4bxaCIHkbAgzY.-mSXIXsM7gg8qWavIs_oN3aQCWJk07hje49FRvnW7p5qIoxQX083rNcDFz69SLNcqlAfEmFpkHn4J8qSIPrsGB",
+    ),
 ];
 
 /// Every family is found alone, assigned, in JSON, in prose before a full stop, and the
@@ -237,7 +410,11 @@ fn github_and_npm_checksums() {
         ("npm_", "k2J4h6G8f0D2s4A6q8W0e2R4t6Y8u0"),
     ] {
         let token = format!("{prefix}{random}{}", base62_crc(random));
-        let entity = if prefix == "npm_" { "NPM_TOKEN" } else { "GITHUB_TOKEN" };
+        let entity = if prefix == "npm_" {
+            "NPM_TOKEN"
+        } else {
+            "GITHUB_TOKEN"
+        };
         let text = format!("GH_TOKEN={token}");
         let f = run(&text, &[entity], 0.0);
         assert_eq!(f, [(entity.to_owned(), token.clone(), 1.0)], "{text}");
@@ -255,10 +432,16 @@ fn github_and_npm_checksums() {
         "ghs_JXVuLkSIc47WQAmL9xVQ2zg4mZaouq416qWT",
         "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",
     ] {
-        assert_eq!(run(t, &["GITHUB_TOKEN"], 0.0), [("GITHUB_TOKEN".to_owned(), t.to_owned(), 1.0)]);
+        assert_eq!(
+            run(t, &["GITHUB_TOKEN"], 0.0),
+            [("GITHUB_TOKEN".to_owned(), t.to_owned(), 1.0)]
+        );
     }
     let npm = "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";
-    assert_eq!(run(npm, &["NPM_TOKEN"], 0.0), [("NPM_TOKEN".to_owned(), npm.to_owned(), 1.0)]);
+    assert_eq!(
+        run(npm, &["NPM_TOKEN"], 0.0),
+        [("NPM_TOKEN".to_owned(), npm.to_owned(), 1.0)]
+    );
 }
 
 /// GitLab routable tokens end in the payload length and a base36 CRC-32 (GitLab's
@@ -267,21 +450,51 @@ fn github_and_npm_checksums() {
 #[test]
 fn other_checksums() {
     let gitlab = "glpat-YzoxZwpvOjJhCnU6N3gj0W7djEe0avxbruJh9TsmEA.16124x22r";
-    assert_eq!(run(gitlab, &["GITLAB_TOKEN"], 0.0), [("GITLAB_TOKEN".to_owned(), gitlab.to_owned(), 1.0)]);
+    assert_eq!(
+        run(gitlab, &["GITLAB_TOKEN"], 0.0),
+        [("GITLAB_TOKEN".to_owned(), gitlab.to_owned(), 1.0)]
+    );
     let broken = gitlab.replace("x22r", "x22s");
-    assert!(run(&broken, &["GITLAB_TOKEN"], 0.0).iter().all(|(_, v, _)| v != &broken));
+    assert!(
+        run(&broken, &["GITLAB_TOKEN"], 0.0)
+            .iter()
+            .all(|(_, v, _)| v != &broken)
+    );
     let grafana = "glsa_5B9EgE0VrbBGI09QYNdaKy8isWydfhl3_b2642fb8";
-    assert_eq!(run(grafana, &["GRAFANA_TOKEN"], 0.0), [("GRAFANA_TOKEN".to_owned(), grafana.to_owned(), 1.0)]);
+    assert_eq!(
+        run(grafana, &["GRAFANA_TOKEN"], 0.0),
+        [("GRAFANA_TOKEN".to_owned(), grafana.to_owned(), 1.0)]
+    );
     // gitleaks' `grafana-service-account-token` example has no valid checksum: dropped.
-    assert!(run("'Authorization': 'Bearer glsa_pITqMOBIfNH2KL4PkXJqmTyQl0D9QGxF_486f63e1'", &["GRAFANA_TOKEN"], 0.0).is_empty());
+    assert!(
+        run(
+            "'Authorization': 'Bearer glsa_pITqMOBIfNH2KL4PkXJqmTyQl0D9QGxF_486f63e1'",
+            &["GRAFANA_TOKEN"],
+            0.0
+        )
+        .is_empty()
+    );
     // age's specification example identity.
     let age = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
-    assert_eq!(run(age, &["AGE_SECRET_KEY"], 0.0), [("AGE_SECRET_KEY".to_owned(), age.to_owned(), 1.0)]);
+    assert_eq!(
+        run(age, &["AGE_SECRET_KEY"], 0.0),
+        [("AGE_SECRET_KEY".to_owned(), age.to_owned(), 1.0)]
+    );
     // gitleaks' `age-secret-key` fixture (all Q) fails the checksum: dropped.
-    assert!(run("AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", &["AGE_SECRET_KEY"], 0.0).is_empty());
+    assert!(
+        run(
+            "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+            &["AGE_SECRET_KEY"],
+            0.0
+        )
+        .is_empty()
+    );
     // A Discord bot token's first part is the bot id in base64.
     let discord = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs";
-    assert_eq!(run(discord, &["DISCORD_TOKEN"], 0.0), [("DISCORD_TOKEN".to_owned(), discord.to_owned(), 1.0)]);
+    assert_eq!(
+        run(discord, &["DISCORD_TOKEN"], 0.0),
+        [("DISCORD_TOKEN".to_owned(), discord.to_owned(), 1.0)]
+    );
 }
 
 /// gitleaks' fixed sample forms (`cmd/generate/config/utils/generate.go`,
@@ -321,9 +534,15 @@ fn gitleaks_sample_forms() {
         "{i}_TOKEN ?= \"{s}\"",
     ];
     for f in forms {
-        let t = f.replace("{i}", "github").replace("{I}", "GITHUB").replace("{s}", &token);
+        let t = f
+            .replace("{i}", "github")
+            .replace("{I}", "GITHUB")
+            .replace("{s}", &token);
         found(&t, "GITHUB_TOKEN", &token);
-        let t = f.replace("{i}", "generic").replace("{I}", "GENERIC").replace("{s}", secret);
+        let t = f
+            .replace("{i}", "generic")
+            .replace("{I}", "GENERIC")
+            .replace("{s}", secret);
         found(&t, "GENERIC_SECRET", secret);
     }
 }
@@ -332,7 +551,10 @@ fn gitleaks_sample_forms() {
 #[test]
 fn gitleaks_generic_true_positives() {
     for (text, value) in [
-        ("'access_token': 'eyJ0eXAioiJKV1slS3oASx=='", "eyJ0eXAioiJKV1slS3oASx=="),
+        (
+            "'access_token': 'eyJ0eXAioiJKV1slS3oASx=='",
+            "eyJ0eXAioiJKV1slS3oASx==",
+        ),
         (
             "some_api_token_123 = \"Wq8Zr2Lk5Nx7Cv1Bm4Hj6Gf9Dd3Ss0Aa8Qq2Ww5Ee7Rr1Tt4Yy6Uu9Ii3Oo0Pp2Ll\"",
             "Wq8Zr2Lk5Nx7Cv1Bm4Hj6Gf9Dd3Ss0Aa8Qq2Ww5Ee7Rr1Tt4Yy6Uu9Ii3Oo0Pp2Ll",
@@ -345,7 +567,10 @@ fn gitleaks_generic_true_positives() {
             "\"credentials\" : \"0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506\"",
             "0afae57f3ccfd9d7f5767067bc48b30f719e271ba470488056e37ab35d4b6506",
         ),
-        ("creds = Qp4Lm8Zx2Vb6Nc9Rt1Wy3Hj5Kd7Gf0", "Qp4Lm8Zx2Vb6Nc9Rt1Wy3Hj5Kd7Gf0"),
+        (
+            "creds = Qp4Lm8Zx2Vb6Nc9Rt1Wy3Hj5Kd7Gf0",
+            "Qp4Lm8Zx2Vb6Nc9Rt1Wy3Hj5Kd7Gf0",
+        ),
         (
             "private-key: Mz8Qx-2Lp_9Rt.4Vb=6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9Ib4Oc6Pd1Qe3Rf5Sg7Th9Ui2Vj4Wk6Xl8Ym0Zn3Ao5Bp7Cq9Dr1Es3Ft5Gu7Hv9Iw2Jx",
             "Mz8Qx-2Lp_9Rt.4Vb=6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9Ib4Oc6Pd1Qe3Rf5Sg7Th9Ui2Vj4Wk6Xl8Ym0Zn3Ao5Bp7Cq9Dr1Es3Ft5Gu7Hv9Iw2Jx",
@@ -354,8 +579,14 @@ fn gitleaks_generic_true_positives() {
             "\"client_secret\" : \"6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde\",",
             "6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde",
         ),
-        ("mySecretString=Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9Ib4", "Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9Ib4"),
-        ("todo_secret_do_not_commit = Rt4Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9", "Rt4Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9"),
+        (
+            "mySecretString=Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9Ib4",
+            "Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9Ib4",
+        ),
+        (
+            "todo_secret_do_not_commit = Rt4Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9",
+            "Rt4Vb6Nm1Kc8Hd3Jf5Gs0Zw7Ye2Ua9",
+        ),
         (
             " utils.GetEnvOrDefault(\"api_token\", \"dafa7817-e246-48f3-91a7-e87653d587b8\")",
             "dafa7817-e246-48f3-91a7-e87653d587b8",
@@ -364,7 +595,11 @@ fn gitleaks_generic_true_positives() {
         found(text, "GENERIC_SECRET", value);
     }
     // `passwd = …` is a password here, not a generic secret.
-    found("passwd = Lk5Nx7Cv1Bm4Hj6Gf9Dd3Ss0Aa8Qq2", "PASSWORD", "Lk5Nx7Cv1Bm4Hj6Gf9Dd3Ss0Aa8Qq2");
+    found(
+        "passwd = Lk5Nx7Cv1Bm4Hj6Gf9Dd3Ss0Aa8Qq2",
+        "PASSWORD",
+        "Lk5Nx7Cv1Bm4Hj6Gf9Dd3Ss0Aa8Qq2",
+    );
 }
 
 /// gitleaks `generic.go` (`generic-api-key`): every literal false positive (its key
@@ -461,17 +696,35 @@ fn gitleaks_generic_false_positives() {
 fn gitleaks_token_fixtures() {
     let cases: &[(&str, &str, Option<&str>)] = &[
         // aws.go
-        ("AWS_ACCESS_KEY_ID", "AWS_api_token = \"AKIALALEMEL33243OLIB\"", Some("AKIALALEMEL33243OLIB")),
+        (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_api_token = \"AKIALALEMEL33243OLIB\"",
+            Some("AKIALALEMEL33243OLIB"),
+        ),
         ("AWS_ACCESS_KEY_ID", "key = AKIAXXXXXXXXXXXXXXXX", None),
-        ("AWS_ACCESS_KEY_ID", "aws_access_key: AKIAIOSFODNN7EXAMPLE", None),
-        ("AWS_ACCESS_KEY_ID", "msgstr \"Näytä asiakirjamallikansio.\"", None),
+        (
+            "AWS_ACCESS_KEY_ID",
+            "aws_access_key: AKIAIOSFODNN7EXAMPLE",
+            None,
+        ),
+        (
+            "AWS_ACCESS_KEY_ID",
+            "msgstr \"Näytä asiakirjamallikansio.\"",
+            None,
+        ),
         ("AWS_ACCESS_KEY_ID", "TODAYINASIAASACKOFRICEFELLOVER", None),
         (
             "AWS_BEDROCK_API_KEY",
             "ABSKQmVkcm9ja0FQSUtleS1EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXM=",
-            Some("ABSKQmVkcm9ja0FQSUtleS1EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXM="),
+            Some(
+                "ABSKQmVkcm9ja0FQSUtleS1EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXM=",
+            ),
         ),
-        ("AWS_BEDROCK_API_KEY", "ABSKQmVkcm9ja0FQSUtleS1EXAMPLE", None),
+        (
+            "AWS_BEDROCK_API_KEY",
+            "ABSKQmVkcm9ja0FQSUtleS1EXAMPLE",
+            None,
+        ),
         (
             "AWS_BEDROCK_API_KEY",
             "AXSKQmVkcm9ja0FQSUtleS1EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLEEXM=",
@@ -483,12 +736,32 @@ fn gitleaks_token_fixtures() {
             Some("bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t"),
         ),
         ("AWS_BEDROCK_API_KEY", "bedrock-api-key-", None),
-        ("AWS_BEDROCK_API_KEY", "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29x", None),
+        (
+            "AWS_BEDROCK_API_KEY",
+            "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29x",
+            None,
+        ),
         // 1password.go
-        ("ONEPASSWORD_SECRET", "A3-ASWWYB-798JRYLJVD4-23DC2-86TVM-H43EB", Some("A3-ASWWYB-798JRYLJVD4-23DC2-86TVM-H43EB")),
-        ("ONEPASSWORD_SECRET", "A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB", Some("A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB")),
-        ("ONEPASSWORD_SECRET", "A3-XXXXXX-XXXXXXXXXXX-XXXXX-XXXXX-XXXXX", None),
-        ("ONEPASSWORD_SECRET", "A3-xXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX-XXXXX", None),
+        (
+            "ONEPASSWORD_SECRET",
+            "A3-ASWWYB-798JRYLJVD4-23DC2-86TVM-H43EB",
+            Some("A3-ASWWYB-798JRYLJVD4-23DC2-86TVM-H43EB"),
+        ),
+        (
+            "ONEPASSWORD_SECRET",
+            "A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB",
+            Some("A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB"),
+        ),
+        (
+            "ONEPASSWORD_SECRET",
+            "A3-XXXXXX-XXXXXXXXXXX-XXXXX-XXXXX-XXXXX",
+            None,
+        ),
+        (
+            "ONEPASSWORD_SECRET",
+            "A3-xXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX-XXXXX",
+            None,
+        ),
         (
             "ONEPASSWORD_SECRET",
             "ops_eyJxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -498,121 +771,303 @@ fn gitleaks_token_fixtures() {
         (
             "ANTHROPIC_API_KEY",
             "sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzAA",
-            Some("sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzAA"),
+            Some(
+                "sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzAA",
+            ),
         ),
         (
             "ANTHROPIC_API_KEY",
             "sk-ant-admin01-abc12fake-456def789ghij-klmnopqrstuvwx-3456yza789bcde-12fakehijklmnopby56aaaogaopaaaabc123xyzAA",
-            Some("sk-ant-admin01-abc12fake-456def789ghij-klmnopqrstuvwx-3456yza789bcde-12fakehijklmnopby56aaaogaopaaaabc123xyzAA"),
+            Some(
+                "sk-ant-admin01-abc12fake-456def789ghij-klmnopqrstuvwx-3456yza789bcde-12fakehijklmnopby56aaaogaopaaaabc123xyzAA",
+            ),
         ),
-        ("ANTHROPIC_API_KEY", "sk-ant-api03-abc123xyz-456de-klMnopqrstuvwx-3456yza789bcde-1234fghijklmnopAA", None),
+        (
+            "ANTHROPIC_API_KEY",
+            "sk-ant-api03-abc123xyz-456de-klMnopqrstuvwx-3456yza789bcde-1234fghijklmnopAA",
+            None,
+        ),
         (
             "ANTHROPIC_API_KEY",
             "sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzBB",
             None,
         ),
         // artifactory.go
-        ("ARTIFACTORY_TOKEN", "lowEntropy := AKCpXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", None),
-        ("ARTIFACTORY_TOKEN", "lowEntropy := cmVmdXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", None),
+        (
+            "ARTIFACTORY_TOKEN",
+            "lowEntropy := AKCpXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            None,
+        ),
+        (
+            "ARTIFACTORY_TOKEN",
+            "lowEntropy := cmVmdXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            None,
+        ),
         // atlassian.go
         (
             "ATLASSIAN_API_TOKEN",
             "ATATT3xFfGF0K3irG5tKKi-6u-wwaXQFeGwZ-IHR-hQ3CulkKtMSuteRQFfLZ6jihHThzZCg_UjnDt-4Wl_gIRf4zrZJs5JqaeuBhsfJ4W5GD6yGg3W7903gbvaxZPBjxIQQ7BgFDSkPS8oPispw4KLz56mdK-G6CIvLO6hHRrZHY0Q3tvJ6JxE=C63992E6",
-            Some("ATATT3xFfGF0K3irG5tKKi-6u-wwaXQFeGwZ-IHR-hQ3CulkKtMSuteRQFfLZ6jihHThzZCg_UjnDt-4Wl_gIRf4zrZJs5JqaeuBhsfJ4W5GD6yGg3W7903gbvaxZPBjxIQQ7BgFDSkPS8oPispw4KLz56mdK-G6CIvLO6hHRrZHY0Q3tvJ6JxE=C63992E6"),
+            Some(
+                "ATATT3xFfGF0K3irG5tKKi-6u-wwaXQFeGwZ-IHR-hQ3CulkKtMSuteRQFfLZ6jihHThzZCg_UjnDt-4Wl_gIRf4zrZJs5JqaeuBhsfJ4W5GD6yGg3W7903gbvaxZPBjxIQQ7BgFDSkPS8oPispw4KLz56mdK-G6CIvLO6hHRrZHY0Q3tvJ6JxE=C63992E6",
+            ),
         ),
         // The keyword form (`JIRA_API_TOKEN=…`) is the keyword rule's: a generic secret.
-        ("GENERIC_SECRET", "JIRA_API_TOKEN=HXe8DGg1iJd2AopzyxkFB7F2", Some("HXe8DGg1iJd2AopzyxkFB7F2")),
-        ("ATLASSIAN_API_TOKEN", "getPagesInConfluenceSpace,searchConfluenceUsingCql", None),
+        (
+            "GENERIC_SECRET",
+            "JIRA_API_TOKEN=HXe8DGg1iJd2AopzyxkFB7F2",
+            Some("HXe8DGg1iJd2AopzyxkFB7F2"),
+        ),
+        (
+            "ATLASSIAN_API_TOKEN",
+            "getPagesInConfluenceSpace,searchConfluenceUsingCql",
+            None,
+        ),
         // azure.go
-        ("AZURE_CLIENT_SECRET", "client_secret=bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR", Some("bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR")),
-        ("AZURE_CLIENT_SECRET", "client_secret: .IQ8Q~79R7TOWOspFnWcEG-dYt4KXqFqxK16cxr", Some(".IQ8Q~79R7TOWOspFnWcEG-dYt4KXqFqxK16cxr")),
-        ("AZURE_CLIENT_SECRET", "AUTH_CLIENTSECRET = _V28Q~IC8qxmlWNpHuDm34JlbKv9LXV5MvUR3a-P", Some("_V28Q~IC8qxmlWNpHuDm34JlbKv9LXV5MvUR3a-P")),
+        (
+            "AZURE_CLIENT_SECRET",
+            "client_secret=bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR",
+            Some("bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR"),
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            "client_secret: .IQ8Q~79R7TOWOspFnWcEG-dYt4KXqFqxK16cxr",
+            Some(".IQ8Q~79R7TOWOspFnWcEG-dYt4KXqFqxK16cxr"),
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            "AUTH_CLIENTSECRET = _V28Q~IC8qxmlWNpHuDm34JlbKv9LXV5MvUR3a-P",
+            Some("_V28Q~IC8qxmlWNpHuDm34JlbKv9LXV5MvUR3a-P"),
+        ),
         (
             "AZURE_CLIENT_SECRET",
             "<value xsi:type=\"xsd:string\">~Gg8Q~nVhlLi2vpg_nXBGqFsbGK-t~Hus1JmTa0y</value>",
             Some("~Gg8Q~nVhlLi2vpg_nXBGqFsbGK-t~Hus1JmTa0y"),
         ),
-        ("AZURE_CLIENT_SECRET", "\"CLIENT_SECRET\": \"YYz7Q~Sudoqwap1PnzEBA3zqBK~i5uesDIv.C\"", Some("YYz7Q~Sudoqwap1PnzEBA3zqBK~i5uesDIv.C")),
+        (
+            "AZURE_CLIENT_SECRET",
+            "\"CLIENT_SECRET\": \"YYz7Q~Sudoqwap1PnzEBA3zqBK~i5uesDIv.C\"",
+            Some("YYz7Q~Sudoqwap1PnzEBA3zqBK~i5uesDIv.C"),
+        ),
         (
             "AZURE_CLIENT_SECRET",
             "Set-PSUAuthenticationMethod -Type 'OpenIDConnect' -CallbackPath '/auth/oidc' -ClientId 'fake' -ClientSecret '2Vq7Q~q5VgKljZ7cb3.0sp0Apz.vOjRIPyeTr'",
             Some("2Vq7Q~q5VgKljZ7cb3.0sp0Apz.vOjRIPyeTr"),
         ),
-        ("AZURE_CLIENT_SECRET", "client-secret: \"t028Q~-aLbmQuinnZtzbgtlEAYstnBWEmGPAoBm\"", Some("t028Q~-aLbmQuinnZtzbgtlEAYstnBWEmGPAoBm")),
+        (
+            "AZURE_CLIENT_SECRET",
+            "client-secret: \"t028Q~-aLbmQuinnZtzbgtlEAYstnBWEmGPAoBm\"",
+            Some("t028Q~-aLbmQuinnZtzbgtlEAYstnBWEmGPAoBm"),
+        ),
         (
             "AZURE_CLIENT_SECRET",
             "\"cas.authn.azure-active-directory.client-secret=qHF8Q~PCM5HhMoyTFc5TYEomnzR6Kim9UJhe8a.P\",",
             Some("qHF8Q~PCM5HhMoyTFc5TYEomnzR6Kim9UJhe8a.P"),
         ),
-        ("AZURE_CLIENT_SECRET", "Example= GN.7Q~4AkLZBNEbz4Jxlm~O5G6SsyFxYg6zMR", Some("GN.7Q~4AkLZBNEbz4Jxlm~O5G6SsyFxYg6zMR")),
-        ("AZURE_CLIENT_SECRET", "\"the_value\": \"QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn\"", Some("QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn")),
-        ("AZURE_CLIENT_SECRET", "(use the client secret: QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn)", Some("QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn")),
-        ("AZURE_CLIENT_SECRET", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", None),
-        ("AZURE_CLIENT_SECRET", ".ui.visible.right.sidebar~.ui.visible.left.sidebar~.pusher{transform:translate3d(0,0,0)}", None),
-        ("AZURE_CLIENT_SECRET", "'url': 'http://www.2doc.nl/speel~VARA_101375237~mh17-het-verdriet-van-nederland~.html',", None),
-        ("AZURE_CLIENT_SECRET", "client_secret=bP88Q~xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
+        (
+            "AZURE_CLIENT_SECRET",
+            "Example= GN.7Q~4AkLZBNEbz4Jxlm~O5G6SsyFxYg6zMR",
+            Some("GN.7Q~4AkLZBNEbz4Jxlm~O5G6SsyFxYg6zMR"),
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            "\"the_value\": \"QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn\"",
+            Some("QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn"),
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            "(use the client secret: QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn)",
+            Some("QtT8Q~9C-_Ij~RouHVpD2Tuf3oHWGh.DQ3kcjbAn"),
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~",
+            None,
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            ".ui.visible.right.sidebar~.ui.visible.left.sidebar~.pusher{transform:translate3d(0,0,0)}",
+            None,
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            "'url': 'http://www.2doc.nl/speel~VARA_101375237~mh17-het-verdriet-van-nederland~.html',",
+            None,
+        ),
+        (
+            "AZURE_CLIENT_SECRET",
+            "client_secret=bP88Q~xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
         // clickhouse.go
-        ("CLICKHOUSE_API_SECRET", "4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z", Some("4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z")),
-        ("CLICKHOUSE_API_SECRET", "key = 4b1dXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", None),
-        ("CLICKHOUSE_API_SECRET", "key = adf4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z", None),
+        (
+            "CLICKHOUSE_API_SECRET",
+            "4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z",
+            Some("4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z"),
+        ),
+        (
+            "CLICKHOUSE_API_SECRET",
+            "key = 4b1dXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            None,
+        ),
+        (
+            "CLICKHOUSE_API_SECRET",
+            "key = adf4b1dbRdW3rOcB7xLthrM4BTBGK1qPLkHigpN1bXD6z",
+            None,
+        ),
         // cloudflare.go
         (
             "CLOUDFLARE_API_KEY",
             "cloudflare_api_token = \"v1.0-aaa334dc886f30631ba0a610-0d98ef66290d7e50aac7c27b5986c99e6f3f1084c881d8ac0eae5de1d1aa0644076ff57022069b3237d19afe60ad045f207ef2b16387ee37b749441b2ae2e9ebe5b4606e846475d4a5\"",
-            Some("v1.0-aaa334dc886f30631ba0a610-0d98ef66290d7e50aac7c27b5986c99e6f3f1084c881d8ac0eae5de1d1aa0644076ff57022069b3237d19afe60ad045f207ef2b16387ee37b749441b2ae2e9ebe5b4606e846475d4a5"),
+            Some(
+                "v1.0-aaa334dc886f30631ba0a610-0d98ef66290d7e50aac7c27b5986c99e6f3f1084c881d8ac0eae5de1d1aa0644076ff57022069b3237d19afe60ad045f207ef2b16387ee37b749441b2ae2e9ebe5b4606e846475d4a5",
+            ),
         ),
         // databricks.go
-        ("DATABRICKS_TOKEN", "token = dapif13ac4b49d1cb31f69f678e39602e381-2", Some("dapif13ac4b49d1cb31f69f678e39602e381-2")),
-        ("DATABRICKS_TOKEN", "DATABRICKS_TOKEN=dapi123456789012345678a9bc01234defg5", None),
+        (
+            "DATABRICKS_TOKEN",
+            "token = dapif13ac4b49d1cb31f69f678e39602e381-2",
+            Some("dapif13ac4b49d1cb31f69f678e39602e381-2"),
+        ),
+        (
+            "DATABRICKS_TOKEN",
+            "DATABRICKS_TOKEN=dapi123456789012345678a9bc01234defg5",
+            None,
+        ),
         // facebook.go
         (
             "FACEBOOK_TOKEN",
             "EAACEdEose0cBA1bad3afsf286JZCOV1XmV4NobAXqUXZA7U9F1UaaOdQZABvz73030MJoC3gGoQrE8IEoMl4gFA6MmQadlJQBqtRsgIcIhtelIJOJaew",
-            Some("EAACEdEose0cBA1bad3afsf286JZCOV1XmV4NobAXqUXZA7U9F1UaaOdQZABvz73030MJoC3gGoQrE8IEoMl4gFA6MmQadlJQBqtRsgIcIhtelIJOJaew"),
+            Some(
+                "EAACEdEose0cBA1bad3afsf286JZCOV1XmV4NobAXqUXZA7U9F1UaaOdQZABvz73030MJoC3gGoQrE8IEoMl4gFA6MmQadlJQBqtRsgIcIhtelIJOJaew",
+            ),
         ),
-        ("FACEBOOK_TOKEN", "eaaaC0b75a9329fded2ffa9a02b47e0117831b82", None),
+        (
+            "FACEBOOK_TOKEN",
+            "eaaaC0b75a9329fded2ffa9a02b47e0117831b82",
+            None,
+        ),
         ("FACEBOOK_TOKEN", "strict-uri-encode@npm:^2.0.0", None),
         // gcp.go
-        ("GOOGLE_API_KEY", "AIzaSyNHxIf32IQ1a1yjl3ZJIqKZqzLAK1XhDk-", Some("AIzaSyNHxIf32IQ1a1yjl3ZJIqKZqzLAK1XhDk-")),
+        (
+            "GOOGLE_API_KEY",
+            "AIzaSyNHxIf32IQ1a1yjl3ZJIqKZqzLAK1XhDk-",
+            Some("AIzaSyNHxIf32IQ1a1yjl3ZJIqKZqzLAK1XhDk-"),
+        ),
         (
             "GOOGLE_API_KEY",
             "GWw4hjABFzZCGiRpmlDyDdo87Jn9BN9THUA47muVRNunLxsa82tMAdvmrhOqNkRKiYMEAFbTJAIzaTesb6Tscfcni8vIpWZqNCXFDFslJtVSvFDq",
             None,
         ),
-        ("GOOGLE_API_KEY", "AIzaTesb6Tscfcni8vIpWZqNCXFDFslJtVSvFDqabcd123", None),
-        ("GOOGLE_API_KEY", "apiKey: \"AIzaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", None),
-        ("GOOGLE_API_KEY", "AIZASYCO2CXRMC9ELSKLHLHRMBSWDEVEDZTLO2O", None),
-        ("GOOGLE_API_KEY", "AIzaSyabcdefghijklmnopqrstuvwxyz1234567", None),
-        ("GOOGLE_API_KEY", "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs", None),
-        ("GOOGLE_API_KEY", "AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY", None),
+        (
+            "GOOGLE_API_KEY",
+            "AIzaTesb6Tscfcni8vIpWZqNCXFDFslJtVSvFDqabcd123",
+            None,
+        ),
+        (
+            "GOOGLE_API_KEY",
+            "apiKey: \"AIzaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+            None,
+        ),
+        (
+            "GOOGLE_API_KEY",
+            "AIZASYCO2CXRMC9ELSKLHLHRMBSWDEVEDZTLO2O",
+            None,
+        ),
+        (
+            "GOOGLE_API_KEY",
+            "AIzaSyabcdefghijklmnopqrstuvwxyz1234567",
+            None,
+        ),
+        (
+            "GOOGLE_API_KEY",
+            "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs",
+            None,
+        ),
+        (
+            "GOOGLE_API_KEY",
+            "AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
+            None,
+        ),
         // github.go
-        ("GITHUB_TOKEN", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
-        ("GITHUB_TOKEN", "github_pat_xxxxxxxxxxxxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
-        ("GITHUB_TOKEN", "gho_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
-        ("GITHUB_TOKEN", "ghu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
-        ("GITHUB_TOKEN", "ghs_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
-        ("GITHUB_TOKEN", "ghr_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
+        (
+            "GITHUB_TOKEN",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
+        (
+            "GITHUB_TOKEN",
+            "github_pat_xxxxxxxxxxxxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
+        (
+            "GITHUB_TOKEN",
+            "gho_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
+        (
+            "GITHUB_TOKEN",
+            "ghu_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
+        (
+            "GITHUB_TOKEN",
+            "ghs_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
+        (
+            "GITHUB_TOKEN",
+            "ghr_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
         // gitlab.go
         ("GITLAB_TOKEN", "glpat-XXXXXXXXXXX-XXXXXXXX", None),
-        ("GITLAB_TOKEN", "glpat-xxxxxxxx-xxxxxxxxxxxxxxxxxx.xxxxxxxxx", None),
-        ("GITLAB_TOKEN", "glptt-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
+        (
+            "GITLAB_TOKEN",
+            "glpat-xxxxxxxx-xxxxxxxxxxxxxxxxxx.xxxxxxxxx",
+            None,
+        ),
+        (
+            "GITLAB_TOKEN",
+            "glptt-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
         ("GITLAB_TOKEN", "GR134894112312312312312312312", None),
         ("GITLAB_TOKEN", "GR1348941XXXXXXXXXXXXXXXXXXXX", None),
-        ("GITLAB_TOKEN", "glrt-tx_xxxxxxxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxx", None),
+        (
+            "GITLAB_TOKEN",
+            "glrt-tx_xxxxxxxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxx",
+            None,
+        ),
         // grafana.go
-        ("GRAFANA_TOKEN", "glc_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
-        ("GRAFANA_TOKEN", "   API_KEY=\"glc_111111111111111111111111111111111111111111=\"", None),
+        (
+            "GRAFANA_TOKEN",
+            "glc_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
+        (
+            "GRAFANA_TOKEN",
+            "   API_KEY=\"glc_111111111111111111111111111111111111111111=\"",
+            None,
+        ),
         (
             "GRAFANA_TOKEN",
             "loki_key: glc_eyJvIjoiNzQ0NTg3IiwibiI7InN0YWlrLTQ3NTgzMC1obC13cml0ZS1oYW5kc29uJG9raSIsImsiOiI4M2w3cmdYUlBoMTUyMW1lMU023nl5UDUiLCJtIjp7IOIiOiJ1cyJ9fQ==",
-            Some("glc_eyJvIjoiNzQ0NTg3IiwibiI7InN0YWlrLTQ3NTgzMC1obC13cml0ZS1oYW5kc29uJG9raSIsImsiOiI4M2w3cmdYUlBoMTUyMW1lMU023nl5UDUiLCJtIjp7IOIiOiJ1cyJ9fQ=="),
+            Some(
+                "glc_eyJvIjoiNzQ0NTg3IiwibiI7InN0YWlrLTQ3NTgzMC1obC13cml0ZS1oYW5kc29uJG9raSIsImsiOiI4M2w3cmdYUlBoMTUyMW1lMU023nl5UDUiLCJtIjp7IOIiOiJ1cyJ9fQ==",
+            ),
         ),
-        ("GRAFANA_TOKEN", "glsa_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX_AAAAAAAA", None),
+        (
+            "GRAFANA_TOKEN",
+            "glsa_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX_AAAAAAAA",
+            None,
+        ),
         // hashicorp.go
         (
             "HASHICORP_TF_TOKEN",
             "#token = \"hE1hlYILrSqpqh.atlasv1.ARjZuyzl33F71WR55s6ln5GQ1HWIwTDDH3MiRjz7OnpCfaCb1RCF5zGaSncCWmJdcYA\"",
-            Some("hE1hlYILrSqpqh.atlasv1.ARjZuyzl33F71WR55s6ln5GQ1HWIwTDDH3MiRjz7OnpCfaCb1RCF5zGaSncCWmJdcYA"),
+            Some(
+                "hE1hlYILrSqpqh.atlasv1.ARjZuyzl33F71WR55s6ln5GQ1HWIwTDDH3MiRjz7OnpCfaCb1RCF5zGaSncCWmJdcYA",
+            ),
         ),
         (
             "HASHICORP_TF_TOKEN",
@@ -620,28 +1075,60 @@ fn gitleaks_token_fixtures() {
             None,
         ),
         // hashicorp_vault.go
-        ("HASHICORP_VAULT_TOKEN", "token: s.ZC9Ecf4M5g9o34Q6RkzGsj0z", Some("s.ZC9Ecf4M5g9o34Q6RkzGsj0z")),
+        (
+            "HASHICORP_VAULT_TOKEN",
+            "token: s.ZC9Ecf4M5g9o34Q6RkzGsj0z",
+            Some("s.ZC9Ecf4M5g9o34Q6RkzGsj0z"),
+        ),
         (
             "HASHICORP_VAULT_TOKEN",
             "-vaultToken hvs.CAESIP2jTxc9S2K7Z6CtcFWQv7-044m_oSsxnPE1H3nF89l3GiYKHGh2cy5sQmlIZVNyTWJNcDRsYWJpQjlhYjVlb1cQh6PL8wEYAg\"",
-            Some("hvs.CAESIP2jTxc9S2K7Z6CtcFWQv7-044m_oSsxnPE1H3nF89l3GiYKHGh2cy5sQmlIZVNyTWJNcDRsYWJpQjlhYjVlb1cQh6PL8wEYAg"),
+            Some(
+                "hvs.CAESIP2jTxc9S2K7Z6CtcFWQv7-044m_oSsxnPE1H3nF89l3GiYKHGh2cy5sQmlIZVNyTWJNcDRsYWJpQjlhYjVlb1cQh6PL8wEYAg",
+            ),
         ),
         (
             "HASHICORP_VAULT_TOKEN",
             "hvb.AAAAAQJgxDgqsGNorpoOR7hPZ5SU-ynBvCl764jyRP_fnX7WvkdkDzGjbLNGdPdtlY33Als2P36yDZueqzfdGw9RsaTeaYXSH7E4RYSWuRoQ9YRKIw8o7mDDY2ZcT3KOB7RwtW1w1FN2eDqcy_sbCjXPaM1iBVH-mqMSYRmRd2nb5D1SJPeBzIYRqSglLc31wUGN7xEzyrKUczqOKsIcybQA",
-            Some("hvb.AAAAAQJgxDgqsGNorpoOR7hPZ5SU-ynBvCl764jyRP_fnX7WvkdkDzGjbLNGdPdtlY33Als2P36yDZueqzfdGw9RsaTeaYXSH7E4RYSWuRoQ9YRKIw8o7mDDY2ZcT3KOB7RwtW1w1FN2eDqcy_sbCjXPaM1iBVH-mqMSYRmRd2nb5D1SJPeBzIYRqSglLc31wUGN7xEzyrKUczqOKsIcybQA"),
+            Some(
+                "hvb.AAAAAQJgxDgqsGNorpoOR7hPZ5SU-ynBvCl764jyRP_fnX7WvkdkDzGjbLNGdPdtlY33Als2P36yDZueqzfdGw9RsaTeaYXSH7E4RYSWuRoQ9YRKIw8o7mDDY2ZcT3KOB7RwtW1w1FN2eDqcy_sbCjXPaM1iBVH-mqMSYRmRd2nb5D1SJPeBzIYRqSglLc31wUGN7xEzyrKUczqOKsIcybQA",
+            ),
         ),
-        ("HASHICORP_VAULT_TOKEN", "  credentials: new AWS.SharedIniFileCredentials({ profile: '<YOUR_PROFILE>' })", None),
-        ("HASHICORP_VAULT_TOKEN", "INFO 4 --- [           main] o.s.b.f.s.DefaultListableBeanFactory     : Overriding bean definition for bean", None),
+        (
+            "HASHICORP_VAULT_TOKEN",
+            "  credentials: new AWS.SharedIniFileCredentials({ profile: '<YOUR_PROFILE>' })",
+            None,
+        ),
+        (
+            "HASHICORP_VAULT_TOKEN",
+            "INFO 4 --- [           main] o.s.b.f.s.DefaultListableBeanFactory     : Overriding bean definition for bean",
+            None,
+        ),
         ("HASHICORP_VAULT_TOKEN", "s.xxxxxxxxxxxxxxxxxxxxxxxx", None),
         ("HASHICORP_VAULT_TOKEN", "s.THISSTRINGISALLUPPERCASE", None),
         ("HASHICORP_VAULT_TOKEN", "s.thisstringisalllowercase", None),
         ("HASHICORP_VAULT_TOKEN", "s.AcceptanceTimeoutSeconds ", None),
-        ("HASHICORP_VAULT_TOKEN", "s.makeKubeConfigController = args", None),
-        ("HASHICORP_VAULT_TOKEN", "hvs.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
+        (
+            "HASHICORP_VAULT_TOKEN",
+            "s.makeKubeConfigController = args",
+            None,
+        ),
+        (
+            "HASHICORP_VAULT_TOKEN",
+            "hvs.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
         // heroku.go
-        ("HEROKU_API_KEY", "const HEROKU_KEY = \"12345678-ABCD-ABCD-ABCD-1234567890AB\"", Some("12345678-ABCD-ABCD-ABCD-1234567890AB")),
-        ("HEROKU_API_KEY", "heroku_api_key = \"832d2129-a846-4e27-99f4-7004b6ad53ef\"", Some("832d2129-a846-4e27-99f4-7004b6ad53ef")),
+        (
+            "HEROKU_API_KEY",
+            "const HEROKU_KEY = \"12345678-ABCD-ABCD-ABCD-1234567890AB\"",
+            Some("12345678-ABCD-ABCD-ABCD-1234567890AB"),
+        ),
+        (
+            "HEROKU_API_KEY",
+            "heroku_api_key = \"832d2129-a846-4e27-99f4-7004b6ad53ef\"",
+            Some("832d2129-a846-4e27-99f4-7004b6ad53ef"),
+        ),
         (
             "HEROKU_API_KEY",
             "const KEY = \"HRKU-AAlQ1aVoHDujJ9QsDHdHlHO0hbzhoERRSO45ZQusSYHg_____w4_hLrAym_u\"\"",
@@ -653,25 +1140,93 @@ fn gitleaks_token_fixtures() {
             Some("HRKU-AAy9Ppr_HD2pPuTyIiTYInO0hbzhoERRSO93ZQusSYHgaD7_WQ07FnF7L9FX"),
         ),
         // huggingface.go
-        ("HUGGINGFACE_TOKEN", "huggingface-cli login --token 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", Some("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")),
-        ("HUGGINGFACE_TOKEN", "-H \"Authorization: Bearer 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\"", Some("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")),
-        ("HUGGINGFACE_TOKEN", "DEV=1 HF_TOKEN=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 poetry run python app.py", Some("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")),
-        ("HUGGINGFACE_TOKEN", "use_auth_token='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')", Some("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")),
-        ("HUGGINGFACE_TOKEN", "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", Some("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")),
-        ("HUGGINGFACE_TOKEN", "`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`", Some("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")),
-        ("HUGGINGFACE_TOKEN", "- (id)hf_requiredCharacteristicTypesForDisplayMetadata;", None),
-        ("HUGGINGFACE_TOKEN", "amazon.de#@#div[data-cel-widget=\"desktop-rhf_SponsoredProductsRemoteRHFSearchEXPSubsK2ClickPagination\"]", None),
-        ("HUGGINGFACE_TOKEN", "                            _kHMSymptomhf_generatedByHomeAppForDebuggingPurposesKey,", None),
-        ("HUGGINGFACE_TOKEN", "  M_UINT       (ServingCellPriorityParametersDescription_t,  H_PRIO,  2, &hf_servingcellpriorityparametersdescription_h_prio),", None),
+        (
+            "HUGGINGFACE_TOKEN",
+            "huggingface-cli login --token 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",
+            Some("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"),
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "-H \"Authorization: Bearer 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\"",
+            Some("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"),
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "DEV=1 HF_TOKEN=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 poetry run python app.py",
+            Some("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"),
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "use_auth_token='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')",
+            Some("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"),
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "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",
+            Some("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"),
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "`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`",
+            Some("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"),
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "- (id)hf_requiredCharacteristicTypesForDisplayMetadata;",
+            None,
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "amazon.de#@#div[data-cel-widget=\"desktop-rhf_SponsoredProductsRemoteRHFSearchEXPSubsK2ClickPagination\"]",
+            None,
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "                            _kHMSymptomhf_generatedByHomeAppForDebuggingPurposesKey,",
+            None,
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "  M_UINT       (ServingCellPriorityParametersDescription_t,  H_PRIO,  2, &hf_servingcellpriorityparametersdescription_h_prio),",
+            None,
+        ),
         ("HUGGINGFACE_TOKEN", "HF_AUTH_TOKEN", None),
-        ("HUGGINGFACE_TOKEN", "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", None),
-        ("HUGGINGFACE_TOKEN", "public static final String API_ORG_EXIST = \"APIOrganizationExist\";", None),
-        ("HUGGINGFACE_TOKEN", "api_org_96726c78_4ae3_402f_b08b_7a78c6903d2a.xml", None),
-        ("HUGGINGFACE_TOKEN", "<p>You should see a token <code>hf_xxxxx</code> (old tokens are <code>api_XXXXXXXX</code> or <code>api_org_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX</code>).</p>", None),
+        (
+            "HUGGINGFACE_TOKEN",
+            "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "public static final String API_ORG_EXIST = \"APIOrganizationExist\";",
+            None,
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "api_org_96726c78_4ae3_402f_b08b_7a78c6903d2a.xml",
+            None,
+        ),
+        (
+            "HUGGINGFACE_TOKEN",
+            "<p>You should see a token <code>hf_xxxxx</code> (old tokens are <code>api_XXXXXXXX</code> or <code>api_org_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX</code>).</p>",
+            None,
+        ),
         // infracost.go
-        ("INFRACOST_TOKEN", "ico-mlCr1Mn3SRcRiZMObUZOTHLcgtH2Lpgt", Some("ico-mlCr1Mn3SRcRiZMObUZOTHLcgtH2Lpgt")),
-        ("INFRACOST_TOKEN", "ico-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", None),
-        ("INFRACOST_TOKEN", "http://assets.r7.com/assets/media_box_tv_tres_colunas/video_box.ico-7a388b69018576d24b59331fd60aab0c.png", None),
+        (
+            "INFRACOST_TOKEN",
+            "ico-mlCr1Mn3SRcRiZMObUZOTHLcgtH2Lpgt",
+            Some("ico-mlCr1Mn3SRcRiZMObUZOTHLcgtH2Lpgt"),
+        ),
+        (
+            "INFRACOST_TOKEN",
+            "ico-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            None,
+        ),
+        (
+            "INFRACOST_TOKEN",
+            "http://assets.r7.com/assets/media_box_tv_tres_colunas/video_box.ico-7a388b69018576d24b59331fd60aab0c.png",
+            None,
+        ),
         // intra42.go
         (
             "INTRA42_SECRET",
@@ -679,85 +1234,185 @@ fn gitleaks_token_fixtures() {
             Some("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"),
         ),
         // notion.go
-        ("NOTION_TOKEN", "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", Some("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")),
-        ("NOTION_TOKEN", "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", Some("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")),
+        (
+            "NOTION_TOKEN",
+            "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",
+            Some("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"),
+        ),
+        (
+            "NOTION_TOKEN",
+            "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",
+            Some("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"),
+        ),
         ("NOTION_TOKEN", "ntn_12345678901", None),
-        ("NOTION_TOKEN", "ntn_123456789012345678901234567890123456789012345678901234567890", None),
+        (
+            "NOTION_TOKEN",
+            "ntn_123456789012345678901234567890123456789012345678901234567890",
+            None,
+        ),
         ("NOTION_TOKEN", "ntn_12345678901abc", None),
         // openai.go
         (
             "OPENAI_API_KEY",
             "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",
-            Some("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"),
+            Some(
+                "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",
+            ),
         ),
         (
             "OPENAI_API_KEY",
             "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",
-            Some("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"),
+            Some(
+                "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",
+            ),
         ),
         (
             "OPENAI_API_KEY",
             "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",
-            Some("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"),
+            Some(
+                "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",
+            ),
         ),
         // sentry.go
         (
             "SENTRY_TOKEN",
             "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",
-            Some("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"),
+            Some(
+                "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",
+            ),
         ),
         (
             "SENTRY_TOKEN",
             " 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",
-            Some("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"),
+            Some(
+                "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",
+            ),
         ),
         // slack.go
-        ("SLACK_TOKEN", "\"bot_token1\": \"xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD\"", Some("xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD")),
-        ("SLACK_TOKEN", "\"bot_token3\": \"xoxb-4614724432022-5152386766518-O5WzjWGLG0wcCm2WPrjEmnys\"", Some("xoxb-4614724432022-5152386766518-O5WzjWGLG0wcCm2WPrjEmnys")),
-        ("SLACK_TOKEN", "\"user_token1\": \"xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef\"", Some("xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef")),
-        ("SLACK_TOKEN", "\"user_token5\": \"xoxp-4614724432022-4621207627011-5182682871568-1ddad9823e8528ad0f4944dfa3c6fc6c\"", Some("xoxp-4614724432022-4621207627011-5182682871568-1ddad9823e8528ad0f4944dfa3c6fc6c")),
+        (
+            "SLACK_TOKEN",
+            "\"bot_token1\": \"xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD\"",
+            Some("xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD"),
+        ),
+        (
+            "SLACK_TOKEN",
+            "\"bot_token3\": \"xoxb-4614724432022-5152386766518-O5WzjWGLG0wcCm2WPrjEmnys\"",
+            Some("xoxb-4614724432022-5152386766518-O5WzjWGLG0wcCm2WPrjEmnys"),
+        ),
+        (
+            "SLACK_TOKEN",
+            "\"user_token1\": \"xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef\"",
+            Some("xoxp-41684372915-1320496754-45609968301-e708ba56e1517a99f6b5fb07349476ef"),
+        ),
+        (
+            "SLACK_TOKEN",
+            "\"user_token5\": \"xoxp-4614724432022-4621207627011-5182682871568-1ddad9823e8528ad0f4944dfa3c6fc6c\"",
+            Some("xoxp-4614724432022-4621207627011-5182682871568-1ddad9823e8528ad0f4944dfa3c6fc6c"),
+        ),
         (
             "SLACK_TOKEN",
             "\"token1\": \"xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e\"",
-            Some("xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e"),
+            Some(
+                "xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55e",
+            ),
         ),
         (
             "SLACK_TOKEN",
             "\"access_token1\": \"xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ\"",
-            Some("xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ"),
+            Some(
+                "xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIwNTg0ZDdmMDI5Y2UxNzVlZWVhYzU2ZWQyZTZiODNjNDZiMGUxMzRlNmNjNDEwYmQxMjQ",
+            ),
         ),
         (
             "SLACK_TOKEN",
             "\"refresh_token1\": \"xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5ZjVmODBhYjgzN2QyNDdjOTNlOGY5NTg2YWM1OGM4Mg\"",
-            Some("xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5ZjVmODBhYjgzN2QyNDdjOTNlOGY5NTg2YWM1OGM4Mg"),
+            Some(
+                "xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5ZjVmODBhYjgzN2QyNDdjOTNlOGY5NTg2YWM1OGM4Mg",
+            ),
         ),
-        ("SLACK_TOKEN", "\"bot_token2\": \"xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP\"", Some("xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP")),
-        ("SLACK_TOKEN", "\"bot_token9\": \"xoxb-50014434-slacktokenx29U9X1bQ\"", Some("xoxb-50014434-slacktokenx29U9X1bQ")),
+        (
+            "SLACK_TOKEN",
+            "\"bot_token2\": \"xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP\"",
+            Some("xoxb-282029623751-BVtmnS3BQitmjZvjpQL7PSGP"),
+        ),
+        (
+            "SLACK_TOKEN",
+            "\"bot_token9\": \"xoxb-50014434-slacktokenx29U9X1bQ\"",
+            Some("xoxb-50014434-slacktokenx29U9X1bQ"),
+        ),
         (
             "SLACK_TOKEN",
             "\"access_token\": \"xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c\"",
             Some("xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c"),
         ),
-        ("SLACK_TOKEN", "\"access_token1\": \"xoxs-3206092076-3204538285-3743137121-836b042620\"", Some("xoxs-3206092076-3204538285-3743137121-836b042620")),
-        ("SLACK_TOKEN", "\"access_token7\": \"xoxo-523423-234243-234233-e039d02840a0b9379c\"", Some("xoxo-523423-234243-234233-e039d02840a0b9379c")),
-        ("SLACK_TOKEN", "xoxb-xxxxxxxxx-xxxxxxxxxx-xxxxxxxxxxxx", None),
+        (
+            "SLACK_TOKEN",
+            "\"access_token1\": \"xoxs-3206092076-3204538285-3743137121-836b042620\"",
+            Some("xoxs-3206092076-3204538285-3743137121-836b042620"),
+        ),
+        (
+            "SLACK_TOKEN",
+            "\"access_token7\": \"xoxo-523423-234243-234233-e039d02840a0b9379c\"",
+            Some("xoxo-523423-234243-234233-e039d02840a0b9379c"),
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxb-xxxxxxxxx-xxxxxxxxxx-xxxxxxxxxxxx",
+            None,
+        ),
         ("SLACK_TOKEN", "xoxb-xxx", None),
         ("SLACK_TOKEN", "xoxb-12345-abcd234", None),
         ("SLACK_TOKEN", "xoxb-xoxb-my-bot-token", None),
-        ("SLACK_TOKEN", "https://docs.google.com/document/d/1W7KCxOxP-1Fy5EyF2lbJGE2WuKmu5v0suYqoHas1jRM", None),
+        (
+            "SLACK_TOKEN",
+            "https://docs.google.com/document/d/1W7KCxOxP-1Fy5EyF2lbJGE2WuKmu5v0suYqoHas1jRM",
+            None,
+        ),
         ("SLACK_TOKEN", "\"token1\": \"xoxp-1234567890\"", None),
-        ("SLACK_TOKEN", "\"token2\": \"xoxp-XXXXXXXXXX-XXXXXXXXXX-XXXXXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\"", None),
-        ("SLACK_TOKEN", "\"token3\": \"xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d\"", None),
-        ("SLACK_TOKEN", "\"token4\": \"xoxp-572370529330-573807301142-572331691188-####################\"", None),
-        ("SLACK_TOKEN", "xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere", None),
+        (
+            "SLACK_TOKEN",
+            "\"token2\": \"xoxp-XXXXXXXXXX-XXXXXXXXXX-XXXXXXXXXXX-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\"",
+            None,
+        ),
+        (
+            "SLACK_TOKEN",
+            "\"token3\": \"xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d\"",
+            None,
+        ),
+        (
+            "SLACK_TOKEN",
+            "\"token4\": \"xoxp-572370529330-573807301142-572331691188-####################\"",
+            None,
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere",
+            None,
+        ),
         ("SLACK_TOKEN", "xoxe.xoxp-1-RANDOMSTRINGHERE", None),
         ("SLACK_TOKEN", "xoxe-1-xxx", None),
-        ("SLACK_TOKEN", "XOxE-RROAmw, Home and Garden, 5:24, 20120323", None),
-        ("SLACK_TOKEN", "xoxb-xxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx", None),
+        (
+            "SLACK_TOKEN",
+            "XOxE-RROAmw, Home and Garden, 5:24, 20120323",
+            None,
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxb-xxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx",
+            None,
+        ),
         ("SLACK_TOKEN", "xoxb-Slack_BOT_TOKEN", None),
         ("SLACK_TOKEN", "xoxb-abcdef-abcdef", None),
-        ("SLACK_TOKEN", "https://github.com/xoxa-nyc/xoxa-nyc.github.io/blob/master/README.md", None),
-        ("SLACK_TOKEN", "https://indieweb.org/images/3/35/2018-250-xoxo-indieweb-1.jpg", None),
+        (
+            "SLACK_TOKEN",
+            "https://github.com/xoxa-nyc/xoxa-nyc.github.io/blob/master/README.md",
+            None,
+        ),
+        (
+            "SLACK_TOKEN",
+            "https://indieweb.org/images/3/35/2018-250-xoxo-indieweb-1.jpg",
+            None,
+        ),
         (
             "SLACK_WEBHOOK_URL",
             "http://hooks.slack.com/services/T024TTTTT/BBB72BBL/AZAAA9u0pA4ad666eMgbi555",
@@ -771,34 +1426,88 @@ fn gitleaks_token_fixtures() {
         (
             "SLACK_WEBHOOK_URL",
             "https://hooks.slack.com/workflows/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",
-            Some("https://hooks.slack.com/workflows/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"),
+            Some(
+                "https://hooks.slack.com/workflows/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",
+            ),
         ),
         // square.go
-        ("SQUARE_TOKEN", "ARG token=sq0atp-812erere3wewew45678901", Some("sq0atp-812erere3wewew45678901")),
-        ("SQUARE_TOKEN", "ARG token=EAAAlsBxkkVgvmr7FasTFbM6VUGZ31EJ4jZKTJZySgElBDJ_wyafHuBFquFexY7E", Some("EAAAlsBxkkVgvmr7FasTFbM6VUGZ31EJ4jZKTJZySgElBDJ_wyafHuBFquFexY7E")),
-        ("SQUARE_TOKEN", "value: \"sq0csp-0p9h7g6f4s3s3s3-4a3ardgwa6ADRDJDDKUFYDYDYDY\"", Some("sq0csp-0p9h7g6f4s3s3s3-4a3ardgwa6ADRDJDDKUFYDYDYDY")),
-        ("SQUARE_TOKEN", "aws-cli@sha256:eaaa7b11777babe28e6133a8b19ff71cea687e0d7f05158dee95a71f76ce3d00", None),
+        (
+            "SQUARE_TOKEN",
+            "ARG token=sq0atp-812erere3wewew45678901",
+            Some("sq0atp-812erere3wewew45678901"),
+        ),
+        (
+            "SQUARE_TOKEN",
+            "ARG token=EAAAlsBxkkVgvmr7FasTFbM6VUGZ31EJ4jZKTJZySgElBDJ_wyafHuBFquFexY7E",
+            Some("EAAAlsBxkkVgvmr7FasTFbM6VUGZ31EJ4jZKTJZySgElBDJ_wyafHuBFquFexY7E"),
+        ),
+        (
+            "SQUARE_TOKEN",
+            "value: \"sq0csp-0p9h7g6f4s3s3s3-4a3ardgwa6ADRDJDDKUFYDYDYDY\"",
+            Some("sq0csp-0p9h7g6f4s3s3s3-4a3ardgwa6ADRDJDDKUFYDYDYDY"),
+        ),
+        (
+            "SQUARE_TOKEN",
+            "aws-cli@sha256:eaaa7b11777babe28e6133a8b19ff71cea687e0d7f05158dee95a71f76ce3d00",
+            None,
+        ),
         // stripe.go
         (
             "STRIPE_KEY",
             "sk_test_51OuEMLAlTWGaDypq4P5cuDHbuKeG4tAGPYHJpEXQ7zE8mKK3jkhTFPvCxnSSK5zB5EQZrJsYdsatNmAHGgb0vSKD00GTMSWRHs",
-            Some("sk_test_51OuEMLAlTWGaDypq4P5cuDHbuKeG4tAGPYHJpEXQ7zE8mKK3jkhTFPvCxnSSK5zB5EQZrJsYdsatNmAHGgb0vSKD00GTMSWRHs"),
+            Some(
+                "sk_test_51OuEMLAlTWGaDypq4P5cuDHbuKeG4tAGPYHJpEXQ7zE8mKK3jkhTFPvCxnSSK5zB5EQZrJsYdsatNmAHGgb0vSKD00GTMSWRHs",
+            ),
         ),
         (
             "STRIPE_KEY",
             "rk_prod_51OuEMLAlTWGaDypquDn9aZigaJOsa9NR1w1BxZXs9JlYsVVkv5XDu6aLmAxwt5Tgun5WcSwQMKzQyqV16c9iD4sx00BRijuoon",
-            Some("rk_prod_51OuEMLAlTWGaDypquDn9aZigaJOsa9NR1w1BxZXs9JlYsVVkv5XDu6aLmAxwt5Tgun5WcSwQMKzQyqV16c9iD4sx00BRijuoon"),
+            Some(
+                "rk_prod_51OuEMLAlTWGaDypquDn9aZigaJOsa9NR1w1BxZXs9JlYsVVkv5XDu6aLmAxwt5Tgun5WcSwQMKzQyqV16c9iD4sx00BRijuoon",
+            ),
         ),
-        ("STRIPE_KEY", "nonMatchingToken := \"task_test_Qp4Lm8Zx2Vb6Nc9Rt1Wy3Hj5Kd7Gf0\"", None),
+        (
+            "STRIPE_KEY",
+            "nonMatchingToken := \"task_test_Qp4Lm8Zx2Vb6Nc9Rt1Wy3Hj5Kd7Gf0\"",
+            None,
+        ),
         // mailchimp.go (Warden needs no keyword: the `-usNN` suffix is specific).
-        ("MAILCHIMP_API_KEY", "mailchimp_api_key: cefa780880ba5f5696192a34f6292c35-us18", Some("cefa780880ba5f5696192a34f6292c35-us18")),
-        ("MAILCHIMP_API_KEY", "MAILCHIMPE_KEY = \"b5b9f8e50c640da28993e8b6a48e3e53-us18\"", Some("b5b9f8e50c640da28993e8b6a48e3e53-us18")),
+        (
+            "MAILCHIMP_API_KEY",
+            "mailchimp_api_key: cefa780880ba5f5696192a34f6292c35-us18",
+            Some("cefa780880ba5f5696192a34f6292c35-us18"),
+        ),
+        (
+            "MAILCHIMP_API_KEY",
+            "MAILCHIMPE_KEY = \"b5b9f8e50c640da28993e8b6a48e3e53-us18\"",
+            Some("b5b9f8e50c640da28993e8b6a48e3e53-us18"),
+        ),
         // okta.go: a keyword value, so a generic secret.
-        ("GENERIC_SECRET", "\"oktaApiToken\": \"00ebObu4zSNkyc6dimLvUwq4KpTEop-PCEnnfSTpD3\",", Some("00ebObu4zSNkyc6dimLvUwq4KpTEop-PCEnnfSTpD3")),
-        ("GENERIC_SECRET", "\t\t\tvar OktaApiToken = \"00fWkOjwwL9xiFd-Vfgm_ePATIRxVj852Iblbb1DS_\";", Some("00fWkOjwwL9xiFd-Vfgm_ePATIRxVj852Iblbb1DS_")),
-        ("GENERIC_SECRET", "oktaKey = 00000000000000000000000000000000000TUVWXYZ", None),
-        ("GENERIC_SECRET", "rookTable = 0023452Lllk2KqjLBvaxANWEgTd7bqjsxjo8aZj0wd", None),
-        ("GENERIC_SECRET", "const privateaiToken = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\";", None),
+        (
+            "GENERIC_SECRET",
+            "\"oktaApiToken\": \"00ebObu4zSNkyc6dimLvUwq4KpTEop-PCEnnfSTpD3\",",
+            Some("00ebObu4zSNkyc6dimLvUwq4KpTEop-PCEnnfSTpD3"),
+        ),
+        (
+            "GENERIC_SECRET",
+            "\t\t\tvar OktaApiToken = \"00fWkOjwwL9xiFd-Vfgm_ePATIRxVj852Iblbb1DS_\";",
+            Some("00fWkOjwwL9xiFd-Vfgm_ePATIRxVj852Iblbb1DS_"),
+        ),
+        (
+            "GENERIC_SECRET",
+            "oktaKey = 00000000000000000000000000000000000TUVWXYZ",
+            None,
+        ),
+        (
+            "GENERIC_SECRET",
+            "rookTable = 0023452Lllk2KqjLBvaxANWEgTd7bqjsxjo8aZj0wd",
+            None,
+        ),
+        (
+            "GENERIC_SECRET",
+            "const privateaiToken = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\";",
+            None,
+        ),
     ];
     for &(entity, text, want) in cases {
         only(text, entity, want);
@@ -906,17 +1615,53 @@ fn detect_secrets_plugin_cases() {
         ("PASSWORD", "https://url:8000 @something else", false),
         ("PASSWORD", "https://url:8000/ @something else", false),
         // jwt_test.py
-        ("JWT", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", true),
-        ("JWT", "eyJ0eXAiOiJKV1QiLA0KImFsZyI6IkhTMjU2In0.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ", true),
-        ("JWT", "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJuYW1lIjoiSm9lIiwKInN0YXR1cyI6ImVtcGxveWVlIgp9", true),
-        ("JWT", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IsWww6HFkcOtIMOWxZHDqcOoIiwiaWF0IjoxNTE2MjM5MDIyfQ.k5HibI_uLn_RTuPcaCNkaVaQH2y5q6GvJg8GPpGMRwQ", true),
-        ("JWT", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ", true),
-        ("JWT", "{\"alg\":\"HS256\",\"typ\":\"JWT\"}.{\"name\":\"Jon Doe\"}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", false),
-        ("JWT", "bm90X3ZhbGlkX2pzb25fYXRfYWxs.bm90X3ZhbGlkX2pzb25fYXRfYWxs.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", false),
+        (
+            "JWT",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            true,
+        ),
+        (
+            "JWT",
+            "eyJ0eXAiOiJKV1QiLA0KImFsZyI6IkhTMjU2In0.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+            true,
+        ),
+        (
+            "JWT",
+            "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJuYW1lIjoiSm9lIiwKInN0YXR1cyI6ImVtcGxveWVlIgp9",
+            true,
+        ),
+        (
+            "JWT",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IsWww6HFkcOtIMOWxZHDqcOoIiwiaWF0IjoxNTE2MjM5MDIyfQ.k5HibI_uLn_RTuPcaCNkaVaQH2y5q6GvJg8GPpGMRwQ",
+            true,
+        ),
+        (
+            "JWT",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+            true,
+        ),
+        (
+            "JWT",
+            "{\"alg\":\"HS256\",\"typ\":\"JWT\"}.{\"name\":\"Jon Doe\"}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            false,
+        ),
+        (
+            "JWT",
+            "bm90X3ZhbGlkX2pzb25fYXRfYWxs.bm90X3ZhbGlkX2pzb25fYXRfYWxs.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            false,
+        ),
         ("JWT", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", false),
         ("JWT", "jwt", false),
-        ("JWT", "eyJhbasdGciOiJIUaddasdasfsasdasdzI1NiIasdsInR5cCI6IkpXVCasdJasd9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", false),
-        ("JWT", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", false),
+        (
+            "JWT",
+            "eyJhbasdGciOiJIUaddasdasfsasdasdzI1NiIasdsInR5cCI6IkpXVCasdJasd9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            false,
+        ),
+        (
+            "JWT",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            false,
+        ),
         ("JWT", "eyJAAAA.eyJBBB", false),
         ("JWT", "eyJBB.eyJCC.eyJDDDD", false),
         // aws_key_test.py. Differs: `AKIAZZZZZZZZZZZZZZZZ` and the documentation secret are
@@ -928,20 +1673,64 @@ fn detect_secrets_plugin_cases() {
         ("AWS_ACCESS_KEY_ID", "ABIAZR4Q7XK2MB6WN5VP", true),
         ("AWS_ACCESS_KEY_ID", "ACCAZR4Q7XK2MB6WN5VP", true),
         ("AWS_ACCESS_KEY_ID", "ASIAZR4Q7XK2MB6WN5VP", true),
-        ("AWS_SECRET_ACCESS_KEY", "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"", false),
-        ("AWS_SECRET_ACCESS_KEY", "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4XMPLKEY\"", true),
-        ("AWS_SECRET_ACCESS_KEY", "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4XMPLKEYa\"", false),
-        ("AWS_SECRET_ACCESS_KEY", "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4XMPLKE\"", false),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"",
+            false,
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4XMPLKEY\"",
+            true,
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4XMPLKEYa\"",
+            false,
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "aws_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4XMPLKE\"",
+            false,
+        ),
         // slack_test.py. Differs: `xoxp-523423-…` has digit groups shorter than a user
         // token's (gitleaks' `slack-user-token`), and the all-x webhook is filler.
-        ("SLACK_TOKEN", "xoxp-523423-234243-234233-e039d02840a0b9379c", false),
-        ("SLACK_TOKEN", "xoxo-523423-234243-234233-e039d02840a0b9379c", true),
-        ("SLACK_TOKEN", "xoxs-523423-234243-234233-e039d02840a0b9379c", true),
-        ("SLACK_TOKEN", "xoxa-511111111-31111111111-3111111111111-e039d02840a0b9379c", true),
-        ("SLACK_TOKEN", "xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c", true),
-        ("SLACK_TOKEN", "xoxr-523423-234243-234233-e039d02840a0b9379c", true),
+        (
+            "SLACK_TOKEN",
+            "xoxp-523423-234243-234233-e039d02840a0b9379c",
+            false,
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxo-523423-234243-234233-e039d02840a0b9379c",
+            true,
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxs-523423-234243-234233-e039d02840a0b9379c",
+            true,
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxa-511111111-31111111111-3111111111111-e039d02840a0b9379c",
+            true,
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c",
+            true,
+        ),
+        (
+            "SLACK_TOKEN",
+            "xoxr-523423-234243-234233-e039d02840a0b9379c",
+            true,
+        ),
         ("SLACK_TOKEN", "xoxb-34532454-e039d02840a0b9379c", true),
-        ("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/Txxxxxxxx/Bxxxxxxxx/xxxxxxxxxxxxxxxxxxxxxxxx", false),
+        (
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/Txxxxxxxx/Bxxxxxxxx/xxxxxxxxxxxxxxxxxxxxxxxx",
+            false,
+        ),
         // stripe_key_test.py. Publishable keys are their own type, off by default.
         ("STRIPE_KEY", "sk_live_ReTllpYQYfIZu2Jnf2lAPFjD", true),
         ("STRIPE_KEY", "rk_live_5TcWfjKmJgpql9hjpRnwRXbT", true),
@@ -949,8 +1738,16 @@ fn detect_secrets_plugin_cases() {
         ("STRIPE_KEY", "sk_live_", false),
         // github_token_test.py
         // Its token happens to carry a valid checksum.
-        ("GITHUB_TOKEN", "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", true),
-        ("GITHUB_TOKEN", "foo_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx", false),
+        (
+            "GITHUB_TOKEN",
+            "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",
+            true,
+        ),
+        (
+            "GITHUB_TOKEN",
+            "foo_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx",
+            false,
+        ),
         ("GITHUB_TOKEN", "foo", false),
         // gitlab_token_test.py
         ("GITLAB_TOKEN", "glpat-hellOworld380_testin", true),
@@ -959,82 +1756,286 @@ fn detect_secrets_plugin_cases() {
         ("GITLAB_TOKEN", "gldt-HwllOuhfw-wu0rlD_yep", true),
         ("GITLAB_TOKEN", "gldt-seems_too000Sshorty", false),
         ("GITLAB_TOKEN", "foo-hello-world80_testin", false),
-        ("GITLAB_TOKEN", "glsoat-PREfix_helloworld380_testin_pretty_long_token_long", true),
-        ("GITLAB_TOKEN", "glsoat-PREfix_helloworld380_testin_pretty_long_token_long_", false),
+        (
+            "GITLAB_TOKEN",
+            "glsoat-PREfix_helloworld380_testin_pretty_long_token_long",
+            true,
+        ),
+        (
+            "GITLAB_TOKEN",
+            "glsoat-PREfix_helloworld380_testin_pretty_long_token_long_",
+            false,
+        ),
         ("GITLAB_TOKEN", "GR1348941PREfix_helloworld380", true),
-        ("GITLAB_TOKEN", "GR1348941PREfix_helloworld380_testin_pretty_long_token_long", true),
-        ("GITLAB_TOKEN", "GR1348941PREfix_helloworld380_testin_pretty_long_token_long_", false),
+        (
+            "GITLAB_TOKEN",
+            "GR1348941PREfix_helloworld380_testin_pretty_long_token_long",
+            true,
+        ),
+        (
+            "GITLAB_TOKEN",
+            "GR1348941PREfix_helloworld380_testin_pretty_long_token_long_",
+            false,
+        ),
         ("GITLAB_TOKEN", "GR1348941helloWord0", false),
         ("GITLAB_TOKEN", "glcbt-helloworld380_testin", true),
         ("GITLAB_TOKEN", "glimt-my-tokens_are-correctAB38", true),
         ("GITLAB_TOKEN", "glimt-my-tokens_are-correctAB", false),
         ("GITLAB_TOKEN", "glimt-my-tokens_are-correctAB38_280", false),
-        ("GITLAB_TOKEN", "glptt-Need5_T00-be-exactly-40-chars--ELse_fail", true),
-        ("GITLAB_TOKEN", "glptt-Need5_T00-be-exactly-40-chars--ELse_failing", false),
+        (
+            "GITLAB_TOKEN",
+            "glptt-Need5_T00-be-exactly-40-chars--ELse_fail",
+            true,
+        ),
+        (
+            "GITLAB_TOKEN",
+            "glptt-Need5_T00-be-exactly-40-chars--ELse_failing",
+            false,
+        ),
         ("GITLAB_TOKEN", "glptt-hellOworld380_testin", false),
-        ("GITLAB_TOKEN", "glagent-Need5_T00-bee-longer-than-50_chars-or-else-failING", true),
-        ("GITLAB_TOKEN", "glagent-Need5_T00-bee-longer-than-50_chars-or-else-failING-still_OK", true),
+        (
+            "GITLAB_TOKEN",
+            "glagent-Need5_T00-bee-longer-than-50_chars-or-else-failING",
+            true,
+        ),
+        (
+            "GITLAB_TOKEN",
+            "glagent-Need5_T00-bee-longer-than-50_chars-or-else-failING-still_OK",
+            true,
+        ),
         ("GITLAB_TOKEN", "glagent-hellOworld380_testin", false),
-        ("GITLAB_TOKEN", "gloas-checking_Length-Is-_exactly_64--checking_Length-Is-_exactly_64--", true),
-        ("GITLAB_TOKEN", "gloas-checking_Length-Is-checking_Length-Is-", false),
-        ("GITLAB_TOKEN", "gloas-checking_Length-Is-_exactly_64--Xchecking_Length-Is-_longer_longer", false),
+        (
+            "GITLAB_TOKEN",
+            "gloas-checking_Length-Is-_exactly_64--checking_Length-Is-_exactly_64--",
+            true,
+        ),
+        (
+            "GITLAB_TOKEN",
+            "gloas-checking_Length-Is-checking_Length-Is-",
+            false,
+        ),
+        (
+            "GITLAB_TOKEN",
+            "gloas-checking_Length-Is-_exactly_64--Xchecking_Length-Is-_longer_longer",
+            false,
+        ),
         // npm_test.py. Differs: an `_authToken` without the registry prefix still names an
         // npm token, and `npm_xxxxxxxxxxx` is filler.
-        ("NPM_TOKEN", "//registry.npmjs.org/:_authToken=743b294a-cd03-11ec-9d64-0242ac120002", true),
-        ("NPM_TOKEN", "//registry.npmjs.org/:_authToken=346a14f2-a672-4668-a892-956a462ab56e", true),
-        ("NPM_TOKEN", "//registry.npmjs.org/:_authToken= 743b294a-cd03-11ec-9d64-0242ac120002", true),
-        ("NPM_TOKEN", "//registry.npmjs.org/:_authToken=npm_xxxxxxxxxxx", false),
-        ("NPM_TOKEN", "_authToken=743b294a-cd03-11ec-9d64-0242ac120002", true),
+        (
+            "NPM_TOKEN",
+            "//registry.npmjs.org/:_authToken=743b294a-cd03-11ec-9d64-0242ac120002",
+            true,
+        ),
+        (
+            "NPM_TOKEN",
+            "//registry.npmjs.org/:_authToken=346a14f2-a672-4668-a892-956a462ab56e",
+            true,
+        ),
+        (
+            "NPM_TOKEN",
+            "//registry.npmjs.org/:_authToken= 743b294a-cd03-11ec-9d64-0242ac120002",
+            true,
+        ),
+        (
+            "NPM_TOKEN",
+            "//registry.npmjs.org/:_authToken=npm_xxxxxxxxxxx",
+            false,
+        ),
+        (
+            "NPM_TOKEN",
+            "_authToken=743b294a-cd03-11ec-9d64-0242ac120002",
+            true,
+        ),
         ("NPM_TOKEN", "foo", false),
-        ("NPM_TOKEN", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}", false),
+        (
+            "NPM_TOKEN",
+            "//registry.npmjs.org/:_authToken=${NPM_TOKEN}",
+            false,
+        ),
         // openai_test.py
-        ("OPENAI_API_KEY", "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", true),
-        ("OPENAI_API_KEY", "sk-proj-Xi8tdMjHV6pmbBbwilTeT3BlbkFJ3UDnpdEwNNm6wVBpYM0o", true),
-        ("OPENAI_API_KEY", "sk-proj-Xi8tdMjHV6pmbBbwilTeT4BlbkFJ3UDnpdEwNNm6wVBpYM0o", false),
+        (
+            "OPENAI_API_KEY",
+            "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",
+            true,
+        ),
+        (
+            "OPENAI_API_KEY",
+            "sk-proj-Xi8tdMjHV6pmbBbwilTeT3BlbkFJ3UDnpdEwNNm6wVBpYM0o",
+            true,
+        ),
+        (
+            "OPENAI_API_KEY",
+            "sk-proj-Xi8tdMjHV6pmbBbwilTeT4BlbkFJ3UDnpdEwNNm6wVBpYM0o",
+            false,
+        ),
         // pypi_token_test.py
-        ("PYPI_TOKEN", "pypi-AgENdGVzdC5weXBpLm9yZwIkN2YxOWZhOWEtY2FjYS00MGZhLTj2MGEtODFjMnE2MjdmMzY0AAIqWzMsImJlM2FiOWI5LTRmYUTnNEg4ZS04Mjk0LWFlY2Y2NWYzNGYzNyJdAAAGIMb5Hb8nVvhcAizcVVzA-bKKnwN7Pe0RmgPRCvrPwyJf", true),
-        ("PYPI_TOKEN", "pypi-AgEIcHlwaS5vcmcCJDU3OTM1MjliLWIyYTYtNDEwOC05NzRkLTM0MjNiNmEwNWIzYgACF1sxLFsibWluaW1h", false),
+        (
+            "PYPI_TOKEN",
+            "pypi-AgENdGVzdC5weXBpLm9yZwIkN2YxOWZhOWEtY2FjYS00MGZhLTj2MGEtODFjMnE2MjdmMzY0AAIqWzMsImJlM2FiOWI5LTRmYUTnNEg4ZS04Mjk0LWFlY2Y2NWYzNGYzNyJdAAAGIMb5Hb8nVvhcAizcVVzA-bKKnwN7Pe0RmgPRCvrPwyJf",
+            true,
+        ),
+        (
+            "PYPI_TOKEN",
+            "pypi-AgEIcHlwaS5vcmcCJDU3OTM1MjliLWIyYTYtNDEwOC05NzRkLTM0MjNiNmEwNWIzYgACF1sxLFsibWluaW1h",
+            false,
+        ),
         // sendgrid_test.py
-        ("SENDGRID_API_KEY", "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", true),
-        ("SENDGRID_API_KEY", "SG.ngeVfQFYQlKU0ufo8x5d1A..TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr", false),
-        ("SENDGRID_API_KEY", "AG.ngeVfQFYQlKU0ufo8x5d1A.TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr", false),
+        (
+            "SENDGRID_API_KEY",
+            "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",
+            true,
+        ),
+        (
+            "SENDGRID_API_KEY",
+            "SG.ngeVfQFYQlKU0ufo8x5d1A..TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr",
+            false,
+        ),
+        (
+            "SENDGRID_API_KEY",
+            "AG.ngeVfQFYQlKU0ufo8x5d1A.TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr",
+            false,
+        ),
         // telegram_token_test.py. Differs: Warden also finds the token after `bot` in a Bot
         // API URL (the usual way one is pasted), not in a bare `bot…` word.
-        ("TELEGRAM_BOT_TOKEN", "bot110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw", false),
-        ("TELEGRAM_BOT_TOKEN", "110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw", true),
-        ("TELEGRAM_BOT_TOKEN", "7213808860:AAH1bjqpKKW3maRSPAxzIU-0v6xNuq2-NjM", true),
-        ("TELEGRAM_BOT_TOKEN", "foo:AAH1bjqpKKW3maRSPAxzIU-0v6xNuq2-NjM", false),
-        ("TELEGRAM_BOT_TOKEN", "arn:aws:sns:aaa:111122223333:aaaaaaaaaaaaaaaaaaassssssddddddddddddd", false),
-        ("TELEGRAM_BOT_TOKEN", "https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw/getMe", true),
+        (
+            "TELEGRAM_BOT_TOKEN",
+            "bot110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw",
+            false,
+        ),
+        (
+            "TELEGRAM_BOT_TOKEN",
+            "110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw",
+            true,
+        ),
+        (
+            "TELEGRAM_BOT_TOKEN",
+            "7213808860:AAH1bjqpKKW3maRSPAxzIU-0v6xNuq2-NjM",
+            true,
+        ),
+        (
+            "TELEGRAM_BOT_TOKEN",
+            "foo:AAH1bjqpKKW3maRSPAxzIU-0v6xNuq2-NjM",
+            false,
+        ),
+        (
+            "TELEGRAM_BOT_TOKEN",
+            "arn:aws:sns:aaa:111122223333:aaaaaaaaaaaaaaaaaaassssssddddddddddddd",
+            false,
+        ),
+        (
+            "TELEGRAM_BOT_TOKEN",
+            "https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSe1ofSAs0K5PALDsaw/getMe",
+            true,
+        ),
         // twilio_test.py. Differs: all-x bodies are filler (and not hex).
-        ("TWILIO_API_KEY", "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", false),
-        ("TWILIO_API_KEY", "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", false),
+        (
+            "TWILIO_API_KEY",
+            "SKxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            false,
+        ),
+        (
+            "TWILIO_API_KEY",
+            "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            false,
+        ),
         ("TWILIO_API_KEY", "SK2f8a9c41d07be356fa1c8d92b4e06a7d", true),
-        ("TWILIO_API_KEY", "twilio account AC2f8a9c41d07be356fa1c8d92b4e06a7d", true),
+        (
+            "TWILIO_API_KEY",
+            "twilio account AC2f8a9c41d07be356fa1c8d92b4e06a7d",
+            true,
+        ),
         // discord_test.py. Differs: a first part that does not decode to a numeric bot id is
         // not a bot token (`MZ1yGvKTjE0rY0cV8i47CjAa…`, `OTUyNED5…`).
-        ("DISCORD_TOKEN", "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs", true),
-        ("DISCORD_TOKEN", "Nzk5MjgxNDk0NDc2NDU1OTg3.YABS5g.2lmzECVlZv3vv6miVnUaKPQi2wI", true),
-        ("DISCORD_TOKEN", "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC", false),
-        ("DISCORD_TOKEN", "MZ1yGvKTj0rY0cV8i47CjAa.uHQPq.Xb1Mk2nEhe-4icrGOuegj57zMC", false),
-        ("DISCORD_TOKEN", "MZ1yGvKTj0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC", false),
-        ("DISCORD_TOKEN", "MZ1yGvKTjE0rY0cV8i47CjAa.uHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC", false),
-        ("DISCORD_TOKEN", "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zM", false),
-        ("DISCORD_TOKEN", "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe,4iUcrGOuegj57zMC", false),
-        ("DISCORD_TOKEN", "PZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC", false),
-        ("DISCORD_TOKEN", "MTAyOTQ4MTN5OTU5MTDwMEcxNg0.GSwJyi.sbaw8msOR3Wi6vPUzeIWy_P0vJbB0UuRVjH8l8", false),
+        (
+            "DISCORD_TOKEN",
+            "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs",
+            true,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "Nzk5MjgxNDk0NDc2NDU1OTg3.YABS5g.2lmzECVlZv3vv6miVnUaKPQi2wI",
+            true,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC",
+            false,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "MZ1yGvKTj0rY0cV8i47CjAa.uHQPq.Xb1Mk2nEhe-4icrGOuegj57zMC",
+            false,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "MZ1yGvKTj0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC",
+            false,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "MZ1yGvKTjE0rY0cV8i47CjAa.uHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC",
+            false,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zM",
+            false,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe,4iUcrGOuegj57zMC",
+            false,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "PZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC",
+            false,
+        ),
+        (
+            "DISCORD_TOKEN",
+            "MTAyOTQ4MTN5OTU5MTDwMEcxNg0.GSwJyi.sbaw8msOR3Wi6vPUzeIWy_P0vJbB0UuRVjH8l8",
+            false,
+        ),
         // mailchimp_key_test.py
-        ("MAILCHIMP_API_KEY", "343ea45721923ed956e2b38c31db76aa-us30", true),
-        ("MAILCHIMP_API_KEY", "a2937653ed38c31a43ea46e2b19257db-us2", true),
-        ("MAILCHIMP_API_KEY", "3ea4572956e2b381923ed34c31db76aa-2", false),
-        ("MAILCHIMP_API_KEY", "aea462953eb192d38c31a433e76257db-al32", false),
-        ("MAILCHIMP_API_KEY", "9276a43e2951aa46e2b1c33ED38357DB-us2", false),
+        (
+            "MAILCHIMP_API_KEY",
+            "343ea45721923ed956e2b38c31db76aa-us30",
+            true,
+        ),
+        (
+            "MAILCHIMP_API_KEY",
+            "a2937653ed38c31a43ea46e2b19257db-us2",
+            true,
+        ),
+        (
+            "MAILCHIMP_API_KEY",
+            "3ea4572956e2b381923ed34c31db76aa-2",
+            false,
+        ),
+        (
+            "MAILCHIMP_API_KEY",
+            "aea462953eb192d38c31a433e76257db-al32",
+            false,
+        ),
+        (
+            "MAILCHIMP_API_KEY",
+            "9276a43e2951aa46e2b1c33ED38357DB-us2",
+            false,
+        ),
         ("MAILCHIMP_API_KEY", "3a5633e829d3c71-us2", false),
         // azure_storage_key_test.py
-        ("AZURE_ACCESS_KEY", "AccountKey=lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NGe170Xu592euJv2wYUtBlV8z+qnlcNQSnIYVTkLWntUO1F8j8rQ==", true),
+        (
+            "AZURE_ACCESS_KEY",
+            "AccountKey=lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NGe170Xu592euJv2wYUtBlV8z+qnlcNQSnIYVTkLWntUO1F8j8rQ==",
+            true,
+        ),
         // square_oauth_test.py. Differs: detect-secrets' class admits a backslash, so its
         // 43 characters run into `\abcd`; without it the secret is too short.
-        ("SQUARE_TOKEN", "square_oauth = sq0csp-ABCDEFGHIJK_LMNOPQRSTUVWXYZ-0123456789\\abcd", false),
+        (
+            "SQUARE_TOKEN",
+            "square_oauth = sq0csp-ABCDEFGHIJK_LMNOPQRSTUVWXYZ-0123456789\\abcd",
+            false,
+        ),
     ];
     for &(entity, text, want) in cases {
         let got = find(text).into_iter().any(|(e, _, _)| e == entity);
@@ -1076,7 +2077,10 @@ fn fake_base64(n: usize, seed: u64) -> String {
 /// A PEM body: a PKCS#8 header (a DER sequence) and pseudo-random base64, in 64-column lines
 /// joined by `nl`.
 fn pem_body(nl: &str) -> String {
-    let raw = format!("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC{}", fake_base64(600, 7));
+    let raw = format!(
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC{}",
+        fake_base64(600, 7)
+    );
     raw.as_bytes()
         .chunks(64)
         .map(|c| String::from_utf8_lossy(c).into_owned())
@@ -1092,7 +2096,10 @@ fn private_key_blocks() {
     let body = pem_body("\n");
     let pem = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----");
     let text = format!("Why does this fail?\n{pem}\nThanks");
-    assert_eq!(secrets(&text), [("PRIVATE_KEY".to_owned(), pem.clone(), 1.0)]);
+    assert_eq!(
+        secrets(&text),
+        [("PRIVATE_KEY".to_owned(), pem.clone(), 1.0)]
+    );
     for kind in ["RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", ""] {
         let pem = format!(
             "-----BEGIN {kind}PRIVATE KEY-----\n{}\n-----END {kind}PRIVATE KEY-----",
@@ -1104,14 +2111,23 @@ fn private_key_blocks() {
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ{}\n-----END OPENSSH PRIVATE KEY-----",
         fake_base64(300, 3)
     );
-    assert_eq!(secrets(&openssh), [("PRIVATE_KEY".to_owned(), openssh.clone(), 1.0)]);
+    assert_eq!(
+        secrets(&openssh),
+        [("PRIVATE_KEY".to_owned(), openssh.clone(), 1.0)]
+    );
     let pgp = format!(
         "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF{}\n-----END PGP PRIVATE KEY BLOCK-----",
         fake_base64(400, 5)
     );
-    assert_eq!(secrets(&pgp), [("PRIVATE_KEY".to_owned(), pgp.clone(), 0.95)]);
+    assert_eq!(
+        secrets(&pgp),
+        [("PRIVATE_KEY".to_owned(), pgp.clone(), 0.95)]
+    );
     // A GCP service-account file: the key is one JSON string with `\n` escapes.
-    let escaped = format!("-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n", pem_body("\\n"));
+    let escaped = format!(
+        "-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n",
+        pem_body("\\n")
+    );
     let json = format!(
         "{{\"type\": \"service_account\", \"project_id\": \"demo\", \"private_key_id\": \"4f2a\", \"private_key\": \"{escaped}\", \"client_email\": \"svc@demo.iam.gserviceaccount.com\"}}"
     );
@@ -1143,25 +2159,53 @@ fn private_key_blocks() {
 #[test]
 fn url_passwords() {
     for (text, pass) in [
-        ("postgres://admin:s3cr3tP4ss@db.example.com:5432/app", "s3cr3tP4ss"),
-        ("DATABASE_URL=mysql://root:Tr0ub4dor&3@10.0.0.5/shop", "Tr0ub4dor&3"),
-        ("mongodb+srv://svc:Zq8rLx2Vn@cluster0.ab1cd.mongodb.net/test", "Zq8rLx2Vn"),
+        (
+            "postgres://admin:s3cr3tP4ss@db.example.com:5432/app",
+            "s3cr3tP4ss",
+        ),
+        (
+            "DATABASE_URL=mysql://root:Tr0ub4dor&3@10.0.0.5/shop",
+            "Tr0ub4dor&3",
+        ),
+        (
+            "mongodb+srv://svc:Zq8rLx2Vn@cluster0.ab1cd.mongodb.net/test",
+            "Zq8rLx2Vn",
+        ),
         ("redis://:9fK2mQ7xPz@cache.internal:6379/0", "9fK2mQ7xPz"),
         ("amqp://worker:Rabb1tPw!@mq.example.org:5672/", "Rabb1tPw!"),
-        ("git clone https://bob:hunter22@example.com/repo.git", "hunter22"),
-        ("smtp://mailer@example.com:Ma1lPa55@smtp.example.com:587", "Ma1lPa55"),
+        (
+            "git clone https://bob:hunter22@example.com/repo.git",
+            "hunter22",
+        ),
+        (
+            "smtp://mailer@example.com:Ma1lPa55@smtp.example.com:587",
+            "Ma1lPa55",
+        ),
         ("http://cafebabe:deadbeef@gems.contribsys.com/", "deadbeef"),
-        ("http://cafeb4b3:d3adb33f@enterprise.contribsys.com:80/path?param1=true&param2=false#heading1", "d3adb33f"),
-        ("jdbc:postgresql://app:Pg-2024-rocks@pg.example.com/db", "Pg-2024-rocks"),
+        (
+            "http://cafeb4b3:d3adb33f@enterprise.contribsys.com:80/path?param1=true&param2=false#heading1",
+            "d3adb33f",
+        ),
+        (
+            "jdbc:postgresql://app:Pg-2024-rocks@pg.example.com/db",
+            "Pg-2024-rocks",
+        ),
     ] {
         let f = secrets(text);
         assert_eq!(f.len(), 1, "{text}: {f:?}");
-        assert_eq!((f[0].0.as_str(), f[0].1.as_str()), ("PASSWORD", pass), "{text}");
+        assert_eq!(
+            (f[0].0.as_str(), f[0].1.as_str()),
+            ("PASSWORD", pass),
+            "{text}"
+        );
         assert!(f[0].2 > 0.95);
         // The e-mail address the password and host look like is not reported (a user name
         // that is an address still is).
         if !text.contains("mailer@") {
-            assert!(find(text).iter().all(|(e, _, _)| e != "EMAIL_ADDRESS"), "{text}");
+            assert!(
+                find(text).iter().all(|(e, _, _)| e != "EMAIL_ADDRESS"),
+                "{text}"
+            );
         }
     }
     for text in [
@@ -1188,10 +2232,26 @@ fn url_passwords() {
 #[test]
 fn connection_strings() {
     for (text, entity, value) in [
-        ("Server=tcp:db.example.net,1433;Database=app;User ID=sa;Password=S3cure Pass!;Encrypt=True;", "PASSWORD", "S3cure Pass!"),
-        ("Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={p;w0rd}x9};", "PASSWORD", "p;w0rd"),
-        ("Data Source=db;Initial Catalog=x;User Id=app;Password=Qw3rty!9;", "PASSWORD", "Qw3rty!9"),
-        ("jdbc:mysql://db:3306/app?user=app&password=Rz7Kp2Lm9Q&useSSL=true", "PASSWORD", "Rz7Kp2Lm9Q"),
+        (
+            "Server=tcp:db.example.net,1433;Database=app;User ID=sa;Password=S3cure Pass!;Encrypt=True;",
+            "PASSWORD",
+            "S3cure Pass!",
+        ),
+        (
+            "Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={p;w0rd}x9};",
+            "PASSWORD",
+            "p;w0rd",
+        ),
+        (
+            "Data Source=db;Initial Catalog=x;User Id=app;Password=Qw3rty!9;",
+            "PASSWORD",
+            "Qw3rty!9",
+        ),
+        (
+            "jdbc:mysql://db:3306/app?user=app&password=Rz7Kp2Lm9Q&useSSL=true",
+            "PASSWORD",
+            "Rz7Kp2Lm9Q",
+        ),
         (
             "DefaultEndpointsProtocol=https;AccountName=demo;AccountKey=lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NGe170Xu592euJv2wYUtBlV8z+qnlcNQSnIYVTkLWntUO1F8j8rQ==;EndpointSuffix=core.windows.net",
             "AZURE_ACCESS_KEY",
@@ -1226,14 +2286,20 @@ fn passwords_after_keywords() {
         ("MYSQL_PWD=z8Kq2LmX9", "z8Kq2LmX9"),
         ("\"password\": \"839201\"", "839201"),
         ("my password is Tr0ub4dor&3, please reset it", "Tr0ub4dor&3"),
-        ("The password for the staging db is: Gr33nTea#42.", "Gr33nTea#42"),
+        (
+            "The password for the staging db is: Gr33nTea#42.",
+            "Gr33nTea#42",
+        ),
         ("mysql -u root -pS3cr3tR00t -h db.local", "S3cr3tR00t"),
         ("psql --password Xy7!kLm2q --host db", "Xy7!kLm2q"),
         ("tool --password=Xy7!kLm2q", "Xy7!kLm2q"),
         ("CREATE USER app IDENTIFIED BY 'Ora#Pw2024';", "Ora#Pw2024"),
         ("ALTER ROLE app WITH PASSWORD 'pg-R0le-pw';", "pg-R0le-pw"),
         ("<password>Xml$ecret9</password>", "Xml$ecret9"),
-        ("<add key=\"DbPassword\" value=\"Cfg!Pass77\" />", "Cfg!Pass77"),
+        (
+            "<add key=\"DbPassword\" value=\"Cfg!Pass77\" />",
+            "Cfg!Pass77",
+        ),
         ("conn.setPassword(\"J4va!Pw99\");", "J4va!Pw99"),
         ("password: str = \"Py7h0n!pw\"", "Py7h0n!pw"),
         ("var password string = \"G0lang#pw\"", "G0lang#pw"),
@@ -1275,9 +2341,18 @@ fn passwords_after_keywords() {
     }
     // gitleaks `nuget.go` true positives (its file-path condition aside).
     for (text, value) in [
-        ("<add key=\"Password\" value=\"CleartextPassword1\" />", None),
-        ("<add key=\"ClearTextPassword\" value=\"TestSource-Pa55!\" />", Some("TestSource-Pa55!")),
-        ("<add key=\"ClearTextPassword\" value=\"33f!!lloppa\" />", Some("33f!!lloppa")),
+        (
+            "<add key=\"Password\" value=\"CleartextPassword1\" />",
+            None,
+        ),
+        (
+            "<add key=\"ClearTextPassword\" value=\"TestSource-Pa55!\" />",
+            Some("TestSource-Pa55!"),
+        ),
+        (
+            "<add key=\"ClearTextPassword\" value=\"33f!!lloppa\" />",
+            Some("33f!!lloppa"),
+        ),
     ] {
         // `CleartextPassword1` contains the word password: a placeholder for Warden.
         only(text, "PASSWORD", value);
@@ -1287,8 +2362,16 @@ fn passwords_after_keywords() {
 /// gitleaks `curl.go` (`curl-auth-user`): its literal fixtures.
 #[test]
 fn curl_user_passwords() {
-    found("curl -sw '%{http_code}' -X POST --user  'johns:h0pk1ns~21s' $GItHUB_API_URL/$GIT_COMMIT --data", "PASSWORD", "h0pk1ns~21s");
-    found("curl --user kevin:'pRf7vG2h1L8nQkW9' -iX PATCH -H \"Content-Type: application/json\" -d", "PASSWORD", "pRf7vG2h1L8nQkW9");
+    found(
+        "curl -sw '%{http_code}' -X POST --user  'johns:h0pk1ns~21s' $GItHUB_API_URL/$GIT_COMMIT --data",
+        "PASSWORD",
+        "h0pk1ns~21s",
+    );
+    found(
+        "curl --user kevin:'pRf7vG2h1L8nQkW9' -iX PATCH -H \"Content-Type: application/json\" -d",
+        "PASSWORD",
+        "pRf7vG2h1L8nQkW9",
+    );
     for text in [
         "curl -i -u 'test:test'",
         "   curl -sL --user \"$1:$2\" \"$3\" > \"$4\"",
@@ -1318,7 +2401,11 @@ fn curl_user_passwords() {
 /// gitleaks `curl.go` (`curl-auth-header`): authorization headers, on a curl line or not.
 #[test]
 fn authorization_headers() {
-    found("curl -H 'Authorization: Basic YnJvd3NlcjpYazkjbVEydg==' https://x", "BASIC_AUTH", "YnJvd3NlcjpYazkjbVEydg==");
+    found(
+        "curl -H 'Authorization: Basic YnJvd3NlcjpYazkjbVEydg==' https://x",
+        "BASIC_AUTH",
+        "YnJvd3NlcjpYazkjbVEydg==",
+    );
     found(
         "Authorization: Basic MzUzYjMwMmM0NDU3NGY1NjUwNDU2ODdlNTM0ZTdkNmE6Mjg2OTI0Njk3ZTYxNWE2NzJhNjQ2YTQ5MzU0NTY0NmM=",
         "BASIC_AUTH",
@@ -1329,15 +2416,31 @@ fn authorization_headers() {
         "GENERIC_SECRET",
         "cfcabd11c7ed9a41b1a3e063c32d5114",
     );
-    found("Authorization: Bearer _FXNljbSRYMWx3TWrd7lgKhLtVZX6iskC8Wcbb4b", "GENERIC_SECRET", "_FXNljbSRYMWx3TWrd7lgKhLtVZX6iskC8Wcbb4b");
+    found(
+        "Authorization: Bearer _FXNljbSRYMWx3TWrd7lgKhLtVZX6iskC8Wcbb4b",
+        "GENERIC_SECRET",
+        "_FXNljbSRYMWx3TWrd7lgKhLtVZX6iskC8Wcbb4b",
+    );
     found(
         "curl -H \"Authorization: Bearer sha256~bRLFnzd59Z3XpZH5_seJPHALOuvbWiKwbFKSsoALkgp\"",
         "OPENSHIFT_TOKEN",
         "sha256~bRLFnzd59Z3XpZH5_seJPHALOuvbWiKwbFKSsoALkgp",
     );
-    found("Authorization: Bearer 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", "OPENAI_API_KEY", "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");
-    found("X-Octopus-ApiKey: 3a16750d-d363-41a4-8ebd-035408f7730f", "GENERIC_SECRET", "3a16750d-d363-41a4-8ebd-035408f7730f");
-    found("\"auths\": {\"registry.example.com\": {\"auth\": \"ZGV2OmRrcl9QYTU1d29yZCE=\"}}", "BASIC_AUTH", "ZGV2OmRrcl9QYTU1d29yZCE=");
+    found(
+        "Authorization: Bearer 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",
+        "OPENAI_API_KEY",
+        "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",
+    );
+    found(
+        "X-Octopus-ApiKey: 3a16750d-d363-41a4-8ebd-035408f7730f",
+        "GENERIC_SECRET",
+        "3a16750d-d363-41a4-8ebd-035408f7730f",
+    );
+    found(
+        "\"auths\": {\"registry.example.com\": {\"auth\": \"ZGV2OmRrcl9QYTU1d29yZCE=\"}}",
+        "BASIC_AUTH",
+        "ZGV2OmRrcl9QYTU1d29yZCE=",
+    );
     for text in [
         "curl https://example.com/micropub -d h=entry -d \"content=Hello World\" -H \"Authorization: Bearer XXXXXXXXXXXX\"",
         "curl -X POST https://accounts.spotify.com/api/token -d grant_type=client_credentials --header \"Authorization: Basic ...\"",
@@ -1362,7 +2465,9 @@ fn aws_secret_keys() {
         format!("aws_secret_access_key = {secret}"),
         format!("AWS_SECRET_ACCESS_KEY=\"{secret}\""),
         format!("\"SecretAccessKey\": \"{secret}\""),
-        format!("boto3.client('s3', aws_access_key_id='AKIA454ML6LG4TJFCZ4K', aws_secret_access_key='{secret}')"),
+        format!(
+            "boto3.client('s3', aws_access_key_id='AKIA454ML6LG4TJFCZ4K', aws_secret_access_key='{secret}')"
+        ),
         format!("key id AKIA454ML6LG4TJFCZ4K / secret {secret}"),
         format!("AKIA454ML6LG4TJFCZ4K,{secret}"),
     ] {
@@ -1371,22 +2476,52 @@ fn aws_secret_keys() {
     // Forty hex digits (a git SHA) near a key id are not a secret key.
     clean("commit 3f2a9c41d07be356fa1c8d92b4e06a7d1e2f3a4b");
     let f = find("AKIA454ML6LG4TJFCZ4K commit 3f2a9c41d07be356fa1c8d92b4e06a7d1e2f3a4b");
-    assert!(f.iter().all(|(e, _, _)| e != "AWS_SECRET_ACCESS_KEY"), "{f:?}");
+    assert!(
+        f.iter().all(|(e, _, _)| e != "AWS_SECRET_ACCESS_KEY"),
+        "{f:?}"
+    );
 }
 
 /// Generic secrets after a keyword: gitleaks' keywords, entropy and filters.
 #[test]
 fn generic_secrets_after_keywords() {
     for (text, value) in [
-        ("api_key: 9f8e7d6c5b4a39281706f5e4d3c2b1a0", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"),
-        ("CLIENT_SECRET=Qm9xLr2Tz7Vk4Wn8Pj5Hs1Dc", "Qm9xLr2Tz7Vk4Wn8Pj5Hs1Dc"),
-        ("\"access_token\": \"ya30-Zk8Lp2Qr7Xt4Vn9Mw1Bc6Hd3\"", "ya30-Zk8Lp2Qr7Xt4Vn9Mw1Bc6Hd3"),
-        ("My API key: Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3", "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3"),
-        ("the api key is Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3.", "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3"),
-        ("--api-key Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3", "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3"),
-        ("https://api.example.com/v1/items?api_key=Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3&page=2", "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3"),
-        ("DATADOG_API_KEY=4f1c9e2b7a6d8c3e5f0a1b2c3d4e5f60", "4f1c9e2b7a6d8c3e5f0a1b2c3d4e5f60"),
-        ("secret_id: 6f1b3c2a-9d8e-4f7a-b6c5-d4e3f2a1b0c9", "6f1b3c2a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"),
+        (
+            "api_key: 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+            "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        ),
+        (
+            "CLIENT_SECRET=Qm9xLr2Tz7Vk4Wn8Pj5Hs1Dc",
+            "Qm9xLr2Tz7Vk4Wn8Pj5Hs1Dc",
+        ),
+        (
+            "\"access_token\": \"ya30-Zk8Lp2Qr7Xt4Vn9Mw1Bc6Hd3\"",
+            "ya30-Zk8Lp2Qr7Xt4Vn9Mw1Bc6Hd3",
+        ),
+        (
+            "My API key: Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3",
+            "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3",
+        ),
+        (
+            "the api key is Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3.",
+            "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3",
+        ),
+        (
+            "--api-key Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3",
+            "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3",
+        ),
+        (
+            "https://api.example.com/v1/items?api_key=Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3&page=2",
+            "Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3",
+        ),
+        (
+            "DATADOG_API_KEY=4f1c9e2b7a6d8c3e5f0a1b2c3d4e5f60",
+            "4f1c9e2b7a6d8c3e5f0a1b2c3d4e5f60",
+        ),
+        (
+            "secret_id: 6f1b3c2a-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+            "6f1b3c2a-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+        ),
     ] {
         found(text, "GENERIC_SECRET", value);
     }
@@ -1465,7 +2600,11 @@ fn score_bands() {
         let score = f.iter().find(|(_, s, _)| s == v).map(|x| x.2).unwrap();
         assert!((0.75..=1.0).contains(&score), "{entity}: {score}");
     }
-    let f = run("api_key: 9f8e7d6c5b4a39281706f5e4d3c2b1a0", &["GENERIC_SECRET"], 0.0);
+    let f = run(
+        "api_key: 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        &["GENERIC_SECRET"],
+        0.0,
+    );
     assert!((0.6..=0.8).contains(&f[0].2), "{f:?}");
     let f = run("password: hunter2!", &["PASSWORD"], 0.0);
     assert!((0.6..=0.8).contains(&f[0].2), "{f:?}");
@@ -1479,27 +2618,43 @@ fn high_entropy_strings_on_request() {
     clean(text);
     let f = run(text, &["HIGH_ENTROPY_STRING"], 0.5);
     let got: Vec<&str> = f.iter().map(|(_, v, _)| v.as_str()).collect();
-    assert_eq!(got, ["Zk8Lp2Qr7Xt4Vn9Mw1Bc6Hd3Jf5Gs0Ya+Ue/Io", "3f2a9c41d07be356fa1c8d92b4e06a7d"]);
-    let f = run("\"id\": \"3636dd46-ea21-11e9-81b4-2a2ae2dbcce4\", \"n\": \"00000000000000000001\"", &["HIGH_ENTROPY_STRING"], 0.5);
+    assert_eq!(
+        got,
+        [
+            "Zk8Lp2Qr7Xt4Vn9Mw1Bc6Hd3Jf5Gs0Ya+Ue/Io",
+            "3f2a9c41d07be356fa1c8d92b4e06a7d"
+        ]
+    );
+    let f = run(
+        "\"id\": \"3636dd46-ea21-11e9-81b4-2a2ae2dbcce4\", \"n\": \"00000000000000000001\"",
+        &["HIGH_ENTROPY_STRING"],
+        0.5,
+    );
     assert!(f.is_empty(), "{f:?}");
 }
 
-/// Only the asked-for types run; Stripe publishable keys only when asked.
+/// Only the asked-for types run; Stripe publishable keys only when asked (and the keyword
+/// rule does not report them either).
 #[test]
 fn types_run_when_wanted() {
     let pk = "pk_live_j5krY8XTgIcDaHDb3YrsAfCl";
     clean(pk);
+    clean(&format!("stripe_publishable_key = \"{pk}\""));
     assert_eq!(run(pk, &["STRIPE_PUBLISHABLE_KEY"], 0.5).len(), 1);
     let text = "password: hunter2! token: Zr8Kq2Lm9Xv4Tn7Wp1Hc6Bd3";
     let f = run(text, &["PASSWORD"], 0.5);
-    assert!(f.iter().all(|(e, _, _)| e == "PASSWORD") && f.len() == 1, "{f:?}");
+    assert!(
+        f.iter().all(|(e, _, _)| e == "PASSWORD") && f.len() == 1,
+        "{f:?}"
+    );
 }
 
 /// No secret anywhere in the development corpus (prompts with personal data and hard
 /// negatives): the secret types must not add false positives to it.
 #[test]
 fn corpus_has_no_secrets() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pii/dev.jsonl");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pii/dev.jsonl");
     let Ok(data) = std::fs::read_to_string(&path) else {
         panic!("corpus missing at {}", path.display());
     };
@@ -1509,4 +2664,88 @@ fn corpus_has_no_secrets() {
         let f = secrets(text);
         assert!(f.is_empty(), "{}: {text:?} -> {f:?}", v["id"]);
     }
+}
+
+/// gitleaks `kubernetes.go` (`kubernetes-secret-yaml`): the values of a Secret's `data:` and
+/// `stringData:` maps, in either order of `kind:` and `data:`; templates and other kinds are
+/// not reported.
+#[test]
+fn kubernetes_secret_manifests() {
+    let manifest = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-user-pass\ntype: Opaque\ndata:\n  username: YWRtaW4=\n  password: UyFCXCpkJHpEc2I9\nstringData:\n  token: \"Zr8Kq2Lm9Xv4Tn7W\"\n";
+    found(manifest, "GENERIC_SECRET", "UyFCXCpkJHpEc2I9");
+    found(manifest, "GENERIC_SECRET", "YWRtaW4=");
+    found(manifest, "GENERIC_SECRET", "Zr8Kq2Lm9Xv4Tn7W");
+    let after = "data:\n  password: UyFCXCpkJHpEc2I9\nkind: Secret\n";
+    found(after, "GENERIC_SECRET", "UyFCXCpkJHpEc2I9");
+    for text in [
+        "kind: Secret\ndata:\n  password: \"{{ .Values.password }}\"\n",
+        "kind: Secret\ndata:\n  password: \"\"\n",
+        "kind: ConfigMap\ndata:\n  setting: c29tZXRoaW5nIGVsc2U=\n",
+        "kind: Secret\ndata: {}\n",
+    ] {
+        clean(text);
+    }
+}
+
+/// Offsets stay on character boundaries next to multi-byte text.
+#[test]
+fn utf8_around_secrets() {
+    found(
+        "🔑 contraseña: Pässwörd1! — merci",
+        "PASSWORD",
+        "Pässwörd1!",
+    );
+    found(
+        "«postgres://app:Sécur1té@db.example.com/x»",
+        "PASSWORD",
+        "Sécur1té",
+    );
+    let v = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    found(&format!("clé stripe：{v}。"), "STRIPE_KEY", v);
+    for text in ["пароль: ", "密码=", "ключ: ñ", "\u{1F511}=\u{1F511}"] {
+        let _ = find(text);
+    }
+}
+
+#[test]
+#[ignore]
+fn timing() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pii/dev.jsonl");
+    let data = std::fs::read_to_string(&path).unwrap();
+    let texts: Vec<String> = data
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let opts = DetectOptions::default();
+    let want = |e: EntityType| opts.wants(e);
+    warm();
+    crate::recognizers::warm();
+    let t = std::time::Instant::now();
+    let mut n = 0;
+    for text in &texts {
+        let mut c = Vec::new();
+        crate::recognizers::scan(text, &want, &mut c);
+        n += c.len();
+    }
+    let a = t.elapsed();
+    let t = std::time::Instant::now();
+    for text in &texts {
+        let mut c = Vec::new();
+        scan(text, &want, &mut c);
+        n += c.len();
+    }
+    let b = t.elapsed();
+    let t = std::time::Instant::now();
+    for text in &texts {
+        let _ = crate::detect(text, &opts);
+    }
+    let d = t.elapsed();
+    println!("tables {a:?} custom {b:?} detect {d:?} n {n}");
 }

@@ -68,7 +68,11 @@ pub(super) fn edges(text: &str, s: usize, e: usize) -> bool {
 
 /// [`edges`] for tokens that may end in base64 (`+`, `/`, `=`).
 fn edges_b64(text: &str, s: usize, e: usize) -> bool {
-    edges(text, s, e) && text.as_bytes().get(e).is_none_or(|&n| !matches!(n, b'+' | b'/' | b'='))
+    edges(text, s, e)
+        && text
+            .as_bytes()
+            .get(e)
+            .is_none_or(|&n| !matches!(n, b'+' | b'/' | b'='))
 }
 
 /// gitleaks' boundaries of an Azure AD client secret: before it the start or one of
@@ -232,7 +236,11 @@ fn gitlab(m: &str) -> Check {
     let (signed, sum) = m.split_at(m.len() - 7);
     let crc_ok = codec::base36(sum) == Some(u64::from(codec::crc32(signed.as_bytes())));
     // The payload starts after `glpat-`, or after `glrt-` or `glrt-t1_` for runner tokens.
-    let starts: &[usize] = if m.starts_with("glrt-") { &[5, 8] } else { &[6] };
+    let starts: &[usize] = if m.starts_with("glrt-") {
+        &[5, 8]
+    } else {
+        &[6]
+    };
     let len = codec::base36(&m[dot + 1..dot + 3]);
     let len_ok = starts.iter().any(|&p| len == Some((dot - p) as u64));
     Check::from(crc_ok && len_ok)
@@ -266,8 +274,7 @@ token! {
 /// (`xoxb-xoxb-my-bot-token`, `xoxp-1234567890`) is filler.
 fn slack(m: &str) -> Check {
     let body = m.get(5..).unwrap_or_default();
-    if !body.bytes().any(|b| b.is_ascii_digit()) || !body.bytes().any(|b| b.is_ascii_alphabetic())
-    {
+    if !body.bytes().any(|b| b.is_ascii_digit()) || !body.bytes().any(|b| b.is_ascii_alphabetic()) {
         return Check::Invalid;
     }
     if m.starts_with("xoxb-") {
@@ -312,9 +319,8 @@ token! {
 /// The first part of a bot token is the bot's snowflake id (17 to 20 digits) in base64.
 fn discord(m: &str) -> Check {
     let id = m.split('.').next().unwrap_or_default();
-    let ok = codec::base64(id).is_some_and(|b| {
-        (17..=20).contains(&b.len()) && b.iter().all(u8::is_ascii_digit)
-    });
+    let ok = codec::base64(id)
+        .is_some_and(|b| (17..=20).contains(&b.len()) && b.iter().all(u8::is_ascii_digit));
     Check::from(ok)
 }
 
@@ -536,7 +542,8 @@ token! {
 /// happens to be 34 letters long has not).
 fn huggingface(m: &str) -> Check {
     let body = m.rsplit('_').next().unwrap_or_default();
-    if !body.bytes().any(|b| b.is_ascii_uppercase()) || !body.bytes().any(|b| b.is_ascii_lowercase())
+    if !body.bytes().any(|b| b.is_ascii_uppercase())
+        || !body.bytes().any(|b| b.is_ascii_lowercase())
     {
         return Check::Invalid;
     }
@@ -1095,7 +1102,7 @@ fn grafana(m: &str) -> Check {
         let Some((_, sum)) = body.rsplit_once('_') else {
             return Check::Invalid;
         };
-        let crc = codec::crc32(m[..m.len() - 9].as_bytes());
+        let crc = codec::crc32(&m.as_bytes()[..m.len() - 9]);
         let want = format!("{:08x}", crc.swap_bytes());
         return Check::from(sum.eq_ignore_ascii_case(&want));
     }
@@ -1463,5 +1470,34 @@ token! {
     patterns: [pat("SettleMint token", r"\bsm_(?:aat|pat|sat)_[A-Za-z0-9]{16}\b", 0.85)],
     context: ["settlemint"],
     validate: Some(entropy::<30>),
+    around: Some(edges),
+}
+
+token! {
+    /// Airtable personal access tokens (gitleaks `airtable-personnal-access-token`).
+    AIRTABLE_TOKEN, "AIRTABLE_TOKEN",
+    "An Airtable personal access token (pat….…).",
+    "entropy",
+    enabled: true,
+    patterns: [pat("Airtable token", r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", 0.9)],
+    context: ["airtable"],
+    validate: Some(entropy::<35>),
+    around: Some(edges),
+}
+
+token! {
+    /// Plaid access tokens (gitleaks `plaid-api-token`, whose prefix is specific enough to
+    /// need no keyword).
+    PLAID_TOKEN, "PLAID_TOKEN",
+    "A Plaid access token (access-sandbox-…, access-development-…, access-production-…).",
+    "none",
+    enabled: true,
+    patterns: [pat(
+        "Plaid access token",
+        r"\baccess-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        0.9,
+    )],
+    context: ["plaid"],
+    validate: None,
     around: Some(edges),
 }
