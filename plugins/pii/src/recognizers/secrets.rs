@@ -9,13 +9,20 @@
 //! from BEGIN through END — run in [`scan`], which `recognizers::scan` calls; their types are
 //! listed in [`SPECS`] with no patterns, so they are in the catalogue.
 
+/// The keyword rule (values assigned to secret-sounding names).
 mod assign;
+/// Rules spanning several matches: key blocks, URL passwords, AWS key pairs.
 mod blocks;
+/// Entropy, checksums and decoders.
 mod codec;
+/// False-positive filters.
 mod filters;
+/// gitleaks' stop words.
 mod stopwords;
+/// Fixed-prefix token tables.
 mod tokens;
 
+/// End-to-end cases, with ports of gitleaks' and detect-secrets' fixtures.
 #[cfg(test)]
 mod tests;
 

@@ -319,6 +319,8 @@ const NOT_SECRET_LAST: &[&str] = &[
 ];
 /// Joined keys gitleaks allowlists by name.
 const NOT_SECRET_JOINED: &[&str] = &[
+    "csrf",
+    "xsrf",
     "withcredentials",
     "keyvault",
     "jsonwebtoken",
@@ -1019,7 +1021,13 @@ fn password_score(v: &str, quoted: bool, form: Form) -> Option<f32> {
         }
     }
     let c = Classes::of(v);
-    if c.letters_only(v) || filters::is_sequential(v) {
+    // Trailing sentence punctuation does not make a word a password (`is strong?`).
+    let core = if quoted {
+        v
+    } else {
+        v.trim_end_matches(['?', '!', ')', '\''])
+    };
+    if c.letters_only(v) || Classes::of(core).letters_only(core) || filters::is_sequential(v) {
         return None;
     }
     if !c.has_letter() && !(quoted && c.digit == n) {
@@ -1063,7 +1071,10 @@ fn secret_score(v: &str, quoted: bool, strong: bool, form: Form) -> Option<f32> 
     if !c.has_letter() || c.letters_only(v) || filters::is_sequential(v) {
         return None;
     }
-    if filters::is_uuid(v) && !strong {
+    // A weak name (`key`) before a UUID or a SHA-1 / SHA-256 digest is an id or a hash.
+    let digest =
+        matches!(v.len(), 40 | 64) && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !strong && (filters::is_uuid(v) || digest) {
         return None;
     }
     let e = entropy(v);
@@ -1273,10 +1284,12 @@ fn markup(text: &str, sink: &mut Sink<'_>) {
     }
 }
 
+/// Key parsing.
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Keys split at separators and camel-case humps, in any script.
     #[test]
     fn key_segments() {
         assert_eq!(segments("dbPassword"), ["db", "password"]);
@@ -1289,6 +1302,8 @@ mod tests {
         assert_eq!(segments("contraseña"), ["contraseña"]);
     }
 
+    /// Password and secret names, and the names gitleaks' allowlist and detect-secrets' ID
+    /// filter say are not secrets.
     #[test]
     fn key_classes() {
         let kind = |k: &str| classify(k).map(|c| c.kind);

@@ -138,6 +138,7 @@ pub(super) fn bech32_ok(s: &str) -> bool {
 
 /// The bech32 checksum generator's remainder.
 fn polymod(values: &[u8]) -> u32 {
+    /// BIP 173's generator constants.
     const GEN: [u32; 5] = [
         0x3b6a_57b2,
         0x2650_8e6d,
@@ -312,16 +313,19 @@ impl Json<'_> {
     }
 }
 
+/// Known vectors.
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// zlib's check value.
     #[test]
     fn crc32_matches_zlib() {
         assert_eq!(crc32(b""), 0);
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
 
+    /// Number bases and both base64 alphabets.
     #[test]
     fn numbers_and_base64() {
         assert_eq!(base62("zz"), Some(61 * 62 + 61));
@@ -334,6 +338,7 @@ mod tests {
         assert_eq!(base64("a.b"), None);
     }
 
+    /// JSON objects and their top-level keys.
     #[test]
     fn json_syntax() {
         assert!(is_json_object(br#"{"alg":"HS256","typ":"JWT"}"#));
@@ -347,6 +352,7 @@ mod tests {
         assert!(!json_has_key(br#"{"typ":"JWT","x":{"alg":"none"}}"#, "alg"));
     }
 
+    /// The age specification's example identity.
     #[test]
     fn bech32_age_spec_example() {
         // age's specification example identity (32 bytes of 0x42).
@@ -356,6 +362,7 @@ mod tests {
         assert!(!bech32_ok(&k.replace("Q4EGAEX", "Q4EGAEY")));
     }
 
+    /// Shannon entropy in bits.
     #[test]
     fn entropy_bits() {
         assert!(entropy("aaaa").abs() < 1e-6);

@@ -163,6 +163,7 @@ pub(super) fn is_placeholder(v: &str) -> bool {
 /// Whether `v` (upper-cased) is a run of an alphabet, as `ABCDEF`, `123456`, `0123456789ABCDEF`
 /// (detect-secrets' `is_sequential_string`).
 pub(super) fn is_sequential(v: &str) -> bool {
+    /// detect-secrets' sequences (and keyboard rows).
     const SEQUENCES: &[&str] = &[
         "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/",
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ+/",
@@ -345,6 +346,7 @@ impl Classes {
     }
 }
 
+/// The heuristics on detect-secrets' and gitleaks' examples.
 #[cfg(test)]
 mod tests {
     use super::*;
