@@ -366,8 +366,14 @@ pub mod __glue {
         s: crate::__bindings::exports::warden::plugin::rendering::Settings,
         list: Vec<crate::__bindings::exports::warden::plugin::rendering::Source>,
     ) -> Result<String, WireError> {
-        T::render_with(&template, &context, &options(o), &settings(s), &sources(list))
-            .map_err(WireError::from)
+        T::render_with(
+            &template,
+            &context,
+            &options(o),
+            &settings(s),
+            &sources(list),
+        )
+        .map_err(WireError::from)
     }
 
     /// `rendering.render-chat-with`, converted.
@@ -386,8 +392,14 @@ pub mod __glue {
                 content: m.content,
             })
             .collect();
-        let out = T::render_chat_with(messages, &context, &options(o), &settings(s), &sources(list))
-            .map_err(WireError::from)?;
+        let out = T::render_chat_with(
+            messages,
+            &context,
+            &options(o),
+            &settings(s),
+            &sources(list),
+        )
+        .map_err(WireError::from)?;
         Ok(out
             .into_iter()
             .map(|m| w::ChatMessage {

@@ -802,8 +802,14 @@ mod tests {
     #[test]
     fn included_imported_and_extended_sources_come_only_from_the_caller() {
         let sources = vec![
-            ("base@2".to_owned(), "<{% block body %}{% endblock %}>".to_owned()),
-            ("macros".to_owned(), "{% macro hi(n) %}hi {{ n }}{% endmacro %}".to_owned()),
+            (
+                "base@2".to_owned(),
+                "<{% block body %}{% endblock %}>".to_owned(),
+            ),
+            (
+                "macros".to_owned(),
+                "{% macro hi(n) %}hi {{ n }}{% endmacro %}".to_owned(),
+            ),
             ("footer".to_owned(), "-- {{ sig }}".to_owned()),
         ];
         let src = r#"{% extends "base@2" %}{% block body %}{% from "macros" import hi %}{{ hi(name) }} {% include "footer" %}{% endblock %}"#;

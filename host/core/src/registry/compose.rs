@@ -97,7 +97,9 @@ pub async fn pin(
                     message: format!("template {own} includes itself"),
                     errors: vec![FieldError {
                         path: "/template".into(),
-                        message: format!("{reference:?} refers to this template: a template may not include, import or extend itself"),
+                        message: format!(
+                            "{reference:?} refers to this template: a template may not include, import or extend itself"
+                        ),
                     }],
                 });
             }
@@ -117,7 +119,9 @@ pub async fn pin(
                             message: format!("included template {name} does not exist"),
                             errors: vec![FieldError {
                                 path: "/template".into(),
-                                message: format!("{reference:?}: no template {name} in this tenant"),
+                                message: format!(
+                                    "{reference:?}: no template {name} in this tenant"
+                                ),
                             }],
                         })?,
                     Err(e) => return Err(e),
@@ -178,7 +182,8 @@ pub async fn sources(
 ) -> Result<Vec<(String, String)>> {
     let mut seen: BTreeMap<String, Pinned> = BTreeMap::new();
     let mut out = Vec::new();
-    let mut queue: Vec<(String, Pinned)> = pins.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut queue: Vec<(String, Pinned)> =
+        pins.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     while let Some((written, pinned)) = queue.pop() {
         if let Some(prev) = seen.get(&written) {
             if prev != &pinned {

@@ -439,7 +439,8 @@ impl Templates {
             .resolve(who, engine_ref, World::TemplateEngine)
             .await?;
         let (used, includes) = if kind == Kind::HfChat {
-            let template = chat_template_of(new.chat_template.clone(), tokenizer_config.as_ref(), None)?;
+            let template =
+                chat_template_of(new.chat_template.clone(), tokenizer_config.as_ref(), None)?;
             self.check_chat_template(who, &engine, plugin, template, new.options)
                 .await?;
             (BTreeSet::new(), BTreeMap::new())
@@ -806,8 +807,13 @@ impl Templates {
         let (plugin, limits) = self.plugins.prepare(who, &pinned, &req.limits).await?;
         let context = serde_json::to_string(&req.variables)
             .map_err(|e| Error::Internal(format!("cannot encode variables: {e}")))?;
-        let event = AuditEvent::new(&who.tenant, &who.actor, "template.render", "template/inline")
-            .input(context.as_bytes());
+        let event = AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "template.render",
+            "template/inline",
+        )
+        .input(context.as_bytes());
         let options = req.options;
         let mut out = Rendered {
             name: String::new(),
@@ -903,7 +909,11 @@ impl Templates {
         {
             Ok(_) => Ok(()),
             Err(Error::Call {
-                error: warden_engine::CallError::Guest(warden_engine::GuestError::InvalidInput { kind, .. }),
+                error:
+                    warden_engine::CallError::Guest(warden_engine::GuestError::InvalidInput {
+                        kind,
+                        ..
+                    }),
                 ..
             }) if kind == "raised" => Ok(()),
             Err(e) => Err(e),

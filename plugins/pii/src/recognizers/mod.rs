@@ -162,6 +162,7 @@ fn compile(spec: &Spec) -> Vec<Regex> {
 /// Forces every pattern to compile.
 pub(crate) fn warm() {
     LazyLock::force(&COMPILED);
+    secrets::warm();
 }
 
 /// Runs every spec whose type `want` accepts, appending candidates to `out`.
@@ -171,6 +172,8 @@ pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<
             run(spec, regexes, text, out);
         }
     }
+    // After the tables: a keyword's value that is already a known token keeps that type.
+    secrets::scan(text, want, out);
 }
 
 /// One spec over `text`.

@@ -292,10 +292,6 @@ const CUSTOM: [EntityType; 9] = [
 /// AWS secret keys near their ids, high-entropy strings), appending candidates of the types
 /// `want` accepts to `out`. `recognizers::scan` calls it after the tables, so that a keyword's
 /// value that is a known token (already in `out`) is left to the token's type.
-#[allow(
-    dead_code,
-    reason = "recognizers::scan is to call it; until then only tests do"
-)]
 pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
     if !CUSTOM.into_iter().chain([TELEGRAM_BOT_TOKEN]).any(want) {
         return;
@@ -306,10 +302,6 @@ pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<
 }
 
 /// Forces this module's own regexes to compile (the tables' are compiled by the engine).
-#[allow(
-    dead_code,
-    reason = "recognizers::warm is to call it; until then only tests do"
-)]
 pub(crate) fn warm() {
     blocks::warm();
     assign::warm();

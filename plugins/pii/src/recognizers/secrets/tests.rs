@@ -8,26 +8,15 @@ use super::codec;
 use super::*;
 use crate::{DEFAULT_MIN_SCORE, DetectOptions};
 
-/// Runs the tables and [`scan`] in the order `detect` does (with the core e-mail and URL
-/// patterns, which secrets must outscore), for the given types (the defaults when empty), and
-/// returns (type, text, score) of what survives `min` and overlap resolution.
+/// Runs `detect` for the given types (the defaults when empty) with minimum score `min`, and
+/// returns (type, text, score) of what it reports.
 fn run(text: &str, entities: &[&str], min: f32) -> Vec<(String, String, f32)> {
-    let opts = if entities.is_empty() {
-        DetectOptions::default()
-    } else {
-        DetectOptions::from_wire(entities, &[], Some(min), false).unwrap()
-    };
-    let want = |e: EntityType| opts.wants(e);
-    let mut cands = Vec::new();
-    crate::patterns::scan(text, want, &mut cands);
-    crate::recognizers::scan(text, &want, &mut cands);
-    scan(text, &want, &mut cands);
-    cands.retain(|c| c.score >= min);
-    warden_sdk::span::resolve_overlaps(cands)
+    let opts = DetectOptions::from_wire(entities, &[], Some(min), false).unwrap();
+    crate::detect(text, &opts)
         .into_iter()
-        .map(|c| {
-            let s = text[c.start..c.end].to_owned();
-            (c.entity.as_str().to_owned(), s, c.score)
+        .map(|f| {
+            let s = text[f.start..f.end].to_owned();
+            (f.entity_type.as_str().to_owned(), s, f.score)
         })
         .collect()
 }
