@@ -89,9 +89,34 @@ pub struct TemplateArgs {
     /// Read the template from a file.
     #[arg(long, short = 'f', conflicts_with = "chat")]
     pub file: Option<PathBuf>,
-    /// Render a chat: a JSON file holding a list of {"role", "content"} messages.
+    /// Render a chat: a JSON file holding a list of {"role", "content"} messages, or a
+    /// Hugging Face `tokenizer_config.json` (its chat template, rendered with the conversation
+    /// given by --context: {"messages": [...], "tools": [...], "add_generation_prompt": true}).
     #[arg(long)]
     pub chat: Option<PathBuf>,
+    /// Render --template/--file as a Hugging Face chat template (the conversation in
+    /// --context), as transformers' apply_chat_template does.
+    #[arg(long, conflicts_with = "chat")]
+    pub hf: bool,
+    /// Which named template of a tokenizer config with several (default: tool_use when the
+    /// chat has tools, else default).
+    #[arg(long)]
+    pub template_name: Option<String>,
+    /// Remove the first newline after a block tag.
+    #[arg(long)]
+    pub trim_blocks: bool,
+    /// Strip whitespace before a block tag on its line.
+    #[arg(long)]
+    pub lstrip_blocks: bool,
+    /// Keep the template's final newline.
+    #[arg(long)]
+    pub keep_trailing_newline: bool,
+    /// The template language: minijinja (default) or jinja2.
+    #[arg(long, value_parser = ["minijinja", "jinja2"])]
+    pub dialect: Option<String>,
+    /// What a missing value does: strict (default), chainable or lenient.
+    #[arg(long, value_parser = ["strict", "chainable", "lenient"], conflicts_with = "lenient")]
+    pub undefined: Option<String>,
     /// Variables as a JSON object.
     #[arg(long, short = 'c', conflicts_with = "context_file")]
     pub context: Option<String>,
@@ -364,15 +389,48 @@ fn context(t: &TemplateArgs) -> Result<String, Failure> {
 /// `warden run template`: render, render a chat, or list the variables.
 fn run_template(engine: &Engine, plugin: &Plugin, t: &TemplateArgs) -> Result<u8, Failure> {
     let limits = engine.limits(&t.limits.overrides());
+    let on = |flag: bool| flag.then_some(true);
     let options = RenderOptions {
         strict_undefined: Some(!t.lenient),
+        trim_blocks: on(t.trim_blocks),
+        lstrip_blocks: on(t.lstrip_blocks),
+        keep_trailing_newline: on(t.keep_trailing_newline),
+        dialect: match t.dialect.as_deref() {
+            Some("jinja2") => Some(warden_engine::Dialect::Jinja2),
+            Some(_) => Some(warden_engine::Dialect::Minijinja),
+            None => None,
+        },
+        undefined: match t.undefined.as_deref() {
+            Some("strict") => Some(warden_engine::UndefinedMode::Strict),
+            Some("chainable") => Some(warden_engine::UndefinedMode::Chainable),
+            Some("lenient") => Some(warden_engine::UndefinedMode::Lenient),
+            _ => None,
+        },
         ..Default::default()
     };
     if let Some(chat) = &t.chat {
+        let text = read_text(chat, "chat file")?;
+        // A tokenizer config is an object with a chat template; a chat is a list of messages.
+        if let Ok(Value::Object(config)) = serde_json::from_str::<Value>(&text) {
+            if !config.contains_key("chat_template") {
+                return Err(Failure::usage(format!(
+                    "{} is a JSON object without a chat_template: give a tokenizer_config.json or a list of messages",
+                    chat.display()
+                )));
+            }
+            let template = warden_engine::ChatTemplate::Config {
+                json: text,
+                name: t.template_name.clone(),
+            };
+            return Ok(finish(
+                &engine.render_chat_template(plugin, &template, &context(t)?, options, limits),
+                "render-chat-template",
+            ));
+        }
         let messages: Vec<warden_engine::ChatMessage> =
-            serde_json::from_str(&read_text(chat, "chat file")?).map_err(|e| {
+            serde_json::from_str(&text).map_err(|e| {
                 Failure::usage(format!(
-                    "{} is not a JSON list of {{\"role\", \"content\"}} messages: {e}",
+                    "{} is neither a tokenizer_config.json nor a JSON list of {{\"role\", \"content\"}} messages: {e}",
                     chat.display()
                 ))
             })?;
@@ -395,6 +453,13 @@ fn run_template(engine: &Engine, plugin: &Plugin, t: &TemplateArgs) -> Result<u8
         return Ok(finish(
             &engine.inspect_template(plugin, &template, limits),
             "inspect",
+        ));
+    }
+    if t.hf {
+        let template = warden_engine::ChatTemplate::Text(template);
+        return Ok(finish(
+            &engine.render_chat_template(plugin, &template, &context(t)?, options, limits),
+            "render-chat-template",
         ));
     }
     let ctx = context(t)?;

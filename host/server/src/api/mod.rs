@@ -178,6 +178,7 @@ fn all_routes(server: &crate::config::ServerConfig) -> Routes<Arc<Warden>> {
         .add(TemplateWrite, routes!(v1::approve_label_request))
         .add(TemplateWrite, routes!(v1::reject_label_request))
         .add(Render, routes!(v1::render_template))
+        .add(Render, routes!(v1::render_inline))
         .add(PiiProcess, routes!(v1::detect))
         .add(PiiProcess, routes!(v1::anonymize))
         .add(PiiReveal, routes!(v1::deanonymize))

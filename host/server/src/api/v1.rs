@@ -24,7 +24,8 @@ use warden_core::pipelines::{self, registry as pipeline_registry};
 use warden_core::registry::approvals;
 use warden_core::registry::plugins::{PluginRecord, PluginSummary, UploadMeta};
 use warden_core::registry::templates::{
-    Created, ImportReport, NewVersion, RenderRequest, Rendered, TemplateSummary, TemplateVersion,
+    Created, ImportReport, InlineRender, NewVersion, RenderRequest, Rendered, TemplateSummary,
+    TemplateVersion,
 };
 use warden_core::sessions::{CreateSession, EvalRequest, EvalResponse, OneShot, SessionRecord};
 use warden_engine::LimitOverrides;
@@ -358,6 +359,19 @@ pub async fn render_template(
     ApiJson(body): ApiJson<RenderRequest>,
 ) -> ApiResult<Json<Rendered>> {
     Ok(Json(w.templates.render(&who, &name, body).await?))
+}
+
+/// Renders a template given in the request without storing it: text, chat messages, or a
+/// Hugging Face chat template (text or a whole `tokenizer_config.json`).
+#[utoipa::path(post, path = "/v1/templates/render", tag = "templates", request_body = InlineRender,
+    responses((status = 200, body = Rendered), (status = 400, body = Problem),
+        (status = 422, body = Problem), (status = 504, body = Problem)))]
+pub async fn render_inline(
+    State(w): AppState,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<InlineRender>,
+) -> ApiResult<Json<Rendered>> {
+    Ok(Json(w.templates.render_inline(&who, body).await?))
 }
 
 /// Every template as YAML, one document per template.
