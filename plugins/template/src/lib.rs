@@ -20,6 +20,7 @@ use warden_sdk::template::TemplateEngine;
 
 mod hf;
 pub mod jinja2;
+mod source;
 
 pub use hf::{RAISED_KIND, SPECIAL_TOKENS, TokenizerConfig};
 
@@ -150,6 +151,9 @@ fn environment(
             hf::install(&mut env);
         }
     }
+    if flavor != Flavor::Minijinja {
+        env.add_function(source::ITERABLE_GUARD, source::iterable_guard);
+    }
     env
 }
 
@@ -214,9 +218,16 @@ fn parse_context(context_json: &str) -> Result<Value, TemplateError> {
     Ok(value)
 }
 
-fn position_of(source: &str, err: &minijinja::Error) -> Option<Position> {
-    if let Some(range) = err.range()
-        && let Some(before) = source.get(..range.start.min(source.len()))
+fn position_of(
+    source: &str,
+    rewritten: Option<&source::Rewritten<'_>>,
+    err: &minijinja::Error,
+) -> Option<Position> {
+    let start = err
+        .range()
+        .map(|r| rewritten.map_or(r.start, |rw| rw.original_offset(r.start)));
+    if let Some(start) = start
+        && let Some(before) = source.get(..source.floor_char_boundary(start.min(source.len())))
     {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -244,11 +255,20 @@ fn raised(err: &minijinja::Error) -> bool {
 }
 
 fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
+    convert_rewritten(source, None, err)
+}
+
+/// [`convert`] for an error in a rewritten `source` (positions are the original's).
+fn convert_rewritten(
+    source: &str,
+    rewritten: Option<&source::Rewritten<'_>>,
+    err: &minijinja::Error,
+) -> TemplateError {
     if raised(err) {
         return TemplateError {
             kind: RAISED_KIND.to_owned(),
             message: err.detail().unwrap_or_default().to_owned(),
-            position: position_of(source, err),
+            position: position_of(source, rewritten, err),
         };
     }
     let kind = match err.kind() {
@@ -268,7 +288,7 @@ fn convert(source: &str, err: &minijinja::Error) -> TemplateError {
     TemplateError {
         kind: kind.to_owned(),
         message,
-        position: position_of(source, err),
+        position: position_of(source, rewritten, err),
     }
 }
 
@@ -301,15 +321,18 @@ pub fn render_with_sources(
     sources: &[(String, String)],
 ) -> Result<String, TemplateError> {
     let ctx = parse_context(context_json)?;
+    let jinja2 = settings.dialect == Dialect::Jinja2;
     let mut env = settings_env(opts, settings);
-    add_sources(&mut env, sources)?;
-    render_metered(&env, source, &ctx).map(|(out, _)| out)
+    add_sources(&mut env, sources, jinja2)?;
+    render_metered(&env, source, &ctx, jinja2).map(|(out, _)| out)
 }
 
-/// Adds the included sources to `env` by name; a syntax error names the source.
+/// Adds the included sources to `env` by name; a syntax error names the source. In the Jinja2
+/// dialect each source gets the dialect's rewrites too.
 fn add_sources(
     env: &mut Environment<'static>,
     sources: &[(String, String)],
+    jinja2: bool,
 ) -> Result<(), TemplateError> {
     for (name, text) in sources {
         if name == TEMPLATE_NAME {
@@ -319,26 +342,35 @@ fn add_sources(
                 position: None,
             });
         }
-        env.add_template_owned(name.clone(), text.clone())
-            .map_err(|e| {
-                let mut err = convert(text, &e);
-                err.message = format!("in included template {name:?}: {}", err.message);
-                err
-            })?;
+        let body = if jinja2 {
+            source::rewrite(text).text.into_owned()
+        } else {
+            text.clone()
+        };
+        env.add_template_owned(name.clone(), body).map_err(|e| {
+            let mut err = convert(text, &e);
+            err.message = format!("in included template {name:?}: {}", err.message);
+            err
+        })?;
     }
     Ok(())
 }
 
-/// Renders `source` and says how much engine fuel the render consumed.
+/// Renders `source` and says how much engine fuel the render consumed; `jinja2` applies the
+/// Jinja2 dialect's source rewrites first (see the `source` module).
 fn render_metered(
     env: &Environment<'_>,
     source: &str,
     ctx: &Value,
+    jinja2: bool,
 ) -> Result<(String, u64), TemplateError> {
+    let rewritten = jinja2.then(|| source::rewrite(source));
+    let text = rewritten.as_ref().map_or(source, |rw| &rw.text);
+    let fail = |e: minijinja::Error| convert_rewritten(source, rewritten.as_ref(), &e);
     let tmpl = env
-        .template_from_named_str(TEMPLATE_NAME, source)
-        .map_err(|e| convert(source, &e))?;
-    let captured = tmpl.render_captured(ctx).map_err(|e| convert(source, &e))?;
+        .template_from_named_str(TEMPLATE_NAME, text)
+        .map_err(fail)?;
+    let captured = tmpl.render_captured(ctx).map_err(fail)?;
     let used = captured.state().fuel_levels().map_or(0, |(used, _)| used);
     Ok((captured.output().to_owned(), used))
 }
@@ -379,9 +411,10 @@ pub fn render_chat_with_sources(
             engine_fuel: Some(fuel),
             ..*opts
         };
+        let jinja2 = settings.dialect == Dialect::Jinja2;
         let mut env = settings_env(&message_opts, settings);
-        add_sources(&mut env, sources)?;
-        let (content, used) = render_metered(&env, &m.content, &ctx).map_err(|mut e| {
+        add_sources(&mut env, sources, jinja2)?;
+        let (content, used) = render_metered(&env, &m.content, &ctx, jinja2).map_err(|mut e| {
             e.message = format!("message {i} ({}): {}", m.role, e.message);
             e
         })?;
@@ -452,7 +485,7 @@ pub fn render_chat_template_with(
         Flavor::HuggingFace,
         undefined.unwrap_or(UndefinedMode::Lenient),
     );
-    let (rendered, _) = render_metered(&env, &source, &request.context)?;
+    let (rendered, _) = render_metered(&env, &source, &request.context, true)?;
     match (&request.final_message, request.continue_final_message) {
         (Some(final_message), true) => hf::continue_final(rendered, final_message),
         _ => Ok(rendered),
@@ -636,6 +669,37 @@ mod tests {
         let pos = err.position.unwrap();
         assert_eq!(pos.line, 2);
         assert!(pos.column > 1, "{pos:?}");
+    }
+
+    /// The Jinja2 dialect's source rewrites: `for` over `none` fails as in Jinja2 (minijinja's
+    /// own dialect still loops zero times), a backslash before a line break continues a string
+    /// literal, and error positions are the template's own, not the rewritten text's.
+    #[test]
+    fn jinja2_dialect_fails_on_none_loops_and_continues_string_lines() {
+        let jinja2 = Settings {
+            dialect: Dialect::Jinja2,
+            undefined: Some(UndefinedMode::Lenient),
+        };
+        let opts = RenderOptions::default();
+        let none_loop = "{% for x in v %}{{ x }}{% endfor %}";
+        let err = render_with(none_loop, r#"{"v": null}"#, &opts, &jinja2).unwrap_err();
+        assert_eq!(err.kind, "render");
+        assert_eq!(r(none_loop, r#"{"v": null}"#).as_deref(), Ok(""));
+        assert_eq!(
+            render_with(none_loop, r#"{"v": "ab"}"#, &opts, &jinja2).as_deref(),
+            Ok("ab")
+        );
+        let continued = render_with("{{ 'one \\\ntwo' }}", "{}", &opts, &jinja2);
+        assert_eq!(continued.as_deref(), Ok("one two"));
+        let err = render_with(
+            "{% for a in [1] %}{% endfor %}\n{{ '\\/' }} {{ x.y.z }}",
+            "{}",
+            &opts,
+            &jinja2,
+        )
+        .unwrap_err();
+        let pos = err.position.unwrap();
+        assert_eq!((pos.line, pos.column), (2, 15), "{err:?}");
     }
 
     #[test]
