@@ -161,9 +161,15 @@ pub fn compile(recognizers: &[Recognizer]) -> Result<Vec<AdHoc>, InputError> {
     Ok(out)
 }
 
-/// Runs the compiled recognizers over `text`.
-pub(crate) fn scan(text: &str, recognizers: &[AdHoc], out: &mut Vec<Candidate>) {
-    for r in recognizers {
+/// Runs the compiled recognizers over `text`: all of them, unless the call names entities and
+/// not this recognizer's.
+pub(crate) fn scan(
+    text: &str,
+    recognizers: &[AdHoc],
+    want: &dyn Fn(EntityType) -> bool,
+    out: &mut Vec<Candidate>,
+) {
+    for r in recognizers.iter().filter(|r| want(r.entity)) {
         let all = r
             .patterns
             .iter()

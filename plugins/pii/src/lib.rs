@@ -65,9 +65,9 @@ pub const OPTION_KIND: &str = "option";
 impl DetectOptions {
     /// Builds options from wire values, rejecting unknown entity names, unknown countries and
     /// a minimum score outside 0.0..=1.0 (or NaN) with an input error of kind [`OPTION_KIND`].
-    pub fn from_wire<S: AsRef<str>>(
+    pub fn from_wire<S: AsRef<str>, C: AsRef<str>>(
         entities: &[S],
-        countries: &[S],
+        countries: &[C],
         min_score: Option<f32>,
         explain: bool,
     ) -> Result<DetectOptions, InputError> {
@@ -132,7 +132,8 @@ impl DetectOptions {
         if !self.entities.is_empty() {
             return self.entities.contains(&e);
         }
-        let Some(info) = e.info() else { return false };
+        // A type outside the catalogue is a caller's recognizer's: it runs unless excluded.
+        let Some(info) = e.info() else { return true };
         match info.country {
             Some(c) if !self.countries.is_empty() => self.countries.contains(&c),
             _ => info.default_enabled,
@@ -285,7 +286,7 @@ fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
     if want(EntityType::PERSON) {
         person::scan(text, &mut cands);
     }
-    adhoc::scan(text, &opts.recognizers, &mut cands);
+    adhoc::scan(text, &opts.recognizers, &want, &mut cands);
     if !opts.context.is_empty() {
         for c in cands.iter_mut().filter(|c| c.score < 1.0) {
             if context::nearest_owned(text, c.start, c.end, &opts.context).is_some() {
@@ -358,14 +359,30 @@ impl warden_sdk::pii::Analyzer for Builtin {
         options: &warden_sdk::pii::AnalyzeOptions,
     ) -> Result<Vec<warden_sdk::pii::Finding>, warden_sdk::Error> {
         let base = &options.base;
-        let mut opts = DetectOptions::from_wire(
-            &base.entities,
-            &options.countries,
-            base.min_score,
-            base.explain,
-        )?;
+        let recognizers = adhoc::compile(&options.recognizers)?;
+        // Entities may name the caller's own recognizers' types as well as the catalogue's.
+        let (own, listed): (Vec<&String>, Vec<&String>) = base
+            .entities
+            .iter()
+            .partition(|e| recognizers.iter().any(|r| r.entity.as_str() == e.as_str()));
+        let mut opts =
+            DetectOptions::from_wire(&listed, &options.countries, base.min_score, base.explain)?;
+        if listed.is_empty() && !own.is_empty() {
+            // Only the caller's types were asked for: none of the built-in recognizers runs.
+            opts.entities = own
+                .iter()
+                .filter_map(|e| recognizers.iter().find(|r| r.entity.as_str() == e.as_str()))
+                .map(|r| r.entity)
+                .collect();
+        } else if !listed.is_empty() {
+            opts.entities.extend(
+                own.iter()
+                    .filter_map(|e| recognizers.iter().find(|r| r.entity.as_str() == e.as_str()))
+                    .map(|r| r.entity),
+            );
+        }
         opts.context = options.context.iter().map(|w| w.to_lowercase()).collect();
-        opts.recognizers = adhoc::compile(&options.recognizers)?;
+        opts.recognizers = recognizers;
         Ok(wire(detect(text, &opts)))
     }
 }

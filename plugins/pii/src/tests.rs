@@ -351,14 +351,14 @@ fn large_input_does_not_panic() {
 #[test]
 fn options_filter_and_validate() {
     let t = "Jane Smith, jane@example.com";
-    let only_email = DetectOptions::from_wire(&["EMAIL_ADDRESS"], &[], None, false);
+    let only_email = DetectOptions::from_wire(&["EMAIL_ADDRESS"], &[] as &[&str], None, false);
     assert_eq!(only_email.as_ref().map(|o| detect(t, o).len()), Ok(1));
     assert!(
-        DetectOptions::from_wire(&["NOPE"], &[], None, false)
+        DetectOptions::from_wire(&["NOPE"], &[] as &[&str], None, false)
             .is_err_and(|e| e.message.contains("unknown entity type NOPE"))
     );
-    assert!(DetectOptions::from_wire::<&str>(&[], &[], Some(1.5), false).is_err());
-    assert!(DetectOptions::from_wire::<&str>(&[], &[], Some(f32::NAN), false).is_err());
+    assert!(DetectOptions::from_wire::<&str, &str>(&[], &[], Some(1.5), false).is_err());
+    assert!(DetectOptions::from_wire::<&str, &str>(&[], &[], Some(f32::NAN), false).is_err());
     let high = DetectOptions {
         min_score: Some(0.99),
         ..DetectOptions::default()
@@ -851,7 +851,7 @@ pub(crate) fn presidio_case(
     min: f32,
     max: f32,
 ) {
-    let opts = DetectOptions::from_wire(&[entity], &[], Some(0.0), true).unwrap();
+    let opts = DetectOptions::from_wire(&[entity], &[] as &[&str], Some(0.0), true).unwrap();
     let found = detect(text, &opts);
     let got: Vec<(usize, usize)> = found.iter().map(|f| (f.start, f.end)).collect();
     assert_eq!(got, spans, "{entity} in {text:?}: {found:?}");
@@ -899,4 +899,46 @@ fn phone_numbers_worldwide() {
             find(text)
         );
     }
+}
+
+/// A caller's recognizer runs with the defaults, with named entities that include its type,
+/// and alone when only its type is named; another named type switches it off.
+#[test]
+fn ad_hoc_recognizers_follow_the_entities_asked_for() {
+    use warden_sdk::pii::{AnalyzeOptions, Analyzer, DetectOptions as Wire, Pattern, Recognizer};
+    let text = "EMP-123456 wrote from ann@example.com";
+    let emp = Recognizer {
+        name: "emp".into(),
+        entity_type: "EMPLOYEE_ID".into(),
+        patterns: vec![Pattern {
+            name: "emp".into(),
+            regex: "EMP-[0-9]{6}".into(),
+            score: 0.9,
+        }],
+        ..Default::default()
+    };
+    let run = |entities: &[&str]| {
+        let opts = AnalyzeOptions {
+            base: Wire {
+                entities: entities.iter().map(|e| (*e).to_owned()).collect(),
+                ..Default::default()
+            },
+            recognizers: vec![emp.clone()],
+            ..Default::default()
+        };
+        let mut types: Vec<String> = Builtin::analyze(text, &opts)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.entity_type)
+            .collect();
+        types.sort();
+        types
+    };
+    assert_eq!(run(&[]), ["EMAIL_ADDRESS", "EMPLOYEE_ID"]);
+    assert_eq!(run(&["EMPLOYEE_ID"]), ["EMPLOYEE_ID"]);
+    assert_eq!(
+        run(&["EMPLOYEE_ID", "EMAIL_ADDRESS"]),
+        ["EMAIL_ADDRESS", "EMPLOYEE_ID"]
+    );
+    assert_eq!(run(&["EMAIL_ADDRESS"]), ["EMAIL_ADDRESS"]);
 }

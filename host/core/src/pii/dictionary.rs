@@ -329,6 +329,11 @@ impl Matcher {
         })
     }
 
+    /// The entity types the deny dictionaries report.
+    pub fn entity_types(&self) -> impl Iterator<Item = &str> {
+        self.owners.iter().map(|o| o.entity_type.as_str())
+    }
+
     /// True when no dictionary contributed a term, so the caller can skip matching.
     pub fn is_empty(&self) -> bool {
         self.deny.is_none() && self.allow.is_none() && self.allow_patterns.is_none()

@@ -190,10 +190,10 @@ pub struct AdHocPattern {
 }
 
 /// Presidio's default flags: `re.DOTALL | re.MULTILINE | re.IGNORECASE`.
-const PRESIDIO_FLAGS: u32 = 16 | 8 | 2;
+pub(crate) const PRESIDIO_FLAGS: u32 = 16 | 8 | 2;
 
 /// A Python `re` flag set as an inline Rust regex group prefix.
-fn inline_flags(flags: u32) -> String {
+pub(crate) fn inline_flags(flags: u32) -> String {
     let mut f = String::new();
     for (bit, c) in [(2, 'i'), (8, 'm'), (16, 's'), (64, 'x')] {
         if flags & bit != 0 {

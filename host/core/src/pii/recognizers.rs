@@ -156,6 +156,8 @@ struct PresidioRecognizer {
     kind: Option<String>,
     #[serde(default)]
     enabled: Option<bool>,
+    #[serde(default)]
+    global_regex_flags: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,15 +243,22 @@ pub async fn from_presidio_yaml(yaml: &str) -> Result<(Vec<StoredRecognizer>, Ve
         out.push(StoredRecognizer {
             name: key_name(&r.name),
             entity_type: entity,
-            patterns: r
-                .patterns
-                .into_iter()
-                .map(|p| Pattern {
-                    name: p.name,
-                    regex: p.regex,
-                    score: p.score,
-                })
-                .collect(),
+            // Presidio compiles patterns with DOTALL | MULTILINE | IGNORECASE unless the file
+            // says otherwise; the same flags, written inline, keep their meaning here.
+            patterns: {
+                let flags = super::presidio::inline_flags(
+                    r.global_regex_flags
+                        .unwrap_or(super::presidio::PRESIDIO_FLAGS),
+                );
+                r.patterns
+                    .into_iter()
+                    .map(|p| Pattern {
+                        name: p.name,
+                        regex: format!("{flags}{}", p.regex),
+                        score: p.score,
+                    })
+                    .collect()
+            },
             deny_list: r.deny_list,
             deny_list_score: r.deny_list_score,
             context: r.context,

@@ -441,10 +441,12 @@ impl Pii {
     ) -> Result<()> {
         let info = self.entities(who, None).await?;
         let stored = self.list_recognizers(who).await?;
+        let dictionaries = self.dictionaries.get(&self.store, &who.tenant).await?;
         let mut errors = Vec::new();
         for (i, e) in d.entities.iter().enumerate() {
             let known = info.entities.iter().any(|k| &k.entity_type == e)
-                || stored.iter().any(|r| &r.entity_type == e);
+                || stored.iter().any(|r| &r.entity_type == e)
+                || dictionaries.entity_types().any(|t| t == e);
             if !known {
                 errors.push(FieldError {
                     path: format!("/pii/entities/{i}"),
@@ -534,6 +536,47 @@ impl Pii {
         if dictionaries {
             all_recognizers.extend(self.stored_recognizers(&who.tenant).await?.iter().cloned());
         }
+        let matcher = if dictionaries {
+            Some(self.dictionaries.get(&self.store, &who.tenant).await?)
+        } else {
+            None
+        };
+        // A named entity nothing here reports is a typo: refused, never silently empty.
+        if !entities.is_empty() {
+            let mut known: Vec<String> = all_recognizers
+                .iter()
+                .map(|r| r.entity_type.clone())
+                .collect();
+            if let Some(m) = &matcher {
+                known.extend(m.entity_types().map(str::to_owned));
+            }
+            for reference in detectors {
+                let info = self.entities(who, Some(reference)).await?;
+                known.extend(info.entities.iter().map(|e| e.entity_type.clone()));
+            }
+            let unknown: Vec<&String> = entities.iter().filter(|e| !known.contains(e)).collect();
+            if !unknown.is_empty() {
+                return Err(Error::Unprocessable {
+                    message: format!(
+                        "no detector, recognizer or dictionary reports {}",
+                        unknown
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    errors: unknown
+                        .iter()
+                        .map(|e| FieldError {
+                            path: "/entities".into(),
+                            message: format!(
+                                "{e} is not an entity type here (see GET /v1/pii/entities)"
+                            ),
+                        })
+                        .collect(),
+                });
+            }
+        }
         let mut spans: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
         let (mut fuel, mut micros) = (0u64, 0u64);
         let owned: Arc<Vec<String>> = Arc::new(texts.iter().map(|t| (*t).to_owned()).collect());
@@ -542,14 +585,34 @@ impl Pii {
                 .plugins
                 .resolve_limited(who, reference, World::PiiDetector, limits)
                 .await?;
+            let builtin = pref.name == BUILTIN;
+            // Named entities go to a detector only as far as it reports them (or, for the
+            // built-in, the recognizers it runs); one that reports none of them is skipped.
+            let mine: Vec<String> = if entities.is_empty() {
+                Vec::new()
+            } else {
+                let info = self.entities(who, Some(reference)).await?;
+                let mine: Vec<String> = entities
+                    .iter()
+                    .filter(|e| {
+                        info.entities.iter().any(|k| &k.entity_type == *e)
+                            || (builtin && all_recognizers.iter().any(|r| &r.entity_type == *e))
+                    })
+                    .cloned()
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                mine
+            };
             let options = DetectOptions {
-                entities: entities.to_vec(),
+                entities: mine,
                 countries: countries.to_vec(),
                 min_score,
                 explain,
                 language: language.map(str::to_owned),
                 context: context.to_vec(),
-                recognizers: if pref.name == BUILTIN {
+                recognizers: if builtin {
                     all_recognizers.clone()
                 } else {
                     Vec::new()
@@ -594,11 +657,6 @@ impl Pii {
                 }));
             }
         }
-        let matcher = if dictionaries {
-            Some(self.dictionaries.get(&self.store, &who.tenant).await?)
-        } else {
-            None
-        };
         let mut out = Vec::with_capacity(texts.len());
         for (text, mut found) in texts.iter().zip(spans) {
             if let Some(m) = &matcher {
@@ -1049,6 +1107,22 @@ impl Pii {
             .write(Scope::tenant(&who.tenant), |tx| {
                 Box::pin(async move {
                     let k = dict_key(&who.tenant, name);
+                    // The tenant's dictionaries compile into one matcher: check it builds with
+                    // this one in it, so no later detection fails on the combination.
+                    let mut all: Vec<(String, Dictionary)> = tx
+                        .scan_json::<Dictionary>(tables::DICTIONARIES, &format!("{}/", who.tenant))
+                        .await?
+                        .into_iter()
+                        .filter(|(key, _)| key != &k)
+                        .collect();
+                    all.push((name.to_owned(), dict.clone()));
+                    Matcher::build(&all).map_err(|e| Error::Unprocessable {
+                        message: format!("the tenant's dictionaries do not compile together: {e}"),
+                        errors: vec![FieldError {
+                            path: String::new(),
+                            message: e.to_string(),
+                        }],
+                    })?;
                     let existed = tx.get_bytes(tables::DICTIONARIES, &k).await?.is_some();
                     tx.put_json(tables::DICTIONARIES, &k, dict).await?;
                     tx.audit(

@@ -11,7 +11,7 @@ use crate::{DEFAULT_MIN_SCORE, DetectOptions};
 /// Runs `detect` for the given types (the defaults when empty) with minimum score `min`, and
 /// returns (type, text, score) of what it reports.
 fn run(text: &str, entities: &[&str], min: f32) -> Vec<(String, String, f32)> {
-    let opts = DetectOptions::from_wire(entities, &[], Some(min), false).unwrap();
+    let opts = DetectOptions::from_wire(entities, &[] as &[&str], Some(min), false).unwrap();
     crate::detect(text, &opts)
         .into_iter()
         .map(|f| {
