@@ -136,7 +136,7 @@ impl Warden {
             sandbox.clone(),
             plugins.clone(),
             tenants.clone(),
-            vec![Arc::new(PipelinePins)],
+            vec![Arc::new(PipelinePins), Arc::new(TemplatePins)],
         ));
         let pii = Arc::new(Pii::new(
             sandbox.clone(),

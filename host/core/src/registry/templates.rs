@@ -1290,4 +1290,20 @@ impl Referrer for TemplatePins {
         }
         Ok(())
     }
+
+    /// A version of another template that includes, imports or extends `name`.
+    async fn template_user(&self, tx: &Tx, tenant: &str, name: &str) -> Result<Option<String>> {
+        Ok(tx
+            .scan_json::<TemplateVersion>(tables::TEMPLATES, &format!("{tenant}/"))
+            .await?
+            .into_iter()
+            .map(|(_, v)| v)
+            .find(|v| v.name != name && v.includes.values().any(|p| p.name == name))
+            .map(|v| {
+                format!(
+                    "template `{}` version {} (it includes it)",
+                    v.name, v.version
+                )
+            }))
+    }
 }
