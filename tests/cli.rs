@@ -94,6 +94,72 @@ fn run_template_prints_the_rendered_text() {
 }
 
 #[test]
+fn run_template_renders_a_tokenizer_config_and_takes_whitespace_and_dialect_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tokenizer_config.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({
+            "chat_template": "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}",
+            "eos_token": "<|im_end|>"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let conversation =
+        r#"{"messages": [{"role": "user", "content": "Hi"}], "add_generation_prompt": true}"#;
+    let out = warden(
+        &[
+            "run",
+            "template",
+            "--chat",
+            config.to_str().unwrap(),
+            "--context",
+            conversation,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["result"],
+        "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    );
+    let out = warden(
+        &[
+            "run",
+            "template",
+            "--template",
+            "{% if x %}\n  yes\n{% endif %}",
+            "--context",
+            r#"{"x": true}"#,
+            "--trim-blocks",
+            "--lstrip-blocks",
+        ],
+        None,
+    );
+    assert_eq!(json(&out)["result"], "  yes\n", "{}", stderr(&out));
+    let out = warden(
+        &[
+            "run",
+            "template",
+            "--template",
+            "{{ 'a-b'.split('-') }}",
+            "--dialect",
+            "jinja2",
+        ],
+        None,
+    );
+    assert_eq!(json(&out)["result"], "['a', 'b']", "{}", stderr(&out));
+    // A JSON object without a chat template is a usage error (exit 2).
+    std::fs::write(&config, "{\"bos_token\": \"<s>\"}").unwrap();
+    let out = warden(
+        &["run", "template", "--chat", config.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn template_errors_are_results_with_exit_code_1() {
     let out = warden(&["run", "template", "--template", "Hi {{ nobody }}"], None);
     assert_eq!(out.status.code(), Some(1));
