@@ -274,14 +274,22 @@ struct VaultRecord {
     sealed: String,
 }
 
-/// The anonymised texts of a batch as one audited output (NUL-separated).
-fn joined(done: &[Anonymized]) -> Vec<u8> {
+/// Texts as one audited input or output: a single text as it is, a batch NUL-separated.
+fn joined_texts<S: AsRef<str>>(texts: &[S]) -> Vec<u8> {
     let mut out = Vec::new();
-    for d in done {
-        out.extend_from_slice(d.text.as_bytes());
-        out.push(0);
+    for (i, t) in texts.iter().enumerate() {
+        if i > 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(t.as_ref().as_bytes());
     }
     out
+}
+
+/// The anonymised texts of a batch as one audited output.
+fn joined(done: &[Anonymized]) -> Vec<u8> {
+    let texts: Vec<&str> = done.iter().map(|d| d.text.as_str()).collect();
+    joined_texts(&texts)
 }
 
 fn vault_key(tenant: &str, id: &str) -> String {
@@ -618,11 +626,7 @@ impl Pii {
                     Vec::new()
                 },
             };
-            let mut input = Vec::new();
-            for t in texts.iter() {
-                input.extend_from_slice(t.as_bytes());
-                input.push(0);
-            }
+            let input = joined_texts(&texts);
             let event = AuditEvent::new(
                 &who.tenant,
                 &who.actor,
@@ -781,11 +785,7 @@ impl Pii {
             self.load_vault(who, id).await?;
         }
         let (list, batch) = texts(req.text.as_ref(), req.texts.as_ref(), self.config.max_batch)?;
-        let mut input = Vec::new();
-        for t in &list {
-            input.extend_from_slice(t.as_bytes());
-            input.push(0);
-        }
+        let input = joined_texts(&list);
         let (spans, fuel, duration_us) = self
             .find(
                 who,

@@ -805,7 +805,7 @@ mod tests {
             [&("GET".to_owned(), "/openapi.json".to_owned())]
         );
         // The declarations are the document: one route of each kind is in it as before.
-        assert_eq!(documented.len(), 54, "{documented:?}");
+        assert_eq!(documented.len(), 70, "{documented:?}");
         for (method, route) in [
             ("GET", "/healthz"),
             ("GET", "/metrics"),
