@@ -458,7 +458,12 @@ fn matrix(sid: &str, vault: &str) -> Vec<Row> {
             Some(json!({"text": "x", "language": "en"})),
             vec![AD, OP],
         ),
-        ("GET", "/presidio/supportedentities".into(), None, vec![AD, OP]),
+        (
+            "GET",
+            "/presidio/supportedentities".into(),
+            None,
+            vec![AD, OP],
+        ),
         ("GET", "/presidio/recognizers".into(), None, vec![AD, OP]),
         ("GET", "/presidio/anonymizers".into(), None, vec![AD, OP]),
         ("GET", "/presidio/deanonymizers".into(), None, vec![AD, OP]),

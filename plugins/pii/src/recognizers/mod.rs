@@ -159,26 +159,131 @@ fn compile(spec: &Spec) -> Vec<Regex> {
         .collect()
 }
 
+/// The prefilter: every pattern whose matches must start with one of a few literals (a
+/// token's `ghp_`, `xoxb-`, `AKIA`…, found by regex-syntax's literal extraction), as one
+/// Aho-Corasick automaton. A pattern runs only when one of its literals occurs in the text
+/// (or it has none), so the ~400 compiled patterns' memory is not touched for a prompt that
+/// holds none of their prefixes — what makes a fresh instance slow is the pages it touches.
+struct Prefilter {
+    /// Literals of every prefiltered pattern.
+    automaton: Option<aho_corasick::AhoCorasick>,
+    /// Literal index → pattern index (in [`all`] order, flattened).
+    owner: Vec<usize>,
+    /// Per pattern: whether it has literals (else it always runs).
+    filtered: Vec<bool>,
+}
+
+/// Shortest literal worth filtering on: shorter ones occur in most texts.
+const MIN_LITERAL: usize = 3;
+/// Most literals one pattern may contribute (a longer set means a class, not a prefix).
+const MAX_LITERALS: usize = 64;
+
+/// The literal prefixes every match of `pattern` starts with, if they are few and long.
+fn prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut extractor = Extractor::new();
+    extractor
+        .kind(ExtractKind::Prefix)
+        .limit_total(MAX_LITERALS);
+    let seq = extractor.extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > MAX_LITERALS {
+        return None;
+    }
+    if lits.iter().any(|l| l.as_bytes().len() < MIN_LITERAL) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| {
+    let mut literals: Vec<Vec<u8>> = Vec::new();
+    let mut owner = Vec::new();
+    let mut filtered = Vec::new();
+    for (i, p) in all().flat_map(|s| s.patterns.iter()).enumerate() {
+        match prefixes(p.regex) {
+            Some(lits) => {
+                for l in lits {
+                    literals.push(l);
+                    owner.push(i);
+                }
+                filtered.push(true);
+            }
+            None => filtered.push(false),
+        }
+    }
+    let automaton = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .build(&literals)
+        .ok();
+    // Without an automaton (it failed to build) every pattern runs: slower, never wrong.
+    if automaton.is_none() {
+        filtered.iter_mut().for_each(|f| *f = false);
+    }
+    Prefilter {
+        automaton,
+        owner,
+        filtered,
+    }
+});
+
+impl Prefilter {
+    /// Per pattern: whether it may match `text`.
+    fn candidates(&self, text: &str) -> Vec<bool> {
+        let mut may: Vec<bool> = self.filtered.iter().map(|f| !f).collect();
+        if let Some(ac) = &self.automaton
+            && let Ok(iter) = ac.try_find_overlapping_iter(text)
+        {
+            for m in iter {
+                if let Some(&p) = self.owner.get(m.pattern().as_usize())
+                    && let Some(slot) = may.get_mut(p)
+                {
+                    *slot = true;
+                }
+            }
+        }
+        may
+    }
+}
+
 /// Forces every pattern to compile.
 pub(crate) fn warm() {
     LazyLock::force(&COMPILED);
+    LazyLock::force(&PREFILTER);
     secrets::warm();
 }
 
 /// Runs every spec whose type `want` accepts, appending candidates to `out`.
 pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
+    let may = PREFILTER.candidates(text);
+    let mut first = 0;
     for (spec, regexes) in all().zip(COMPILED.iter()) {
-        if want(spec.entity) {
-            run(spec, regexes, text, out);
+        let n = spec.patterns.len();
+        let live = may.get(first..first + n).unwrap_or(&[]);
+        if live.iter().any(|m| *m) && want(spec.entity) {
+            run(spec, regexes, live, text, out);
         }
+        first += n;
     }
     // After the tables: a keyword's value that is already a known token keeps that type.
     secrets::scan(text, want, out);
 }
 
-/// One spec over `text`.
-fn run(spec: &Spec, regexes: &[Regex], text: &str, out: &mut Vec<Candidate>) {
-    for (pat, re) in spec.patterns.iter().zip(regexes) {
+/// One spec over `text`: the patterns the prefilter lets through (`live`, one per pattern).
+fn run(spec: &Spec, regexes: &[Regex], live: &[bool], text: &str, out: &mut Vec<Candidate>) {
+    for ((pat, re), _) in spec
+        .patterns
+        .iter()
+        .zip(regexes)
+        .zip(live)
+        .filter(|(_, live)| **live)
+    {
         for m in re.find_iter(text) {
             let (s, e) = (m.start(), m.end());
             if s == e || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
@@ -217,5 +322,29 @@ fn run(spec: &Spec, regexes: &[Regex], text: &str, out: &mut Vec<Candidate>) {
                 why,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod prefilter_tests {
+    use super::*;
+
+    #[test]
+    fn fixed_prefixes_are_extracted_and_classes_are_not() {
+        assert_eq!(
+            prefixes("ghp_[0-9A-Za-z]{36}"),
+            Some(vec![b"ghp_".to_vec()])
+        );
+        assert!(prefixes("(?i)xox[bp]-[0-9]+").is_some_and(|l| l.len() >= 2));
+        assert_eq!(prefixes(r"\b[0-9]{3}-[0-9]{2}"), None);
+        assert_eq!(
+            prefixes("a[0-9]"),
+            None,
+            "two bytes is too short to filter on"
+        );
+        // Something is filtered, and a prefixed token still reaches its pattern.
+        assert!(PREFILTER.filtered.iter().any(|f| *f));
+        let may = PREFILTER.candidates("token ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        assert!(may.iter().filter(|m| **m).count() < may.len());
     }
 }
