@@ -159,6 +159,12 @@ impl Sandbox {
         self.audit.record(event);
     }
 
+    /// Waits until the audit records queued so far are committed, so a read of the log shows
+    /// what the caller's earlier requests did.
+    pub async fn audit_flush(&self) {
+        self.audit.flush().await;
+    }
+
     /// Writes every queued audit record before shutdown.
     pub fn close(&self) {
         self.audit.close();

@@ -354,9 +354,17 @@ impl<'a> ChainCheck<'a> {
     }
 }
 
+/// What the writer thread is sent: a record, or a caller waiting until everything queued
+/// before it is committed.
+#[allow(clippy::large_enum_variant)] // nearly every item is a record; boxing would cost each one
+enum Queued {
+    Event(AuditEvent),
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
 /// Commits audit records of calls and reads in batches on a background thread.
 pub struct AuditWriter {
-    tx: std::sync::Mutex<Option<mpsc::SyncSender<AuditEvent>>>,
+    tx: std::sync::Mutex<Option<mpsc::SyncSender<Queued>>>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -365,7 +373,7 @@ impl AuditWriter {
     /// its transactions on that runtime (where a networked backend's connections live);
     /// otherwise on a runtime of its own.
     pub fn start(store: Store) -> AuditWriter {
-        let (tx, rx) = mpsc::sync_channel::<AuditEvent>(65_536);
+        let (tx, rx) = mpsc::sync_channel::<Queued>(65_536);
         let handle = tokio::runtime::Handle::try_current().ok();
         let thread = std::thread::Builder::new()
             .name("warden-audit".into())
@@ -388,27 +396,37 @@ impl AuditWriter {
                     },
                 };
                 while let Ok(first) = rx.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < 4096 {
-                        match rx.try_recv() {
-                            Ok(e) => batch.push(e),
-                            Err(_) => break,
+                    let mut batch = Vec::new();
+                    let mut waiting = Vec::new();
+                    let mut next = Some(first);
+                    while let Some(item) = next.take() {
+                        match item {
+                            Queued::Event(e) => batch.push(e),
+                            Queued::Flush(w) => waiting.push(w),
+                        }
+                        if batch.len() < 4096 {
+                            next = rx.try_recv().ok();
                         }
                     }
-                    // Fixed order, so backends that lock chain heads never deadlock.
-                    batch.sort_by(|a, b| a.tenant.cmp(&b.tenant));
-                    let n = batch.len();
-                    let batch = &batch;
-                    let result = handle.block_on(store.write(Scope::Global, |tx| {
-                        Box::pin(async move {
-                            for event in batch {
-                                tx.audit(event.clone()).await?;
-                            }
-                            Ok::<_, StorageError>(())
-                        })
-                    }));
-                    if let Err(e) = result {
-                        tracing::error!(error = %e, records = n, "could not write audit records");
+                    if !batch.is_empty() {
+                        // Fixed order, so backends that lock chain heads never deadlock.
+                        batch.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+                        let n = batch.len();
+                        let batch = &batch;
+                        let result = handle.block_on(store.write(Scope::Global, |tx| {
+                            Box::pin(async move {
+                                for event in batch {
+                                    tx.audit(event.clone()).await?;
+                                }
+                                Ok::<_, StorageError>(())
+                            })
+                        }));
+                        if let Err(e) = result {
+                            tracing::error!(error = %e, records = n, "could not write audit records");
+                        }
+                    }
+                    for w in waiting {
+                        let _ = w.send(());
                     }
                 }
             })
@@ -421,13 +439,36 @@ impl AuditWriter {
 
     /// Queues a record; blocks only if thousands are already waiting (back-pressure).
     pub fn record(&self, event: AuditEvent) {
-        let tx = match self.tx.lock() {
+        match self.sender() {
+            Some(tx) if tx.send(Queued::Event(event)).is_ok() => {}
+            _ => tracing::error!("the audit writer has stopped; a record was lost"),
+        }
+    }
+
+    /// Waits until every record queued before this call is committed (or failed and logged),
+    /// so that a caller reading the log sees what its own earlier requests did.
+    pub async fn flush(&self) {
+        let Some(tx) = self.sender() else { return };
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let sent = match tx.try_send(Queued::Flush(done)) {
+            Ok(()) => true,
+            // The queue is full: wait for room on a blocking thread, not on the runtime.
+            Err(mpsc::TrySendError::Full(item)) => {
+                tokio::task::spawn_blocking(move || tx.send(item).is_ok())
+                    .await
+                    .unwrap_or(false)
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => false,
+        };
+        if sent {
+            let _ = wait.await;
+        }
+    }
+
+    fn sender(&self) -> Option<mpsc::SyncSender<Queued>> {
+        match self.tx.lock() {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
-        };
-        match tx {
-            Some(tx) if tx.send(event).is_ok() => {}
-            _ => tracing::error!("the audit writer has stopped; a record was lost"),
         }
     }
 

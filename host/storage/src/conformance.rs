@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::audit::{AuditEvent, AuditQuery};
+use crate::audit::{AuditEvent, AuditQuery, AuditWriter};
 use crate::tables::{BLOBS, LABELS, PLUGINS, TEMPLATES};
 use crate::{Change, Scope, StorageError, Store};
 
@@ -22,6 +22,7 @@ where
     changes_are_announced_after_commit_only(fresh().await).await;
     concurrent_read_modify_writes_are_atomic(fresh().await).await;
     audit_chains_append_verify_and_page(fresh().await).await;
+    queued_audit_records_are_readable_after_a_flush(fresh().await).await;
 }
 
 /// Written keys are read back, scanned in key order under a prefix, and deleted.
@@ -275,4 +276,26 @@ pub async fn audit_chains_append_verify_and_page(store: Store) {
     let p3 = store.audit_query("b", &q).await.unwrap();
     assert_eq!(p3.records.len(), 1);
     assert!(p3.next_cursor.is_none());
+}
+
+/// Records queued on the background writer are all committed once `flush` returns, so a
+/// client reading the log right after its own requests sees them.
+pub async fn queued_audit_records_are_readable_after_a_flush(store: Store) {
+    let writer = AuditWriter::start(store.clone());
+    for i in 0..500 {
+        let tenant = if i % 2 == 0 { "a" } else { "b" };
+        writer.record(AuditEvent::new(tenant, "me", "x.queued", format!("t{i}")));
+    }
+    writer.flush().await;
+    let q = AuditQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    assert_eq!(store.audit_query("a", &q).await.unwrap().records.len(), 250);
+    assert_eq!(store.audit_query("b", &q).await.unwrap().records.len(), 250);
+    // A flush with nothing queued returns too.
+    writer.flush().await;
+    writer.close();
+    // After close there is no writer to wait for: flush returns at once.
+    writer.flush().await;
 }

@@ -794,6 +794,7 @@ pub async fn audit_log(
         cursor: p.cursor,
         limit,
     };
+    w.sandbox.audit_flush().await;
     let page = w.sandbox.store().audit_query(&who.tenant, &q).await?;
     Ok(Json(page))
 }
@@ -805,6 +806,7 @@ pub async fn audit_verify(
     State(w): AppState,
     Caller(who): Caller,
 ) -> ApiResult<Json<Verification>> {
+    w.sandbox.audit_flush().await;
     let v = w.sandbox.store().audit_verify(Some(&who.tenant)).await?;
     Ok(Json(v))
 }
