@@ -113,6 +113,8 @@ def presidio():
         "texts_per_s": len(rows) / elapsed,
         "mb_per_s": size / elapsed / 1e6,
         "findings": found,
+        # What Presidio ran: Warden is measured asking for the same types.
+        "entities": sorted(engine.get_supported_entities(language="en")),
     }
 
 
@@ -171,16 +173,21 @@ def restricted_python():
 
 
 def main():
-    out = {}
+    # `peers.py OUT [NAME…]`: measure only the named peers, keeping the others' earlier figures.
+    only = set(sys.argv[2:])
+    path = Path(sys.argv[1])
+    out = json.loads(path.read_text()) if only and path.exists() else {}
     for name, fn in [("jinja2_sandbox", jinja2_sandbox), ("presidio", presidio), ("monty", monty),
                      ("cpython_subprocess", cpython_subprocess), ("restricted_python", restricted_python)]:
+        if only and name not in only:
+            continue
         try:
             out[name] = fn()
             print(f"{name}: ok", file=sys.stderr)
         except Exception as e:
             out[name] = {"unavailable": f"{type(e).__name__}: {e}"}
             print(f"{name}: unavailable: {e}", file=sys.stderr)
-    Path(sys.argv[1]).write_text(json.dumps(out))
+    path.write_text(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -45,10 +45,7 @@ impl EntityType {
 
     /// Parses a wire name (exact, upper case) of a type in the [`catalogue`].
     pub fn parse(name: &str) -> Option<EntityType> {
-        catalogue()
-            .iter()
-            .find(|i| i.entity.0 == name)
-            .map(|i| i.entity)
+        by_name(name).map(|i| i.entity)
     }
 
     /// Every entity type, in catalogue order.
@@ -58,8 +55,21 @@ impl EntityType {
 
     /// This type's catalogue entry.
     pub fn info(self) -> Option<&'static EntityInfo> {
-        catalogue().iter().find(|i| i.entity == self)
+        by_name(self.0)
     }
+}
+
+/// The catalogue entry named `name`: one hash lookup, since every call asks this of each of
+/// the ~160 recognizers (a linear search cost more than the detection itself).
+fn by_name(name: &str) -> Option<&'static EntityInfo> {
+    static INDEX: LazyLock<std::collections::HashMap<&'static str, usize>> = LazyLock::new(|| {
+        let mut index = std::collections::HashMap::new();
+        for (i, info) in catalogue().iter().enumerate() {
+            index.entry(info.entity.0).or_insert(i);
+        }
+        index
+    });
+    INDEX.get(name).and_then(|&i| catalogue().get(i))
 }
 
 impl fmt::Display for EntityType {

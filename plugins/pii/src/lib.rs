@@ -253,11 +253,38 @@ Release 7.4.4.16 shipped on 2024-03-02 at 14:30 for $1,249.99, order #3926030. T
 
 /// Finds personal data in `text`: sorted by start, never overlapping.
 pub fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {
+    detect_planned(text, opts, &Plan::new(opts))
+}
+
+/// What a call's options decide once for any number of texts: which recognizer tables run.
+/// Worked out per call rather than per text, because asking [`DetectOptions::wants`] of ~160
+/// tables costs as much as scanning a short prompt.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Per table (in `recognizers::all` order): whether it runs.
+    tables: Vec<bool>,
+    /// Whether any type of the secrets scan runs.
+    secrets: bool,
+}
+
+impl Plan {
+    /// The plan of `opts`.
+    pub fn new(opts: &DetectOptions) -> Plan {
+        let want = |e: EntityType| opts.wants(e);
+        Plan {
+            tables: recognizers::all().map(|s| want(s.entity)).collect(),
+            secrets: recognizers::secrets_wanted(&want),
+        }
+    }
+}
+
+/// [`detect`] with the plan of `opts` worked out already ([`Plan::new`]).
+pub fn detect_planned(text: &str, opts: &DetectOptions, plan: &Plan) -> Vec<Finding> {
     let Some(norm) = normalise::Normalised::of(text) else {
-        return detect_plain(text, opts);
+        return detect_plain(text, opts, plan);
     };
     let mut out: Vec<Finding> = Vec::new();
-    for mut f in detect_plain(norm.text(), opts) {
+    for mut f in detect_plain(norm.text(), opts, plan) {
         let Some((start, end)) = norm.original_span(f.start, f.end) else {
             continue;
         };
@@ -274,7 +301,7 @@ pub fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {
 }
 
 /// [`detect`] on text that needs no normalisation (or already is normalised).
-fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
+fn detect_plain(text: &str, opts: &DetectOptions, plan: &Plan) -> Vec<Finding> {
     let want = |e: EntityType| opts.wants(e);
     let min = match opts.min_score {
         Some(s) if s.is_finite() => s.clamp(0.0, 1.0),
@@ -282,7 +309,7 @@ fn detect_plain(text: &str, opts: &DetectOptions) -> Vec<Finding> {
     };
     let mut cands = Vec::new();
     patterns::scan(text, want, &opts.countries, &mut cands);
-    recognizers::scan(text, &want, &mut cands);
+    recognizers::scan(text, &plan.tables, plan.secrets, &want, &mut cands);
     if want(EntityType::PERSON) {
         person::scan(text, &mut cands);
     }
@@ -323,14 +350,20 @@ impl PiiDetector for Builtin {
         text: &str,
         options: &warden_sdk::pii::DetectOptions,
     ) -> Result<Vec<warden_sdk::pii::Finding>, warden_sdk::Error> {
-        let no_countries: [String; 0] = [];
-        let opts = DetectOptions::from_wire(
-            &options.entities,
-            &no_countries,
-            options.min_score,
-            options.explain,
-        )?;
-        Ok(wire(detect(text, &opts)))
+        let wire_options = warden_sdk::pii::AnalyzeOptions {
+            base: options.clone(),
+            ..Default::default()
+        };
+        prepared(&wire_options, |o| {
+            let no_countries: [String; 0] = [];
+            Ok(DetectOptions::from_wire(
+                &o.base.entities,
+                &no_countries,
+                o.base.min_score,
+                o.base.explain,
+            )?)
+        })
+        .map(|p| wire(detect_planned(text, &p.opts, &p.plan)))
     }
 
     fn initialize() {
@@ -358,33 +391,71 @@ impl warden_sdk::pii::Analyzer for Builtin {
         text: &str,
         options: &warden_sdk::pii::AnalyzeOptions,
     ) -> Result<Vec<warden_sdk::pii::Finding>, warden_sdk::Error> {
-        let base = &options.base;
-        let recognizers = adhoc::compile(&options.recognizers)?;
-        // Entities may name the caller's own recognizers' types as well as the catalogue's.
-        let (own, listed): (Vec<&String>, Vec<&String>) = base
-            .entities
-            .iter()
-            .partition(|e| recognizers.iter().any(|r| r.entity.as_str() == e.as_str()));
-        let mut opts =
-            DetectOptions::from_wire(&listed, &options.countries, base.min_score, base.explain)?;
-        if listed.is_empty() && !own.is_empty() {
-            // Only the caller's types were asked for: none of the built-in recognizers runs.
-            opts.entities = own
-                .iter()
-                .filter_map(|e| recognizers.iter().find(|r| r.entity.as_str() == e.as_str()))
-                .map(|r| r.entity)
-                .collect();
-        } else if !listed.is_empty() {
-            opts.entities.extend(
-                own.iter()
-                    .filter_map(|e| recognizers.iter().find(|r| r.entity.as_str() == e.as_str()))
-                    .map(|r| r.entity),
-            );
-        }
-        opts.context = options.context.iter().map(|w| w.to_lowercase()).collect();
-        opts.recognizers = recognizers;
-        Ok(wire(detect(text, &opts)))
+        prepared(options, analyze_options).map(|p| wire(detect_planned(text, &p.opts, &p.plan)))
     }
+}
+
+/// Options and plan resolved from one call's wire options.
+struct Prepared {
+    opts: DetectOptions,
+    plan: Plan,
+}
+
+/// The options and plan of `wire` (built by `resolve`), kept from the previous call when it
+/// had the same options: a batch sends the same options with every text, and resolving them
+/// (entity names, countries, compiling the caller's recognizers) costs more than a short text.
+fn prepared(
+    wire: &warden_sdk::pii::AnalyzeOptions,
+    resolve: impl FnOnce(&warden_sdk::pii::AnalyzeOptions) -> Result<DetectOptions, warden_sdk::Error>,
+) -> Result<std::rc::Rc<Prepared>, warden_sdk::Error> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(warden_sdk::pii::AnalyzeOptions, std::rc::Rc<Prepared>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if let Some(hit) = LAST.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(w, _)| w == wire)
+            .map(|(_, p)| p.clone())
+    }) {
+        return Ok(hit);
+    }
+    let opts = resolve(wire)?;
+    let plan = Plan::new(&opts);
+    let p = std::rc::Rc::new(Prepared { opts, plan });
+    LAST.set(Some((wire.clone(), p.clone())));
+    Ok(p)
+}
+
+/// The detector's options from the analyzer's wire options.
+fn analyze_options(
+    options: &warden_sdk::pii::AnalyzeOptions,
+) -> Result<DetectOptions, warden_sdk::Error> {
+    let base = &options.base;
+    let recognizers = adhoc::compile(&options.recognizers)?;
+    // Entities may name the caller's own recognizers' types as well as the catalogue's.
+    let (own, listed): (Vec<&String>, Vec<&String>) = base
+        .entities
+        .iter()
+        .partition(|e| recognizers.iter().any(|r| r.entity.as_str() == e.as_str()));
+    let mut opts =
+        DetectOptions::from_wire(&listed, &options.countries, base.min_score, base.explain)?;
+    if listed.is_empty() && !own.is_empty() {
+        // Only the caller's types were asked for: none of the built-in recognizers runs.
+        opts.entities = own
+            .iter()
+            .filter_map(|e| recognizers.iter().find(|r| r.entity.as_str() == e.as_str()))
+            .map(|r| r.entity)
+            .collect();
+    } else if !listed.is_empty() {
+        opts.entities.extend(
+            own.iter()
+                .filter_map(|e| recognizers.iter().find(|r| r.entity.as_str() == e.as_str()))
+                .map(|r| r.entity),
+        );
+    }
+    opts.context = options.context.iter().map(|w| w.to_lowercase()).collect();
+    opts.recognizers = recognizers;
+    Ok(opts)
 }
 
 /// Findings as the SDK's.

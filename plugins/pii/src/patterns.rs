@@ -88,6 +88,7 @@ pub(crate) fn warm() {
     ] {
         LazyLock::force(r);
     }
+    warm_plans();
 }
 
 /// Runs every recognizer enabled by `want`, appending candidates to `out`.
@@ -816,6 +817,57 @@ fn valid_number(region: Option<&str>, number: &str) -> bool {
     phonenumber::parse(region, number).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
+/// Whether a national number of `digits` digits (a trunk prefix included or not) has a length
+/// `region`'s numbering plan allows at all: a cheap test that spares most of the full parses,
+/// each of which runs several of the plan's regexes.
+fn possible_length(region: &str, digits: usize) -> bool {
+    let Some(meta) = phonenumber::metadata::DATABASE.by_id(region) else {
+        return false;
+    };
+    let lengths = meta.descriptors().general().possible_length();
+    lengths.is_empty()
+        || lengths
+            .iter()
+            .any(|&l| usize::from(l) == digits || usize::from(l) + 1 == digits)
+}
+
+/// Regions whose numbering plans are compiled before the first call (the pre-initialised
+/// snapshot keeps them): the national fallbacks, the catalogue's countries and the most
+/// common international codes. Others compile on first use.
+const WARM_REGIONS: &[&str] = &[
+    "US", "GB", "AU", "CA", "NZ", "IE", "JP", "CN", "DE", "FR", "IT", "ES", "IN", "BR", "MX", "KR",
+    "NL", "PH", "TR", "NG", "ZA", "SG", "FI", "SE", "PL", "TH", "BE", "CH", "AT", "PT", "DK", "NO",
+    "RU", "HK", "AE", "IL",
+];
+
+/// How many of libphonenumber's regexes stay compiled: its default of 100 is smaller than the
+/// plans of [`WARM_REGIONS`], and an evicted regex is compiled again on its next use.
+const PLAN_REGEXES: usize = 4096;
+
+/// Compiles the numbering plans of [`WARM_REGIONS`] by validating each plan's example numbers,
+/// national and international.
+fn warm_plans() {
+    if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock() {
+        cache.set_capacity(PLAN_REGEXES);
+    }
+    for region in WARM_REGIONS {
+        let Some(meta) = phonenumber::metadata::DATABASE.by_id(*region) else {
+            continue;
+        };
+        let code = meta.country_code();
+        let d = meta.descriptors();
+        let examples = [d.fixed_line(), d.mobile(), d.toll_free(), d.voip()]
+            .into_iter()
+            .flatten()
+            .filter_map(|desc| desc.example());
+        for example in examples {
+            let national = format!("{}{example}", meta.national_prefix().unwrap_or(""));
+            let _ = valid_number(Some(region), &national);
+            let _ = valid_number(None, &format!("+{code} {example}"));
+        }
+    }
+}
+
 /// Whether the word just before `s` (one space away) is an upper-case code such as `INGB`,
 /// `NL49` or `ABN`: then the digits that follow continue that identifier, not a phone number.
 fn after_code(text: &str, s: usize) -> bool {
@@ -877,6 +929,9 @@ fn national_elsewhere(t: &str, countries: &[&'static str]) -> Option<(usize, f32
                 .filter(|r| !countries.contains(r)),
         );
         for region in regions {
+            if !possible_length(region, digits.len()) {
+                continue;
+            }
             if valid_number(Some(region), cand) {
                 let score = if n > 1 { 0.5 } else { 0.4 };
                 return Some((

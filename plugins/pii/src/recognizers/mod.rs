@@ -259,20 +259,35 @@ pub(crate) fn warm() {
     secrets::warm();
 }
 
-/// Runs every spec whose type `want` accepts, appending candidates to `out`.
-pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
+/// Whether `want` accepts any type the secrets scan reports.
+pub(crate) fn secrets_wanted(want: &dyn Fn(EntityType) -> bool) -> bool {
+    secrets::wanted(want)
+}
+
+/// Runs every spec that `tables` (one flag per spec, in [`all`] order) lets run, then the
+/// secrets scan when `secrets` is set (its findings filtered by `want`), appending candidates
+/// to `out`.
+pub(crate) fn scan(
+    text: &str,
+    tables: &[bool],
+    secrets: bool,
+    want: &dyn Fn(EntityType) -> bool,
+    out: &mut Vec<Candidate>,
+) {
     let may = PREFILTER.candidates(text);
     let mut first = 0;
-    for (spec, regexes) in all().zip(COMPILED.iter()) {
+    for ((spec, regexes), on) in all().zip(COMPILED.iter()).zip(tables) {
         let n = spec.patterns.len();
         let live = may.get(first..first + n).unwrap_or(&[]);
-        if live.iter().any(|m| *m) && want(spec.entity) {
+        if *on && live.iter().any(|m| *m) {
             run(spec, regexes, live, text, out);
         }
         first += n;
     }
     // After the tables: a keyword's value that is already a known token keeps that type.
-    secrets::scan(text, want, out);
+    if secrets {
+        secrets::scan(text, want, out);
+    }
 }
 
 /// One spec over `text`: the patterns the prefilter lets through (`live`, one per pattern).

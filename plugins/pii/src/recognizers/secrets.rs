@@ -293,12 +293,17 @@ const CUSTOM: [EntityType; 9] = [
 /// `want` accepts to `out`. `recognizers::scan` calls it after the tables, so that a keyword's
 /// value that is a known token (already in `out`) is left to the token's type.
 pub(crate) fn scan(text: &str, want: &dyn Fn(EntityType) -> bool, out: &mut Vec<Candidate>) {
-    if !CUSTOM.into_iter().chain([TELEGRAM_BOT_TOKEN]).any(want) {
+    if !wanted(want) {
         return;
     }
     let mut sink = Sink { want, out };
     blocks::scan(text, &mut sink);
     assign::scan(text, &mut sink);
+}
+
+/// Whether `want` accepts any type [`scan`] reports.
+pub(crate) fn wanted(want: &dyn Fn(EntityType) -> bool) -> bool {
+    CUSTOM.into_iter().chain([TELEGRAM_BOT_TOKEN]).any(want)
 }
 
 /// Forces this module's own regexes to compile (the tables' are compiled by the engine).
