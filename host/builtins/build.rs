@@ -110,6 +110,9 @@ fn build_plugin(root: &Path, target_dir: &Path, package: &str) {
     ] {
         cmd.env_remove(var);
     }
+    // WebAssembly SIMD (part of wasm 2.0, on in wasmtime by default): memchr, aho-corasick and
+    // the regex engines' literal searches use it, as they use SSE/NEON natively.
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+simd128");
     let status = cmd
         .status()
         .unwrap_or_else(|e| panic!("could not run cargo to build {package}: {e}"));
