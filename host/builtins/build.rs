@@ -38,7 +38,13 @@ fn main() {
     let target_dir = target_base.join("plugins");
 
     // The built-ins are written on the SDK: its manifest (features, dependencies) counts too.
-    for dir in ["wit", "plugins", "sdk/src", "sdk/Cargo.toml"] {
+    for dir in [
+        "wit",
+        "plugins",
+        "sdk/src",
+        "sdk/Cargo.toml",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!(
@@ -110,9 +116,6 @@ fn build_plugin(root: &Path, target_dir: &Path, package: &str) {
     ] {
         cmd.env_remove(var);
     }
-    // WebAssembly SIMD (part of wasm 2.0, on in wasmtime by default): memchr, aho-corasick and
-    // the regex engines' literal searches use it, as they use SSE/NEON natively.
-    cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+simd128");
     let status = cmd
         .status()
         .unwrap_or_else(|e| panic!("could not run cargo to build {package}: {e}"));

@@ -249,12 +249,15 @@ pub(crate) fn nearest_owned(
 /// Whether `w` (lower-case ASCII) occurs at `bytes[s..]` as a whole word.
 fn word_at(bytes: &[u8], s: usize, w: &[u8]) -> bool {
     let e = s + w.len();
-    if e > bytes.len() || !bytes[s..e].eq_ignore_ascii_case(w) {
+    // Cheapest tests first: this runs for every word at every position of the window.
+    if e > bytes.len() || (s > 0 && bytes[s - 1].is_ascii_alphanumeric()) {
         return false;
     }
-    let before_ok = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
-    let after_ok = e == bytes.len() || !bytes[e].is_ascii_alphanumeric();
-    before_ok && after_ok
+    match (bytes.get(s), w.first()) {
+        (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b) => return false,
+        _ => {}
+    }
+    bytes[s..e].eq_ignore_ascii_case(w) && (e == bytes.len() || !bytes[e].is_ascii_alphanumeric())
 }
 
 /// The keyword of `words` nearest before `start` (within `before` bytes), if any.

@@ -242,6 +242,43 @@ pub fn warm() {
     };
     let _ = detect(WARM_TEXT, &opts);
     let _ = detect(&WARM_TEXT.to_ascii_lowercase(), &opts);
+    // The regex engines build their automata lazily, state by state, as text drives them; a
+    // fresh instance starts from the snapshot's states, so every state built here is one that
+    // no call builds again. Shapes rather than examples: numbers of every length with each
+    // separator, words in each case, mixed letters and digits, punctuation.
+    for line in warm_shapes() {
+        let _ = detect(&line, &opts);
+    }
+}
+
+/// Lines of text covering the shapes prompts are made of, for [`warm`].
+fn warm_shapes() -> Vec<String> {
+    const DIGITS: &str = "4839205716483920571648392057";
+    let mut lines = Vec::new();
+    for n in 1..=24 {
+        let run = &DIGITS[..n];
+        let mut line = format!("no {run} no, #{run}. ({run}) +{run} {run}x x{run} {run}");
+        for sep in [" ", "-", ".", "/", ":", ","] {
+            let grouped: Vec<&str> = [3, 2, 4, 4, 3]
+                .iter()
+                .scan(0, |at, len| {
+                    let start = *at;
+                    *at = (start + len).min(n);
+                    Some(&run[start.min(n)..*at])
+                })
+                .filter(|g| !g.is_empty())
+                .collect();
+            line.push_str(&format!(" ref {} ok", grouped.join(sep)));
+        }
+        lines.push(line);
+    }
+    lines.push(
+        "The quick brown Fox, JUMPS over the lazy dog! Is it (really) [so]? \"Yes\" - 'no'; \
+         id=AB12CD34 key: deadbeef0123 v2.1.0 on 12/03/2024 at 10:45 user_name x-y_z A1 b2 \
+         C3PO R2D2 token abcDEF123ghiJKL456mnoPQR789 #tag @handle 50% $20 & more... * ~ ^ | \\"
+            .to_owned(),
+    );
+    lines
 }
 
 /// Text touching every recognizer, used only by [`warm`].
