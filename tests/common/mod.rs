@@ -2,6 +2,8 @@
 //! locating the real `warden` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod python;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

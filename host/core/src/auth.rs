@@ -120,6 +120,8 @@ pub enum Action {
     DictionaryWrite,
     /// Create, use, list and delete code sessions; one-shot evals.
     CodeRun,
+    /// Ask LLMs through the OpenAI-compatible gateway (`/v1/openai`).
+    LlmChat,
     /// Read and verify the audit log.
     AuditRead,
     /// Read metrics.
@@ -140,7 +142,9 @@ impl Action {
             Action::PluginWrite | Action::TemplateWrite => &[Admin, Author],
             Action::DictionaryRead => &[Admin, Author, Operator],
             Action::DictionaryWrite => &[Admin, Author],
-            Action::Render | Action::PiiProcess | Action::CodeRun => &[Admin, Operator],
+            Action::Render | Action::PiiProcess | Action::CodeRun | Action::LlmChat => {
+                &[Admin, Operator]
+            }
             Action::PiiReveal => &[PiiReader],
             Action::VaultDelete | Action::VaultList => &[Admin, Operator],
             Action::AuditRead => &[Admin, Auditor],

@@ -98,6 +98,10 @@ pub enum Error {
     /// A policy refused the operation: personal data bound for a provider that may not see it.
     #[error("{0}")]
     PolicyRefused(String),
+    /// The PII guard could not check a request bound for a provider (its analyzer failed), so
+    /// the request was refused rather than forwarded unchecked.
+    #[error("{0}")]
+    GuardFailed(String),
     /// An upstream service (an LLM provider) failed after retries.
     #[error("{0}")]
     Upstream(String),
@@ -137,6 +141,7 @@ impl Error {
             Error::Busy { .. } => "busy",
             Error::BudgetExhausted(_) => "budget_exhausted",
             Error::PolicyRefused(_) => "policy_refused",
+            Error::GuardFailed(_) => "guard_failed",
             Error::Upstream(_) => "upstream_failed",
             Error::Pipeline { source, .. } => source.outcome(),
             Error::Storage(_) => "storage_error",

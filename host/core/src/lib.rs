@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod gateway;
 pub mod metrics;
 pub mod names;
 pub mod pii;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use warden_core::auth::{Principal, Verifier};
+use warden_core::gateway::Gateway;
 use warden_core::metrics::Metrics;
 use warden_core::pii::crypto::MasterKey;
 use warden_core::pii::service::Pii;
@@ -40,6 +41,8 @@ pub struct Warden {
     pub sessions: Arc<Sessions>,
     /// Pipeline definitions and runs.
     pub pipelines: Arc<Pipelines>,
+    /// The OpenAI-compatible gateway.
+    pub gateway: Arc<Gateway>,
     /// Tenants' run-time settings.
     pub tenants: Arc<Tenants>,
     /// Abuse limits (the same as the sandbox's).
@@ -152,6 +155,13 @@ impl Warden {
             config.sessions.clone(),
             (config.server.max_concurrent_calls * 2).clamp(8, 128),
         ));
+        let gateway = Arc::new(Gateway::new(
+            pii.clone(),
+            sandbox.clone(),
+            config.providers.clone(),
+            config.gateway.clone(),
+            config.pipelines.default_budget,
+        ));
         let pipelines = Arc::new(Pipelines::new(
             sandbox.clone(),
             plugins.clone(),
@@ -169,6 +179,7 @@ impl Warden {
             pii,
             sessions,
             pipelines,
+            gateway,
             tenants,
             quotas,
             metrics,

@@ -43,6 +43,8 @@ pub struct Config {
     pub providers: warden_core::pipelines::llm::Providers,
     /// Pipeline budgets.
     pub pipelines: warden_core::pipelines::PipelinesConfig,
+    /// The OpenAI-compatible gateway (`/v1/openai`): which models it offers and how they route.
+    pub gateway: warden_core::gateway::GatewayConfig,
 }
 
 /// Which database holds the state.
@@ -426,6 +428,7 @@ impl Config {
             }
         }
         warden_core::pipelines::llm::validate_providers(&self.providers)?;
+        self.gateway.validate(&self.providers)?;
         self.pipelines.validate()?;
         self.auth.validate()?;
         Ok(())

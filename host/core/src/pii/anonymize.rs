@@ -169,6 +169,14 @@ impl Operators {
     pub fn for_entity(&self, entity_type: &str) -> &Operator {
         self.per_entity.get(entity_type).unwrap_or(&self.default)
     }
+
+    /// Every entity type pseudonymised (what the gateway and pipelines' `anonymize` do).
+    pub fn pseudonymize_all() -> Operators {
+        Operators {
+            default: Operator::Pseudonymize,
+            per_entity: BTreeMap::new(),
+        }
+    }
 }
 
 /// Token values above this are refused when loading a vault, so counters can never overflow.
@@ -303,6 +311,11 @@ impl Pseudonyms {
     /// The original value behind `token`, if this vault minted it.
     pub fn value_of(&self, token: &str) -> Option<&str> {
         self.tokens.get(token).map(|e| e.value.as_str())
+    }
+
+    /// Every original value the vault holds.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.tokens.values().map(|e| e.value.as_str())
     }
 
     /// The entity type `token` was minted for, if this vault minted it.
@@ -663,6 +676,16 @@ pub struct RestoredItem {
 /// looks like a token stays as it is. Escaped tokens (`<!EMAIL_1>`, which [`anonymize`] writes
 /// for token-shaped text that was in the input) lose one `!` and are never looked up.
 pub fn deanonymize(text: &str, vault: &Pseudonyms) -> Deanonymized {
+    deanonymize_with(text, vault, |value, out| out.push_str(value))
+}
+
+/// [`deanonymize`], writing each restored value with `write` (the OpenAI gateway JSON-escapes
+/// values it puts back inside tool-call arguments, which are JSON text).
+pub fn deanonymize_with(
+    text: &str,
+    vault: &Pseudonyms,
+    write: impl Fn(&str, &mut String),
+) -> Deanonymized {
     let mut out = String::with_capacity(text.len());
     let mut restored = Vec::new();
     let mut unknown_tokens = Vec::new();
@@ -691,7 +714,7 @@ pub fn deanonymize(text: &str, vault: &Pseudonyms) -> Deanonymized {
         if let Some(entry) = vault.tokens.get(token) {
             out.push_str(&text[cursor..start]);
             let value_start = out.len();
-            out.push_str(&entry.value);
+            write(&entry.value, &mut out);
             restored.push(RestoredItem {
                 token: token.to_owned(),
                 entity_type: entry.entity_type.clone(),

@@ -683,6 +683,11 @@ impl Pii {
         Ok((out, fuel, micros))
     }
 
+    /// The most texts one detection call takes (`pii.max_batch`).
+    pub fn max_batch(&self) -> usize {
+        self.config.max_batch
+    }
+
     /// `POST /v1/pii/detect`.
     pub async fn detect(&self, who: &Principal, req: DetectRequest) -> Result<Detected> {
         let (list, batch) = texts(req.text.as_ref(), req.texts.as_ref(), self.config.max_batch)?;

@@ -108,6 +108,7 @@ fn client() -> &'static reqwest::Client {
         let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
             .build()
             .unwrap_or_default()
     })
@@ -130,25 +131,56 @@ struct Usage {
     total_tokens: u64,
 }
 
-/// Sends `messages` to `provider`, retrying on 429, 5xx and connection errors with back-off
-/// (honouring `Retry-After`), never past `deadline`.
-pub async fn chat(
+/// A request body that a PII guard has passed for one provider: the only thing [`send`]
+/// takes, so no code path reaches a provider without going through a guard first.
+pub struct Cleared(Vec<u8>);
+
+impl Cleared {
+    /// Only the guards call this, after their check: `pipelines::run::guard` and the
+    /// gateway's `clear`.
+    pub(crate) fn new(body: Vec<u8>) -> Cleared {
+        Cleared(body)
+    }
+
+    /// The exact bytes that will be sent.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Which OpenAI-compatible endpoint a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/chat/completions`.
+    ChatCompletions,
+    /// `/embeddings`.
+    Embeddings,
+}
+
+/// A provider's successful answer, its body not read yet (a stream is read by the caller).
+pub struct Sent {
+    /// The answer.
+    pub response: reqwest::Response,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+/// Sends `body` to `provider`'s `endpoint`, retrying on 429, 5xx, connection errors and a
+/// missing answer head with back-off (honouring `Retry-After`), never past `deadline`. Retries
+/// happen only before the first byte of a successful answer: once it has a 2xx head, the
+/// caller owns the body.
+pub async fn send(
     name: &str,
     provider: &ProviderConfig,
-    messages: &[Message],
-    max_tokens: Option<u32>,
+    endpoint: Endpoint,
+    body: &Cleared,
     deadline: Instant,
-) -> Result<Completion, LlmError> {
-    let url = format!(
-        "{}/chat/completions",
-        provider.base_url.trim_end_matches('/')
-    );
-    let body = serde_json::json!({
-        "model": provider.model,
-        "messages": messages,
-        "max_tokens": max_tokens.unwrap_or(provider.max_tokens),
-        "stream": false,
-    });
+) -> Result<Sent, LlmError> {
+    let path = match endpoint {
+        Endpoint::ChatCompletions => "chat/completions",
+        Endpoint::Embeddings => "embeddings",
+    };
+    let url = format!("{}/{path}", provider.base_url.trim_end_matches('/'));
     let key = provider
         .api_key_env
         .as_deref()
@@ -164,37 +196,20 @@ pub async fn chat(
         }
         let mut req = client()
             .post(&url)
-            .timeout(provider.timeout.min(left))
-            .json(&body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.0.clone());
         if let Some(k) = &key {
             req = req.bearer_auth(k);
         }
         let mut wait = backoff;
-        match req.send().await {
-            Ok(resp) if resp.status().is_success() => {
-                let parsed: ChatResponse =
-                    resp.json().await.map_err(|e| LlmError::Unavailable {
-                        provider: name.to_owned(),
-                        attempts,
-                        last: format!("not a chat-completions answer: {e}"),
-                    })?;
-                let text = parsed
-                    .choices
-                    .into_iter()
-                    .next()
-                    .map(|c| c.message.content)
-                    .unwrap_or_default();
-                let tokens = parsed.usage.map_or_else(
-                    || estimate_tokens(messages) + estimate(&text),
-                    |u| u.total_tokens,
-                );
-                return Ok(Completion {
-                    text,
-                    tokens,
+        match tokio::time::timeout(provider.timeout.min(left), req.send()).await {
+            Ok(Ok(resp)) if resp.status().is_success() => {
+                return Ok(Sent {
+                    response: resp,
                     attempts,
                 });
             }
-            Ok(resp) => {
+            Ok(Ok(resp)) => {
                 let status = resp.status();
                 if let Some(s) = resp
                     .headers()
@@ -204,9 +219,10 @@ pub async fn chat(
                 {
                     wait = Duration::from_secs(s.min(30));
                 }
-                let text: String = resp
-                    .text()
+                let text: String = tokio::time::timeout(Duration::from_secs(5), resp.text())
                     .await
+                    .ok()
+                    .and_then(Result::ok)
                     .unwrap_or_default()
                     .chars()
                     .take(300)
@@ -220,8 +236,8 @@ pub async fn chat(
                 }
                 last = format!("HTTP {}: {text}", status.as_u16());
             }
-            Err(e) if e.is_timeout() => last = "timed out".to_owned(),
-            Err(e) => last = format!("cannot connect: {e}"),
+            Ok(Err(e)) => last = format!("cannot connect: {e}"),
+            Err(_) => last = "timed out".to_owned(),
         }
         if attempts > provider.max_retries {
             break;
@@ -240,9 +256,87 @@ pub async fn chat(
     })
 }
 
+/// The body of a non-streamed answer, read within the provider's timeout and the deadline.
+pub async fn read_body(
+    name: &str,
+    provider: &ProviderConfig,
+    sent: Sent,
+    deadline: Instant,
+) -> Result<Vec<u8>, LlmError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(provider.timeout.min(left), sent.response.bytes()).await {
+        Ok(Ok(b)) => Ok(b.to_vec()),
+        Ok(Err(e)) => Err(LlmError::Unavailable {
+            provider: name.to_owned(),
+            attempts: sent.attempts,
+            last: format!("the answer broke off: {e}"),
+        }),
+        Err(_) if Instant::now() >= deadline => Err(LlmError::Deadline(name.to_owned())),
+        Err(_) => Err(LlmError::Unavailable {
+            provider: name.to_owned(),
+            attempts: sent.attempts,
+            last: "timed out reading the answer".to_owned(),
+        }),
+    }
+}
+
+/// The chat-completions body for `messages` (what a pipeline's `llm` step sends).
+pub fn chat_body(
+    provider: &ProviderConfig,
+    messages: &[Message],
+    max_tokens: Option<u32>,
+) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "model": provider.model,
+        "messages": messages,
+        "max_tokens": max_tokens.unwrap_or(provider.max_tokens),
+        "stream": false,
+    }))
+    .unwrap_or_default()
+}
+
+/// Sends a cleared chat body (from [`chat_body`]) and reads the first choice's text.
+pub async fn chat(
+    name: &str,
+    provider: &ProviderConfig,
+    body: &Cleared,
+    messages: &[Message],
+    deadline: Instant,
+) -> Result<Completion, LlmError> {
+    let sent = send(name, provider, Endpoint::ChatCompletions, body, deadline).await?;
+    let attempts = sent.attempts;
+    let bytes = read_body(name, provider, sent, deadline).await?;
+    let parsed: ChatResponse =
+        serde_json::from_slice(&bytes).map_err(|e| LlmError::Unavailable {
+            provider: name.to_owned(),
+            attempts,
+            last: format!("not a chat-completions answer: {e}"),
+        })?;
+    let text = parsed
+        .choices
+        .into_iter()
+        .next()
+        .map(|c| c.message.content)
+        .unwrap_or_default();
+    let tokens = parsed.usage.map_or_else(
+        || estimate_tokens(messages) + estimate(&text),
+        |u| u.total_tokens,
+    );
+    Ok(Completion {
+        text,
+        tokens,
+        attempts,
+    })
+}
+
 /// A rough token count (4 bytes a token) for providers that report no usage.
-fn estimate(s: &str) -> u64 {
-    (s.len() as u64).div_ceil(4)
+pub fn estimate(s: &str) -> u64 {
+    estimate_bytes(s.len())
+}
+
+/// [`estimate`] for a length in bytes.
+pub fn estimate_bytes(n: usize) -> u64 {
+    (n as u64).div_ceil(4)
 }
 
 fn estimate_tokens(messages: &[Message]) -> u64 {

@@ -9,12 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::llm::{self, Message};
 use super::registry::{Budget, BudgetOverrides, PipelineVersion, Pipelines, Step, When};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::pii::anonymize;
 use crate::pii::service as pii;
 use crate::registry::templates;
 use warden_engine::{LimitOverrides, SessionOptions, ToolError, Tools, World};
@@ -397,7 +398,7 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-fn count(entities: &[(String, f32)]) -> BTreeMap<String, usize> {
+pub(crate) fn count(entities: &[(String, f32)]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for (e, _) in entities {
         *m.entry(e.clone()).or_insert(0) += 1;
@@ -406,7 +407,7 @@ fn count(entities: &[(String, f32)]) -> BTreeMap<String, usize> {
 }
 
 /// Whether `when` holds for `findings` (every condition given must).
-fn matches(when: &When, findings: &[(String, f32)]) -> bool {
+pub(crate) fn matches(when: &When, findings: &[(String, f32)]) -> bool {
     let any = when.any_entity.is_empty()
         || findings
             .iter()
@@ -426,10 +427,11 @@ async fn guard(
     name: &str,
     provider: &llm::ProviderConfig,
     messages: &[Message],
+    body: Vec<u8>,
     meter: &Meter,
-) -> Result<BTreeMap<String, usize>> {
+) -> Result<(llm::Cleared, BTreeMap<String, usize>)> {
     if provider.allow_pii {
-        return Ok(BTreeMap::new());
+        return Ok((llm::Cleared::new(body), BTreeMap::new()));
     }
     let mut found = Vec::new();
     for m in messages {
@@ -463,7 +465,7 @@ async fn guard(
             what.join(", ")
         )));
     }
-    Ok(counts)
+    Ok((llm::Cleared::new(body), counts))
 }
 
 /// One LLM request under the run's policy and budget.
@@ -479,12 +481,13 @@ async fn ask(
         .providers
         .get(name)
         .ok_or_else(|| Error::BadRequest(format!("provider `{name}` is not configured")))?;
-    let entities = guard(w, who, name, provider, &messages, meter).await?;
     let left = meter.tokens_left()?;
     let cap = max_tokens
         .unwrap_or(provider.max_tokens)
         .min(u32::try_from(left).unwrap_or(u32::MAX));
-    let c = llm::chat(name, provider, &messages, Some(cap.max(1)), meter.deadline)
+    let body = llm::chat_body(provider, &messages, Some(cap.max(1)));
+    let (cleared, entities) = guard(w, who, name, provider, &messages, body, meter).await?;
+    let c = llm::chat(name, provider, &cleared, &messages, meter.deadline)
         .await
         .map_err(|e| match e {
             llm::LlmError::Deadline(_) => meter.exhaust(e.to_string()),
@@ -592,9 +595,7 @@ impl Run {
                 min_score,
                 output,
             } => {
-                let operators =
-                    serde_json::from_value(json!({"default": {"type": "pseudonymize"}}))
-                        .map_err(|e| Error::Internal(format!("operators: {e}")))?;
+                let operators = anonymize::Operators::pseudonymize_all();
                 let a = w
                     .pii
                     .anonymize(
@@ -988,6 +989,7 @@ impl Tools for PipelineTools {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn python_literals() {

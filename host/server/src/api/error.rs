@@ -206,6 +206,11 @@ fn problem_for(error: &Error) -> Problem {
             p.outcome = Some("policy_refused".into());
             p
         }
+        Error::GuardFailed(m) => {
+            let mut p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "pii-analyzer-failed", m);
+            p.outcome = Some("guard_failed".into());
+            p
+        }
         Error::Upstream(m) => {
             let mut p = Problem::new(StatusCode::BAD_GATEWAY, "provider-unavailable", m);
             p.outcome = Some("upstream_failed".into());

@@ -1,12 +1,15 @@
 //! The HTTP API: routes, the layers around them, the OpenAPI document and the health, readiness
 //! and metrics endpoints.
 //!
-//! **Architecture Invariant:** every response is JSON, and every error response is a problem
-//! document — including the ones axum and tower-http produce themselves (unknown route, wrong
-//! method, body over the limit, timeout), which [`problem_fallback`] rewrites.
+//! **Architecture Invariant:** every response is JSON (or, for a streamed chat completion,
+//! server-sent events of JSON), and every error response is a problem document — including the
+//! ones axum and tower-http produce themselves (unknown route, wrong method, body over the
+//! limit, timeout), which [`problem_fallback`] rewrites — except under `/v1/openai/`, where
+//! the same problem becomes an OpenAI error object for OpenAI's clients.
 
 pub mod error;
 pub mod extract;
+pub mod openai;
 pub mod page;
 pub mod presidio;
 pub mod routes;
@@ -44,6 +47,7 @@ use crate::app::Warden;
         (name = "presidio", description = "Presidio-compatible analyzer and anonymizer (character offsets, Presidio shapes)"),
         (name = "sessions", description = "Python code sessions"),
         (name = "pipelines", description = "Render, pseudonymise, route, ask, run code, restore"),
+        (name = "openai", description = "OpenAI-compatible chat completions, embeddings and models through the PII guard (errors are OpenAI error objects)"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "system", description = "Health, readiness, metrics"),
     )
@@ -101,6 +105,12 @@ impl utoipa::Modify for ProblemResponses {
         ];
         for (path, item) in openapi.paths.paths.iter_mut() {
             let authed = path.starts_with("/v1") || path == "/metrics";
+            // The OpenAI routes answer errors as OpenAI error objects (`application/json`).
+            let ctype = if path.starts_with("/v1/openai/") {
+                "application/json"
+            } else {
+                "application/problem+json"
+            };
             for op in [
                 &mut item.get,
                 &mut item.put,
@@ -115,7 +125,7 @@ impl utoipa::Modify for ProblemResponses {
                         && let RefOr::T(r) = response
                         && let Some(c) = r.content.shift_remove("application/json")
                     {
-                        r.content.insert("application/problem+json".into(), c);
+                        r.content.insert(ctype.into(), c);
                     }
                 }
                 if authed {
@@ -127,7 +137,7 @@ impl utoipa::Modify for ProblemResponses {
                                 RefOr::T(
                                     ResponseBuilder::new()
                                         .description(description)
-                                        .content("application/problem+json", problem())
+                                        .content(ctype, problem())
                                         .build(),
                                 )
                             });
@@ -220,6 +230,9 @@ fn all_routes(server: &crate::config::ServerConfig) -> Routes<Arc<Warden>> {
         .add(PiiReveal, routes!(presidio::decrypt))
         .add(PiiProcess, routes!(presidio::anonymizers))
         .add(PiiProcess, routes!(presidio::deanonymizers))
+        .add(LlmChat, routes!(openai::chat_completions))
+        .add(LlmChat, routes!(openai::embeddings))
+        .add(LlmChat, routes!(openai::models))
         .add(AuditRead, routes!(v1::audit_log))
         .add(AuditRead, routes!(v1::audit_verify))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -508,6 +521,7 @@ async fn not_found() -> Problem {
 /// problem document (axum's and tower-http's own) into one.
 async fn problem_fallback(State(w): State<Arc<Warden>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let openai = req.uri().path().starts_with(openai::PREFIX);
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let response = if uri_len > w.config.server.max_uri_bytes {
         Problem::new(
@@ -521,6 +535,11 @@ async fn problem_fallback(State(w): State<Arc<Warden>>, req: Request, next: Next
         .into_response()
     } else {
         checked(w.clone(), req, next, started).await
+    };
+    let response = if openai {
+        openai::openai_error(response).await
+    } else {
+        response
     };
     security_headers(response, w.config.server.tls_cert.is_some())
 }
