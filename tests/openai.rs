@@ -659,3 +659,94 @@ fn embeddings_pass_the_same_guard() {
     assert_eq!(st, 422, "{v}");
     assert_eq!(v["error"]["code"], "pii_refused", "{v}");
 }
+
+/// Creates pipeline `helper`: pseudonymise the prompt, ask `external`, and nothing after, so
+/// its last step is `llm` and streams.
+fn create_helper(s: &Setup) {
+    let def = json!({
+        "inputs": ["prompt"],
+        "steps": [
+            {"type": "anonymize", "input": "prompt", "output": "safe"},
+            {"type": "llm", "provider": "external", "input": "safe", "output": "answer"}
+        ]
+    });
+    let (st, v) = s
+        .server
+        .call("POST", "/v1/pipelines/helper/versions", Some(def));
+    assert_eq!(st, 201, "{v}");
+}
+
+#[test]
+fn a_pipeline_is_a_model_and_its_last_llm_step_streams() {
+    let s = setup();
+    create_helper(&s);
+    let r = client(&s, "models", json!({}));
+    assert!(
+        r["ids"].as_array().unwrap().contains(&json!("helper")),
+        "{r}"
+    );
+    let request =
+        json!({"model": "helper", "messages": [{"role": "user", "content": user_message()}]});
+    let r = client(&s, "chat", request.clone());
+    let content = r["choices"][0]["message"]["content"].as_str().unwrap();
+    // The pipeline pseudonymised and has no deanonymize step: the answer keeps the placeholders.
+    assert!(
+        content.starts_with("Noted — «Please call Ann at"),
+        "{content}"
+    );
+    assert!(content.contains("<EMAIL_ADDRESS_1>"), "{content}");
+    assert_never_sent(&s, &[EMAIL, PHONE]);
+    let r = client(&s, "stream", request);
+    let deltas = r["deltas"].as_array().unwrap();
+    assert!(deltas.len() > 10, "not streamed: {deltas:?}");
+    let text: String = deltas.iter().map(|d| d.as_str().unwrap()).collect();
+    assert_eq!(text, content);
+    assert_eq!(r["finish"], "stop");
+    let r = client(
+        &s,
+        "chat",
+        json!({"model": "helper@nope", "messages": [{"role": "user", "content": "x"}]}),
+    );
+    assert_eq!(r["status"], 404, "{r}");
+}
+
+#[test]
+fn a_pipeline_run_streams_its_last_llm_step_then_the_result_with_its_trace() {
+    let s = setup();
+    create_helper(&s);
+    let r = common::http()
+        .post(format!("{}/v1/pipelines/helper/run", s.server.url))
+        .bearer_auth(&s.server.token)
+        .json(&json!({"variables": {"prompt": user_message()}, "stream": true}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let body = r.text().unwrap();
+    let mut deltas = String::new();
+    let mut result = Value::Null;
+    let mut count = 0;
+    for event in body.split("\n\n").filter(|e| !e.is_empty()) {
+        let (kind, data) = event.split_once('\n').unwrap();
+        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+        match kind {
+            "event: delta" => {
+                count += 1;
+                deltas.push_str(data["text"].as_str().unwrap());
+            }
+            "event: result" => result = data,
+            other => panic!("unexpected event {other}: {data}"),
+        }
+    }
+    assert!(count > 10, "not streamed: {body}");
+    assert_eq!(result["output"], deltas);
+    assert_eq!(result["trace"].as_array().unwrap().len(), 2, "{result}");
+    assert_eq!(result["trace"][1]["provider"], "external");
+    // A run refused before its first token is an ordinary problem response.
+    let (st, v) = s.server.call(
+        "POST",
+        "/v1/pipelines/helper/run",
+        Some(json!({"variables": {}, "stream": true})),
+    );
+    assert_eq!(st, 422, "{v}");
+}

@@ -21,12 +21,13 @@ use std::fmt::Write as _;
 
 #[path = "report/mod.rs"]
 mod report;
+#[path = "report/server.rs"]
+mod server;
 use report::replace_section;
-use std::io::{BufRead, BufReader};
+use server::{Server, bootstrap_token};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
@@ -45,103 +46,6 @@ const TARGET_RATIO: f64 = 0.7;
 const TARGET_P99_MS: f64 = 5.0;
 const TARGET_P99_AT: u32 = 64;
 const SECTION: &str = "## HTTP (warden serve)";
-/// Abuse limits lifted for the run (see [`Server::start`]).
-const QUOTA_OVERRIDES: [(&str, &str); 10] = [
-    ("WARDEN_QUOTA__CAPS__REQUESTS_PER_SECOND", "1000000"),
-    ("WARDEN_QUOTA__CAPS__BURST", "1000000"),
-    ("WARDEN_QUOTA__CAPS__ACTOR_REQUESTS_PER_SECOND", "1000000"),
-    ("WARDEN_QUOTA__CAPS__ACTOR_BURST", "1000000"),
-    ("WARDEN_QUOTA__CAPS__CONCURRENT_CALLS", "1024"),
-    ("WARDEN_QUOTA__DEFAULTS__REQUESTS_PER_SECOND", "1000000"),
-    ("WARDEN_QUOTA__DEFAULTS__BURST", "1000000"),
-    (
-        "WARDEN_QUOTA__DEFAULTS__ACTOR_REQUESTS_PER_SECOND",
-        "1000000",
-    ),
-    ("WARDEN_QUOTA__DEFAULTS__ACTOR_BURST", "1000000"),
-    ("WARDEN_QUOTA__DEFAULTS__CONCURRENT_CALLS", "1024"),
-];
-
-/// The `warden serve` child process; killed when dropped, so also on a panic.
-struct Server {
-    child: Child,
-    base: String,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(log: &Path) -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
-        cmd.args(["serve", "--data-dir"])
-            .arg(data.path())
-            .args(["--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log).unwrap());
-        // The server reads every `WARDEN_*` variable as configuration and refuses unknown keys:
-        // keep the bench's own knobs away from it (others, such as WARDEN_LOG or
-        // WARDEN_SERVER__MAX_CONCURRENT_CALLS, pass through on purpose).
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("WARDEN_BENCH_") {
-                cmd.env_remove(k);
-            }
-        }
-        // This measures capacity, not policy: one token is one actor, and the default abuse
-        // limits (100 requests/s per actor, 32 concurrent calls per tenant) would turn most of
-        // the load into 429s. Lift them unless the caller set them; the checks still run.
-        for (k, v) in QUOTA_OVERRIDES {
-            if std::env::var_os(k).is_none() {
-                cmd.env(k, v);
-            }
-        }
-        // Compiled built-ins are cached in the target directory (like the tests' servers do), so
-        // only the first run compiles them; the data directory itself is fresh every run.
-        if std::env::var_os("WARDEN_SERVER__CACHE_DIR").is_none() {
-            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-                || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
-                PathBuf::from,
-            );
-            cmd.env("WARDEN_SERVER__CACHE_DIR", target.join("bench-cache"));
-        }
-        let mut child = cmd.spawn().expect("cannot start the warden binary");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // Read the address line, then keep draining stdout so the server never blocks on it.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.strip_prefix("warden listening on ")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            base: String::new(),
-            _data: data,
-        };
-        server.base = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(base) => base,
-            Err(_) => panic!(
-                "warden did not print its address within 60 s; its log: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            ),
-        };
-        server
-    }
-}
-
 /// One measured run, parsed from wrk's output.
 #[derive(Clone)]
 struct Run {
@@ -221,19 +125,6 @@ fn lua_script(dir: &Path, name: &str, body: &str, token: Option<&str>) -> PathBu
     }
     std::fs::write(&path, lua).unwrap();
     path
-}
-
-/// The admin token a server prints to its log when it creates its own signing key (servers
-/// with bearer-token authentication); `None` for a server that prints none.
-fn bootstrap_token(log: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(log).ok()?;
-    text.lines().map(str::trim).find_map(|l| {
-        let jwt = l.starts_with("eyJ")
-            && l.split('.').count() == 3
-            && l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        jwt.then(|| l.to_owned())
-    })
 }
 
 /// A wrk time such as `812.00us`, `1.25ms` or `2.00s`, in milliseconds.
@@ -483,7 +374,7 @@ fn main() {
     let log = work.path().join("warden.log");
 
     let started = Instant::now();
-    let server = Server::start(&log);
+    let server = Server::start(&log, None);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::blocking::Client::new();
     let ready_by = Instant::now() + Duration::from_secs(180);
@@ -603,7 +494,7 @@ fn main() {
          {WARM_UP_SECS} s warm-up, keep-alive connections, POST with a JSON body. The release `warden` \
          binary ran with default configuration except the per-tenant and per-actor abuse limits, \
          lifted so that one client can load it (`{}`; the checks still run), on a fresh data directory (compiled built-ins cached in `target/bench-cache`; ready in {:.1} s); {}.\n",
-        QUOTA_OVERRIDES
+        server::QUOTA_OVERRIDES
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
@@ -682,7 +573,7 @@ fn hostile_load(
     for tenant in ["mallory", "eve"] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
         cmd.args(["token", "issue", "--data-dir"])
-            .arg(server._data.path())
+            .arg(server.data.path())
             .args(["--tenant", tenant, "--role", "operator", "--sub", tenant]);
         // As for the server: the bench's own WARDEN_BENCH_* knobs are not configuration.
         for (k, _) in std::env::vars_os() {

@@ -155,13 +155,6 @@ impl Warden {
             config.sessions.clone(),
             (config.server.max_concurrent_calls * 2).clamp(8, 128),
         ));
-        let gateway = Arc::new(Gateway::new(
-            pii.clone(),
-            sandbox.clone(),
-            config.providers.clone(),
-            config.gateway.clone(),
-            config.pipelines.default_budget,
-        ));
         let pipelines = Arc::new(Pipelines::new(
             sandbox.clone(),
             plugins.clone(),
@@ -170,6 +163,14 @@ impl Warden {
             tenants.clone(),
             config.providers.clone(),
             config.pipelines.clone(),
+        ));
+        let gateway = Arc::new(Gateway::new(
+            pii.clone(),
+            sandbox.clone(),
+            pipelines.clone(),
+            config.providers.clone(),
+            config.gateway.clone(),
+            config.pipelines.default_budget,
         ));
         Ok(Warden {
             config,

@@ -19,10 +19,10 @@ use crate::error::{Error, Result};
 use crate::pii::allow::AllowList;
 use crate::pii::anonymize::{self, Operators, Pseudonyms, Span};
 use crate::pii::service::{Pii, Scan};
-use crate::pipelines::Budget;
 use crate::pipelines::llm::{self, Cleared, Endpoint, ProviderConfig, Providers};
 use crate::pipelines::registry::Rule;
 use crate::pipelines::run::{count, matches};
+use crate::pipelines::{Budget, Pipelines, RunEvent, RunRequest};
 use crate::sandbox::Sandbox;
 use crate::settings::Invalid;
 use restore::{Encoding, restore_all};
@@ -168,6 +168,7 @@ struct Guarded<'a> {
 pub struct Gateway {
     pii: Arc<Pii>,
     sandbox: Arc<Sandbox>,
+    pipelines: Arc<Pipelines>,
     providers: Providers,
     config: GatewayConfig,
     budget: Budget,
@@ -178,6 +179,7 @@ impl Gateway {
     pub fn new(
         pii: Arc<Pii>,
         sandbox: Arc<Sandbox>,
+        pipelines: Arc<Pipelines>,
         providers: Providers,
         config: GatewayConfig,
         budget: Budget,
@@ -185,20 +187,36 @@ impl Gateway {
         Gateway {
             pii,
             sandbox,
+            pipelines,
             providers,
             config,
             budget,
         }
     }
 
-    /// `GET /v1/openai/models`: the providers (unless hidden) and the routed models.
-    pub fn models(&self) -> Value {
+    /// `GET /v1/openai/models`: the providers (unless hidden), the routed models and the
+    /// tenant's pipelines (each also as `name@label`).
+    pub async fn models(&self, who: &Principal) -> Result<Value> {
         let mut data = Vec::new();
         if self.config.expose_providers {
             data.extend(self.providers.keys().map(|n| model_entry(n, "provider")));
         }
         data.extend(self.config.models.keys().map(|n| model_entry(n, "route")));
-        json!({"object": "list", "data": data})
+        for p in self.pipelines.list(who).await? {
+            if self.is_configured(&p.name) {
+                continue; // shadowed by a configured model of that name
+            }
+            data.push(model_entry(&p.name, "pipeline"));
+            for label in p.labels.keys() {
+                data.push(model_entry(&format!("{}@{label}", p.name), "pipeline"));
+            }
+        }
+        Ok(json!({"object": "list", "data": data}))
+    }
+
+    fn is_configured(&self, model: &str) -> bool {
+        self.config.models.contains_key(model)
+            || (self.config.expose_providers && self.providers.contains_key(model))
     }
 
     fn target<'a>(&'a self, model: &str) -> Result<(Target<'a>, &'a str)> {
@@ -407,6 +425,11 @@ impl Gateway {
         if stream {
             obj.insert("stream_options".into(), json!({"include_usage": true}));
         }
+        if !self.is_configured(&model) {
+            return self
+                .run_pipeline(who, &model, obj, stream, include_usage)
+                .await;
+        }
         let prompt_bytes: usize = slots.iter().map(|s| s.text.len()).sum();
         let (target, model_name) = self.target(&model)?;
         let deadline = started + Duration::from_millis(self.budget.wall_time_ms);
@@ -515,6 +538,89 @@ impl Gateway {
             });
         meta.record();
         Ok(Reply::Json(answer))
+    }
+
+    /// A tenant's pipeline as the model: run with the chat as variables `messages` and
+    /// `prompt` (the last user message's text) plus the request's `metadata` entries; its
+    /// output is the answer. Streamed, its last `llm` step's text arrives as it is written.
+    /// The pipeline's own steps are the guard (its `llm` steps refuse personal data for
+    /// providers without `allow_pii`).
+    async fn run_pipeline(
+        &self,
+        who: &Principal,
+        model: &str,
+        obj: &Map<String, Value>,
+        stream: bool,
+        include_usage: bool,
+    ) -> Result<Reply> {
+        let (name, at) = match model.split_once('@') {
+            Some((n, at)) => (n, Some(at)),
+            None => (model, None),
+        };
+        let (version, label) = match at {
+            Some(v) if v.bytes().all(|b| b.is_ascii_digit()) => (v.parse().ok(), None),
+            Some(l) => (None, Some(l.to_owned())),
+            None => (None, None),
+        };
+        let mut variables = Map::new();
+        if let Some(Value::Object(meta)) = obj.get("metadata") {
+            for (k, v) in meta {
+                variables.insert(k.clone(), v.clone());
+            }
+        }
+        let messages = obj.get("messages").cloned().unwrap_or(Value::Null);
+        let prompt = messages
+            .as_array()
+            .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+            .map(|m| text_content(&m["content"]))
+            .unwrap_or_default();
+        variables.insert("messages".into(), messages);
+        variables.insert("prompt".into(), Value::String(prompt));
+        let req = RunRequest {
+            variables,
+            version,
+            label,
+            stream,
+            ..RunRequest::default()
+        };
+        let unknown = |e: Error| match e {
+            Error::NotFound {
+                kind: "pipeline", ..
+            } => Error::not_found("model", model.chars().take(100).collect::<String>()),
+            other => other,
+        };
+        if !stream {
+            let r = self.pipelines.run(who, name, req).await.map_err(unknown)?;
+            let text = match r.output {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            return Ok(Reply::Json(json!({
+                "id": format!("chatcmpl-{}", hex::encode(rand::random::<[u8; 12]>())),
+                "object": "chat.completion",
+                "created": now_secs(),
+                "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0,
+                          "total_tokens": r.totals.llm_tokens},
+            })));
+        }
+        let mut events = self.pipelines.run_streamed(who, name, req);
+        let first = match events.recv().await {
+            None => return Err(Error::Internal("the run ended without a result".into())),
+            Some(RunEvent::Done(result)) => match *result {
+                Err(e) => return Err(unknown(e)),
+                Ok(r) => RunEvent::Done(Box::new(Ok(r))),
+            },
+            Some(delta) => delta,
+        };
+        Ok(Reply::Stream(relay::pipeline_stream(
+            first,
+            events,
+            model.to_owned(),
+            include_usage,
+        )))
     }
 
     /// The request's `max_tokens` (or `max_completion_tokens`) within the per-request token
@@ -764,6 +870,26 @@ impl Meta {
             .detail(detail),
         );
     }
+}
+
+/// The text of a message's `content`: the string, or its text parts joined.
+fn text_content(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// Seconds since the Unix epoch (OpenAI's `created`).
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn counts_text(counts: &BTreeMap<String, usize>) -> String {

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::restore::{Encoding, Restorer};
 use super::{GatewayHandle, Meta};
 use crate::pii::anonymize::Pseudonyms;
-use crate::pipelines::llm;
+use crate::pipelines::{RunEvent, llm};
 
 /// The client's side: `text/event-stream` pieces.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<String, Infallible>> + Send>>;
@@ -86,6 +86,99 @@ pub fn relay(
     };
     Box::pin(futures_util::stream::unfold(relay, |mut r| async move {
         r.next().await.map(|piece| (Ok(piece), r))
+    }))
+}
+
+/// A streamed pipeline run as OpenAI chunks: each delta of its last `llm` step, then its
+/// output if nothing was streamed (a last step that is not `llm`), the finish chunk, the usage
+/// chunk if asked, and `[DONE]`; a failed run ends with an error event.
+pub fn pipeline_stream(
+    first: RunEvent,
+    events: tokio::sync::mpsc::Receiver<RunEvent>,
+    model: String,
+    include_usage: bool,
+) -> EventStream {
+    struct State {
+        pending: Option<RunEvent>,
+        events: tokio::sync::mpsc::Receiver<RunEvent>,
+        id: String,
+        created: u64,
+        model: String,
+        include_usage: bool,
+        streamed: bool,
+        done: bool,
+    }
+    let state = State {
+        pending: Some(first),
+        events,
+        id: format!("chatcmpl-{}", hex::encode(rand::random::<[u8; 12]>())),
+        created: super::now_secs(),
+        model,
+        include_usage,
+        streamed: false,
+        done: false,
+    };
+    Box::pin(futures_util::stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let event = match st.pending.take() {
+            Some(e) => e,
+            None => st.events.recv().await?,
+        };
+        let chunk = |st: &State, delta: Value, finish: Value| {
+            data(
+                &json!({"id": st.id, "object": "chat.completion.chunk", "created": st.created,
+                         "model": st.model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}),
+            )
+        };
+        let out = match event {
+            RunEvent::Delta(text) => {
+                let role = !st.streamed;
+                st.streamed = true;
+                let delta = if role {
+                    json!({"role": "assistant", "content": text})
+                } else {
+                    json!({"content": text})
+                };
+                chunk(&st, delta, Value::Null)
+            }
+            RunEvent::Done(result) => {
+                st.done = true;
+                match *result {
+                    Ok(r) => {
+                        let mut out = String::new();
+                        if !st.streamed {
+                            let text = match r.output {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            out.push_str(&chunk(
+                                &st,
+                                json!({"role": "assistant", "content": text}),
+                                Value::Null,
+                            ));
+                        }
+                        out.push_str(&chunk(&st, json!({}), json!("stop")));
+                        if st.include_usage {
+                            out.push_str(&data(
+                                &json!({"id": st.id, "object": "chat.completion.chunk",
+                                "created": st.created, "model": st.model, "choices": [],
+                                "usage": {"prompt_tokens": 0, "completion_tokens": 0,
+                                          "total_tokens": r.totals.llm_tokens}}),
+                            ));
+                        }
+                        out.push_str("data: [DONE]\n\n");
+                        out
+                    }
+                    Err(e) => data(
+                        &json!({"error": {"message": e.to_string(), "type": "server_error",
+                                                     "param": null, "code": e.outcome()}}),
+                    ),
+                }
+            }
+        };
+        Some((Ok(out), st))
     }))
 }
 

@@ -329,6 +329,93 @@ pub async fn chat(
     })
 }
 
+/// [`chat_body`] asking for a stream (with the usage chunk).
+pub fn stream_body(
+    provider: &ProviderConfig,
+    messages: &[Message],
+    max_tokens: Option<u32>,
+) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "model": provider.model,
+        "messages": messages,
+        "max_tokens": max_tokens.unwrap_or(provider.max_tokens),
+        "stream": true,
+        "stream_options": {"include_usage": true},
+    }))
+    .unwrap_or_default()
+}
+
+/// Sends a cleared streaming chat body (from [`stream_body`]) and passes each text delta to
+/// `deltas` as it arrives; returns the whole text. A closed `deltas` (the client went away)
+/// ends the upstream request at once.
+pub async fn stream_chat(
+    name: &str,
+    provider: &ProviderConfig,
+    body: &Cleared,
+    messages: &[Message],
+    deadline: Instant,
+    deltas: &tokio::sync::mpsc::Sender<String>,
+) -> Result<Completion, LlmError> {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let sent = send(name, provider, Endpoint::ChatCompletions, body, deadline).await?;
+    let attempts = sent.attempts;
+    let broke = |last: String| LlmError::Unavailable {
+        provider: name.to_owned(),
+        attempts,
+        last,
+    };
+    let mut events = sent.response.bytes_stream().eventsource();
+    let mut text = String::new();
+    let mut usage = None;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = match tokio::time::timeout(provider.timeout.min(left), events.next()).await {
+            Err(_) if Instant::now() >= deadline => {
+                return Err(LlmError::Deadline(name.to_owned()));
+            }
+            Err(_) => return Err(broke("the stream stalled".into())),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(broke(format!("the stream broke off: {e}"))),
+            Ok(Some(Ok(e))) => e,
+        };
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            break;
+        }
+        if data.is_empty() {
+            continue;
+        }
+        let chunk: serde_json::Value = serde_json::from_str(data)
+            .map_err(|e| broke(format!("not a chat-completion chunk: {e}")))?;
+        if let Some(m) = chunk.pointer("/error/message").and_then(|m| m.as_str()) {
+            return Err(broke(m.to_owned()));
+        }
+        if let Some(t) = chunk
+            .pointer("/usage/total_tokens")
+            .and_then(|t| t.as_u64())
+        {
+            usage = Some(t);
+        }
+        if let Some(piece) = chunk
+            .pointer("/choices/0/delta/content")
+            .and_then(|c| c.as_str())
+            .filter(|c| !c.is_empty())
+        {
+            text.push_str(piece);
+            if deltas.send(piece.to_owned()).await.is_err() {
+                return Err(broke("the client went away".into()));
+            }
+        }
+    }
+    let tokens = usage.unwrap_or_else(|| estimate_tokens(messages) + estimate(&text));
+    Ok(Completion {
+        text,
+        tokens,
+        attempts,
+    })
+}
+
 /// A rough token count (4 bytes a token) for providers that report no usage.
 pub fn estimate(s: &str) -> u64 {
     estimate_bytes(s.len())

@@ -14,4 +14,4 @@ pub use registry::{
     Budget, BudgetOverrides, Definition, LATEST, PipelineSummary, PipelineVersion, Pipelines,
     PipelinesConfig, Step,
 };
-pub use run::{RunRequest, RunResult, StepTrace};
+pub use run::{RunEvent, RunRequest, RunResult, StepTrace};

@@ -36,6 +36,10 @@ pub struct RunRequest {
     /// Budget changes for this run (within the host's maximum).
     #[serde(default)]
     pub budget: BudgetOverrides,
+    /// Answer as server-sent events: the last `llm` step's text as it arrives (`delta`
+    /// events), then the result (`result`) or the problem (`error`).
+    #[serde(default)]
+    pub stream: bool,
 }
 
 /// One step as it ran: what it cost and decided, never what it read or wrote.
@@ -228,6 +232,18 @@ struct Run {
     /// The last provider a `route` step chose (what `llm_query` uses by default).
     routed: Arc<Mutex<Option<String>>>,
     target: String,
+    /// For a streamed run: where the last step's LLM text goes as it arrives.
+    deltas: Option<tokio::sync::mpsc::Sender<String>>,
+    last: usize,
+}
+
+/// What a streamed run sends: the last `llm` step's text as it arrives, then the result.
+#[derive(Debug)]
+pub enum RunEvent {
+    /// A piece of the last step's text.
+    Delta(String),
+    /// The run ended.
+    Done(Box<Result<RunResult>>),
 }
 
 impl Pipelines {
@@ -238,7 +254,43 @@ impl Pipelines {
         name: &str,
         req: RunRequest,
     ) -> Result<RunResult> {
-        execute(self.clone(), who, name, req).await
+        execute(self.clone(), who, name, req, None).await
+    }
+
+    /// Runs `name` in the background, streaming: when its last step is `llm`, that step's text
+    /// arrives as [`RunEvent::Delta`]s, and [`RunEvent::Done`] ends every run. Dropping the
+    /// receiver (the client went away) cancels the run and its provider request.
+    pub fn run_streamed(
+        self: &Arc<Self>,
+        who: &Principal,
+        name: &str,
+        req: RunRequest,
+    ) -> tokio::sync::mpsc::Receiver<RunEvent> {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let (w, who, name) = (self.clone(), who.clone(), name.to_owned());
+        tokio::spawn(async move {
+            let (dtx, mut drx) = tokio::sync::mpsc::channel::<String>(64);
+            let run = execute(w, &who, &name, req, Some(dtx));
+            tokio::pin!(run);
+            loop {
+                tokio::select! {
+                    result = &mut run => {
+                        while let Ok(d) = drx.try_recv() {
+                            let _ = tx.send(RunEvent::Delta(d)).await;
+                        }
+                        let _ = tx.send(RunEvent::Done(Box::new(result))).await;
+                        return;
+                    }
+                    Some(d) = drx.recv() => {
+                        if tx.send(RunEvent::Delta(d)).await.is_err() {
+                            return; // the client went away: dropping `run` cancels it
+                        }
+                    }
+                    () = tx.closed() => return,
+                }
+            }
+        });
+        rx
     }
 }
 
@@ -247,6 +299,7 @@ async fn execute(
     who: &Principal,
     name: &str,
     req: RunRequest,
+    deltas: Option<tokio::sync::mpsc::Sender<String>>,
 ) -> Result<RunResult> {
     let version = match (req.version, &req.label) {
         (Some(v), _) => v,
@@ -294,6 +347,8 @@ async fn execute(
         vault: None,
         routed: Arc::new(Mutex::new(None)),
         target: format!("pipeline/{name}/{version}"),
+        deltas,
+        last: pv.definition.steps.len().saturating_sub(1),
     };
     let mut trace = Vec::new();
     for (i, step) in pv.definition.steps.iter().enumerate() {
@@ -476,6 +531,7 @@ async fn ask(
     name: &str,
     messages: Vec<Message>,
     max_tokens: Option<u32>,
+    deltas: Option<&tokio::sync::mpsc::Sender<String>>,
 ) -> Result<(llm::Completion, BTreeMap<String, usize>)> {
     let provider = w
         .providers
@@ -485,14 +541,19 @@ async fn ask(
     let cap = max_tokens
         .unwrap_or(provider.max_tokens)
         .min(u32::try_from(left).unwrap_or(u32::MAX));
-    let body = llm::chat_body(provider, &messages, Some(cap.max(1)));
+    let body = match deltas {
+        Some(_) => llm::stream_body(provider, &messages, Some(cap.max(1))),
+        None => llm::chat_body(provider, &messages, Some(cap.max(1))),
+    };
     let (cleared, entities) = guard(w, who, name, provider, &messages, body, meter).await?;
-    let c = llm::chat(name, provider, &cleared, &messages, meter.deadline)
-        .await
-        .map_err(|e| match e {
-            llm::LlmError::Deadline(_) => meter.exhaust(e.to_string()),
-            other => Error::Upstream(other.to_string()),
-        })?;
+    let answer = match deltas {
+        Some(tx) => llm::stream_chat(name, provider, &cleared, &messages, meter.deadline, tx).await,
+        None => llm::chat(name, provider, &cleared, &messages, meter.deadline).await,
+    };
+    let c = answer.map_err(|e| match e {
+        llm::LlmError::Deadline(_) => meter.exhaust(e.to_string()),
+        other => Error::Upstream(other.to_string()),
+    })?;
     meter.tokens.fetch_add(c.tokens, Ordering::Relaxed);
     w.sandbox.audit(
         AuditEvent::new(&who.tenant, &who.actor, "pipeline.llm.call", name)
@@ -677,8 +738,9 @@ impl Run {
                         content: text_of(&self.values, input)?,
                     }),
                 }
+                let deltas = self.deltas.as_ref().filter(|_| i == self.last);
                 let (c, entities) =
-                    ask(&w, &who, &self.meter, &name, messages, *max_tokens).await?;
+                    ask(&w, &who, &self.meter, &name, messages, *max_tokens, deltas).await?;
                 t.entities = entities;
                 t.tokens = Some(c.tokens);
                 t.attempts = Some(c.attempts);
@@ -892,7 +954,7 @@ impl PipelineTools {
                     role: "user".into(),
                     content: prompt,
                 }];
-                let (c, _) = ask(w, who, meter, &provider, messages, None)
+                let (c, _) = ask(w, who, meter, &provider, messages, None, None)
                     .await
                     .map_err(failed)?;
                 Ok(Value::String(c.text))

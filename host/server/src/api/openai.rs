@@ -66,8 +66,8 @@ pub async fn embeddings(
 /// `GET /v1/openai/models`: the models this gateway offers.
 #[utoipa::path(get, path = "/v1/openai/models", tag = "openai",
     responses((status = 200, body = Object)))]
-pub async fn models(State(w): AppState, Caller(_who): Caller) -> Json<Value> {
-    Json(w.gateway.models())
+pub async fn models(State(w): AppState, Caller(who): Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(w.gateway.models(&who).await?))
 }
 
 /// OpenAI's error `type` for a status.

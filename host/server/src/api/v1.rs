@@ -1039,15 +1039,67 @@ pub async fn set_pipeline_label(
 /// content). A failed step answers its problem with `step` and the `trace` so far.
 #[utoipa::path(post, path = "/v1/pipelines/{name}/run", tag = "pipelines",
     params(("name" = String, Path)), request_body = pipelines::RunRequest,
-    responses((status = 200, body = pipelines::RunResult), (status = 404, body = Problem),
+    responses((status = 200, description = "The result; with `stream`, `text/event-stream` of `delta`, then `result` or `error`, events", body = pipelines::RunResult), (status = 404, body = Problem),
         (status = 422, body = Problem), (status = 502, body = Problem), (status = 504, body = Problem)))]
 pub async fn run_pipeline(
     State(w): AppState,
     Caller(who): Caller,
     ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<pipelines::RunRequest>,
-) -> ApiResult<Json<pipelines::RunResult>> {
-    Ok(Json(w.pipelines.run(&who, &name, body).await?))
+) -> ApiResult<Response> {
+    if !body.stream {
+        return Ok(Json(w.pipelines.run(&who, &name, body).await?).into_response());
+    }
+    let mut events = w.pipelines.run_streamed(&who, &name, body);
+    // A run that fails before its first token (unknown pipeline, missing variables, a refused
+    // prompt) is an ordinary problem response; after that, an `error` event.
+    let first = match events.recv().await {
+        None => return Err(Error::Internal("the run ended without a result".into()).into()),
+        Some(pipelines::RunEvent::Done(result)) => match *result {
+            Err(e) => return Err(e.into()),
+            Ok(r) => pipelines::RunEvent::Done(Box::new(Ok(r))),
+        },
+        Some(delta) => delta,
+    };
+    let stream =
+        futures_util::stream::unfold((Some(first), events), |(pending, mut events)| async move {
+            let event = match pending {
+                Some(e) => e,
+                None => events.recv().await?,
+            };
+            Some((
+                Ok::<_, std::convert::Infallible>(run_event(event)),
+                (None, events),
+            ))
+        });
+    let mut r = Response::new(axum::body::Body::from_stream(stream));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/event-stream"),
+    );
+    Ok(r)
+}
+
+/// One event of a streamed run as server-sent event text.
+fn run_event(event: pipelines::RunEvent) -> String {
+    match event {
+        pipelines::RunEvent::Delta(text) => {
+            format!(
+                "event: delta\ndata: {}\n\n",
+                serde_json::json!({ "text": text })
+            )
+        }
+        pipelines::RunEvent::Done(result) => match *result {
+            Ok(r) => format!(
+                "event: result\ndata: {}\n\n",
+                serde_json::to_string(&r).unwrap_or_default()
+            ),
+            Err(e) => format!(
+                "event: error\ndata: {}\n\n",
+                serde_json::to_string(&ApiError(e).problem()).unwrap_or_default()
+            ),
+        },
+    }
 }
 
 /// A pipeline as YAML (its versions' definitions and labels).
