@@ -46,71 +46,18 @@ fn read_ordered(name: &str) -> MjValue {
     serde_json::from_str(&text).expect("fidelity data is JSON")
 }
 
-fn run(cmd: &mut Command) -> bool {
-    cmd.status().is_ok_and(|s| s.success())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// Installs Debian's python3 and venv module the way the project installs packages (as root,
-/// with apt-get), or explains what is missing.
-fn install_python_venv(why: &str) {
-    assert!(
-        is_root(),
-        "{why}: the fidelity test needs python3 with the venv module (Debian: `apt-get install -y \
-         python3-venv`) and is not running as root to install it"
-    );
-    let ok = run(Command::new("apt-get").args(["update", "-qq"]))
-        && run(Command::new("apt-get")
-            .args(["install", "-y", "-qq", "python3", "python3-venv"])
-            .env("DEBIAN_FRONTEND", "noninteractive"));
-    assert!(ok, "{why}: `apt-get install -y python3-venv` failed");
-}
+/// The virtual environments the tests create (shared with the black-box tests).
+#[path = "../../../tests/common/python.rs"]
+mod python;
 
 /// The virtual environment's python, with the pinned Jinja2 installed (created if need be).
 fn reference_python() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fidelity-venv");
-    let python = venv.join("bin/python");
-    let has_jinja = |python: &Path| {
-        run(Command::new(python).args([
-            "-c",
-            &format!("import jinja2, sys; sys.exit(jinja2.__version__ != '{JINJA2_VERSION}')"),
-        ]))
-    };
-    if python.exists() && has_jinja(&python) {
-        return python;
-    }
-    if !run(Command::new("python3").arg("--version")) {
-        install_python_venv("python3 is not installed");
-    }
-    let make_venv = || {
-        run(Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv))
-    };
-    if !make_venv() {
-        install_python_venv("`python3 -m venv` failed");
-        assert!(make_venv(), "`python3 -m venv {}` failed", venv.display());
-    }
-    let pip_ok = run(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        &format!("jinja2=={JINJA2_VERSION}"),
-    ]));
-    assert!(
-        pip_ok && has_jinja(&python),
-        "could not install jinja2=={JINJA2_VERSION} into {} (PyPI unreachable?)",
-        venv.display()
-    );
-    python
+    python::venv(
+        &venv,
+        &[&format!("jinja2=={JINJA2_VERSION}")],
+        &format!("import jinja2, sys; sys.exit(jinja2.__version__ != '{JINJA2_VERSION}')"),
+    )
 }
 
 /// Jinja2's results for every case, from render.py.
