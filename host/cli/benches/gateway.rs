@@ -9,7 +9,9 @@
 //! and 16 connections (`WARDEN_BENCH_SECS` seconds each, default 5, after a 1 s warm-up) it
 //! measures p50 and p99 of a non-streamed request and of the time to the first streamed token,
 //! directly and through the gateway, and replaces the `## OpenAI gateway` section of
-//! `docs/benchmarks.md`. Nothing is asserted: these are measurements.
+//! `docs/benchmarks.md`. Nothing is asserted: these are measurements. `WARDEN_BENCH_AUDIT=1`
+//! prints the audit records of the warm-up requests (the guard's time, each detector call's)
+//! instead.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "report/mod.rs"]
@@ -240,29 +242,22 @@ fn main() {
         1.0,
     ));
 
+    // With WARDEN_BENCH_AUDIT set: print the warm-up requests' audit records (the guard's time
+    // and each detector call's) instead of measuring, to see where a request's time goes.
     if std::env::var_os("WARDEN_BENCH_AUDIT").is_some() {
-        let a = blocking
-            .get(format!(
-                "{}/v1/audit?action=openai.chat&limit=5",
-                server.base
-            ))
-            .bearer_auth(token.clone().unwrap_or_default())
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
-        println!("{a}");
-        let a = blocking
-            .get(format!(
-                "{}/v1/audit?action=pii.detect&limit=4",
-                server.base
-            ))
-            .bearer_auth(token.clone().unwrap_or_default())
-            .send()
-            .unwrap()
-            .text()
-            .unwrap();
-        println!("{a}");
+        for (action, n) in [("openai.chat", 5), ("pii.detect", 4)] {
+            let records = blocking
+                .get(format!(
+                    "{}/v1/audit?action={action}&limit={n}",
+                    server.base
+                ))
+                .bearer_auth(token.clone().unwrap_or_default())
+                .send()
+                .unwrap()
+                .text()
+                .unwrap();
+            println!("{records}");
+        }
         return;
     }
     let mut rows = String::new();

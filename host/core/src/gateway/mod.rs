@@ -434,23 +434,7 @@ impl Gateway {
         let (target, model_name) = self.target(&model)?;
         let deadline = started + Duration::from_millis(self.budget.wall_time_ms);
         let g = self.guard(who, &target, &mut body, slots).await?;
-        let mut meta = Meta {
-            sandbox: self.sandbox.clone(),
-            tenant: who.tenant.clone(),
-            actor: who.actor.clone(),
-            model: model_name.to_owned(),
-            provider: g.provider_name.to_owned(),
-            counts: g.counts.clone(),
-            pseudonymised: g.vault.len(),
-            started,
-            detect_us: g.detect_us,
-            stream,
-            tokens: 0,
-            restored: 0,
-            flagged: BTreeMap::new(),
-            outcome: "ok",
-            attempts: 0,
-        };
+        let mut meta = Meta::new(self.sandbox.clone(), who, model_name, &g, started, stream);
         let sent = match llm::send(
             g.provider_name,
             g.provider,
@@ -700,23 +684,7 @@ impl Gateway {
         let prompt_bytes: usize = slots.iter().map(|s| s.text.len()).sum();
         let deadline = started + Duration::from_millis(self.budget.wall_time_ms);
         let g = self.guard(who, &target, &mut body, slots).await?;
-        let mut meta = Meta {
-            sandbox: self.sandbox.clone(),
-            tenant: who.tenant.clone(),
-            actor: who.actor.clone(),
-            model: model_name.to_owned(),
-            provider: g.provider_name.to_owned(),
-            counts: g.counts.clone(),
-            pseudonymised: g.vault.len(),
-            started,
-            detect_us: g.detect_us,
-            stream: false,
-            tokens: 0,
-            restored: 0,
-            flagged: BTreeMap::new(),
-            outcome: "ok",
-            attempts: 0,
-        };
+        let mut meta = Meta::new(self.sandbox.clone(), who, model_name, &g, started, false);
         meta.model = format!("{model_name} (embeddings)");
         let result = async {
             let sent = llm::send(
@@ -837,6 +805,34 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// The record of a request `g` cleared, started at `started`.
+    fn new(
+        sandbox: Arc<Sandbox>,
+        who: &Principal,
+        model: &str,
+        g: &Guarded<'_>,
+        started: Instant,
+        stream: bool,
+    ) -> Meta {
+        Meta {
+            sandbox,
+            tenant: who.tenant.clone(),
+            actor: who.actor.clone(),
+            model: model.to_owned(),
+            provider: g.provider_name.to_owned(),
+            counts: g.counts.clone(),
+            pseudonymised: g.vault.len(),
+            started,
+            detect_us: g.detect_us,
+            stream,
+            tokens: 0,
+            restored: 0,
+            flagged: BTreeMap::new(),
+            outcome: "ok",
+            attempts: 0,
+        }
+    }
+
     /// Queues the audit record.
     pub fn record(&self) {
         let found = if self.counts.is_empty() {

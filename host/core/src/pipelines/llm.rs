@@ -280,19 +280,24 @@ pub async fn read_body(
     }
 }
 
-/// The chat-completions body for `messages` (what a pipeline's `llm` step sends).
+/// The chat-completions body for `messages` (what a pipeline's `llm` step sends); streamed,
+/// it asks for the usage chunk too.
 pub fn chat_body(
     provider: &ProviderConfig,
     messages: &[Message],
     max_tokens: Option<u32>,
+    stream: bool,
 ) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
+    let mut body = serde_json::json!({
         "model": provider.model,
         "messages": messages,
         "max_tokens": max_tokens.unwrap_or(provider.max_tokens),
-        "stream": false,
-    }))
-    .unwrap_or_default()
+        "stream": stream,
+    });
+    if stream {
+        body["stream_options"] = serde_json::json!({"include_usage": true});
+    }
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// Sends a cleared chat body (from [`chat_body`]) and reads the first choice's text.
@@ -329,23 +334,7 @@ pub async fn chat(
     })
 }
 
-/// [`chat_body`] asking for a stream (with the usage chunk).
-pub fn stream_body(
-    provider: &ProviderConfig,
-    messages: &[Message],
-    max_tokens: Option<u32>,
-) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "model": provider.model,
-        "messages": messages,
-        "max_tokens": max_tokens.unwrap_or(provider.max_tokens),
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    }))
-    .unwrap_or_default()
-}
-
-/// Sends a cleared streaming chat body (from [`stream_body`]) and passes each text delta to
+/// Sends a cleared streaming chat body (from [`chat_body`]) and passes each text delta to
 /// `deltas` as it arrives; returns the whole text. A closed `deltas` (the client went away)
 /// ends the upstream request at once.
 pub async fn stream_chat(

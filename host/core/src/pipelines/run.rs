@@ -541,10 +541,7 @@ async fn ask(
     let cap = max_tokens
         .unwrap_or(provider.max_tokens)
         .min(u32::try_from(left).unwrap_or(u32::MAX));
-    let body = match deltas {
-        Some(_) => llm::stream_body(provider, &messages, Some(cap.max(1))),
-        None => llm::chat_body(provider, &messages, Some(cap.max(1))),
-    };
+    let body = llm::chat_body(provider, &messages, Some(cap.max(1)), deltas.is_some());
     let (cleared, entities) = guard(w, who, name, provider, &messages, body, meter).await?;
     let answer = match deltas {
         Some(tx) => llm::stream_chat(name, provider, &cleared, &messages, meter.deadline, tx).await,
