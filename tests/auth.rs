@@ -452,6 +452,19 @@ fn matrix(sid: &str, vault: &str) -> Vec<Row> {
             Some(json!({"template": "x"})),
             vec![AD, OP],
         ),
+        ("GET", "/v1/openai/models".into(), None, vec![AD, OP]),
+        (
+            "POST",
+            "/v1/openai/chat/completions".into(),
+            Some(json!({"model": "none", "messages": [{"role": "user", "content": "x"}]})),
+            vec![AD, OP],
+        ),
+        (
+            "POST",
+            "/v1/openai/embeddings".into(),
+            Some(json!({"model": "none", "input": "x"})),
+            vec![AD, OP],
+        ),
         (
             "POST",
             "/presidio/analyze".into(),

@@ -785,13 +785,17 @@ mod tests {
             .unwrap()
     }
 
-    async fn problem_type(r: Response) -> String {
-        assert_eq!(
-            r.headers().get(header::CONTENT_TYPE).unwrap(),
-            "application/problem+json"
-        );
+    /// The problem type of an error response: a problem document's `type`, or on the OpenAI
+    /// routes the OpenAI error object's `warden_type`.
+    async fn problem_type(r: Response, route: &str) -> String {
+        let ct = r.headers().get(header::CONTENT_TYPE).unwrap().clone();
         let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        if route.starts_with(openai::PREFIX) {
+            assert_eq!(ct, "application/json", "{route}");
+            return doc["error"]["warden_type"].as_str().unwrap().to_owned();
+        }
+        assert_eq!(ct, "application/problem+json", "{route}");
         doc["type"].as_str().unwrap().to_owned()
     }
 
@@ -824,7 +828,7 @@ mod tests {
             [&("GET".to_owned(), "/openapi.json".to_owned())]
         );
         // The declarations are the document: one route of each kind is in it as before.
-        assert_eq!(documented.len(), 70, "{documented:?}");
+        assert_eq!(documented.len(), 73, "{documented:?}");
         for (method, route) in [
             ("GET", "/healthz"),
             ("GET", "/metrics"),
@@ -904,7 +908,11 @@ mod tests {
                         r
                     }
                 };
-                assert!(problem_type(r).await.starts_with("urn:warden:problem:"));
+                assert!(
+                    problem_type(r, route)
+                        .await
+                        .starts_with("urn:warden:problem:")
+                );
             }
         }
     }
@@ -937,7 +945,7 @@ mod tests {
             );
             if method != "HEAD" {
                 assert_eq!(
-                    problem_type(r).await,
+                    problem_type(r, path).await,
                     "urn:warden:problem:method-not-allowed"
                 );
             }
