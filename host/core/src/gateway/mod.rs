@@ -4,8 +4,10 @@
 //! sent (a failing analyzer refuses the request, it never forwards it) — and has its
 //! placeholders restored on the way back, streamed or not, in text and tool-call arguments.
 
+pub mod record;
 pub mod relay;
 pub mod restore;
+pub mod scan;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,7 +27,10 @@ use crate::pipelines::run::{count, matches};
 use crate::pipelines::{Budget, Pipelines, RunEvent, RunRequest};
 use crate::sandbox::Sandbox;
 use crate::settings::Invalid;
+use record::{Meta, counts_text};
+use relay::now_secs;
 use restore::{Encoding, restore_all};
+use scan::AnswerScan;
 use warden_engine::LimitOverrides;
 use warden_storage::audit::AuditEvent;
 
@@ -403,6 +408,34 @@ impl Gateway {
         Ok(Cleared::new(text.into_bytes()))
     }
 
+    /// The record of a request `g` cleared, started at `started`.
+    fn meta(
+        &self,
+        who: &Principal,
+        model: &str,
+        g: &Guarded<'_>,
+        started: Instant,
+        stream: bool,
+    ) -> Meta {
+        Meta {
+            sandbox: self.sandbox.clone(),
+            tenant: who.tenant.clone(),
+            actor: who.actor.clone(),
+            model: model.to_owned(),
+            provider: g.provider_name.to_owned(),
+            counts: g.counts.clone(),
+            pseudonymised: g.vault.len(),
+            started,
+            detect_us: g.detect_us,
+            stream,
+            tokens: 0,
+            restored: 0,
+            flagged: BTreeMap::new(),
+            outcome: "ok",
+            attempts: 0,
+        }
+    }
+
     /// `POST /v1/openai/chat/completions`.
     pub async fn chat(&self, who: &Principal, mut body: Value) -> Result<Reply> {
         let started = Instant::now();
@@ -434,7 +467,7 @@ impl Gateway {
         let (target, model_name) = self.target(&model)?;
         let deadline = started + Duration::from_millis(self.budget.wall_time_ms);
         let g = self.guard(who, &target, &mut body, slots).await?;
-        let mut meta = Meta::new(self.sandbox.clone(), who, model_name, &g, started, stream);
+        let mut meta = self.meta(who, model_name, &g, started, stream);
         let sent = match llm::send(
             g.provider_name,
             g.provider,
@@ -636,7 +669,7 @@ impl Gateway {
 
     fn answer_scanner(&self, who: &Principal, g: &Guarded<'_>) -> Option<relay::Scanner> {
         g.scan_answers.then(|| relay::Scanner {
-            gateway: GatewayHandle {
+            gateway: AnswerScan {
                 pii: self.pii.clone(),
                 who: who.clone(),
             },
@@ -650,7 +683,7 @@ impl Gateway {
         g: &Guarded<'_>,
         text: &str,
     ) -> Result<(String, BTreeMap<String, usize>)> {
-        GatewayHandle {
+        AnswerScan {
             pii: self.pii.clone(),
             who: who.clone(),
         }
@@ -684,7 +717,7 @@ impl Gateway {
         let prompt_bytes: usize = slots.iter().map(|s| s.text.len()).sum();
         let deadline = started + Duration::from_millis(self.budget.wall_time_ms);
         let g = self.guard(who, &target, &mut body, slots).await?;
-        let mut meta = Meta::new(self.sandbox.clone(), who, model_name, &g, started, false);
+        let mut meta = self.meta(who, model_name, &g, started, false);
         meta.model = format!("{model_name} (embeddings)");
         let result = async {
             let sent = llm::send(
@@ -727,147 +760,6 @@ impl Gateway {
     }
 }
 
-/// What the answer scanner of a stream needs, owned (the stream outlives the request).
-#[derive(Clone)]
-pub struct GatewayHandle {
-    pii: Arc<Pii>,
-    who: Principal,
-}
-
-impl GatewayHandle {
-    /// `text` with every finding whose value the conversation did not contain replaced by
-    /// `<ENTITY_TYPE>`, and the counts of what was masked.
-    pub async fn mask_new(
-        &self,
-        text: &str,
-        originals: &[String],
-    ) -> Result<(String, BTreeMap<String, usize>)> {
-        let none = LimitOverrides::default();
-        let scan = Scan {
-            texts: vec![text],
-            entities: &[],
-            countries: &[],
-            language: None,
-            context: &[],
-            allow: AllowList::default(),
-            recognizers: &[],
-            min_score: None,
-            explain: false,
-            detectors: None,
-            dictionaries: true,
-            limits: &none,
-        };
-        let (spans, _, _) = self.pii.find(&self.who, scan).await.map_err(|e| {
-            Error::GuardFailed(format!("the PII analyzer failed on the answer: {e}"))
-        })?;
-        let mut out = String::with_capacity(text.len());
-        let mut flagged = BTreeMap::new();
-        let mut cursor = 0;
-        for s in spans.into_iter().flatten() {
-            let value = &text[s.start..s.end];
-            if originals.iter().any(|o| o == value) {
-                continue;
-            }
-            out.push_str(&text[cursor..s.start]);
-            out.push('<');
-            out.push_str(&s.entity_type);
-            out.push('>');
-            cursor = s.end;
-            *flagged.entry(s.entity_type).or_insert(0) += 1;
-        }
-        out.push_str(&text[cursor..]);
-        Ok((out, flagged))
-    }
-}
-
-/// One request's decisions, audited once when it ends (streams: when the stream ends or the
-/// client goes away) — metadata only, never content.
-pub struct Meta {
-    sandbox: Arc<Sandbox>,
-    tenant: String,
-    actor: String,
-    model: String,
-    provider: String,
-    counts: BTreeMap<String, usize>,
-    pseudonymised: usize,
-    started: Instant,
-    detect_us: u64,
-    stream: bool,
-    attempts: u32,
-    /// Tokens used (the provider's `usage`, else counted).
-    pub tokens: u64,
-    /// Placeholders restored in the answer.
-    pub restored: usize,
-    /// What the answer scan masked.
-    pub flagged: BTreeMap<String, usize>,
-    /// `ok`, or how it ended.
-    pub outcome: &'static str,
-}
-
-impl Meta {
-    /// The record of a request `g` cleared, started at `started`.
-    fn new(
-        sandbox: Arc<Sandbox>,
-        who: &Principal,
-        model: &str,
-        g: &Guarded<'_>,
-        started: Instant,
-        stream: bool,
-    ) -> Meta {
-        Meta {
-            sandbox,
-            tenant: who.tenant.clone(),
-            actor: who.actor.clone(),
-            model: model.to_owned(),
-            provider: g.provider_name.to_owned(),
-            counts: g.counts.clone(),
-            pseudonymised: g.vault.len(),
-            started,
-            detect_us: g.detect_us,
-            stream,
-            tokens: 0,
-            restored: 0,
-            flagged: BTreeMap::new(),
-            outcome: "ok",
-            attempts: 0,
-        }
-    }
-
-    /// Queues the audit record.
-    pub fn record(&self) {
-        let found = if self.counts.is_empty() {
-            "none".to_owned()
-        } else {
-            counts_text(&self.counts)
-        };
-        let mut detail = format!(
-            "provider {}; findings {found}; {} pseudonymised; {} restored; {} tokens; \
-             {} attempt(s); guard {} µs; total {} ms{}",
-            self.provider,
-            self.pseudonymised,
-            self.restored,
-            self.tokens,
-            self.attempts,
-            self.detect_us,
-            self.started.elapsed().as_millis(),
-            if self.stream { "; streamed" } else { "" },
-        );
-        if !self.flagged.is_empty() {
-            detail.push_str(&format!("; answer masked {}", counts_text(&self.flagged)));
-        }
-        self.sandbox.audit(
-            AuditEvent::new(
-                &self.tenant,
-                &self.actor,
-                "openai.chat",
-                format!("model/{}", self.model),
-            )
-            .outcome(self.outcome)
-            .detail(detail),
-        );
-    }
-}
-
 /// The text of a message's `content`: the string, or its text parts joined.
 fn text_content(content: &Value) -> String {
     match content {
@@ -879,21 +771,6 @@ fn text_content(content: &Value) -> String {
             .join("\n"),
         _ => String::new(),
     }
-}
-
-/// Seconds since the Unix epoch (OpenAI's `created`).
-pub(crate) fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-fn counts_text(counts: &BTreeMap<String, usize>) -> String {
-    counts
-        .iter()
-        .map(|(e, n)| format!("{e} ×{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn micros(d: Duration) -> u64 {

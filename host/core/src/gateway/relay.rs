@@ -14,8 +14,9 @@ use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
 
+use super::record::Meta;
 use super::restore::{Encoding, Restorer};
-use super::{GatewayHandle, Meta};
+use super::scan::AnswerScan;
 use crate::pii::anonymize::Pseudonyms;
 use crate::pipelines::{RunEvent, llm};
 
@@ -43,7 +44,7 @@ pub struct Settings {
 /// The answer scan of a stream: text is scanned a line or sentence at a time.
 pub struct Scanner {
     /// The PII service and the caller.
-    pub gateway: GatewayHandle,
+    pub gateway: AnswerScan,
     /// Values the conversation itself contained (not flagged when the answer repeats them).
     pub originals: Vec<String>,
 }
@@ -112,7 +113,7 @@ pub fn pipeline_stream(
         pending: Some(first),
         events,
         id: format!("chatcmpl-{}", hex::encode(rand::random::<[u8; 12]>())),
-        created: super::now_secs(),
+        created: now_secs(),
         model,
         include_usage,
         streamed: false,
@@ -180,6 +181,13 @@ pub fn pipeline_stream(
         };
         Some((Ok(out), st))
     }))
+}
+
+/// Seconds since the Unix epoch (OpenAI's `created`).
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn data(v: &Value) -> String {
