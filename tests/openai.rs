@@ -750,3 +750,23 @@ fn a_pipeline_run_streams_its_last_llm_step_then_the_result_with_its_trace() {
     );
     assert_eq!(st, 422, "{v}");
 }
+
+#[test]
+fn a_pipeline_with_one_input_of_its_own_gets_the_prompt_there() {
+    let s = setup();
+    let def = json!({
+        "inputs": ["ticket"],
+        "steps": [{"type": "llm", "provider": "local", "input": "ticket", "output": "answer"}]
+    });
+    let (st, v) = s
+        .server
+        .call("POST", "/v1/pipelines/ticketed/versions", Some(def));
+    assert_eq!(st, 201, "{v}");
+    let r = client(
+        &s,
+        "chat",
+        json!({"model": "ticketed", "messages": [{"role": "user", "content": "Where is my parcel?"}]}),
+    );
+    let content = r["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(content.starts_with("Noted — «Where is my parcel?»"), "{r}");
+}

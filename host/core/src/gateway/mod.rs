@@ -558,7 +558,8 @@ impl Gateway {
     }
 
     /// A tenant's pipeline as the model: run with the chat as variables `messages` and
-    /// `prompt` (the last user message's text) plus the request's `metadata` entries; its
+    /// `prompt` (the last user message's text) plus the request's `metadata` entries — and the
+    /// prompt also as the one declared input still unset, if there is exactly one; its
     /// output is the answer. Streamed, its last `llm` step's text arrives as it is written.
     /// The pipeline's own steps are the guard (its `llm` steps refuse personal data for
     /// providers without `allow_pii`).
@@ -592,19 +593,32 @@ impl Gateway {
             .map(|m| text_content(&m["content"]))
             .unwrap_or_default();
         variables.insert("messages".into(), messages);
-        variables.insert("prompt".into(), Value::String(prompt));
+        variables.insert("prompt".into(), Value::String(prompt.clone()));
+        let unknown = |e: Error| match e {
+            Error::NotFound {
+                kind: "pipeline", ..
+            } => Error::not_found("model", model.chars().take(100).collect::<String>()),
+            other => other,
+        };
+        // A pipeline written for one input of its own (`ticket`, say) gets the prompt there.
+        let inputs = self
+            .pipelines
+            .inputs(who, name, version, label.as_deref())
+            .await
+            .map_err(unknown)?;
+        let missing: Vec<&String> = inputs
+            .iter()
+            .filter(|i| !variables.contains_key(*i))
+            .collect();
+        if let [only] = missing.as_slice() {
+            variables.insert((*only).clone(), Value::String(prompt));
+        }
         let req = RunRequest {
             variables,
             version,
             label,
             stream,
             ..RunRequest::default()
-        };
-        let unknown = |e: Error| match e {
-            Error::NotFound {
-                kind: "pipeline", ..
-            } => Error::not_found("model", model.chars().take(100).collect::<String>()),
-            other => other,
         };
         if !stream {
             let r = self.pipelines.run(who, name, req).await.map_err(unknown)?;

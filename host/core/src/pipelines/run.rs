@@ -257,6 +257,37 @@ impl Pipelines {
         execute(self.clone(), who, name, req, None).await
     }
 
+    /// The version a run of `name` uses: `version`, else `label`'s, else `production`'s, else
+    /// the latest.
+    async fn version_to_run(
+        &self,
+        who: &Principal,
+        name: &str,
+        version: Option<u64>,
+        label: Option<&str>,
+    ) -> Result<u64> {
+        match (version, label) {
+            (Some(v), _) => Ok(v),
+            (None, Some(l)) => self.resolve_label(who, name, l).await,
+            (None, None) => match self.resolve_label(who, name, "production").await {
+                Ok(v) => Ok(v),
+                Err(_) => self.resolve_label(who, name, super::registry::LATEST).await,
+            },
+        }
+    }
+
+    /// The inputs (run variables) the version of `name` a run would use declares.
+    pub async fn inputs(
+        &self,
+        who: &Principal,
+        name: &str,
+        version: Option<u64>,
+        label: Option<&str>,
+    ) -> Result<Vec<String>> {
+        let v = self.version_to_run(who, name, version, label).await?;
+        Ok(self.get_version(who, name, v).await?.definition.inputs)
+    }
+
     /// Runs `name` in the background, streaming: when its last step is `llm`, that step's text
     /// arrives as [`RunEvent::Delta`]s, and [`RunEvent::Done`] ends every run. Dropping the
     /// receiver (the client went away) cancels the run and its provider request.
@@ -301,14 +332,9 @@ async fn execute(
     req: RunRequest,
     deltas: Option<tokio::sync::mpsc::Sender<String>>,
 ) -> Result<RunResult> {
-    let version = match (req.version, &req.label) {
-        (Some(v), _) => v,
-        (None, Some(l)) => w.resolve_label(who, name, l).await?,
-        (None, None) => match w.resolve_label(who, name, "production").await {
-            Ok(v) => v,
-            Err(_) => w.resolve_label(who, name, super::registry::LATEST).await?,
-        },
-    };
+    let version = w
+        .version_to_run(who, name, req.version, req.label.as_deref())
+        .await?;
     let pv = w.get_version(who, name, version).await?;
     let missing: Vec<&String> = pv
         .definition
