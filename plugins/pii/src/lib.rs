@@ -17,6 +17,7 @@ mod entity;
 mod normalise;
 mod patterns;
 mod person;
+mod plans;
 mod recognizers;
 
 use warden_sdk::InputError;

@@ -814,7 +814,11 @@ fn valid_number(region: Option<&str>, number: &str) -> bool {
         Some(Err(_)) => return false,
         None => None,
     };
-    phonenumber::parse(region, number).is_ok_and(|n| phonenumber::is_valid(&n))
+    let parsed = match region {
+        Some(_) => phonenumber::parse(region, number).ok(),
+        None => crate::plans::parse_international(number),
+    };
+    parsed.is_some_and(|n| crate::plans::is_valid(&n))
 }
 
 /// Whether a national number of `digits` digits (a trunk prefix included or not) has a length
@@ -850,6 +854,7 @@ fn warm_plans() {
     if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock() {
         cache.set_capacity(PLAN_REGEXES);
     }
+    crate::plans::warm();
     for region in WARM_REGIONS {
         let Some(meta) = phonenumber::metadata::DATABASE.by_id(*region) else {
             continue;

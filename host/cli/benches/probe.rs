@@ -1,0 +1,123 @@
+//! Where one fresh PII call's cost goes: the built-in detector on the gateway benchmark's 1 KB
+//! prompt, natively, in a fresh instance per call and in one reused instance, with its fuel and
+//! peak memory (`PROBE=fresh|reused` for one of them, for `perf record`; `PROBE=alloc` for the
+//! native warm-up's heap and a call's allocations, counted by a global allocator). Figures are
+//! copied into docs/benchmarks.md by hand: `cargo bench --package warden --bench probe`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#[path = "report/mod.rs"]
+mod report;
+use report::measure;
+use std::hint::black_box;
+use warden_engine::{DetectOptions, Engine, EngineConfig, LimitOverrides};
+
+fn prompt() -> String {
+    let mut p = String::from(
+        "Customer ticket: please call me back at +1 212-555-0147 or write to ann.lee@example.com. ",
+    );
+    while p.len() < 1024 {
+        p.push_str(
+            "The parcel arrived late and the box was damaged on one side; I would like a refund. ",
+        );
+    }
+    p.truncate(1024);
+    p
+}
+
+fn main() {
+    let iters: usize = std::env::var("WARDEN_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    if std::env::var("PROBE").as_deref() == Ok("alloc") {
+        use std::sync::atomic::Ordering::Relaxed;
+        let l0 = count::LIVE.load(Relaxed);
+        let t = std::time::Instant::now();
+        warden_plugin_pii::warm();
+        println!("warm {:?}", t.elapsed());
+        let l1 = count::LIVE.load(Relaxed);
+        println!("warm live {} KB", (l1 - l0) / 1024);
+        let text = prompt();
+        for _ in 0..3 {
+            let t0 = count::TOTAL.load(Relaxed);
+            let n = warden_plugin_pii::detect(&text, &Default::default()).len();
+            println!(
+                "detect {n}: allocated {} KB, live now {} KB",
+                (count::TOTAL.load(Relaxed) - t0) / 1024,
+                (count::LIVE.load(Relaxed) - l0) / 1024
+            );
+        }
+        return;
+    }
+    let cache = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("probe-cache");
+    let _ = Engine::new(EngineConfig {
+        cache_dir: Some(cache.clone()),
+        ..Default::default()
+    })
+    .unwrap()
+    .load(warden_builtins::get("pii").unwrap())
+    .unwrap();
+    let engine = Engine::new(EngineConfig {
+        cache_dir: Some(cache),
+        ..Default::default()
+    })
+    .unwrap();
+    let limits = engine.limits(&LimitOverrides::default());
+    let pii = engine.load(warden_builtins::get("pii").unwrap()).unwrap();
+    let text = prompt();
+    let opts = DetectOptions::default();
+    let r = engine.detect(&pii, &text, &opts, limits);
+    println!(
+        "findings {} fuel {} peak {}",
+        r.result.as_ref().unwrap().len(),
+        r.report.fuel_used,
+        r.report.peak_memory_bytes
+    );
+    let native = measure(iters, || {
+        black_box(warden_plugin_pii::detect(
+            black_box(&text),
+            &Default::default(),
+        ));
+    });
+    println!("native {:?}", native.median);
+    let mode = std::env::var("PROBE").unwrap_or_default();
+    if mode != "reused" {
+        let fresh = measure(iters, || {
+            black_box(
+                engine
+                    .detect(&pii, black_box(&text), &opts, limits)
+                    .result
+                    .unwrap(),
+            );
+        });
+        println!("fresh {:?} p99 {:?}", fresh.median, fresh.p99);
+    }
+    if mode != "fresh" {
+        let mut ri = engine.reused_instance(&pii, limits).unwrap();
+        let reused = measure(iters, || {
+            black_box(ri.detect(&pii, black_box(&text)).unwrap());
+        });
+        println!("reused {:?}", reused.median);
+    }
+}
+
+#[allow(unsafe_code)]
+mod count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    pub static LIVE: AtomicUsize = AtomicUsize::new(0);
+    pub static TOTAL: AtomicUsize = AtomicUsize::new(0);
+    pub struct Counting;
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            LIVE.fetch_add(l.size(), Ordering::Relaxed);
+            TOTAL.fetch_add(l.size(), Ordering::Relaxed);
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+            unsafe { System.dealloc(p, l) }
+        }
+    }
+    #[global_allocator]
+    static A: Counting = Counting;
+}
