@@ -242,7 +242,7 @@ fn forbidden_components_are_refused_by_run_and_explained_by_inspect() {
     let out = warden(&["run", f, "--template", "/etc/passwd"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("imports wasi:filesystem/"),
+        stderr(&out).contains("imports warden:plugin/tools@"),
         "{}",
         stderr(&out)
     );
@@ -256,14 +256,14 @@ fn forbidden_components_are_refused_by_run_and_explained_by_inspect() {
         v["refusal"]
             .as_str()
             .unwrap()
-            .contains("no file system access")
+            .contains("only the code-runner world")
     );
     assert!(
         v["imports"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i.as_str().unwrap().starts_with("wasi:filesystem/"))
+            .any(|i| i.as_str().unwrap().starts_with("warden:plugin/tools@"))
     );
 }
 

@@ -349,13 +349,13 @@ fn forbidden_imports_are_refused_at_load_naming_the_import() {
         .unwrap_err();
     match &err {
         InvalidComponent::ForbiddenImport { import, why } => {
-            assert!(import.starts_with("wasi:filesystem/"), "{import}");
-            assert!(why.contains("file system"), "{why}");
+            assert!(import.starts_with("warden:plugin/tools@"), "{import}");
+            assert!(why.contains("only the code-runner world"), "{why}");
         }
         other => panic!("expected a forbidden import, got {other:?}"),
     }
     assert!(
-        err.to_string().starts_with("imports wasi:filesystem/"),
+        err.to_string().starts_with("imports warden:plugin/tools@"),
         "{err}"
     );
     assert_engine_still_serves();

@@ -204,7 +204,10 @@ fn bad_uploads_are_refused_saying_why_and_nothing_refused_is_stored() {
     let (st, p) = upload(&s, "forbidden", "1.0.0", fixture_bytes("forbidden"));
     assert_eq!(st, 422);
     assert!(
-        p["detail"].as_str().unwrap().contains("wasi:filesystem"),
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("warden:plugin/tools"),
         "{p}"
     );
     let (st, p) = upload(&s, "core", "1.0.0", wat::parse_str("(module)").unwrap());

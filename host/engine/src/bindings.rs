@@ -6,7 +6,9 @@ use wasmtime::component::{HasData, HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::WasiView;
 use wasmtime_wasi::cli::{WasiCli, WasiCliView};
 use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
 use wasmtime_wasi::random::WasiRandom;
+use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView};
 
 use super::state::CallState;
 use super::tools::ToolError;
@@ -45,10 +47,13 @@ impl HasData for HasIo {
     type Data<'a> = &'a mut ResourceTable;
 }
 
-/// Builds the one linker every plugin is instantiated with: the Warden interfaces and exactly
-/// the WASI interfaces in [`super::policy::ALLOWED_WASI`] (no filesystem, no sockets).
+/// Builds the one linker every plugin is instantiated with: the Warden interfaces, exactly the
+/// WASI interfaces in [`super::policy::ALLOWED_WASI`], and the [`super::policy::DENY_ALL_WASI`]
+/// ones, which wasmtime-wasi serves from the store's context — a context with no preopened
+/// directory and TCP, UDP and name lookups forbidden ([`CallState::new`]), so they refuse
+/// everything.
 pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<CallState>> {
-    use wasmtime_wasi::p2::bindings::{cli, clocks, random, sync::io};
+    use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets, sync, sync::io};
 
     let mut l = Linker::<CallState>::new(engine);
     self::warden::plugin::types::add_to_linker::<CallState, HasSelf<CallState>>(&mut l, |s| s)?;
@@ -74,7 +79,26 @@ pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<CallS
     cli::terminal_stdin::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
     cli::terminal_stdout::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
     cli::terminal_stderr::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+
+    // Deny-all: see `policy::DENY_ALL_WASI` for why each one can touch nothing.
+    filesystem::preopens::add_to_linker::<CallState, WasiFilesystem>(&mut l, fs)?;
+    sync::filesystem::types::add_to_linker::<CallState, WasiFilesystem>(&mut l, fs)?;
+    sockets::network::add_to_linker::<CallState, WasiSockets>(&mut l, &Default::default(), net)?;
+    sockets::instance_network::add_to_linker::<CallState, WasiSockets>(&mut l, net)?;
+    sockets::tcp_create_socket::add_to_linker::<CallState, WasiSockets>(&mut l, net)?;
+    sync::sockets::tcp::add_to_linker::<CallState, WasiSockets>(&mut l, net)?;
+    sync::sockets::udp_create_socket::add_to_linker::<CallState, WasiSockets>(&mut l, net)?;
+    sync::sockets::udp::add_to_linker::<CallState, WasiSockets>(&mut l, net)?;
+    sync::sockets::ip_name_lookup::add_to_linker::<CallState, WasiSockets>(&mut l, net)?;
     Ok(l)
+}
+
+fn fs(t: &mut CallState) -> wasmtime_wasi::filesystem::WasiFilesystemCtxView<'_> {
+    WasiFilesystemView::filesystem(t)
+}
+
+fn net(t: &mut CallState) -> wasmtime_wasi::sockets::WasiSocketsCtxView<'_> {
+    WasiSocketsView::sockets(t)
 }
 
 fn wasmtime_wasi_io_error(l: &mut Linker<CallState>) -> wasmtime::Result<()> {

@@ -37,7 +37,9 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, Stor
 
 pub use self::limits::{LimitOverrides, Limits};
 pub use self::outcome::{CallError, CallReport, GuestError, InvalidComponent, Outcome, Position};
-pub use self::policy::{ALLOWED_WASI, ComponentInfo, PREINIT_EXPORT, WIT_VERSION, World, inspect};
+pub use self::policy::{
+    ALLOWED_WASI, ComponentInfo, DENY_ALL_WASI, PREINIT_EXPORT, WIT_VERSION, World, inspect,
+};
 pub use self::pool::{CallPool, PoolError};
 pub use self::tools::{NoTools, ToolError, Tools};
 #[cfg(feature = "bench")]

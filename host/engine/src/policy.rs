@@ -2,9 +2,11 @@
 //!
 //! A component is inspected before anything compiles it: it must be a component (not a core
 //! module), export exactly one Warden world's interface, and import nothing beyond that world's
-//! own interfaces and the small WASI subset every Rust or C toolchain emits (clocks, random,
-//! stdio, exit, environment — all served by a context that holds nothing). Files, sockets,
-//! HTTP and anything unknown are refused with a message naming the import.
+//! own interfaces, the small WASI subset every Rust or C toolchain emits (clocks, random,
+//! stdio, exit, environment — all served by a context that holds nothing) and the file-system
+//! and socket interfaces that Python and JavaScript toolchains import whether or not the plugin
+//! uses them ([`DENY_ALL_WASI`]: linked to implementations that refuse everything). HTTP and
+//! anything unknown are refused with a message naming the import.
 //!
 //! **Invariant:** the linker holds exactly the interfaces this policy allows, so a bug here
 //! makes instantiation fail rather than grant access.
@@ -117,6 +119,55 @@ pub const ALLOWED_WASI: &[&str] = &[
     "wasi:random/insecure-seed",
 ];
 
+/// WASI 0.2 interfaces a plugin may import but never use: componentize-py, componentize-js and
+/// wasi-libc import them for `open()`, `socket()` and the like even when the plugin never calls
+/// those. They are linked to implementations that refuse everything, each with why it can
+/// touch nothing: the store's WASI context has no preopened directory (so no descriptor, and
+/// with it no file or directory, can ever exist) and forbids TCP, UDP and name lookups (every
+/// socket creation and lookup fails with `access-denied`). The plugin sees an ordinary error
+/// (Python's `PermissionError`, JavaScript's rejected promise), not a trap.
+pub const DENY_ALL_WASI: &[(&str, &str)] = &[
+    (
+        "wasi:filesystem/types",
+        "no descriptor exists: nothing is preopened",
+    ),
+    ("wasi:filesystem/preopens", "lists no directory"),
+    (
+        "wasi:sockets/network",
+        "a network handle that permits nothing",
+    ),
+    (
+        "wasi:sockets/instance-network",
+        "a network handle that permits nothing",
+    ),
+    (
+        "wasi:sockets/tcp-create-socket",
+        "every TCP socket is refused",
+    ),
+    ("wasi:sockets/tcp", "no TCP socket can exist"),
+    (
+        "wasi:sockets/udp-create-socket",
+        "every UDP socket is refused",
+    ),
+    ("wasi:sockets/udp", "no UDP socket can exist"),
+    (
+        "wasi:sockets/ip-name-lookup",
+        "every name lookup is refused",
+    ),
+];
+
+/// Exports that language toolchains add besides the world's, which Warden never calls (an
+/// export grants the plugin nothing; it is only what the host may call).
+pub const TOOLCHAIN_EXPORTS: &[(&str, &str)] = &[(
+    "exports",
+    "componentize-py's runtime instance, used by its own glue only",
+)];
+
+/// Whether `name` (without version) is one of the [`DENY_ALL_WASI`] interfaces.
+pub fn is_deny_all(name: &str) -> bool {
+    DENY_ALL_WASI.iter().any(|(n, _)| *n == unversioned(name))
+}
+
 /// What inspection found in a component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ComponentInfo {
@@ -130,6 +181,9 @@ pub struct ComponentInfo {
     pub exports: Vec<String>,
     /// Whether it exports `wizer-initialize` and will be pre-initialised.
     pub preinit: bool,
+    /// The imports that are linked to deny-all implementations ([`DENY_ALL_WASI`]): admitted,
+    /// but every use of them fails.
+    pub deny_all: Vec<String>,
     /// Why Warden refuses it, if it does.
     pub refusal: Option<InvalidComponent>,
 }
@@ -164,12 +218,19 @@ pub fn inspect(bytes: &[u8]) -> ComponentInfo {
         imports: Vec::new(),
         exports: Vec::new(),
         preinit: false,
+        deny_all: Vec::new(),
         refusal: None,
     };
     if let Err(r) = list(bytes, &mut info) {
         info.refusal = Some(r);
         return info;
     }
+    info.deny_all = info
+        .imports
+        .iter()
+        .filter(|i| is_deny_all(i))
+        .cloned()
+        .collect();
     info.refusal = judge(&mut info).err();
     info
 }
@@ -228,6 +289,9 @@ fn judge(info: &mut ComponentInfo) -> Result<(), InvalidComponent> {
     for export in &info.exports {
         if export == PREINIT_EXPORT {
             info.preinit = true;
+            continue;
+        }
+        if TOOLCHAIN_EXPORTS.iter().any(|(n, _)| n == export) {
             continue;
         }
         if World::ALL
@@ -316,7 +380,7 @@ fn check_import(world: World, import: &str) -> Result<(), InvalidComponent> {
             })
         };
     }
-    if ALLOWED_WASI.contains(&name) {
+    if ALLOWED_WASI.contains(&name) || is_deny_all(name) {
         return if version(import).is_some_and(|v| v.starts_with("0.2.")) {
             Ok(())
         } else {
@@ -326,10 +390,13 @@ fn check_import(world: World, import: &str) -> Result<(), InvalidComponent> {
             })
         };
     }
-    let why = if name.starts_with("wasi:filesystem/") {
-        "plugins get no file system access".to_owned()
-    } else if name.starts_with("wasi:sockets/") || name.starts_with("wasi:http/") {
-        "plugins get no network access".to_owned()
+    let why = if name.starts_with("wasi:http/")
+        || name.starts_with("wasi:sockets/")
+        || name.starts_with("wasi:filesystem/")
+    {
+        "plugins get no network or file access; only the deny-all file-system and socket \
+         interfaces of WASI 0.2 are linked"
+            .to_owned()
     } else if name == "warden:plugin/tools" {
         format!(
             "only the code-runner world may call host tools, and this component implements {world}"
@@ -359,12 +426,17 @@ mod tests {
             err.to_string().contains("only the code-runner world"),
             "{err}"
         );
-        let err = check_import(World::TemplateEngine, "wasi:sockets/tcp@0.2.0").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "imports wasi:sockets/tcp@0.2.0, which is not allowed: plugins get no network access"
+        // What Python and JavaScript toolchains import is admitted, to be linked deny-all.
+        assert!(check_import(World::TemplateEngine, "wasi:sockets/tcp@0.2.0").is_ok());
+        assert!(check_import(World::PiiDetector, "wasi:filesystem/types@0.2.9").is_ok());
+        assert!(check_import(World::PiiDetector, "wasi:filesystem/types@0.3.0").is_err());
+        let err =
+            check_import(World::TemplateEngine, "wasi:http/outgoing-handler@0.2.0").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("imports wasi:http/outgoing-handler@0.2.0, which is not allowed: plugins get no network"),
+            "{err}"
         );
-        assert!(check_import(World::TemplateEngine, "wasi:filesystem/types@0.2.0").is_err());
         assert!(check_import(World::TemplateEngine, "wasi:cli/stdout@0.3.0").is_err());
         assert!(check_import(World::TemplateEngine, "warden:plugin/types@0.2.0").is_err());
     }

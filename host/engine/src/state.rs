@@ -31,7 +31,9 @@ pub(crate) struct CallState {
 
 impl CallState {
     /// A state with an empty WASI context: no args, no env, no preopens, no network, empty
-    /// stdin, stdout and stderr both into one bounded log.
+    /// stdin, stdout and stderr both into one bounded log. The deny-all file-system and socket
+    /// interfaces (`policy::DENY_ALL_WASI`) are served from this context, so nothing may be
+    /// added to it here: a preopen or an allowed socket would grant every plugin access.
     pub(crate) fn new(limits: &Limits, tools: Arc<dyn Tools>, deadline: Instant) -> CallState {
         let logs = LogPipe::new(usize::try_from(limits.log_bytes).unwrap_or(usize::MAX));
         let wasi = WasiCtxBuilder::new()

@@ -30,6 +30,7 @@ pub fn execute(args: &InspectArgs) -> Result<u8, Failure> {
         "imports": info.imports,
         "exports": info.exports,
         "preinit": info.preinit,
+        "deny_all": info.deny_all,
         "accepted": accepted.is_ok(),
         "refusal": accepted.as_ref().err().map(|e| e.to_string()),
     });

@@ -1,5 +1,6 @@
-//! `warden plugin new/push/ls`: scaffold a plugin crate locally, upload a component to a
-//! server (with a progress bar for large files), list a server's plugins.
+//! `warden plugin new/build/test/push/ls`: scaffold, build and test a plugin project locally
+//! (Rust or Python), upload a component to a server (with a progress bar for large files), list
+//! a server's plugins.
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -12,8 +13,13 @@ use crate::output::Failure;
 /// `warden plugin ...`.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Scaffold a plugin crate that builds with one command and passes `warden inspect`.
+    /// Scaffold a plugin project (Rust or Python) that builds with one command and passes
+    /// `warden inspect`.
     New(crate::scaffold::NewArgs),
+    /// Build a plugin project into a component (installing its toolchain on first use).
+    Build(crate::scaffold::BuildArgs),
+    /// Run a plugin project's unit tests (cargo test, or pytest with the Python kit).
+    Test(crate::scaffold::BuildArgs),
     /// Upload a component as a new version (shows progress for large files).
     #[command(disable_version_flag = true)]
     Push {
@@ -47,6 +53,8 @@ pub enum PluginCommand {
 pub fn execute(cmd: PluginCommand) -> Result<u8, Failure> {
     match cmd {
         PluginCommand::New(args) => crate::scaffold::new(&args),
+        PluginCommand::Build(args) => crate::scaffold::build(&args),
+        PluginCommand::Test(args) => crate::scaffold::test(&args),
         PluginCommand::Ls { conn } => conn.list_all("/v1/plugins"),
         PluginCommand::Push {
             file,

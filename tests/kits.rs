@@ -1,0 +1,343 @@
+//! The plugin kits for other languages, tested as an author meets them: `warden plugin new
+//! --lang python` scaffolds a project per world whose tests pass with `warden plugin test` and
+//! which `warden plugin build` turns into a component Warden accepts and runs; the Python
+//! example detector uploads to a real server and finds what its README says; a hostile Python
+//! plugin that tries to read files, open sockets, read the environment, spin or hoard memory is
+//! stopped each time with its typed outcome. componentize-py is installed by `warden plugin
+//! build` itself, into `target/toolchains`, shared by every test and run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock};
+
+use common::Server;
+use serde_json::{Value, json};
+
+fn toolchains() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::root().join("target"))
+        .join("toolchains")
+}
+
+fn warden(args: &[&str], dir: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+    cmd.args(args);
+    if let Some(d) = dir {
+        cmd.arg(d);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `warden plugin build DIR` (one build per project per test process); the component's path.
+fn build(dir: &Path) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<(PathBuf, PathBuf)>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    if let Some((_, wasm)) = built.lock().unwrap().iter().find(|(d, _)| d == dir) {
+        return wasm.clone();
+    }
+    let t = toolchains();
+    let out = warden(
+        &["plugin", "build", "--toolchains", t.to_str().unwrap()],
+        Some(dir),
+    );
+    assert!(
+        out.status.success(),
+        "building {}: {} {}",
+        dir.display(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["accepted"], true, "{info}");
+    assert_eq!(info["language"], "python", "{info}");
+    let wasm = PathBuf::from(info["file"].as_str().unwrap());
+    built.lock().unwrap().push((dir.to_owned(), wasm.clone()));
+    wasm
+}
+
+/// A copy of `tests/fixtures/NAME` or `examples/NAME` in a temporary directory (builds write
+/// into the project's `build/`, which must not land in the checkout).
+fn copy_project(from: &Path) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut stack = vec![from.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(from).unwrap();
+            if rel.starts_with("build") || rel.ends_with("__pycache__") {
+                continue;
+            }
+            if p.is_dir() {
+                std::fs::create_dir_all(tmp.path().join(rel)).unwrap();
+                stack.push(p);
+            } else {
+                std::fs::copy(&p, tmp.path().join(rel)).unwrap();
+            }
+        }
+    }
+    tmp
+}
+
+/// Scaffolds a Python `world` plugin, runs its tests, builds it, and checks that `warden run
+/// KIND --plugin` with `probe` prints `expected`.
+fn python_scaffold_builds_and_runs(world: &str, kind: &str, probe: &[&str], expected: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = format!("py-{world}");
+    let dir = tmp.path().join(&name);
+    let out = warden(
+        &[
+            "plugin", "new", &name, "--world", world, "--lang", "python", "--dir",
+        ],
+        Some(&dir),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = toolchains();
+    let tested = warden(
+        &["plugin", "test", "--toolchains", t.to_str().unwrap()],
+        Some(&dir),
+    );
+    assert!(
+        tested.status.success(),
+        "{world}: pytest failed: {}",
+        text(&tested.stderr)
+    );
+    assert!(
+        text(&tested.stderr).contains("passed"),
+        "{}",
+        text(&tested.stderr)
+    );
+    let wasm = build(&dir);
+    let inspect = warden(&["inspect"], Some(&wasm));
+    let info: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(info["world"], world, "{info}");
+    // What componentize-py imports for files and sockets is linked deny-all, and said so.
+    assert!(
+        info["deny_all"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i.as_str().unwrap().starts_with("wasi:filesystem/")),
+        "{info}"
+    );
+    let mut args = vec![
+        "run",
+        "--no-cache",
+        kind,
+        "--plugin",
+        wasm.to_str().unwrap(),
+    ];
+    args.extend_from_slice(probe);
+    let out = warden(&args, None);
+    assert!(
+        out.status.success(),
+        "{world}: {} {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains(expected),
+        "{world}: {}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_python_pii_detector_scaffold_tests_builds_and_runs() {
+    python_scaffold_builds_and_runs(
+        "pii-detector",
+        "pii",
+        &["--text", "ask employee EMP-123456"],
+        "EMPLOYEE_ID",
+    );
+}
+
+#[test]
+fn a_python_template_engine_scaffold_tests_builds_and_runs() {
+    python_scaffold_builds_and_runs(
+        "template-engine",
+        "template",
+        &[
+            "-t",
+            "Hi ${user.name}",
+            "-c",
+            r#"{"user": {"name": "Ada"}}"#,
+        ],
+        "Hi Ada",
+    );
+}
+
+#[test]
+fn a_python_code_runner_scaffold_tests_builds_and_runs() {
+    python_scaffold_builds_and_runs(
+        "code-runner",
+        "python",
+        &["-c", "x = 41", "-c", "x + 1"],
+        "42",
+    );
+}
+
+/// The example's text: an email (the built-in's), an IRD number and a NINO (the example's),
+/// an order number (nobody's), and non-ASCII text before them so byte offsets matter.
+const IDS_TEXT: &str =
+    "Zoë — mail ada@example.com, IRD 49-091-850, NI number AB 12 34 56 C, order 12345678";
+
+#[test]
+fn the_python_example_detector_uploads_and_finds_its_ids_alongside_the_built_in() {
+    let project = copy_project(&common::root().join("examples/python-nz-uk-ids"));
+    let wasm = build(project.path());
+    let s = Server::start();
+    let status = s.upload_as(
+        &s.token,
+        "python-nz-uk-ids",
+        "1.0.0",
+        std::fs::read(&wasm).unwrap(),
+    );
+    assert_eq!(status, 201);
+    let (st, d) = s.call(
+        "POST",
+        "/v1/pii/detect",
+        Some(json!({"text": IDS_TEXT, "detectors": ["pii", "python-nz-uk-ids@1.0.0"], "explain": true})),
+    );
+    assert_eq!(st, 200, "{d}");
+    let found: Vec<(String, String)> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let (a, b) = (
+                f["start"].as_u64().unwrap() as usize,
+                f["end"].as_u64().unwrap() as usize,
+            );
+            (
+                f["entity_type"].as_str().unwrap().to_owned(),
+                IDS_TEXT[a..b].to_owned(),
+            )
+        })
+        .collect();
+    let has = |t: &str, v: &str| found.iter().any(|(e, s)| e == t && s == v);
+    assert!(has("EMAIL_ADDRESS", "ada@example.com"), "{found:?}");
+    assert!(has("NZ_IRD", "49-091-850"), "{found:?}");
+    assert!(has("UK_NINO", "AB 12 34 56 C"), "{found:?}");
+    assert!(!found.iter().any(|(_, s)| s == "12345678"), "{found:?}");
+}
+
+#[test]
+fn the_kit_and_the_python_example_pass_their_own_tests() {
+    // The example's logic, as its README runs it.
+    let project = copy_project(&common::root().join("examples/python-nz-uk-ids"));
+    let t = toolchains();
+    let out = warden(
+        &["plugin", "test", "--toolchains", t.to_str().unwrap()],
+        Some(project.path()),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("3 passed"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The kit's own tests, with the interpreter `warden plugin test` just installed.
+    let python = std::fs::read_dir(&t)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python-componentize-py-"))
+        })
+        .unwrap()
+        .join("bin/python");
+    let kit = common::root().join("sdk/python");
+    let out = Command::new(python)
+        .current_dir(&kit)
+        .env("PYTHONPATH", kit.join("src"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// `warden run pii --plugin hostile --text TEXT` with small limits: (exit code, stdout JSON).
+fn hostile(input: &str) -> (i32, Value) {
+    static PROJECT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let project =
+        PROJECT.get_or_init(|| copy_project(&common::root().join("tests/fixtures/hostile-python")));
+    let wasm = build(project.path());
+    let out = warden(
+        &[
+            "run",
+            "--no-cache",
+            "pii",
+            "--plugin",
+            wasm.to_str().unwrap(),
+            "--timeout-ms",
+            "3000",
+            "--memory",
+            "256M",
+            "--text",
+            input,
+        ],
+        None,
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// The guest failure's message of a refused attempt (and that nothing leaked).
+fn refused(input: &str) -> String {
+    let (code, v) = hostile(input);
+    assert_eq!(code, 1, "{input}: {v}");
+    assert_eq!(v["error"]["outcome"], "guest_failure", "{input}: {v}");
+    let message = v["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("refused"), "{input}: {v}");
+    message
+}
+
+#[test]
+fn a_hostile_python_plugin_touches_nothing_and_is_stopped_with_typed_outcomes() {
+    // Files: nothing is preopened, so nothing can be opened, written or listed.
+    let m = refused("file /etc/passwd");
+    assert!(!m.contains("root:"), "{m}");
+    refused("write");
+    refused("listdir /");
+    // Sockets and name lookups are refused; the listener never sees a connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    refused(&format!("socket 127.0.0.1:{port}"));
+    assert!(
+        listener.accept().is_err(),
+        "the plugin reached the listener"
+    );
+    refused("dns localhost");
+    // The environment is empty, whatever the host's holds.
+    let m = refused("env");
+    assert!(m.contains("empty"), "{m}");
+    // Spinning ends at the fuel or time limit, hoarding at the memory cap.
+    let (code, v) = hostile("spin");
+    assert_eq!(code, 1, "{v}");
+    let outcome = v["error"]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome == "out_of_fuel" || outcome == "deadline_exceeded",
+        "{v}"
+    );
+    let (code, v) = hostile("memory");
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["error"]["outcome"], "memory_limit", "{v}");
+}
