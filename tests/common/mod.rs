@@ -94,6 +94,26 @@ pub fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixture(name)).unwrap()
 }
 
+/// The findings of a detect response as (entity type, the text they cover) pairs; their
+/// offsets are UTF-8 byte offsets into `text`.
+pub fn found_in(d: &serde_json::Value, text: &str) -> Vec<(String, String)> {
+    d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let (a, b) = (
+                f["start"].as_u64().unwrap() as usize,
+                f["end"].as_u64().unwrap() as usize,
+            );
+            (
+                f["entity_type"].as_str().unwrap().to_owned(),
+                text[a..b].to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A real `warden serve` on an ephemeral loopback port with its own data directory, sharing
 /// the test compiled-component cache. Killed on drop.
 pub struct Server {

@@ -36,20 +36,6 @@ const SECTION: &str = "## OpenAI gateway";
 const CONNECTIONS: [usize; 2] = [1, 16];
 const TARGET_P50_MS: f64 = 1.0;
 
-/// 1 KB of prompt with two findings.
-fn prompt() -> String {
-    let mut p = String::from(
-        "Customer ticket: please call me back at +1 212-555-0147 or write to ann.lee@example.com. ",
-    );
-    while p.len() < 1024 {
-        p.push_str(
-            "The parcel arrived late and the box was damaged on one side; I would like a refund. ",
-        );
-    }
-    p.truncate(1024);
-    p
-}
-
 async fn standin(body: axum::body::Bytes) -> Response {
     let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if req["stream"] == true {
@@ -215,7 +201,7 @@ fn main() {
     });
     let body = |model: &str, stream: bool| {
         json!({"model": model, "stream": stream, "max_tokens": 64,
-               "messages": [{"role": "user", "content": prompt()}]})
+               "messages": [{"role": "user", "content": report::gateway_prompt()}]})
     };
     let direct = format!("{provider}/chat/completions");
     let gateway = format!("{}/v1/openai/chat/completions", server.base);

@@ -10,19 +10,6 @@ use report::measure;
 use std::hint::black_box;
 use warden_engine::{DetectOptions, Engine, EngineConfig, LimitOverrides};
 
-fn prompt() -> String {
-    let mut p = String::from(
-        "Customer ticket: please call me back at +1 212-555-0147 or write to ann.lee@example.com. ",
-    );
-    while p.len() < 1024 {
-        p.push_str(
-            "The parcel arrived late and the box was damaged on one side; I would like a refund. ",
-        );
-    }
-    p.truncate(1024);
-    p
-}
-
 fn main() {
     let iters: usize = std::env::var("WARDEN_BENCH_ITERS")
         .ok()
@@ -36,7 +23,7 @@ fn main() {
         println!("warm {:?}", t.elapsed());
         let l1 = count::LIVE.load(Relaxed);
         println!("warm live {} KB", (l1 - l0) / 1024);
-        let text = prompt();
+        let text = report::gateway_prompt();
         for _ in 0..3 {
             let t0 = count::TOTAL.load(Relaxed);
             let n = warden_plugin_pii::detect(&text, &Default::default()).len();
@@ -63,7 +50,7 @@ fn main() {
     .unwrap();
     let limits = engine.limits(&LimitOverrides::default());
     let pii = engine.load(warden_builtins::get("pii").unwrap()).unwrap();
-    let text = prompt();
+    let text = report::gateway_prompt();
     let opts = DetectOptions::default();
     let r = engine.detect(&pii, &text, &opts, limits);
     println!(

@@ -61,3 +61,18 @@ pub fn replace_section(doc: &str, heading: &str, section: &str) -> String {
     }
     out
 }
+
+/// The gateway benchmark's prompt: 1 KB with two findings (a telephone number and an e-mail
+/// address), also what the `probe` bench scans.
+pub fn gateway_prompt() -> String {
+    let mut p = String::from(
+        "Customer ticket: please call me back at +1 212-555-0147 or write to ann.lee@example.com. ",
+    );
+    while p.len() < 1024 {
+        p.push_str(
+            "The parcel arrived late and the box was damaged on one side; I would like a refund. ",
+        );
+    }
+    p.truncate(1024);
+    p
+}
