@@ -8,8 +8,8 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+use super::project::{NewWorld, Project};
 use super::toolchain::{Toolchains, run, step};
-use super::{NewWorld, Project};
 use crate::output::Failure;
 
 /// The componentize-py release Python plugins are built with.

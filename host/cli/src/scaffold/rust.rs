@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use super::project::{NewWorld, Project};
 use super::toolchain::run;
-use super::{NewWorld, Project};
 use crate::output::Failure;
 
 /// The toolchain file Warden itself is built with (same compiler, wasm32-wasip2 target).
