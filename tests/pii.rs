@@ -12,21 +12,7 @@ use serde_json::{Value, json};
 
 /// `(entity_type, matched text)` of every finding of `v["findings"]`.
 fn found(text: &str, v: &Value) -> Vec<(String, String)> {
-    v["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no findings in {v}"))
-        .iter()
-        .map(|f| {
-            let (s, e) = (
-                f["start"].as_u64().unwrap() as usize,
-                f["end"].as_u64().unwrap() as usize,
-            );
-            (
-                f["entity_type"].as_str().unwrap().to_owned(),
-                text[s..e].to_owned(),
-            )
-        })
-        .collect()
+    common::found_in(v, text)
 }
 
 fn has(list: &[(String, String)], entity: &str, value: &str) -> bool {

@@ -114,6 +114,18 @@ pub fn found_in(d: &serde_json::Value, text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Asserts what the `nz-uk-ids` example detectors (Rust and Python) find, beside the
+/// built-in, in a text with `ada@example.com`, `49-091-850`, `AB 12 34 56 C` and the order
+/// number `12345678` (which nobody may report).
+pub fn assert_nz_uk_ids_found(d: &serde_json::Value, text: &str) {
+    let found = found_in(d, text);
+    let has = |t: &str, v: &str| found.iter().any(|(e, s)| e == t && s == v);
+    assert!(has("EMAIL_ADDRESS", "ada@example.com"), "{found:?}");
+    assert!(has("NZ_IRD", "49-091-850"), "{found:?}");
+    assert!(has("UK_NINO", "AB 12 34 56 C"), "{found:?}");
+    assert!(!found.iter().any(|(_, s)| s == "12345678"), "{found:?}");
+}
+
 /// A real `warden serve` on an ephemeral loopback port with its own data directory, sharing
 /// the test compiled-component cache. Killed on drop.
 pub struct Server {
