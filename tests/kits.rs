@@ -1,10 +1,11 @@
-//! The plugin kits for other languages, tested as an author meets them: `warden plugin new
-//! --lang python` scaffolds a project per world whose tests pass with `warden plugin test` and
-//! which `warden plugin build` turns into a component Warden accepts and runs; the Python
-//! example detector uploads to a real server and finds what its README says; a hostile Python
-//! plugin that tries to read files, open sockets, read the environment, spin or hoard memory is
-//! stopped each time with its typed outcome. componentize-py is installed by `warden plugin
-//! build` itself, into `target/toolchains`, shared by every test and run.
+//! The plugin kits for Python and JavaScript, tested as an author meets them: `warden plugin
+//! new --lang python|js` scaffolds a project per world whose tests pass with `warden plugin
+//! test` and which `warden plugin build` turns into a component Warden accepts and runs; each
+//! language's example detector uploads to a real server and finds what its README says; a
+//! hostile plugin in each language that tries to read files, reach the network, read the
+//! environment, spin or hoard memory is stopped each time with its typed outcome.
+//! componentize-py and componentize-js are installed by `warden plugin build` itself, into
+//! `target/toolchains`, shared by every test and run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -37,7 +38,7 @@ fn text(b: &[u8]) -> String {
 }
 
 /// `warden plugin build DIR` (one build per project per test process); the component's path.
-fn build(dir: &Path) -> PathBuf {
+fn build(dir: &Path, lang: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<Vec<(PathBuf, PathBuf)>>> = OnceLock::new();
     let built = BUILT.get_or_init(Default::default);
     if let Some((_, wasm)) = built.lock().unwrap().iter().find(|(d, _)| d == dir) {
@@ -57,7 +58,7 @@ fn build(dir: &Path) -> PathBuf {
     );
     let info: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["accepted"], true, "{info}");
-    assert_eq!(info["language"], "python", "{info}");
+    assert_eq!(info["language"], lang, "{info}");
     let wasm = PathBuf::from(info["file"].as_str().unwrap());
     built.lock().unwrap().push((dir.to_owned(), wasm.clone()));
     wasm
@@ -86,15 +87,15 @@ fn copy_project(from: &Path) -> tempfile::TempDir {
     tmp
 }
 
-/// Scaffolds a Python `world` plugin, runs its tests, builds it, and checks that `warden run
-/// KIND --plugin` with `probe` prints `expected`.
-fn python_scaffold_builds_and_runs(world: &str, kind: &str, probe: &[&str], expected: &str) {
+/// Scaffolds a `lang` plugin of `world`, runs its tests, builds it, and checks that `warden
+/// run KIND --plugin` with `probe` prints `expected`.
+fn scaffold_builds_and_runs(lang: &str, world: &str, kind: &str, probe: &[&str], expected: &str) {
     let tmp = tempfile::tempdir().unwrap();
-    let name = format!("py-{world}");
+    let name = format!("{lang}-{world}");
     let dir = tmp.path().join(&name);
     let out = warden(
         &[
-            "plugin", "new", &name, "--world", world, "--lang", "python", "--dir",
+            "plugin", "new", &name, "--world", world, "--lang", lang, "--dir",
         ],
         Some(&dir),
     );
@@ -104,21 +105,22 @@ fn python_scaffold_builds_and_runs(world: &str, kind: &str, probe: &[&str], expe
         &["plugin", "test", "--toolchains", t.to_str().unwrap()],
         Some(&dir),
     );
+    let report = text(&tested.stderr);
     assert!(
         tested.status.success(),
-        "{world}: pytest failed: {}",
-        text(&tested.stderr)
+        "{lang} {world}: the tests failed: {report}"
     );
+    // pytest's "1 passed", node's "# pass 1": the scaffold's test ran.
     assert!(
-        text(&tested.stderr).contains("passed"),
-        "{}",
-        text(&tested.stderr)
+        report.contains("1 passed") || report.contains("# pass 1"),
+        "{report}"
     );
-    let wasm = build(&dir);
+    let wasm = build(&dir, lang);
     let inspect = warden(&["inspect"], Some(&wasm));
     let info: Value = serde_json::from_slice(&inspect.stdout).unwrap();
     assert_eq!(info["world"], world, "{info}");
-    // What componentize-py imports for files and sockets is linked deny-all, and said so.
+    // What componentize-py and componentize-js import for files (and sockets) is linked
+    // deny-all, and said so.
     assert!(
         info["deny_all"]
             .as_array()
@@ -149,9 +151,34 @@ fn python_scaffold_builds_and_runs(world: &str, kind: &str, probe: &[&str], expe
     );
 }
 
+const EMPLOYEE: [&str; 2] = ["--text", "ask employee EMP-123456"];
+const TEMPLATE: [&str; 4] = [
+    "-t",
+    "Hi ${user.name}",
+    "-c",
+    r#"{"user": {"name": "Ada"}}"#,
+];
+const CELLS: [&str; 4] = ["-c", "x = 41", "-c", "x + 1"];
+
+#[test]
+fn a_js_pii_detector_scaffold_tests_builds_and_runs() {
+    scaffold_builds_and_runs("js", "pii-detector", "pii", &EMPLOYEE, "EMPLOYEE_ID");
+}
+
+#[test]
+fn a_js_template_engine_scaffold_tests_builds_and_runs() {
+    scaffold_builds_and_runs("js", "template-engine", "template", &TEMPLATE, "Hi Ada");
+}
+
+#[test]
+fn a_js_code_runner_scaffold_tests_builds_and_runs() {
+    scaffold_builds_and_runs("js", "code-runner", "python", &CELLS, "42");
+}
+
 #[test]
 fn a_python_pii_detector_scaffold_tests_builds_and_runs() {
-    python_scaffold_builds_and_runs(
+    scaffold_builds_and_runs(
+        "python",
         "pii-detector",
         "pii",
         &["--text", "ask employee EMP-123456"],
@@ -161,7 +188,8 @@ fn a_python_pii_detector_scaffold_tests_builds_and_runs() {
 
 #[test]
 fn a_python_template_engine_scaffold_tests_builds_and_runs() {
-    python_scaffold_builds_and_runs(
+    scaffold_builds_and_runs(
+        "python",
         "template-engine",
         "template",
         &[
@@ -176,7 +204,8 @@ fn a_python_template_engine_scaffold_tests_builds_and_runs() {
 
 #[test]
 fn a_python_code_runner_scaffold_tests_builds_and_runs() {
-    python_scaffold_builds_and_runs(
+    scaffold_builds_and_runs(
+        "python",
         "code-runner",
         "python",
         &["-c", "x = 41", "-c", "x + 1"],
@@ -189,25 +218,59 @@ fn a_python_code_runner_scaffold_tests_builds_and_runs() {
 const IDS_TEXT: &str =
     "Zoë — mail ada@example.com, IRD 49-091-850, NI number AB 12 34 56 C, order 12345678";
 
-#[test]
-fn the_python_example_detector_uploads_and_finds_its_ids_alongside_the_built_in() {
-    let project = copy_project(&common::root().join("examples/python-nz-uk-ids"));
-    let wasm = build(project.path());
+/// Builds the `examples/NAME` detector, uploads it to a real server and detects with it beside
+/// the built-in.
+fn example_detector_finds_its_ids(name: &str, lang: &str) {
+    let project = copy_project(&common::root().join("examples").join(name));
+    let wasm = build(project.path(), lang);
     let s = Server::start();
-    let status = s.upload_as(
-        &s.token,
-        "python-nz-uk-ids",
-        "1.0.0",
-        std::fs::read(&wasm).unwrap(),
-    );
+    let status = s.upload_as(&s.token, name, "1.0.0", std::fs::read(&wasm).unwrap());
     assert_eq!(status, 201);
+    let detector = format!("{name}@1.0.0");
     let (st, d) = s.call(
         "POST",
         "/v1/pii/detect",
-        Some(json!({"text": IDS_TEXT, "detectors": ["pii", "python-nz-uk-ids@1.0.0"], "explain": true})),
+        Some(json!({"text": IDS_TEXT, "detectors": ["pii", detector], "explain": true})),
     );
     assert_eq!(st, 200, "{d}");
     common::assert_nz_uk_ids_found(&d, IDS_TEXT);
+}
+
+#[test]
+fn the_python_example_detector_uploads_and_finds_its_ids_alongside_the_built_in() {
+    example_detector_finds_its_ids("python-nz-uk-ids", "python");
+}
+
+#[test]
+fn the_js_example_detector_uploads_and_finds_its_ids_alongside_the_built_in() {
+    example_detector_finds_its_ids("js-nz-uk-ids", "js");
+}
+
+#[test]
+fn the_js_kit_and_the_js_example_pass_their_own_tests() {
+    let project = copy_project(&common::root().join("examples/js-nz-uk-ids"));
+    let t = toolchains();
+    let out = warden(
+        &["plugin", "test", "--toolchains", t.to_str().unwrap()],
+        Some(project.path()),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("# pass 3"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = Command::new("node")
+        .current_dir(common::root().join("sdk/js"))
+        .args(["--test", "test/"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -251,16 +314,27 @@ fn the_kit_and_the_python_example_pass_their_own_tests() {
     );
 }
 
-/// `warden run pii --plugin hostile --text TEXT` with small limits: (exit code, stdout JSON).
-fn hostile(input: &str) -> (i32, Value) {
-    static PROJECT: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let project =
-        PROJECT.get_or_init(|| copy_project(&common::root().join("tests/fixtures/hostile-python")));
-    let wasm = build(project.path());
+/// `warden run pii --plugin hostile-LANG --text TEXT` with small limits: (exit code, stdout
+/// JSON).
+fn hostile(lang: &str, input: &str) -> (i32, Value) {
+    static PROJECTS: OnceLock<Mutex<Vec<(String, tempfile::TempDir)>>> = OnceLock::new();
+    let dir = {
+        let mut projects = PROJECTS.get_or_init(Default::default).lock().unwrap();
+        if !projects.iter().any(|(l, _)| l == lang) {
+            let from = common::root().join(format!("tests/fixtures/hostile-{lang}"));
+            projects.push((lang.to_owned(), copy_project(&from)));
+        }
+        let (_, p) = projects.iter().find(|(l, _)| l == lang).unwrap();
+        p.path().to_owned()
+    };
+    let wasm = build(&dir, lang);
+    // Compiled once, then loaded from the shared test cache by every attempt.
+    let cache = common::cache_dir();
     let out = warden(
         &[
             "run",
-            "--no-cache",
+            "--cache-dir",
+            cache.to_str().unwrap(),
             "pii",
             "--plugin",
             wasm.to_str().unwrap(),
@@ -278,8 +352,8 @@ fn hostile(input: &str) -> (i32, Value) {
 }
 
 /// The guest failure's message of a refused attempt (and that nothing leaked).
-fn refused(input: &str) -> String {
-    let (code, v) = hostile(input);
+fn refused(lang: &str, input: &str) -> String {
+    let (code, v) = hostile(lang, input);
     assert_eq!(code, 1, "{input}: {v}");
     assert_eq!(v["error"]["outcome"], "guest_failure", "{input}: {v}");
     let message = v["error"]["message"]
@@ -290,38 +364,69 @@ fn refused(input: &str) -> String {
     message
 }
 
-#[test]
-fn a_hostile_python_plugin_touches_nothing_and_is_stopped_with_typed_outcomes() {
-    // Files: nothing is preopened, so nothing can be opened, written or listed.
-    let m = refused("file /etc/passwd");
-    assert!(
-        m.contains("FileNotFoundError") && !m.contains("root:"),
-        "{m}"
-    );
-    assert!(refused("write").contains("FileNotFoundError"));
-    assert!(refused("listdir /").contains("FileNotFoundError"));
-    // Sockets and name lookups are refused; the listener never sees a connection.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    refused(&format!("socket 127.0.0.1:{port}"));
-    assert!(
-        listener.accept().is_err(),
-        "the plugin reached the listener"
-    );
-    refused("dns localhost");
-    // The environment is empty, whatever the host's holds.
-    let m = refused("env");
-    assert!(m.contains("empty"), "{m}");
-    // Spinning ends at the fuel or time limit, hoarding at the memory cap.
-    let (code, v) = hostile("spin");
+/// Spinning ends at the fuel or time limit, hoarding at the memory cap.
+fn spin_and_hoard_are_stopped(lang: &str) {
+    let (code, v) = hostile(lang, "spin");
     assert_eq!(code, 1, "{v}");
     let outcome = v["error"]["outcome"].as_str().unwrap_or_default();
     assert!(
         outcome == "out_of_fuel" || outcome == "deadline_exceeded",
         "{v}"
     );
-    let (code, v) = hostile("memory");
+    let (code, v) = hostile(lang, "memory");
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["error"]["outcome"], "memory_limit", "{v}");
+}
+
+#[test]
+fn a_hostile_python_plugin_touches_nothing_and_is_stopped_with_typed_outcomes() {
+    // Files: nothing is preopened, so nothing can be opened, written or listed.
+    let m = refused("python", "file /etc/passwd");
+    assert!(
+        m.contains("FileNotFoundError") && !m.contains("root:"),
+        "{m}"
+    );
+    for attempt in ["write", "listdir /"] {
+        let m = refused("python", attempt);
+        assert!(m.contains("FileNotFoundError"), "{attempt}: {m}");
+    }
+    // Sockets and name lookups reach the deny-all WASI interfaces (the module is bundled:
+    // imported at build time) and are refused; the listener never sees a connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let m = refused("python", &format!("socket 127.0.0.1:{port}"));
+    assert!(m.contains("PermissionError"), "{m}");
+    assert!(
+        listener.accept().is_err(),
+        "the plugin reached the listener"
+    );
+    let m = refused("python", "dns localhost");
+    assert!(m.contains("gaierror"), "{m}");
+    // The environment is empty, whatever the host's holds.
+    let m = refused("python", "env");
+    assert!(m.contains("empty"), "{m}");
+    spin_and_hoard_are_stopped("python");
+}
+
+#[test]
+fn a_hostile_js_plugin_touches_nothing_and_is_stopped_with_typed_outcomes() {
+    // The engine offers no file API, no module loader and no process: each attempt fails.
+    let m = refused("js", "file /etc/passwd");
+    assert!(m.contains("TypeError") && !m.contains("root:"), "{m}");
+    let m = refused("js", "env");
+    assert!(m.contains("process is undefined"), "{m}");
+    // fetch() without its wasi:http imports stops the call; the listener sees nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (code, v) = hostile("js", &format!("socket 127.0.0.1:{port}"));
+    assert_eq!(code, 1, "{v}");
+    let outcome = v["error"]["outcome"].as_str().unwrap_or_default();
+    assert!(outcome == "trap" || outcome == "guest_failure", "{v}");
+    assert!(
+        listener.accept().is_err(),
+        "the plugin reached the listener"
+    );
+    spin_and_hoard_are_stopped("js");
 }

@@ -2,8 +2,10 @@
 //! world (a working example with a test and a README), `warden plugin build` turns any
 //! scaffold into a component that passes `warden inspect` (installing the language's
 //! toolchain into a cache directory on first use), `warden plugin test` runs its unit tests.
-//! One module per language: [`rust`], [`python`]; [`toolchain`] runs their tools.
+//! One module per language: [`rust`], [`python`], [`js`]; [`project`] is what they share,
+//! [`toolchain`] runs their tools.
 
+mod js;
 mod project;
 mod python;
 mod rust;
@@ -71,6 +73,7 @@ pub fn new(args: &NewArgs) -> Result<u8, Failure> {
             (rust::files(&args.name, args.world, &sdk), rust::NEXT)
         }
         Lang::Python => (python::files(&args.name, args.world), python::NEXT),
+        Lang::Js => (js::files(&args.name, args.world), js::NEXT),
     };
     for (rel, text) in &files {
         let path = dir.join(rel);
@@ -124,6 +127,7 @@ pub fn build(args: &BuildArgs) -> Result<u8, Failure> {
     match project.lang {
         Lang::Rust => rust::build(&project, &out)?,
         Lang::Python => python::build(&project, &tools, &out)?,
+        Lang::Js => js::build(&project, &tools, &out)?,
     }
     let bytes = crate::input::read_file(&out, "component")?;
     let info = warden_engine::inspect(&bytes);
@@ -161,6 +165,7 @@ pub fn test(args: &BuildArgs) -> Result<u8, Failure> {
     match project.lang {
         Lang::Rust => rust::test(&project),
         Lang::Python => python::test(&project, &tools),
+        Lang::Js => js::test(&project, &tools),
     }
 }
 
@@ -227,7 +232,19 @@ mod tests {
             pyproject.contains("entry = \"my_filter:Plugin\""),
             "{pyproject}"
         );
-        // Neither manifest: a clear refusal.
+        // A JavaScript one is told apart by its package.json.
+        let js = dir.path().join("js-det");
+        let args = NewArgs {
+            name: "js-det".into(),
+            world: NewWorld::PiiDetector,
+            lang: Lang::Js,
+            dir: Some(js.clone()),
+            sdk: None,
+        };
+        assert_eq!(new(&args).ok(), Some(0));
+        assert!(js.join("plugin.js").exists() && js.join("test/plugin.test.js").exists());
+        assert_eq!(Project::open(&js).unwrap().lang, Lang::Js);
+        // No manifest: a clear refusal.
         let err = Project::open(dir.path()).unwrap_err();
         assert!(
             err.message.contains("not a plugin project"),

@@ -25,6 +25,9 @@ pub enum Lang {
     Rust,
     /// Python, with the `warden-sdk` package in `sdk/python` (built with componentize-py).
     Python,
+    /// JavaScript, with the `warden-sdk` npm package in `sdk/js` (bundled with esbuild, built
+    /// with componentize-js).
+    Js,
 }
 
 impl NewWorld {
@@ -54,48 +57,67 @@ pub(crate) struct Project {
     pub(super) name: String,
     /// Its language.
     pub(super) lang: Lang,
-    /// The manifest, parsed.
-    pub(super) manifest: toml::Table,
+    /// The manifest (Cargo.toml, pyproject.toml or package.json), parsed.
+    pub(super) manifest: serde_json::Value,
 }
 
 impl Project {
-    /// Reads the project in `dir`: a `pyproject.toml` with a `[tool.warden]` table is Python, a
-    /// `Cargo.toml` is Rust.
+    /// Reads the project in `dir`: a `package.json` with a `warden` key is JavaScript, a
+    /// `pyproject.toml` with a `[tool.warden]` table is Python, a `Cargo.toml` is Rust.
     pub(super) fn open(dir: &Path) -> Result<Project, Failure> {
         // Absolute: the tools run in the project's directory and take paths inside it.
         let dir = &dir
             .canonicalize()
             .map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))?;
-        let read = |file: &str| -> Result<Option<toml::Table>, Failure> {
+        let read = |file: &str| -> Result<Option<serde_json::Value>, Failure> {
             let path = dir.join(file);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => text.parse::<toml::Table>().map(Some).map_err(|e| {
-                    Failure::usage(format!("{} is not valid TOML: {e}", path.display()))
-                }),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(Failure::usage(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                ))),
-            }
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => {
+                    return Err(Failure::usage(format!(
+                        "cannot read {}: {e}",
+                        path.display()
+                    )));
+                }
+            };
+            let parsed = if file.ends_with(".json") {
+                serde_json::from_str(&text).map_err(|e| e.to_string())
+            } else {
+                text.parse::<toml::Table>()
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| serde_json::to_value(t).map_err(|e| e.to_string()))
+            };
+            parsed
+                .map(Some)
+                .map_err(|e| Failure::usage(format!("{} is not valid: {e}", path.display())))
         };
-        let (lang, manifest, section) = if let Some(py) = read("pyproject.toml")?
+        let (lang, manifest, section) = if let Some(js) =
+            read("package.json")?.filter(|t| t.get("warden").is_some())
+        {
+            (Lang::Js, js, None)
+        } else if let Some(py) = read("pyproject.toml")?
             .filter(|t| t.get("tool").and_then(|t| t.get("warden")).is_some())
         {
-            (Lang::Python, py, "project")
+            (Lang::Python, py, Some("project"))
         } else if let Some(cargo) = read("Cargo.toml")? {
-            (Lang::Rust, cargo, "package")
+            (Lang::Rust, cargo, Some("package"))
         } else {
             return Err(Failure::usage(format!(
-                "{} holds neither a Cargo.toml nor a pyproject.toml with a [tool.warden] table, \
-                 so it is not a plugin project (create one with `warden plugin new`)",
+                "{} holds neither a Cargo.toml, nor a pyproject.toml with a [tool.warden] table, \
+                 nor a package.json with a \"warden\" key, so it is not a plugin project \
+                 (create one with `warden plugin new`)",
                 dir.display()
             )));
         };
-        let name = manifest
-            .get(section)
+        let table = match section {
+            Some(s) => manifest.get(s),
+            None => Some(&manifest),
+        };
+        let section = section.unwrap_or("package.json");
+        let name = table
             .and_then(|p| p.get("name"))
-            .and_then(toml::Value::as_str)
+            .and_then(serde_json::Value::as_str)
             .filter(|n| valid_crate_name(n))
             .ok_or_else(|| {
                 Failure::usage(format!(

@@ -6,10 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-
 use super::project::{NewWorld, Project};
-use super::toolchain::{Toolchains, run, step};
+use super::toolchain::{Toolchains, run, step, write};
 use crate::output::Failure;
 
 /// The componentize-py release Python plugins are built with.
@@ -129,8 +127,12 @@ fn entry(project: &Project) -> Result<(NewWorld, String, String), Failure> {
         .manifest
         .get("tool")
         .and_then(|t| t.get("warden"))
-        .and_then(toml::Value::as_table);
-    let get = |key: &str| table.and_then(|t| t.get(key)).and_then(toml::Value::as_str);
+        .and_then(serde_json::Value::as_object);
+    let get = |key: &str| {
+        table
+            .and_then(|t| t.get(key))
+            .and_then(serde_json::Value::as_str)
+    };
     let world = get("world")
         .and_then(|w| <NewWorld as clap::ValueEnum>::from_str(w, false).ok())
         .ok_or_else(|| {
@@ -164,7 +166,7 @@ fn dependencies(project: &Project) -> Vec<String> {
         .manifest
         .get("project")
         .and_then(|p| p.get("dependencies"))
-        .and_then(toml::Value::as_array)
+        .and_then(serde_json::Value::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|d| d.as_str().map(str::to_owned))
@@ -238,32 +240,7 @@ fn find_python() -> Result<PathBuf, Failure> {
 /// The embedded kit, written once per kit version into the toolchain cache; the folder to put
 /// on the Python path.
 fn kit(tools: &Toolchains) -> Result<PathBuf, Failure> {
-    let mut hash = Sha256::new();
-    for (path, text) in KIT {
-        hash.update(path.as_bytes());
-        hash.update(text.as_bytes());
-    }
-    let digest = hash.finalize();
-    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    let dir = tools.dir(&format!("python-warden-sdk-{tag}"));
-    if dir.join(".warden-complete").exists() {
-        return Ok(dir);
-    }
-    let _lock = tools.lock()?;
-    for (path, text) in KIT {
-        write(&dir.join(path), text)?;
-    }
-    write(&dir.join(".warden-complete"), "")?;
-    Ok(dir)
-}
-
-fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Failure::usage(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    std::fs::write(path, text)
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
+    tools.unpack("python-warden-sdk", KIT)
 }
 
 /// The app module componentize-py is pointed at (and, for a code runner, the `runner` module

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use sha2::{Digest, Sha256};
+
 use crate::output::Failure;
 
 /// The cache directory toolchains are installed into.
@@ -40,6 +42,33 @@ impl Toolchains {
         self.root.join(name)
     }
 
+    /// Embedded `files` (relative path, text), written once per content into
+    /// `PREFIX-<digest>/` of the cache; that folder.
+    pub(crate) fn unpack(&self, prefix: &str, files: &[(&str, &str)]) -> Result<PathBuf, Failure> {
+        let mut hash = Sha256::new();
+        for (path, text) in files {
+            hash.update(path.as_bytes());
+            hash.update([0]);
+            hash.update(text.as_bytes());
+            hash.update([0]);
+        }
+        let tag: String = hash.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let dir = self.dir(&format!("{prefix}-{tag}"));
+        let done = dir.join(".warden-complete");
+        if done.exists() {
+            return Ok(dir);
+        }
+        let _lock = self.lock()?;
+        for (path, text) in files {
+            write(&dir.join(path), text)?;
+        }
+        write(&done, "")?;
+        Ok(dir)
+    }
+
     /// Holds the cache's lock until dropped, so two builds started at once do not install the
     /// same toolchain over each other.
     pub(crate) fn lock(&self) -> Result<std::fs::File, Failure> {
@@ -50,6 +79,16 @@ impl Toolchains {
             .map_err(|e| Failure::usage(format!("cannot lock {}: {e}", path.display())))?;
         Ok(file)
     }
+}
+
+/// Writes `text` to `path`, creating its folder.
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), Failure> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure::usage(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    std::fs::write(path, text)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Runs `cmd` with its output on stderr; its exit code. `what` names it in messages.
