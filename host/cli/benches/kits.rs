@@ -82,7 +82,12 @@ fn main() {
         let found = first.result.as_ref().unwrap();
         assert_eq!(found.len(), 2, "{lang}: {found:?}");
         let fresh = measure(iters, || {
-            black_box(engine.detect(&c, black_box(TEXT), &opts, limits).result.unwrap());
+            black_box(
+                engine
+                    .detect(&c, black_box(TEXT), &opts, limits)
+                    .result
+                    .unwrap(),
+            );
         });
         let mut kept = engine.reused_instance(&c, limits).unwrap();
         let reused = measure(iters, || {
@@ -104,7 +109,10 @@ fn main() {
             first.report.fuel_used as f64 / 1e6,
             first.report.peak_memory_bytes as f64 / 1e6,
         );
-        println!("{lang}: fresh {:?} reused {:?}", fresh.median, reused.median);
+        println!(
+            "{lang}: fresh {:?} reused {:?}",
+            fresh.median, reused.median
+        );
     }
     let section = format!(
         "{SECTION}\n\n\
@@ -113,10 +121,10 @@ fn main() {
          National Insurance numbers with HMRC's prefix rules, scored up by cue words — in \
          `examples/pii-nz-uk-ids` (Rust), `examples/python-nz-uk-ids` and \
          `examples/js-nz-uk-ids`, each built with `warden plugin build` and called on an 80-byte \
-         text with two findings. *Pre-initialise* is Warden's wizer step (the Rust example has no \
-         `wizer-initialize`; componentize-py and componentize-js pre-initialise at build time, so \
-         it is 0 for them); *compile* is Cranelift, paid once per component at upload (cached \
-         after).\n\n\
+         text with two findings. *Pre-initialise* is Warden's wizer step at load (the Rust SDK's \
+         export macro asks for it; componentize-py and componentize-js pre-initialise at build \
+         time instead, so it is 0 for them); *compile* is Cranelift; both are paid once per \
+         component, at upload (cached after).\n\n\
          | language | size | pre-initialise | compile | fresh call median | fresh p99 | reused instance | fresh vs Rust | fuel | peak memory |\n\
          |---|---|---|---|---|---|---|---|---|---|\n{rows}"
     );
