@@ -1,7 +1,8 @@
 //! Where one fresh PII call's cost goes: the built-in detector on the gateway benchmark's 1 KB
 //! prompt, natively, in a fresh instance per call and in one reused instance, with its fuel and
 //! peak memory (`PROBE=fresh|reused` for one of them, for `perf record`; `PROBE=alloc` for the
-//! native warm-up's heap and a call's allocations, counted by a global allocator). Figures are
+//! native warm-up's heap and a call's allocations, counted by a global allocator;
+//! `PROBE=phases` for one fresh call phase by phase, and its page faults). Figures are
 //! copied into docs/benchmarks.md by hand: `cargo bench --package warden --bench probe`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 #[path = "report/mod.rs"]
@@ -51,6 +52,10 @@ fn main() {
     let limits = engine.limits(&LimitOverrides::default());
     let pii = engine.load(warden_builtins::get("pii").unwrap()).unwrap();
     let text = report::gateway_prompt();
+    if std::env::var("PROBE").as_deref() == Ok("phases") {
+        phases(&engine, &pii, &text, limits, iters);
+        return;
+    }
     let opts = DetectOptions::default();
     let r = engine.detect(&pii, &text, &opts, limits);
     println!(
@@ -85,6 +90,54 @@ fn main() {
         });
         println!("reused {:?}", reused.median);
     }
+}
+
+/// `PROBE=phases`: the median of each phase of a fresh call, then the minor page faults of a
+/// fresh and of a reused call (counted in a second pass, so reading the counter does not skew
+/// the times).
+fn phases(
+    engine: &Engine,
+    pii: &warden_engine::Plugin,
+    text: &str,
+    limits: warden_engine::Limits,
+    iters: usize,
+) {
+    use warden_engine::CallPhases;
+    type Phase = fn(&CallPhases) -> std::time::Duration;
+    let pick: [(&str, Phase); 5] = [
+        ("store", |p| p.store),
+        ("instantiate", |p| p.instantiate),
+        ("describe (a trivial export)", |p| p.describe),
+        ("detect (1 KB)", |p| p.detect),
+        ("teardown", |p| p.teardown),
+    ];
+    let mut all: Vec<CallPhases> = (0..iters)
+        .map(|_| engine.detect_phases(pii, text, limits).unwrap())
+        .collect();
+    all.drain(..iters / 10);
+    for (name, f) in pick {
+        let mut d: Vec<_> = all.iter().map(f).collect();
+        d.sort();
+        println!("{name}: median {:?}", d[d.len() / 2]);
+    }
+    // Minor faults per phase, from /proc/thread-self/stat (field 10).
+    let faults = || -> u64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        after.split(' ').nth(7).unwrap().parse().unwrap()
+    };
+    let n = 200u64;
+    let f0 = faults();
+    for _ in 0..n {
+        engine.detect_phases(pii, text, limits).unwrap();
+    }
+    println!("minor faults per fresh call: {}", (faults() - f0) / n);
+    let mut kept = engine.reused_instance(pii, limits).unwrap();
+    let f0 = faults();
+    for _ in 0..n {
+        kept.detect(pii, text).unwrap();
+    }
+    println!("minor faults per reused call: {}", (faults() - f0) / n);
 }
 
 #[allow(unsafe_code)]

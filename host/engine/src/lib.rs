@@ -43,7 +43,7 @@ pub use self::policy::{
 pub use self::pool::{CallPool, PoolError};
 pub use self::tools::{NoTools, ToolError, Tools};
 #[cfg(feature = "bench")]
-pub use self::worlds::ReusedInstance;
+pub use self::worlds::{CallPhases, ReusedInstance};
 pub use self::worlds::{
     ChatMessage, ChatTemplate, CodeSession, DetectOptions, DetectorInfo, Dialect, EntityInfo,
     EvalOutput, Finding, Pattern, Recognizer, RenderOptions, SessionOptions, TemplateInfo,

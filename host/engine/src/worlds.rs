@@ -994,8 +994,71 @@ pub struct ReusedInstance {
     limits: Limits,
 }
 
+/// Where one fresh detector call's time goes, phase by phase (benchmarks only: the `bench`
+/// feature). The phases are those of every sandbox call, timed separately.
+#[cfg(feature = "bench")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallPhases {
+    /// A new `Store` with its limits (fuel, epoch deadline, memory limiter, WASI context).
+    pub store: std::time::Duration,
+    /// Instantiating the pre-linked component: every core instance, its memory from the
+    /// snapshot (copy-on-write), tables, globals.
+    pub instantiate: std::time::Duration,
+    /// A trivial export (`describe`): entering the guest and lowering/lifting small values.
+    pub describe: std::time::Duration,
+    /// `detect` itself: lowering the text, the detector's work, lifting the findings.
+    pub detect: std::time::Duration,
+    /// Dropping the store: the instance's memory reset and returned to the pool.
+    pub teardown: std::time::Duration,
+}
+
 #[cfg(feature = "bench")]
 impl Engine {
+    /// One fresh detector call (with the default options) timed phase by phase.
+    pub fn detect_phases(
+        &self,
+        plugin: &Plugin,
+        text: &str,
+        limits: Limits,
+    ) -> Result<CallPhases, CallError> {
+        let Exports::Pii(idx, _) = &plugin.exports else {
+            return Err(CallError::Host("not a detector".into()));
+        };
+        let opts = detector::DetectOptions::from(&DetectOptions::default());
+        let mut phases = CallPhases::default();
+        let t = Instant::now();
+        let mut store = self.store(&limits, Arc::new(super::NoTools), t);
+        phases.store = t.elapsed();
+        let fail =
+            |e: wasmtime::Error, store: &Store<CallState>| classify(&e, store.data(), &limits);
+        let t = Instant::now();
+        let instance = plugin
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| fail(e, &store))?;
+        phases.instantiate = t.elapsed();
+        let guest = idx
+            .load(&mut store, &instance)
+            .map_err(|e| fail(e, &store))?;
+        let t = Instant::now();
+        guest
+            .call_describe(&mut store)
+            .map_err(|e| fail(e, &store))?;
+        phases.describe = t.elapsed();
+        let t = Instant::now();
+        let found = guest
+            .call_detect(&mut store, text, &opts)
+            .map_err(|e| fail(e, &store))?;
+        phases.detect = t.elapsed();
+        if let Err(e) = found {
+            return Err(CallError::Guest(guest_error(e)));
+        }
+        let t = Instant::now();
+        drop(store);
+        phases.teardown = t.elapsed();
+        Ok(phases)
+    }
+
     /// Instantiates `plugin` once for [`ReusedInstance`] calls (benchmarks only).
     pub fn reused_instance(
         &self,
