@@ -198,13 +198,16 @@ fn pooled(config: &mut Config, c: &EngineConfig) {
             .max_core_instances_per_component(16)
             .max_memory_size(max_memory)
             .table_elements(1 << 16)
-            // Reset a freed slot's first MiB by copying the snapshot back instead of madvise,
-            // so the next instance of the same (pre-initialised) component does not page-fault
-            // its way back into the pages every call touches. Measured on one machine (Linux
-            // 6.18, one run of `compare -- probe`): 1 MiB gave a fresh Python session 262 µs
-            // (0: 439 µs, 8 MiB: 681 µs) and a fresh PII call on a short text 694 µs (0: 491
-            // µs, 8 MiB: 1.44 ms): beyond a MiB the copy costs more than the faults it saves.
-            .linear_memory_keep_resident(1 << 20)
+            // Reset a freed slot's first 16 MiB by copying the snapshot back instead of
+            // madvise, so the next instance of the same (pre-initialised) component does not
+            // page-fault its way back into the pages every call touches. Measured on one
+            // machine (Linux 6.18, `probe` and `engine` benches, one run each, 2026-12-04, once
+            // the PII snapshot had shrunk to 15.9 MB): a fresh PII call on 1 KB went from 876
+            // to 586 µs (257 page faults to 0; the reset itself 169 → 407 µs), the engine
+            // bench's fresh rows from 130/1158/199 µs to 101/944/186 µs (template, pii,
+            // python); 4 and 8 MiB fell in between. The cost is memory: each pool slot that
+            // has run a call keeps up to this much resident.
+            .linear_memory_keep_resident(16 << 20)
             .table_keep_resident(64 << 10)
             // With PAGEMAP_SCAN (Linux 6.7+) only the pages a call dirtied are reset, instead
             // of memsetting the whole resident prefix: a fresh PII-detector instance went from
