@@ -74,6 +74,11 @@ pub struct EngineConfig {
     pub pooling: bool,
     /// Instances the pool holds at once (concurrent calls and live sessions).
     pub pool_instances: u32,
+    /// Bytes of each pool slot's linear memory kept resident after a call and reset by copying
+    /// the snapshot back, instead of being unmapped: the next fresh instance of the same
+    /// component faults none of it in again. More is faster for bigger snapshots and costs up
+    /// to this much resident memory per slot that has run a call.
+    pub keep_resident_bytes: u64,
 }
 
 impl Default for EngineConfig {
@@ -92,9 +97,19 @@ impl Default for EngineConfig {
             max_component_bytes: 50 << 20,
             pooling: true,
             pool_instances: 256,
+            keep_resident_bytes: DEFAULT_KEEP_RESIDENT,
         }
     }
 }
+
+/// [`EngineConfig::keep_resident_bytes`] by default: 1 MiB. Measured on one machine (Linux
+/// 6.18, `probe`, `engine` and `http` benches, 2026-12-04): 16 MiB, which holds the whole PII
+/// snapshot, made a fresh 1 KB PII call 887 → 586 µs (257 page faults to 0) and HTTP render and
+/// detect throughput at 16 connections 1.7× and 2.3× higher, but raised the load test's peak
+/// memory from 547 to 1499 MiB with 64 concurrent calls; 4 and 8 MiB gained little. So the
+/// default keeps memory low and a deployment with memory to spare raises it
+/// (`server.keep_resident_bytes`).
+pub const DEFAULT_KEEP_RESIDENT: u64 = 1 << 20;
 
 /// Why the engine could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -198,16 +213,10 @@ fn pooled(config: &mut Config, c: &EngineConfig) {
             .max_core_instances_per_component(16)
             .max_memory_size(max_memory)
             .table_elements(1 << 16)
-            // Reset a freed slot's first 16 MiB by copying the snapshot back instead of
-            // madvise, so the next instance of the same (pre-initialised) component does not
-            // page-fault its way back into the pages every call touches. Measured on one
-            // machine (Linux 6.18, `probe` and `engine` benches, one run each, 2026-12-04, once
-            // the PII snapshot had shrunk to 15.9 MB): a fresh PII call on 1 KB went from 876
-            // to 586 µs (257 page faults to 0; the reset itself 169 → 407 µs), the engine
-            // bench's fresh rows from 130/1158/199 µs to 101/944/186 µs (template, pii,
-            // python); 4 and 8 MiB fell in between. The cost is memory: each pool slot that
-            // has run a call keeps up to this much resident.
-            .linear_memory_keep_resident(16 << 20)
+            // See `DEFAULT_KEEP_RESIDENT` for what this buys and costs.
+            .linear_memory_keep_resident(
+                usize::try_from(c.keep_resident_bytes).unwrap_or(usize::MAX),
+            )
             .table_keep_resident(64 << 10)
             // With PAGEMAP_SCAN (Linux 6.7+) only the pages a call dirtied are reset, instead
             // of memsetting the whole resident prefix: a fresh PII-detector instance went from

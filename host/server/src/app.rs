@@ -105,6 +105,7 @@ impl Warden {
                 .iter()
                 .map(|(_, b)| b.len() as u64)
                 .fold(config.server.max_upload_bytes, u64::max),
+            keep_resident_bytes: config.server.keep_resident_bytes,
             ..EngineConfig::default()
         })?;
         engine.prune_cache();
