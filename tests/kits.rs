@@ -246,25 +246,32 @@ fn the_js_example_detector_uploads_and_finds_its_ids_alongside_the_built_in() {
     example_detector_finds_its_ids("js-nz-uk-ids", "js");
 }
 
-#[test]
-fn the_js_kit_and_the_js_example_pass_their_own_tests() {
-    let project = copy_project(&common::root().join("examples/js-nz-uk-ids"));
+/// `warden plugin test` on a copy of `examples/NAME` passes, printing `expected`.
+fn example_tests_pass(name: &str, expected: &str) {
+    let project = copy_project(&common::root().join("examples").join(name));
     let t = toolchains();
     let out = warden(
         &["plugin", "test", "--toolchains", t.to_str().unwrap()],
         Some(project.path()),
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("# pass 3"),
-        "{}",
-        text(&out.stderr)
+    let report = text(&out.stderr);
+    assert!(out.status.success(), "{name}: {report}");
+    assert!(report.contains(expected), "{name}: {report}");
+}
+
+#[test]
+fn the_js_kit_and_the_js_example_pass_their_own_tests() {
+    example_tests_pass("js-nz-uk-ids", "# pass 3");
+    succeeds(
+        Command::new("node")
+            .current_dir(common::root().join("sdk/js"))
+            .args(["--test", "test/"]),
     );
-    let out = Command::new("node")
-        .current_dir(common::root().join("sdk/js"))
-        .args(["--test", "test/"])
-        .output()
-        .unwrap();
+}
+
+/// Runs `cmd`, which must succeed (its output in the failure message).
+fn succeeds(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{} {}",
@@ -276,18 +283,8 @@ fn the_js_kit_and_the_js_example_pass_their_own_tests() {
 #[test]
 fn the_kit_and_the_python_example_pass_their_own_tests() {
     // The example's logic, as its README runs it.
-    let project = copy_project(&common::root().join("examples/python-nz-uk-ids"));
+    example_tests_pass("python-nz-uk-ids", "3 passed");
     let t = toolchains();
-    let out = warden(
-        &["plugin", "test", "--toolchains", t.to_str().unwrap()],
-        Some(project.path()),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("3 passed"),
-        "{}",
-        text(&out.stderr)
-    );
     // The kit's own tests, with the interpreter `warden plugin test` just installed.
     let python = std::fs::read_dir(&t)
         .unwrap()
@@ -299,18 +296,12 @@ fn the_kit_and_the_python_example_pass_their_own_tests() {
         .unwrap()
         .join("bin/python");
     let kit = common::root().join("sdk/python");
-    let out = Command::new(python)
-        .current_dir(&kit)
-        .env("PYTHONPATH", kit.join("src"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} {}",
-        text(&out.stdout),
-        text(&out.stderr)
+    succeeds(
+        Command::new(python)
+            .current_dir(&kit)
+            .env("PYTHONPATH", kit.join("src"))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]),
     );
 }
 

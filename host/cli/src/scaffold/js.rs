@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::project::{NewWorld, Project};
+use super::project::{NewWorld, Project, world_named};
 use super::toolchain::{Toolchains, run, step, write};
 use crate::output::Failure;
 
@@ -109,14 +109,7 @@ fn entry(project: &Project) -> Result<(NewWorld, String), Failure> {
             .and_then(|t| t.get(key))
             .and_then(serde_json::Value::as_str)
     };
-    let world = get("world")
-        .and_then(|w| <NewWorld as clap::ValueEnum>::from_str(w, false).ok())
-        .ok_or_else(|| {
-            Failure::usage(
-                "package.json: \"warden\".\"world\" must be pii-detector, template-engine or \
-                 code-runner",
-            )
-        })?;
+    let world = world_named(get("world"), "package.json: \"warden\".\"world\"")?;
     let main = get("main")
         .filter(|m| m.ends_with(".js") && !m.starts_with('/') && !m.split('/').any(|p| p == ".."))
         .ok_or_else(|| {
@@ -130,37 +123,24 @@ fn entry(project: &Project) -> Result<(NewWorld, String), Failure> {
 
 /// componentize-js and esbuild, installed with npm on first use.
 fn environment(tools: &Toolchains) -> Result<PathBuf, Failure> {
-    let dir = tools.dir(&format!("js-componentize-js-{COMPONENTIZE_JS}"));
-    let done = dir.join(".warden-complete");
-    if done.exists() {
-        return Ok(dir);
-    }
-    let _lock = tools.lock()?;
-    if done.exists() {
-        return Ok(dir);
-    }
-    eprintln!(
-        "installing componentize-js {COMPONENTIZE_JS} and esbuild {ESBUILD} into {} (first use)",
-        dir.display()
-    );
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
-    write(
-        &dir.join("package.json"),
-        "{\"private\": true, \"description\": \"Warden's JavaScript plugin toolchain\"}\n",
-    )?;
-    step(
-        Command::new("npm")
-            .current_dir(&dir)
-            .args(["install", "--no-audit", "--no-fund", "--save-exact"])
-            .arg(format!(
-                "@bytecodealliance/componentize-js@{COMPONENTIZE_JS}"
-            ))
-            .arg(format!("esbuild@{ESBUILD}")),
-        "npm install componentize-js (Node.js 20 or later and npm must be on the PATH)",
-    )?;
-    write(&done, COMPONENTIZE_JS)?;
-    Ok(dir)
+    tools.installed(&format!("js-componentize-js-{COMPONENTIZE_JS}"), |dir| {
+        eprintln!(
+            "installing componentize-js {COMPONENTIZE_JS} and esbuild {ESBUILD} into {} (first use)",
+            dir.display()
+        );
+        write(
+            &dir.join("package.json"),
+            "{\"private\": true, \"description\": \"Warden's JavaScript plugin toolchain\"}\n",
+        )?;
+        step(
+            Command::new("npm")
+                .current_dir(dir)
+                .args(["install", "--no-audit", "--no-fund", "--save-exact"])
+                .arg(format!("@bytecodealliance/componentize-js@{COMPONENTIZE_JS}"))
+                .arg(format!("esbuild@{ESBUILD}")),
+            "npm install componentize-js (Node.js 20 or later and npm must be on the PATH)",
+        )
+    })
 }
 
 /// Links the embedded kit as the project's `node_modules/warden-sdk` (unless the project
@@ -281,17 +261,10 @@ mod tests {
     #[test]
     fn the_embedded_kit_is_the_whole_kit() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk/js");
-        let mut on_disk = vec!["package.json".to_owned(), "index.d.ts".to_owned()];
-        for dir in ["", "component"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                let path = entry.unwrap().path();
-                if path.extension().is_some_and(|e| e == "js") {
-                    let rel = path.strip_prefix(&root).unwrap();
-                    on_disk.push(rel.to_string_lossy().replace('\\', "/"));
-                }
-            }
-        }
-        on_disk.sort();
+        let on_disk = super::super::toolchain::kit_files(&root, |p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            name.is_some_and(|n| n.ends_with(".js") || n.ends_with(".d.ts") || n == "package.json")
+        });
         let mut embedded: Vec<String> = KIT.iter().map(|(p, _)| (*p).to_owned()).collect();
         embedded.sort();
         assert_eq!(embedded, on_disk, "add the new kit file to KIT");

@@ -41,6 +41,17 @@ impl NewWorld {
     }
 }
 
+/// The world a manifest's `value` names; `key` says where, in the message.
+pub(super) fn world_named(value: Option<&str>, key: &str) -> Result<NewWorld, Failure> {
+    value
+        .and_then(|w| NewWorld::from_str(w, false).ok())
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{key} must be pii-detector, template-engine or code-runner"
+            ))
+        })
+}
+
 /// Whether `s` can name a plugin (and its crate or package).
 pub(super) fn valid_crate_name(s: &str) -> bool {
     warden_core::names::is_valid(s)

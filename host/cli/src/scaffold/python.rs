@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::project::{NewWorld, Project};
+use super::project::{NewWorld, Project, world_named};
 use super::toolchain::{Toolchains, run, step, write};
 use crate::output::Failure;
 
@@ -133,14 +133,7 @@ fn entry(project: &Project) -> Result<(NewWorld, String, String), Failure> {
             .and_then(|t| t.get(key))
             .and_then(serde_json::Value::as_str)
     };
-    let world = get("world")
-        .and_then(|w| <NewWorld as clap::ValueEnum>::from_str(w, false).ok())
-        .ok_or_else(|| {
-            Failure::usage(
-                "pyproject.toml: [tool.warden] world must be pii-detector, template-engine or \
-                 code-runner",
-            )
-        })?;
+    let world = world_named(get("world"), "pyproject.toml: [tool.warden] world")?;
     let ident = |s: &str| {
         !s.is_empty()
             && s.split('.').all(|p| {
@@ -178,43 +171,27 @@ fn dependencies(project: &Project) -> Vec<String> {
 /// The virtual environment with componentize-py and pytest, installed on first use. A folder
 /// without its completion marker (an interrupted install) is installed again.
 fn environment(tools: &Toolchains) -> Result<PathBuf, Failure> {
-    let venv = tools.dir(&format!("python-componentize-py-{COMPONENTIZE_PY}"));
-    let done = venv.join(".warden-complete");
-    if done.exists() {
-        return Ok(venv);
-    }
-    let _lock = tools.lock()?;
-    if done.exists() {
-        return Ok(venv);
-    }
-    let python = find_python()?;
-    eprintln!(
-        "installing componentize-py {COMPONENTIZE_PY} and pytest {PYTEST} into {} (first use)",
-        venv.display()
-    );
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv)
-            .map_err(|e| Failure::usage(format!("cannot remove {}: {e}", venv.display())))?;
-    }
-    step(
-        Command::new(&python).arg("-m").arg("venv").arg(&venv),
-        "python3 -m venv (on Debian: apt-get install python3-venv)",
-    )?;
-    step(
-        Command::new(venv.join("bin/pip"))
-            .args([
-                "install",
-                "--disable-pip-version-check",
-                "--progress-bar",
-                "on",
-            ])
-            .arg(format!("componentize-py=={COMPONENTIZE_PY}"))
-            .arg(format!("pytest=={PYTEST}")),
-        "pip install componentize-py",
-    )?;
-    std::fs::write(&done, COMPONENTIZE_PY)
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", done.display())))?;
-    Ok(venv)
+    tools.installed(
+        &format!("python-componentize-py-{COMPONENTIZE_PY}"),
+        |venv| {
+            let python = find_python()?;
+            eprintln!(
+                "installing componentize-py {COMPONENTIZE_PY} and pytest {PYTEST} into {} (first use)",
+                venv.display()
+            );
+            step(
+                Command::new(&python).arg("-m").arg("venv").arg(venv),
+                "python3 -m venv (on Debian: apt-get install python3-venv)",
+            )?;
+            step(
+                Command::new(venv.join("bin/pip"))
+                    .args(["install", "--disable-pip-version-check", "--progress-bar", "on"])
+                    .arg(format!("componentize-py=={COMPONENTIZE_PY}"))
+                    .arg(format!("pytest=={PYTEST}")),
+                "pip install componentize-py",
+            )
+        },
+    )
 }
 
 /// A Python 3.10 or later to create the environment with.
@@ -348,22 +325,8 @@ mod tests {
     #[test]
     fn the_embedded_kit_is_the_whole_kit() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk/python/src");
-        let mut on_disk = Vec::new();
-        let mut stack = vec![root.join("warden_sdk")];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    if path.file_name().is_some_and(|n| n != "__pycache__") {
-                        stack.push(path);
-                    }
-                } else if path.extension().is_some_and(|e| e == "py") {
-                    let rel = path.strip_prefix(&root).unwrap();
-                    on_disk.push(rel.to_string_lossy().replace('\\', "/"));
-                }
-            }
-        }
-        on_disk.sort();
+        let on_disk =
+            super::super::toolchain::kit_files(&root, |p| p.extension().is_some_and(|e| e == "py"));
         let mut embedded: Vec<String> = KIT.iter().map(|(p, _)| (*p).to_owned()).collect();
         embedded.sort();
         assert_eq!(embedded, on_disk, "add the new kit file to KIT");

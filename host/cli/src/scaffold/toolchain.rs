@@ -42,6 +42,34 @@ impl Toolchains {
         self.root.join(name)
     }
 
+    /// The toolchain folder `name`, filled by `install` on first use: under the cache's lock,
+    /// and marked complete only once `install` succeeded, so an interrupted install (a folder
+    /// without the mark) is started again from an empty folder.
+    pub(crate) fn installed(
+        &self,
+        name: &str,
+        install: impl FnOnce(&Path) -> Result<(), Failure>,
+    ) -> Result<PathBuf, Failure> {
+        let dir = self.dir(name);
+        let done = dir.join(".warden-complete");
+        if done.exists() {
+            return Ok(dir);
+        }
+        let _lock = self.lock()?;
+        if done.exists() {
+            return Ok(dir);
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| Failure::usage(format!("cannot remove {}: {e}", dir.display())))?;
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+        install(&dir)?;
+        write(&done, "")?;
+        Ok(dir)
+    }
+
     /// Embedded `files` (relative path, text), written once per content into
     /// `PREFIX-<digest>/` of the cache; that folder.
     pub(crate) fn unpack(&self, prefix: &str, files: &[(&str, &str)]) -> Result<PathBuf, Failure> {
@@ -56,17 +84,11 @@ impl Toolchains {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let dir = self.dir(&format!("{prefix}-{tag}"));
-        let done = dir.join(".warden-complete");
-        if done.exists() {
-            return Ok(dir);
-        }
-        let _lock = self.lock()?;
-        for (path, text) in files {
-            write(&dir.join(path), text)?;
-        }
-        write(&done, "")?;
-        Ok(dir)
+        self.installed(&format!("{prefix}-{tag}"), |dir| {
+            files
+                .iter()
+                .try_for_each(|(path, text)| write(&dir.join(path), text))
+        })
     }
 
     /// Holds the cache's lock until dropped, so two builds started at once do not install the
@@ -128,4 +150,32 @@ pub(crate) fn step(cmd: &mut Command, what: &str) -> Result<(), Failure> {
 
 fn missing(what: &str, e: &std::io::Error) -> Failure {
     Failure::usage(format!("cannot run {what}: {e}"))
+}
+
+/// The files of a kit's source folder `root` that `keep` selects, as paths relative to it
+/// (tests and caches skipped): what the embedded list must equal.
+#[cfg(test)]
+pub(crate) fn kit_files(root: &Path, keep: impl Fn(&Path) -> bool) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.map(|e| e.path()).unwrap_or_default();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if path.is_dir() {
+                if !matches!(
+                    name.as_deref(),
+                    Some("test" | "tests" | "__pycache__" | "node_modules")
+                ) {
+                    stack.push(path);
+                }
+            } else if let Ok(rel) = path.strip_prefix(root)
+                && keep(&path)
+            {
+                found.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    found.sort();
+    found
 }
