@@ -12,6 +12,9 @@ ARGS ?= serve
 
 toolchain:
 	@rustup toolchain install >/dev/null 2>&1 || rustup toolchain install
+	@# The CPython runner is built with componentize-py, installed by the build into a virtual environment.
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv; }
 	@rustup show active-toolchain >/dev/null
 
 run: toolchain

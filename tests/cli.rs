@@ -335,39 +335,50 @@ fn run_pii_single_text_with_entity_filter() {
 
 #[test]
 fn run_python_carries_state_between_cells_and_across_snapshots() {
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("session.bin");
-    let out = warden(
-        &[
-            "run",
-            "python",
-            "--code",
-            "x = 41\ndef inc(v):\n    return v + 1",
-            "--code",
-            "print('hi')\ninc(x)",
-            "--snapshot-out",
-            snap.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v = json(&out);
-    assert_eq!(v["cells"][1]["result"]["repr"], "42");
-    assert_eq!(v["cells"][1]["result"]["stdout"], "hi\n");
+    // Both built-in runners: monty's snapshot is its heap, CPython's a record it replays.
+    for runner in ["python", "cpython"] {
+        let dir = tempfile::tempdir().unwrap();
+        let snap = dir.path().join("session.bin");
+        let out = warden(
+            &[
+                "run",
+                "python",
+                "--runner",
+                runner,
+                "--code",
+                "x = 41\ndef inc(v):\n    return v + 1",
+                "--code",
+                "print('hi')\ninc(x)",
+                "--snapshot-out",
+                snap.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{runner}: {}", stderr(&out));
+        let v = json(&out);
+        assert_eq!(v["cells"][1]["result"]["repr"], "42", "{runner}");
+        assert_eq!(v["cells"][1]["result"]["stdout"], "hi\n", "{runner}");
 
-    let out = warden(
-        &[
-            "run",
-            "python",
-            "--restore",
-            snap.to_str().unwrap(),
-            "--code",
-            "inc(x) * 2",
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json(&out)["cells"][0]["result"]["json"], "84");
+        let out = warden(
+            &[
+                "run",
+                "python",
+                "--runner",
+                runner,
+                "--restore",
+                snap.to_str().unwrap(),
+                "--code",
+                "inc(x) * 2",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{runner}: {}", stderr(&out));
+        assert_eq!(json(&out)["cells"][0]["result"]["json"], "84", "{runner}");
+    }
+    // A runner that is not built in is a usage error naming the choices.
+    let out = warden(&["run", "python", "--runner", "pypy", "--code", "1"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cpython"), "{}", stderr(&out));
 }
 
 #[test]

@@ -281,7 +281,7 @@ fn succeeds(cmd: &mut Command) {
 }
 
 #[test]
-fn the_kit_and_the_python_example_pass_their_own_tests() {
+fn the_kit_the_python_example_and_the_cpython_runner_pass_their_own_tests() {
     // The example's logic, as its README runs it.
     example_tests_pass("python-nz-uk-ids", "3 passed");
     let t = toolchains();
@@ -296,13 +296,24 @@ fn the_kit_and_the_python_example_pass_their_own_tests() {
         .unwrap()
         .join("bin/python");
     let kit = common::root().join("sdk/python");
-    succeeds(
-        Command::new(python)
-            .current_dir(&kit)
-            .env("PYTHONPATH", kit.join("src"))
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]),
-    );
+    // The kit's suite, then the CPython runner's session logic (written on the kit).
+    for (dir, path) in [
+        (kit.clone(), kit.join("src")),
+        (
+            common::root().join("plugins/cpython"),
+            std::env::join_paths([kit.join("src"), common::root().join("plugins/cpython")])
+                .unwrap()
+                .into(),
+        ),
+    ] {
+        succeeds(
+            Command::new(&python)
+                .current_dir(&dir)
+                .env("PYTHONPATH", path)
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]),
+        );
+    }
 }
 
 /// `warden run pii --plugin hostile-LANG --text TEXT` with small limits: (exit code, stdout

@@ -347,6 +347,46 @@ fn a_code_steps_llm_query_obeys_the_allow_pii_policy() {
 }
 
 #[test]
+fn a_cpython_code_step_calls_the_same_tools() {
+    let s = setup();
+    // Generators, a dataclass and `statistics`: beyond monty, the same tools.
+    let code = "import statistics\nfrom dataclasses import dataclass\n@dataclass\nclass Piece:\n    text: str\ndef pieces(t):\n    for i in range(0, len(t), 20):\n        yield Piece(t[i:i + 20])\nanswers = [llm_query('find the date in: ' + p.text, 'local') for p in pieces(context)]\nfound = detect_pii(text='write to ada@example.com')\n{'pieces': len(answers), 'first': answers[0], 'mean': statistics.mean(len(a) for a in answers), 'entity': found[0]['entity_type'], 'rendered': render('ticket', {'ticket': 'x'})}";
+    let def = json!({
+        "inputs": ["context"],
+        "steps": [{"type": "code", "runner": "cpython", "tools": ["llm_query", "detect_pii", "render"],
+                   "output": "result", "code": code}]
+    });
+    let (st, v) = s
+        .server
+        .call("POST", "/v1/pipelines/rlm-cpython/versions", Some(def));
+    assert_eq!(st, 201, "{v}");
+    let (st, r) = s.server.call(
+        "POST",
+        "/v1/pipelines/rlm-cpython/run",
+        Some(json!({"variables": {"context": "a".repeat(95)}})),
+    );
+    assert_eq!(st, 200, "{r}");
+    let first = format!("ECHO: find the date in: {}", "a".repeat(20));
+    assert_eq!(r["output"]["pieces"], 5, "{r}");
+    assert_eq!(r["output"]["first"], first);
+    assert_eq!(r["output"]["entity"], "EMAIL_ADDRESS");
+    assert_eq!(r["output"]["rendered"], "Customer message: x");
+    assert_eq!(r["trace"][0]["tool_calls"], 7, "{r}");
+    assert_eq!(s.local.prompts().len(), 5);
+    // A tool the step was not granted is not there, as on the default runner.
+    let def = json!({"steps": [{"type": "code", "runner": "cpython", "output": "x",
+                                "code": "llm_query('hello', 'local')"}]});
+    s.server
+        .call("POST", "/v1/pipelines/ungranted/versions", Some(def));
+    let (st, p) = s
+        .server
+        .call("POST", "/v1/pipelines/ungranted/run", Some(json!({})));
+    assert_eq!(st, 422, "{p}");
+    assert!(p.to_string().contains("NameError"), "{p}");
+    assert_eq!(s.local.prompts().len(), 5, "the provider was called");
+}
+
+#[test]
 fn code_steps_call_tools_within_one_budget() {
     let s = setup();
     // A recursive-language-model loop: slice a long context, ask about each piece.

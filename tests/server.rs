@@ -875,6 +875,186 @@ fn a_session_and_its_variables_survive_a_restart() {
     assert_eq!(r["json"], 44);
 }
 
+/// A session on the CPython runner; returns its id.
+fn new_cpython_session(s: &Server) -> String {
+    let (st, sess) = s.call("POST", "/v1/sessions", Some(json!({"runner": "cpython"})));
+    assert_eq!(st, 201, "{sess}");
+    sess["id"].as_str().unwrap().to_owned()
+}
+
+/// What the built-in `python` runner (monty) cannot run, each cell's JSON value.
+const BEYOND_MONTY: &[(&str, &str)] = &[
+    (
+        "def squares(n):\n    for i in range(n):\n        yield i * i\nlist(squares(4)), next(x for x in range(10) if x > 6)",
+        "[[0,1,4,9],7]",
+    ),
+    (
+        "class Oops(ValueError):\n    pass\ntry:\n    raise Oops('no')\nexcept ValueError as e:\n    caught = type(e).__name__\ncaught",
+        "\"Oops\"",
+    ),
+    (
+        "class C:\n    def __init__(self):\n        self._v = 2\n    @property\n    def v(self):\n        return self._v * 10\n    @staticmethod\n    def s():\n        return 'static'\nC().v, C.s()",
+        "[20,\"static\"]",
+    ),
+    (
+        "d = {'a': 3, 'b': 1}\nsorted(['b', 'A', 'c'], key=str.lower), max(d, key=d.get)",
+        "[[\"A\",\"b\",\"c\"],\"a\"]",
+    ),
+    (
+        "import re\nre.sub(r'\\d+', lambda m: str(int(m.group()) * 2), 'a1 b22')",
+        "\"a2 b44\"",
+    ),
+    (
+        "import statistics, string, textwrap, heapq, operator, enum, io\nclass Colour(enum.Enum):\n    RED = 1\nbuf = io.StringIO()\nbuf.write('x')\n[statistics.median([3, 1, 2]), string.ascii_lowercase[:3], textwrap.shorten('a b c d e f', 7), heapq.nsmallest(2, [5, 1, 4]), operator.itemgetter(1)('xy'), Colour.RED.name, buf.getvalue()]",
+        "[2,\"abc\",\"a [...]\",[1,4],\"y\",\"RED\",\"x\"]",
+    ),
+];
+
+#[test]
+fn the_cpython_runner_runs_the_whole_language_and_its_standard_library() {
+    let s = Server::start();
+    let id = new_cpython_session(&s);
+    for (code, want) in BEYOND_MONTY {
+        let (st, r) = eval(&s, &id, code);
+        assert_eq!(st, 200, "{code}: {r}");
+        let want: Value = serde_json::from_str(want).unwrap();
+        assert_eq!(r["json"], want, "{code}: {r}");
+    }
+    // The same cells on the default runner: at least one is beyond it, or this test proves
+    // nothing about the difference.
+    let monty = new_session(&s);
+    let failed = BEYOND_MONTY
+        .iter()
+        .filter(|(code, _)| eval(&s, &monty, code).0 != 200)
+        .count();
+    assert!(failed > 0, "monty ran every cell");
+    // A Python exception is the cell's 422, with CPython's traceback, and the session lives on.
+    let (st, p) = eval(&s, &id, "x = 1\n{}['missing']");
+    assert_eq!(
+        (st, p["outcome"].as_str()),
+        (422, Some("invalid_input")),
+        "{p}"
+    );
+    let detail = p["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("KeyError: 'missing'") && detail.contains("line 2"),
+        "{p}"
+    );
+    assert_eq!(eval(&s, &id, "x + 1").1["json"], 2);
+}
+
+#[test]
+fn a_cpython_session_survives_a_restart_by_replaying_its_cells() {
+    let s = Server::start();
+    let id = new_cpython_session(&s);
+    let cells = [
+        "import random, collections\ndrawn = random.random()\ncounts = collections.Counter('hello')",
+        "def gen():\n    yield from 'ab'\nit = gen()\nnext(it)",
+        "class Point:\n    def __init__(self, x):\n        self.x = x\np = Point(3)",
+        "1 / 0",
+        "p.x += 1\ndrawn",
+    ];
+    let mut drawn = Value::Null;
+    for (i, code) in cells.iter().enumerate() {
+        let (st, r) = eval(&s, &id, code);
+        assert_eq!(st, if i == 3 { 422 } else { 200 }, "{code}: {r}");
+        drawn = r["json"].clone();
+    }
+    let s = s.restart();
+    // Every cell ran again in a fresh interpreter, the failing one included, with the same
+    // random seed: the generator has moved once, the point once, and the number drawn before
+    // the restart is the one drawn again.
+    let (st, r) = eval(&s, &id, "next(it), p.x, counts['l'], drawn");
+    assert_eq!(st, 200, "{r}");
+    assert!(drawn.is_f64(), "{drawn}");
+    assert_eq!(r["json"], json!(["b", 4, 2, drawn]), "{r}");
+}
+
+#[test]
+fn a_cpython_cell_over_a_limit_rolls_the_session_back() {
+    let s = Server::start();
+    let id = new_cpython_session(&s);
+    eval(&s, &id, "x = 20");
+    let (st, p) = eval(&s, &id, "x = 99\nwhile True:\n    pass");
+    assert_eq!(st, 422, "{p}");
+    assert!(
+        matches!(
+            p["outcome"].as_str(),
+            Some("out_of_fuel" | "deadline_exceeded")
+        ),
+        "{p}"
+    );
+    let (_, r) = eval(&s, &id, "x");
+    assert_eq!(r["json"], 20, "{r}");
+    let (st, p) = eval(&s, &id, "hoard = bytearray(1 << 30)");
+    assert_eq!(
+        (st, p["outcome"].as_str()),
+        (422, Some("memory_limit")),
+        "{p}"
+    );
+    assert_eq!(eval(&s, &id, "x").1["json"], 20);
+}
+
+#[test]
+fn the_cpython_runner_touches_nothing() {
+    let s = Server::start();
+    let one = |code: &str| {
+        let (st, r) = s.call(
+            "POST",
+            "/v1/code/eval",
+            Some(json!({"runner": "cpython", "code": code})),
+        );
+        assert_eq!(st, 200, "{code}: {r}");
+        r["json"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| r["json"].to_string())
+    };
+    let attempt = |what: &str| {
+        format!(
+            "try:\n    {what}\n    r = 'allowed'\nexcept Exception as e:\n    r = type(e).__name__\nr"
+        )
+    };
+    assert_eq!(
+        one(&attempt("open('/etc/passwd').read()")),
+        "FileNotFoundError"
+    );
+    assert_eq!(
+        one(&attempt("open('x', 'w').write('x')")),
+        "FileNotFoundError"
+    );
+    assert_eq!(
+        one(&attempt("import os; os.listdir('/')")),
+        "FileNotFoundError"
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    assert_eq!(
+        one(&attempt(&format!(
+            "import socket; socket.socket().connect(('127.0.0.1', {port}))"
+        ))),
+        "PermissionError"
+    );
+    assert!(
+        listener.accept().is_err(),
+        "the runner reached the listener"
+    );
+    assert_eq!(
+        one(&attempt(
+            "import socket; socket.getaddrinfo('localhost', 80)"
+        )),
+        "gaierror"
+    );
+    for spawn in [
+        "import subprocess; subprocess.run(['ls'])",
+        "import os; os.execv('/bin/ls', ['ls'])",
+    ] {
+        assert_ne!(one(&attempt(spawn)), "allowed", "{spawn}");
+    }
+    assert_eq!(one("import os\ndict(os.environ)"), "{}");
+}
+
 #[test]
 fn a_fork_has_the_same_state_and_a_separate_future() {
     let s = Server::start();

@@ -10,7 +10,9 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+include!("src/versions.rs");
 
 /// (package, file stem, name Warden knows it by).
 const PLUGINS: &[(&str, &str, &str)] = &[
@@ -43,6 +45,7 @@ fn main() {
         "plugins",
         "sdk/src",
         "sdk/Cargo.toml",
+        "sdk/python/src",
         ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
@@ -69,6 +72,14 @@ fn main() {
             "(\"{name}\", include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}.wasm\"))),\n"
         ));
     }
+    build_cpython(
+        &root,
+        &target_base.join("toolchains"),
+        &out_dir.join("cpython.wasm"),
+    );
+    listing.push_str(
+        "(\"cpython\", include_bytes!(concat!(env!(\"OUT_DIR\"), \"/cpython.wasm\"))),\n",
+    );
     std::fs::write(out_dir.join("builtins.rs"), format!("&[\n{listing}]\n"))
         .expect("writing builtins.rs");
 }
@@ -125,4 +136,100 @@ fn build_plugin(root: &Path, target_dir: &Path, package: &str) {
              If the target is missing, run `rustup toolchain install` in the project root."
         );
     }
+}
+
+/// The CPython runner: `plugins/cpython` on the Python kit, built by componentize-py (the
+/// interpreter, the standard library it preloads, and a snapshot of both after start-up).
+fn build_cpython(root: &Path, toolchains: &Path, out: &Path) {
+    let venv = python_toolchain(toolchains);
+    // componentize-py writes bytecode caches beside the sources whatever the environment
+    // says; they would re-trigger this script on every build, so it reads copies.
+    let staged = out.with_extension("src");
+    if staged.exists() {
+        std::fs::remove_dir_all(&staged)
+            .unwrap_or_else(|e| panic!("removing {}: {e}", staged.display()));
+    }
+    copy_python(&root.join("plugins/cpython"), &staged.join("runner"));
+    copy_python(&root.join("sdk/python/src"), &staged.join("kit"));
+    let output = Command::new(venv.join("bin/componentize-py"))
+        .current_dir(&staged)
+        .arg("-d")
+        .arg(root.join("wit"))
+        .args(["-w", "code-runner", "componentize", "warden_app", "-p"])
+        .arg(staged.join("runner"))
+        .arg("-p")
+        .arg(staged.join("kit"))
+        .arg("-o")
+        .arg(out)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("could not run componentize-py: {e}"));
+    if !output.status.success() {
+        panic!(
+            "building the CPython runner (plugins/cpython) failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Copies the `.py` files under `from` (tests and caches left out) to `to`.
+fn copy_python(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("creating {}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.expect("reading a source folder").path();
+        let name = path.file_name().unwrap_or_default();
+        if path.is_dir() {
+            if !matches!(name.to_str(), Some("tests" | "__pycache__")) {
+                copy_python(&path, &to.join(name));
+            }
+        } else if path.extension().is_some_and(|e| e == "py") {
+            std::fs::copy(&path, to.join(name))
+                .unwrap_or_else(|e| panic!("copying {}: {e}", path.display()));
+        }
+    }
+}
+
+/// componentize-py in a virtual environment under `toolchains`, installed on first use: the
+/// same folder, completion mark and lock as `warden plugin build --toolchains`, so the tests'
+/// Python plugins reuse it.
+fn python_toolchain(toolchains: &Path) -> PathBuf {
+    let venv = toolchains.join(format!("python-componentize-py-{COMPONENTIZE_PY}"));
+    let done = venv.join(".warden-complete");
+    if done.exists() {
+        return venv;
+    }
+    std::fs::create_dir_all(toolchains)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", toolchains.display()));
+    let lock = std::fs::File::create(toolchains.join(".lock"))
+        .unwrap_or_else(|e| panic!("creating the toolchain lock: {e}"));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("locking the toolchain cache: {e}"));
+    if done.exists() {
+        return venv;
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .unwrap_or_else(|e| panic!("removing {}: {e}", venv.display()));
+    }
+    let run = |cmd: &mut Command, what: &str| {
+        let status = cmd
+            .stdin(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("could not run {what}: {e}"));
+        assert!(status.success(), "{what} failed ({status})");
+    };
+    run(
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        "python3 -m venv (the CPython runner is built with componentize-py; on Debian: apt-get install python3 python3-venv)",
+    );
+    run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("componentize-py=={COMPONENTIZE_PY}"))
+            .arg(format!("pytest=={PYTEST}")),
+        "pip install componentize-py",
+    );
+    std::fs::write(&done, "").unwrap_or_else(|e| panic!("writing {}: {e}", done.display()));
+    venv
 }

@@ -4,7 +4,10 @@
 /// Every built-in: its short name and its component bytes.
 pub const ALL: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
-/// The bytes of built-in `name` (`template`, `pii` or `python`).
+mod versions;
+pub use versions::{COMPONENTIZE_PY, PYTEST};
+
+/// The bytes of built-in `name` (`template`, `pii`, `python` or `cpython`).
 pub fn get(name: &str) -> Option<&'static [u8]> {
     ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
 }

@@ -22,7 +22,7 @@ use crate::quota::Quotas;
 /// A built-in component as the registry lists it.
 #[derive(Debug, Clone)]
 pub struct Builtin {
-    /// Its name (`template`, `pii`, `python`).
+    /// Its name (`template`, `pii`, `python`, `cpython`).
     pub name: &'static str,
     /// sha256 of its bytes.
     pub digest: String,
@@ -435,7 +435,7 @@ mod tests {
             let b = sandbox.builtin_for(world).unwrap();
             assert_eq!(sandbox.builtin(&b.digest).map(|b| b.world), Some(world));
         }
-        assert_eq!(sandbox.builtins().len(), 3);
+        assert_eq!(sandbox.builtins().len(), 4);
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -193,6 +193,10 @@ pub struct PythonArgs {
     /// Interpreter recursion limit.
     #[arg(long)]
     pub max_recursion: Option<u32>,
+    /// The built-in runner: `python` (monty: fast start, a subset of the language) or
+    /// `cpython` (the whole language and the pure-Python standard library).
+    #[arg(long, default_value = "python", value_parser = ["python", "cpython"], conflicts_with = "plugin")]
+    pub runner: String,
     /// Use this code-runner component instead of the built-in.
     #[arg(long)]
     pub plugin: Option<PathBuf>,
@@ -219,7 +223,7 @@ pub fn execute(args: &RunArgs) -> Result<u8, Failure> {
             run_pii(&engine, &plugin, p)
         }
         RunTarget::Python(p) => {
-            let plugin = load(&engine, p.plugin.as_deref(), "python", World::CodeRunner)?;
+            let plugin = load(&engine, p.plugin.as_deref(), &p.runner, World::CodeRunner)?;
             run_python(&engine, &plugin, p)
         }
         RunTarget::File(argv) => run_file(&engine, argv),

@@ -10,10 +10,9 @@ use super::project::{NewWorld, Project, world_named};
 use super::toolchain::{Toolchains, run, step, write};
 use crate::output::Failure;
 
-/// The componentize-py release Python plugins are built with.
-pub(crate) const COMPONENTIZE_PY: &str = "0.25.1";
-/// The pytest release `warden plugin test` runs.
-const PYTEST: &str = "9.2.0";
+/// The componentize-py release Python plugins are built with (the CPython runner's), and the
+/// pytest release `warden plugin test` runs.
+pub(crate) use warden_builtins::{COMPONENTIZE_PY, PYTEST};
 
 /// What to do after `warden plugin new --lang python`.
 pub(super) const NEXT: &str = "  warden plugin test      # pytest: the logic, in plain Python\n  warden plugin build     # the component, in build/ (installs componentize-py on first use)\n  warden run build/{name}.wasm ...\n";

@@ -161,6 +161,9 @@ impl Plugins {
             description: match b.world {
                 World::TemplateEngine => "Built-in minijinja template engine".into(),
                 World::PiiDetector => "Built-in PII detector (regex and checksums)".into(),
+                World::CodeRunner if b.name == "cpython" => {
+                    "Built-in CPython interpreter: the whole language and the pure-Python standard library".into()
+                }
                 World::CodeRunner => "Built-in Python interpreter (monty)".into(),
             },
             limits: LimitOverrides::default(),
@@ -625,7 +628,7 @@ mod tests {
             .map(|p| p.name)
             .collect();
         names.sort();
-        assert_eq!(names, ["pii", "python", "template"]);
+        assert_eq!(names, ["cpython", "pii", "python", "template"]);
         let record = plugins.get(&author, "pii", "latest").await.unwrap();
         assert!(record.builtin);
         assert!(matches!(
