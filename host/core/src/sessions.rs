@@ -68,7 +68,9 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSession {
-    /// The code-runner: `python` (built-in, default) or an uploaded plugin (`name[@version]`).
+    /// The code-runner: `python` (built-in monty, default), `cpython` (built-in CPython: the
+    /// whole language and standard library, a slower start) or an uploaded plugin
+    /// (`name[@version]`).
     pub runner: Option<String>,
     /// Interpreter options.
     #[serde(default)]
@@ -94,7 +96,7 @@ pub struct EvalRequest {
 pub struct OneShot {
     /// The code.
     pub code: String,
-    /// The code-runner (default `python`).
+    /// The code-runner: `python` (default), `cpython` or an uploaded plugin.
     pub runner: Option<String>,
     /// Interpreter options.
     #[serde(default)]

@@ -238,7 +238,7 @@ pub enum Step {
         /// Host tools it may call: `llm_query`, `render`, `detect_pii`, `call`.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         tools: Vec<String>,
-        /// The code-runner (default the built-in `python`).
+        /// The code-runner: the built-in `python` (default) or `cpython`, or an uploaded plugin.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         runner: Option<String>,
         /// Where the value goes.
