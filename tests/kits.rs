@@ -246,6 +246,128 @@ fn the_js_example_detector_uploads_and_finds_its_ids_alongside_the_built_in() {
     example_detector_finds_its_ids("js-nz-uk-ids", "js");
 }
 
+/// Builds `examples/NAME` and uploads it to a fresh server as `NAME@1.0.0`.
+fn push_example(name: &str, lang: &str) -> Server {
+    let project = copy_project(&common::root().join("examples").join(name));
+    let wasm = build(project.path(), lang);
+    let s = Server::start();
+    let status = s.upload_as(&s.token, name, "1.0.0", std::fs::read(&wasm).unwrap());
+    assert_eq!(status, 201, "{name}");
+    s
+}
+
+/// The `examples/NAME` template engine, pinned by a stored template, renders with its filters
+/// and refuses a bad template with its position.
+fn example_engine_renders_with_its_filters(name: &str, lang: &str) {
+    let s = push_example(name, lang);
+    let (st, v) = s.call(
+        "POST",
+        "/v1/templates/triage/versions",
+        Some(json!({"engine": format!("{name}@1.0.0"),
+                    "template": "Ticket: ${ticket | truncate_tokens(3)}\n{\"q\": \"${ticket | json_escape}\"}\n${steps | bullet_list}"})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, r) = s.call(
+        "POST",
+        "/v1/templates/triage/render",
+        Some(json!({"variables": {"ticket": "Zoë's order \"never\" arrived", "steps": ["look", "reply"]}})),
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(
+        r["text"],
+        "Ticket: Zoë's order \"never\"…\n{\"q\": \"Zoë's order \\\"never\\\" arrived\"}\n- look\n- reply",
+        "{r}"
+    );
+    let (st, p) = s.call(
+        "POST",
+        "/v1/templates/triage/render",
+        Some(json!({"variables": {"steps": []}})),
+    );
+    assert_eq!(st, 422, "{p}");
+    assert!(p.to_string().contains("ticket"), "{p}");
+}
+
+#[test]
+fn the_python_example_template_engine_renders_a_stored_template_with_its_filters() {
+    example_engine_renders_with_its_filters("python-prompt-filters", "python");
+}
+
+#[test]
+fn the_js_example_template_engine_renders_a_stored_template_with_its_filters() {
+    example_engine_renders_with_its_filters("js-prompt-filters", "js");
+}
+
+/// A session on the `examples/NAME` code runner runs `cells` (each's JSON value expected),
+/// survives a restart (the example's snapshot, restored), and refuses `refused`.
+fn example_runner_keeps_a_session(name: &str, lang: &str, cells: &[(&str, Value)], refused: &str) {
+    let s = push_example(name, lang);
+    let (st, sess) = s.call(
+        "POST",
+        "/v1/sessions",
+        Some(json!({"runner": format!("{name}@1.0.0")})),
+    );
+    assert_eq!(st, 201, "{sess}");
+    let id = sess["id"].as_str().unwrap().to_owned();
+    let eval = |s: &Server, code: &str| {
+        s.call(
+            "POST",
+            &format!("/v1/sessions/{id}/eval"),
+            Some(json!({"code": code})),
+        )
+    };
+    let (last, earlier) = cells.split_last().unwrap();
+    for (code, want) in earlier {
+        let (st, r) = eval(&s, code);
+        assert_eq!((st, &r["json"]), (200, want), "{code}: {r}");
+    }
+    let (st, p) = eval(&s, refused);
+    assert_eq!(
+        (st, p["outcome"].as_str()),
+        (422, Some("invalid_input")),
+        "{p}"
+    );
+    let s = s.restart();
+    let (st, r) = eval(&s, last.0);
+    assert_eq!((st, &r["json"]), (200, &last.1), "after a restart: {r}");
+}
+
+#[test]
+fn the_python_example_code_runner_keeps_a_session_across_a_restart() {
+    example_runner_keeps_a_session(
+        "python-stats-cells",
+        "python",
+        &[
+            ("revenue = [120, 135, 160.5]", Value::Null),
+            (
+                "round((revenue[-1] - revenue[0]) / revenue[0] * 100, 1)",
+                json!(33.8),
+            ),
+            ("median(revenue), max(revenue) > 150", json!([135, true])),
+        ],
+        "import os",
+    );
+}
+
+#[test]
+fn the_js_example_code_runner_keeps_a_session_across_a_restart() {
+    example_runner_keeps_a_session(
+        "js-repl",
+        "js",
+        &[
+            (
+                "const xs = [3, 1, 2]\nfunction sq(v) { return v * v }",
+                Value::Null,
+            ),
+            (
+                "console.log('sorting'); xs.sort().map(sq)",
+                json!([1, 4, 9]),
+            ),
+            ("xs.map(sq).reduce((a, b) => a + b, 0)", json!(14)),
+        ],
+        "null.x",
+    );
+}
+
 /// `warden plugin test` on a copy of `examples/NAME` passes, printing `expected`.
 fn example_tests_pass(name: &str, expected: &str) {
     let project = copy_project(&common::root().join("examples").join(name));

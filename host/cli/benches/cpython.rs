@@ -196,7 +196,10 @@ fn main() {
     // A CPython subprocess per step, the usual "sandbox" of LLM agent frameworks.
     // The interpreter itself, not a version manager's shim script in front of it.
     let found = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable); print(sys.version.split()[0])"])
+        .args([
+            "-c",
+            "import sys; print(sys.executable); print(sys.version.split()[0])",
+        ])
         .output()
         .unwrap();
     let found = String::from_utf8_lossy(&found.stdout).into_owned();

@@ -7,6 +7,12 @@ import operator
 
 from warden_sdk import CodeRunner, EvalOutput, InputError, Position, Session, SessionOptions
 
+# Not `ast.unparse` (which imports `_ast_unparse` when first called on Python 3.14): a component
+# holds only the modules imported while it was built, so import what you need at the top.
+def _source(code: str, node: ast.AST) -> str:
+    return ast.get_source_segment(code, node) or type(node).__name__
+
+
 OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
@@ -14,6 +20,7 @@ class Calculator(Session):
     def __init__(self, options: SessionOptions, names: dict | None = None) -> None:
         super().__init__(options)
         self.names = dict(names or {})
+        self.code = ""
 
     def _value(self, node: ast.AST) -> float:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
@@ -25,9 +32,10 @@ class Calculator(Session):
                 return OPS[type(node.op)](self._value(node.left), self._value(node.right))
             except ZeroDivisionError:
                 raise InputError("exception", "division by zero") from None
-        raise InputError("unsupported", f"cannot evaluate {ast.unparse(node)}")
+        raise InputError("unsupported", f"cannot evaluate {_source(self.code, node)}")
 
     def eval(self, code: str) -> EvalOutput:
+        self.code = code
         try:
             tree = ast.parse(code)
         except SyntaxError as e:
@@ -40,7 +48,7 @@ class Calculator(Session):
             elif isinstance(stmt, ast.Expr):
                 last = self._value(stmt.value)
             else:
-                raise InputError("unsupported", f"cannot run {ast.unparse(stmt)}")
+                raise InputError("unsupported", f"cannot run {_source(code, stmt)}")
         if last is None:
             return EvalOutput()
         return EvalOutput(repr=repr(last), json=json.dumps(last))
