@@ -222,9 +222,9 @@ fn bad_uploads_are_refused_saying_why_and_nothing_refused_is_stored() {
         hostile,
     );
     assert_eq!(st, 422, "{p}");
-    // The three built-ins and `hostile`: nothing refused was stored.
+    // The four built-ins and `hostile`: nothing refused was stored.
     let (_, list) = s.call("GET", "/v1/plugins", None);
-    assert_eq!(list.as_array().unwrap().len(), 4, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 5, "{list}");
 }
 
 #[test]
