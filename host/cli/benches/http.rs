@@ -363,6 +363,242 @@ const WARDEN_DETECT: &str = "warden detect";
 const WARDEN_EVAL: &str = "warden eval";
 const NATIVE_RENDER: &str = "native render (ceiling)";
 
+/// The section `PROFILE=1` writes.
+const PROFILE_SECTION: &str = "## Where an HTTP request's time goes";
+
+/// What a sampled function belongs to, from its shared object and (demangled) name: the layers
+/// of one request.
+fn category(dso: &str, sym: &str) -> &'static str {
+    let has = |needles: &[&str]| needles.iter().any(|n| sym.contains(n));
+    if dso.contains("kernel") {
+        return if has(&[
+            "clear_page",
+            "fault",
+            "do_anonymous",
+            "filemap",
+            "pte",
+            "__handle_mm",
+            "do_wp_page",
+            "folio",
+            "copy_mc",
+        ]) {
+            "kernel: page faults (the fresh instance's memory)"
+        } else if has(&[
+            "madvise",
+            "zap_",
+            "unmap",
+            "mmap",
+            "mprotect",
+            "tlb",
+            "free_pages",
+            "release_pages",
+            "page_remove",
+            "pagemap",
+            "smp_call_function",
+        ]) {
+            "kernel: mapping and resetting memory (incl. TLB shootdowns)"
+        } else if has(&[
+            "tcp", "sock", "skb", "ip_", "net_", "epoll", "ep_", "_recv", "_send", "loopback",
+            "__dev", "iowrite", "virtnet", "napi",
+        ]) {
+            "kernel: network and epoll"
+        } else if has(&[
+            "futex",
+            "schedule",
+            "switch",
+            "wake",
+            "enqueue",
+            "dequeue",
+            "pick_next",
+            "select_task",
+            "spin_unlock_irq",
+            "write_msr",
+            "hrtimer",
+        ]) {
+            "kernel: waking and switching threads"
+        } else {
+            "kernel: other (syscall entry, …)"
+        };
+    }
+    if dso.ends_with(".cwasm")
+        || dso.contains("memfd")
+        || dso.contains("[JIT]")
+        || (dso == "[unknown]" && sym.starts_with("0x"))
+    {
+        return "guest code (the compiled component)";
+    }
+    if has(&[
+        "jsonwebtoken",
+        "ring::",
+        "ring_core",
+        "aws_lc",
+        "ed25519",
+        "curve25519",
+        "p256",
+        "rsa::",
+        "GFp_",
+        "bn_mul",
+        "x25519",
+        "sha512_block",
+    ]) {
+        return "JWT verification (signature)";
+    }
+    if has(&["sha2::", "sha256", "Sha256", "sha256_block"]) {
+        return "SHA-256 (audit chain, digests)";
+    }
+    if has(&["wasmtime", "cranelift", "wasmparser", "wasi"]) {
+        return "wasmtime (store, instantiate, fuel, lift/lower)";
+    }
+    if has(&[
+        "serde_json",
+        "serde::",
+        "serde_core",
+        "utoipa",
+        "jsonschema",
+    ]) {
+        return "JSON (parse, validate, write)";
+    }
+    if has(&["hyper", "httparse", "http::", "h2::", "hyper_util"]) {
+        return "HTTP (hyper)";
+    }
+    if has(&["axum", "tower", "matchit"]) {
+        return "routing and layers (axum, tower)";
+    }
+    if has(&["tokio", "mio::", "parking_lot", "crossbeam"]) {
+        return "tokio (scheduling, blocking-pool hand-off)";
+    }
+    if has(&["redb", "tables::", "warden_storage"]) {
+        return "storage (redb, audit writer)";
+    }
+    if has(&["governor", "warden_core::quota", "quanta", "raw_cpuid"]) {
+        return "quotas";
+    }
+    if has(&["tracing", "prometheus", "metrics"]) {
+        return "tracing and metrics";
+    }
+    if has(&["minijinja", "warden_core", "warden_server", "warden_engine"]) {
+        return "Warden's services and handlers";
+    }
+    if dso.starts_with("libc")
+        || has(&[
+            "malloc", "free", "realloc", "memcpy", "memmove", "memset", "_int_", "cfree",
+        ])
+    {
+        return "libc (allocation, copies)";
+    }
+    "other"
+}
+
+/// CPU time (user + system) the process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+/// `PROFILE=1`: one connection per endpoint under `perf record` (sampling the server's
+/// threads), the server's CPU time per request from `/proc`, and each layer's share.
+fn profile(server: &Server, endpoints: &[(&'static str, &String, &PathBuf)], secs: u64) {
+    let pid = server.child.id();
+    let mut out = format!(
+        "{PROFILE_SECTION}\n\n`PROFILE=1 cargo bench --package warden --bench http`: each endpoint driven by wrk on one \
+         connection for {secs} s while `perf record -F 1999` samples the server's threads; the server's CPU time per request \
+         comes from `/proc/PID/stat`, and each layer's share of it from the samples, grouped by shared object and function \
+         name. Wall time per request is wrk's median; the rest of it is waiting (the client, loopback, thread hand-offs).\n"
+    );
+    for (endpoint, url, script) in endpoints {
+        wrk(url, script, 1, WARM_UP_SECS);
+        let data = tempfile::NamedTempFile::new().unwrap();
+        let record = Command::new("perf")
+            .args(["record", "-q", "-F", "1999", "-p", &pid.to_string(), "-o"])
+            .arg(data.path())
+            .args(["--", "sleep", &(secs + 1).to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("perf is needed for PROFILE=1 (apt-get install linux-perf)");
+        std::thread::sleep(Duration::from_millis(300));
+        let before = cpu_time(pid);
+        let run = parse_wrk(endpoint, 1, &wrk(url, script, 1, secs));
+        let cpu = cpu_time(pid) - before;
+        let status = record.wait_with_output().unwrap().status;
+        assert!(status.success(), "perf record failed");
+        let report = Command::new("perf")
+            .args([
+                "report",
+                "--stdio",
+                "--no-children",
+                "--sort",
+                "dso,sym",
+                "--percent-limit",
+                "0",
+                "-i",
+            ])
+            .arg(data.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&report.stdout);
+        let mut shares: std::collections::BTreeMap<&'static str, f64> = Default::default();
+        let mut top = Vec::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let [pct, dso, kind, sym @ ..] = words.as_slice() else {
+                continue;
+            };
+            let Some(pct) = pct.strip_suffix('%').and_then(|p| p.parse::<f64>().ok()) else {
+                continue;
+            };
+            if !kind.starts_with('[') {
+                continue;
+            }
+            let sym = sym.join(" ");
+            if top.len() < 15 {
+                top.push(format!(
+                    "{pct:.1}% {dso} {}",
+                    sym.chars().take(100).collect::<String>()
+                ));
+            }
+            *shares.entry(category(dso, &sym)).or_default() += pct;
+        }
+        let per_req_us = cpu.as_secs_f64() * 1e6 / run.requests.max(1) as f64;
+        let mut rows: Vec<(&str, f64)> = shares.into_iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let _ = writeln!(
+            out,
+            "\n### {endpoint}, one connection: {:.0} requests/s, p50 {:.3} ms wall, {per_req_us:.0} µs of server CPU per request\n\n\
+             | layer | share of server CPU | µs per request |\n|---|---|---|",
+            run.rps, run.p50_ms
+        );
+        for (cat, pct) in rows.iter().filter(|(_, p)| *p >= 0.5) {
+            let _ = writeln!(
+                out,
+                "| {cat} | {pct:.1}% | {:.0} |",
+                per_req_us * pct / 100.0
+            );
+        }
+        let small: f64 = rows.iter().filter(|(_, p)| *p < 0.5).map(|(_, p)| p).sum();
+        if small > 0.0 {
+            let _ = writeln!(
+                out,
+                "| (smaller items) | {small:.1}% | {:.0} |",
+                per_req_us * small / 100.0
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n<details><summary>The 15 hottest functions</summary>\n\n```\n{}\n```\n</details>",
+            top.join("\n")
+        );
+    }
+    println!("{out}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, replace_section(&doc, PROFILE_SECTION, &out)).unwrap();
+}
+
 fn main() {
     let secs: u64 = std::env::var("WARDEN_BENCH_SECS")
         .ok()
@@ -446,6 +682,17 @@ fn main() {
     let render_lua = lua_script(scripts, "render", RENDER_BODY, token);
     let detect_lua = lua_script(scripts, "detect", DETECT_BODY, token);
     let eval_lua = lua_script(scripts, "eval", EVAL_BODY, token);
+    if std::env::var_os("PROFILE").is_some() {
+        profile(
+            &server,
+            &[
+                (WARDEN_RENDER, &render_url, &render_lua),
+                (WARDEN_DETECT, &detect_url, &detect_lua),
+            ],
+            secs,
+        );
+        return;
+    }
     let mut runs = Vec::new();
     for (endpoint, url, script) in [
         (WARDEN_RENDER, &render_url, &render_lua),

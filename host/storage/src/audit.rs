@@ -362,6 +362,13 @@ enum Queued {
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
+/// How long the writer waits for more records after the first of a batch before committing:
+/// at one request at a time every record would otherwise be a commit (an fsync) of its own.
+/// Records are already written after the response; this only delays them by at most this much.
+pub const AUDIT_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+/// Most records in one commit.
+const MAX_AUDIT_BATCH: usize = 4096;
+
 /// Commits audit records of calls and reads in batches on a background thread.
 pub struct AuditWriter {
     tx: std::sync::Mutex<Option<mpsc::SyncSender<Queued>>>,
@@ -399,13 +406,20 @@ impl AuditWriter {
                     let mut batch = Vec::new();
                     let mut waiting = Vec::new();
                     let mut next = Some(first);
+                    let linger_until = std::time::Instant::now() + AUDIT_LINGER;
                     while let Some(item) = next.take() {
                         match item {
                             Queued::Event(e) => batch.push(e),
                             Queued::Flush(w) => waiting.push(w),
                         }
-                        if batch.len() < 4096 {
+                        if batch.len() < MAX_AUDIT_BATCH {
                             next = rx.try_recv().ok();
+                            // Nothing more queued yet: wait a little for more records, unless
+                            // someone is waiting for this batch to be committed.
+                            let left = linger_until.saturating_duration_since(std::time::Instant::now());
+                            if next.is_none() && waiting.is_empty() && !left.is_zero() {
+                                next = rx.recv_timeout(left).ok();
+                            }
                         }
                     }
                     if !batch.is_empty() {
