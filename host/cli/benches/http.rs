@@ -427,61 +427,85 @@ fn category(dso: &str, sym: &str) -> &'static str {
     {
         return "guest code (the compiled component)";
     }
-    if has(&[
+    // Crate names as whole path segments (`ring` must not match `alloc::string::String`).
+    let tokens: Vec<&str> = sym
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    let krate = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| tokens.contains(n) && sym.contains(&format!("{n}::")))
+    };
+    if krate(&[
         "jsonwebtoken",
-        "ring::",
-        "ring_core",
-        "aws_lc",
-        "ed25519",
-        "curve25519",
+        "ring",
+        "aws_lc_rs",
+        "ed25519_dalek",
         "p256",
-        "rsa::",
-        "GFp_",
-        "bn_mul",
-        "x25519",
-        "sha512_block",
+        "rsa",
     ]) {
-        return "JWT verification (signature)";
+        return "JWT verification (parse, signature)";
     }
-    if has(&["sha2::", "sha256", "Sha256", "sha256_block"]) {
-        return "SHA-256 (audit chain, digests)";
+    if krate(&["sha2", "hmac"]) || has(&["sha256_block"]) {
+        return "SHA-256 and HMAC (HS256 tokens, audit chain, digests)";
     }
-    if has(&["wasmtime", "cranelift", "wasmparser", "wasi"]) {
+    if krate(&[
+        "wasmtime",
+        "cranelift_codegen",
+        "wasmparser",
+        "wasmtime_wasi",
+        "wasmtime_environ",
+    ]) {
         return "wasmtime (store, instantiate, fuel, lift/lower)";
     }
-    if has(&[
+    if krate(&[
         "serde_json",
-        "serde::",
+        "serde",
         "serde_core",
+        "serde_path_to_error",
         "utoipa",
         "jsonschema",
     ]) {
         return "JSON (parse, validate, write)";
     }
-    if has(&["hyper", "httparse", "http::", "h2::", "hyper_util"]) {
+    if krate(&["hyper", "httparse", "http", "h2", "hyper_util"]) {
         return "HTTP (hyper)";
     }
-    if has(&["axum", "tower", "matchit"]) {
+    if krate(&["axum", "axum_core", "tower", "tower_http", "matchit"]) {
         return "routing and layers (axum, tower)";
     }
-    if has(&["tokio", "mio::", "parking_lot", "crossbeam"]) {
+    if krate(&["tokio", "mio", "parking_lot", "crossbeam_channel"]) {
         return "tokio (scheduling, blocking-pool hand-off)";
     }
-    if has(&["redb", "tables::", "warden_storage"]) {
+    if krate(&["redb", "warden_storage"]) {
         return "storage (redb, audit writer)";
     }
-    if has(&["governor", "warden_core::quota", "quanta", "raw_cpuid"]) {
+    if krate(&["governor", "quanta", "raw_cpuid"]) || sym.contains("warden_core::quota") {
         return "quotas";
     }
-    if has(&["tracing", "prometheus", "metrics"]) {
+    if krate(&[
+        "tracing",
+        "tracing_core",
+        "tracing_subscriber",
+        "prometheus",
+        "metrics",
+    ]) {
         return "tracing and metrics";
     }
-    if has(&["minijinja", "warden_core", "warden_server", "warden_engine"]) {
+    if krate(&["minijinja", "warden_core", "warden_server", "warden_engine"]) {
         return "Warden's services and handlers";
     }
     if dso.starts_with("libc")
         || has(&[
-            "malloc", "free", "realloc", "memcpy", "memmove", "memset", "_int_", "cfree",
+            "malloc",
+            "memcpy",
+            "memmove",
+            "memset",
+            "_int_free",
+            "cfree",
+            "__rdl_alloc",
+            "__rdl_dealloc",
+            "__rust_alloc",
         ])
     {
         return "libc (allocation, copies)";
@@ -560,6 +584,12 @@ fn profile(server: &Server, endpoints: &[(&'static str, &String, &PathBuf)], sec
                     "{pct:.1}% {dso} {}",
                     sym.chars().take(100).collect::<String>()
                 ));
+            }
+            if std::env::var_os("PROFILE_DUMP").is_some() && pct >= 0.05 {
+                eprintln!(
+                    "{endpoint}\t{}\t{pct:.2}\t{dso}\t{sym}",
+                    category(dso, &sym)
+                );
             }
             *shares.entry(category(dso, &sym)).or_default() += pct;
         }
