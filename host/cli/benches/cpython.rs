@@ -13,12 +13,11 @@ mod report;
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use report::{measure, replace_section};
+use report::{measure, replace_section, root};
 use serde_json::Value;
 use warden_engine::{
     CallError, Engine, EngineConfig, GuestError, LimitOverrides, NoTools, Plugin, SessionOptions,
@@ -26,13 +25,6 @@ use warden_engine::{
 
 const SECTION: &str = "## Python runners: monty and CPython";
 const CODE: &str = "sum([i * i for i in range(50)])";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)

@@ -11,21 +11,14 @@ mod report;
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use report::{measure, replace_section};
+use report::{measure, replace_section, root};
 use warden_engine::{DetectOptions, Engine, EngineConfig, LimitOverrides};
 
 const SECTION: &str = "## Plugin kits: one detector in Rust, Python and JavaScript";
 const TEXT: &str = "Mail ada@example.com, IRD 49-091-850, NI number AB 12 34 56 C, order 12345678";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// `warden plugin build examples/NAME` into `target/bench-kits/NAME.wasm`.
 fn build(name: &str) -> PathBuf {

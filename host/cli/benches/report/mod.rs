@@ -3,7 +3,16 @@
 //! own. Each bench includes it with `#[path]`; not every bench uses every item.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// The workspace root (benches write `docs/benchmarks.md` and read `examples/` from it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
 
 /// Median and 99th percentile of a timed closure.
 pub struct Stats {
