@@ -187,13 +187,12 @@ pub(crate) fn nearest(
     after: usize,
     words: &[&'static str],
 ) -> Option<(&'static str, usize)> {
-    let bytes = text.as_bytes();
-    let lo = start.saturating_sub(before);
-    let hi = end.saturating_add(after).min(bytes.len());
+    let window = Window::new(text, start, end, before, after);
+    let Window { bytes, lo, hi, .. } = window;
     // Nearest distance per keyword (lists are short: at most a few dozen).
     let mut dist = [usize::MAX; 64];
     if words.len() > dist.len() {
-        return nearest_scan(text, start, end, before, after, words);
+        return nearest_scan(&window, words);
     }
     let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric());
     // Runs that start inside the window; a run cut by `lo` starts before it and cannot count.
@@ -234,7 +233,7 @@ pub(crate) fn nearest(
         let d = if plain(w) {
             (dist[k] != usize::MAX).then_some(dist[k])
         } else {
-            nearest_scan(text, start, end, before, after, &[w]).map(|(_, d)| d)
+            nearest_scan(&window, &[w]).map(|(_, d)| d)
         };
         if let Some(d) = d
             && best.is_none_or(|(_, b)| d < b)
@@ -245,19 +244,40 @@ pub(crate) fn nearest(
     best
 }
 
-/// [`nearest`] by scanning the window byte by byte for each keyword: for keywords with spaces
-/// or punctuation, and the reference the tests compare the run-based search with.
-fn nearest_scan(
-    text: &str,
+/// A span and the bytes around it that context words are looked for in: `lo..start` before it,
+/// `end..hi` after it.
+#[derive(Clone, Copy)]
+struct Window<'t> {
+    bytes: &'t [u8],
     start: usize,
     end: usize,
-    before: usize,
-    after: usize,
-    words: &[&'static str],
-) -> Option<(&'static str, usize)> {
-    let bytes = text.as_bytes();
-    let lo = start.saturating_sub(before);
-    let hi = end.saturating_add(after).min(bytes.len());
+    lo: usize,
+    hi: usize,
+}
+
+impl<'t> Window<'t> {
+    fn new(text: &'t str, start: usize, end: usize, before: usize, after: usize) -> Window<'t> {
+        let bytes = text.as_bytes();
+        Window {
+            bytes,
+            start,
+            end,
+            lo: start.saturating_sub(before),
+            hi: end.saturating_add(after).min(bytes.len()),
+        }
+    }
+}
+
+/// [`nearest`] by scanning the window byte by byte for each keyword: for keywords with spaces
+/// or punctuation, and the reference the tests compare the run-based search with.
+fn nearest_scan(window: &Window<'_>, words: &[&'static str]) -> Option<(&'static str, usize)> {
+    let Window {
+        bytes,
+        start,
+        end,
+        lo,
+        hi,
+    } = *window;
     let mut best: Option<(&'static str, usize)> = None;
     for &w in words {
         let wb = w.as_bytes();
@@ -375,7 +395,7 @@ mod tests {
                         for (before, after) in [(40, 24), (64, 40), (5, 0), (0, 7)] {
                             assert_eq!(
                                 nearest(text, start, end, before, after, words),
-                                nearest_scan(text, start, end, before, after, words),
+                                nearest_scan(&Window::new(text, start, end, before, after), words),
                                 "{text:?} {start}..{end} -{before} +{after}"
                             );
                         }
