@@ -22,10 +22,11 @@ use warden_plugin_pii::{DetectOptions, EntityType, detect};
 
 const SECTION: &str = "## PII: Presidio's test cases, every type";
 /// Presidio types that are one country's telephone numbers: Warden finds them as
-/// `PHONE_NUMBER`, validated against that country's numbering plan, and is scored so.
-const ALIASES: &[(&str, &str)] = &[
-    ("PH_MOBILE_NUMBER", "PHONE_NUMBER"),
-    ("TR_PHONE_NUMBER", "PHONE_NUMBER"),
+/// `PHONE_NUMBER`, validated against that country's numbering plan, with the country named in
+/// the request (`countries`), as a caller asking for that country's numbers would.
+const ALIASES: &[(&str, &str, &str)] = &[
+    ("PH_MOBILE_NUMBER", "PHONE_NUMBER", "PH"),
+    ("TR_PHONE_NUMBER", "PHONE_NUMBER", "TR"),
 ];
 
 #[derive(Default)]
@@ -77,19 +78,21 @@ fn main() {
             })
             .collect();
         let name = entities.iter().next().unwrap().clone();
+        let alias = ALIASES.iter().find(|(p, _, _)| *p == name);
+        let countries: Vec<&str> = alias.map(|(_, _, c)| *c).into_iter().collect();
         let entities: BTreeSet<String> = entities
             .into_iter()
             .map(|e| {
                 ALIASES
                     .iter()
-                    .find(|(p, _)| *p == e)
-                    .map_or(e, |(_, w)| (*w).to_owned())
+                    .find(|(p, _, _)| *p == e)
+                    .map_or(e, |(_, w, _)| (*w).to_owned())
             })
             .collect();
         let supported = entities.iter().all(|e| EntityType::parse(e).is_some());
         let found: BTreeSet<(usize, usize)> = if supported {
             let list: Vec<&str> = entities.iter().map(String::as_str).collect();
-            let opts = DetectOptions::from_wire(&list, &[] as &[&str], Some(0.0), false).unwrap();
+            let opts = DetectOptions::from_wire(&list, &countries, Some(0.0), false).unwrap();
             detect(text, &opts)
                 .into_iter()
                 .filter(|f| entities.contains(f.entity_type.as_str()))
@@ -143,8 +146,8 @@ fn main() {
         let _ = writeln!(
             out,
             "| {name}{} | {} | {} | {} | {} | {} |",
-            match ALIASES.iter().find(|(p, _)| p == name) {
-                Some((_, w)) => format!(" (as {w})"),
+            match ALIASES.iter().find(|(p, _, _)| p == name) {
+                Some((_, w, c)) => format!(" (as {w}, countries {c})"),
                 None if !t.supported => " (not a Warden type)".to_owned(),
                 None => String::new(),
             },

@@ -898,8 +898,11 @@ const NATIONAL_REGIONS: &[&str] = &[
 
 /// Validates a national candidate of another country against its numbering plan: 9 to 11
 /// digits, with the trunk `0` most plans print or as a Chinese mobile number; the caller's
-/// countries are tried first. Found bare, a number scores under the default threshold unless a
-/// phone word is near it.
+/// countries are tried first, and for them a number without its trunk `0` counts too (the
+/// caller said whose numbers these are; `532 123 45 67` is a Turkish mobile, but without that
+/// it is ten digits of anything; such a number scores 0.3, reported at the default threshold
+/// only with a phone word near it). Found bare, a number scores under the default threshold
+/// unless a phone word is near it.
 fn national_elsewhere(t: &str, countries: &[&'static str]) -> Option<(usize, f32, Why)> {
     let gs = groups(t)?;
     if gs.iter().any(|g| g.paren) && !gs[0].paren {
@@ -924,21 +927,30 @@ fn national_elsewhere(t: &str, countries: &[&'static str]) -> Option<(usize, f32
             && digits[0] == b'1'
             && (b'3'..=b'9').contains(&digits[1])
             && matches!(lens.as_slice(), [11] | [3, 4, 4]);
-        if !trunk && !cn_mobile {
+        // Without a trunk prefix only the caller's own countries are asked.
+        let only_callers = !trunk && !cn_mobile;
+        if only_callers && countries.is_empty() {
             continue;
         }
-        let regions = countries.iter().copied().chain(
-            NATIONAL_REGIONS
-                .iter()
-                .copied()
-                .filter(|r| !countries.contains(r)),
-        );
+        let others = NATIONAL_REGIONS
+            .iter()
+            .copied()
+            .filter(|r| !only_callers && !countries.contains(r));
+        let regions = countries.iter().copied().chain(others);
         for region in regions {
             if !possible_length(region, digits.len()) {
                 continue;
             }
             if valid_number(Some(region), cand) {
-                let score = if n > 1 { 0.5 } else { 0.4 };
+                // Without its trunk prefix a number needs a phone word nearby to be reported
+                // at the default threshold (0.3 + 0.25).
+                let score = if only_callers {
+                    0.3
+                } else if n > 1 {
+                    0.5
+                } else {
+                    0.4
+                };
                 return Some((
                     end,
                     score,

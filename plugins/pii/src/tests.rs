@@ -865,6 +865,39 @@ pub(crate) fn presidio_case(
     }
 }
 
+/// A national number printed without its trunk `0` (Presidio's Turkish cases) is that
+/// country's only when the caller names the country: ten bare digits are anything otherwise.
+#[test]
+fn national_numbers_without_a_trunk_prefix_need_the_callers_country() {
+    let spans = |text: &str, countries: &[&str]| -> Vec<(usize, usize)> {
+        let opts =
+            DetectOptions::from_wire(&["PHONE_NUMBER"], countries, Some(0.0), false).unwrap();
+        detect(text, &opts)
+            .iter()
+            .map(|f| (f.start, f.end))
+            .collect()
+    };
+    for (text, span) in [
+        ("Phone: 5321234567", (7, 17)),
+        ("532 123 45 67", (0, 13)),
+        ("532-123-45-67", (0, 13)),
+    ] {
+        assert_eq!(spans(text, &["TR"]), [span], "{text}");
+        assert_eq!(spans(text, &[]), [], "{text} without a country");
+    }
+    // Not a valid Turkish number: still nothing.
+    assert_eq!(spans("Order 1234567890", &["TR"]), []);
+    // At the default threshold only with a phone word near it.
+    let default = |text: &str| {
+        let opts = DetectOptions::from_wire(&["PHONE_NUMBER"], &["TR"], None, false).unwrap();
+        detect(text, &opts).len()
+    };
+    assert_eq!(
+        (default("Phone: 5321234567"), default("ref 5321234567")),
+        (1, 0)
+    );
+}
+
 /// Telephone numbers of other countries, validated against their numbering plans
 /// (libphonenumber's metadata): each was missed by the hand-written US/UK/AU patterns.
 #[test]
