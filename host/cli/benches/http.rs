@@ -769,7 +769,7 @@ fn main() {
          shared by the server, the load generator and the ceiling (load average at the end: {load}). \
          Load from {wrk_version} (`--latency`, threads = min(connections, 2)), {secs} s per row after a \
          {WARM_UP_SECS} s warm-up, keep-alive connections, POST with a JSON body. The release `warden` \
-         binary ran with default configuration except the per-tenant and per-actor abuse limits, \
+         binary ran with default configuration except the per-tenant, per-actor and per-source abuse limits, \
          lifted so that one client can load it (`{}`; the checks still run), on a fresh data directory (compiled built-ins cached in `target/bench-cache`; ready in {:.1} s); {}.\n",
         server::QUOTA_OVERRIDES
             .iter()

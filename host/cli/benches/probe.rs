@@ -2,7 +2,9 @@
 //! prompt, natively, in a fresh instance per call and in one reused instance, with its fuel and
 //! peak memory (`PROBE=fresh|reused` for one of them, for `perf record`; `PROBE=alloc` for the
 //! native warm-up's heap and a call's allocations, counted by a global allocator;
-//! `PROBE=phases` for one fresh call phase by phase, and its page faults). Figures are
+//! `PROBE=phases` for one fresh call phase by phase, and its page faults; `PROBE=dirty` for the
+//! private pages a slot keeps after 1, 2, 10 and 100 calls; `PROBE_TEXT=<file>` for another
+//! text, `PROBE_KEEP=<bytes>` for another keep-resident budget). Figures are
 //! copied into docs/benchmarks.md by hand: `cargo bench --package warden --bench probe`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 #[path = "report/mod.rs"]
@@ -54,7 +56,11 @@ fn main() {
     .unwrap();
     let limits = engine.limits(&LimitOverrides::default());
     let pii = engine.load(warden_builtins::get("pii").unwrap()).unwrap();
-    let text = report::gateway_prompt();
+    // `PROBE_TEXT=<file>`: that file's text instead of the gateway prompt.
+    let text = std::env::var("PROBE_TEXT").map_or_else(
+        |_| report::gateway_prompt(),
+        |f| std::fs::read_to_string(f).unwrap(),
+    );
     if std::env::var("PROBE").as_deref() == Ok("dirty") {
         dirty(&engine, &pii, &text, limits);
         return;

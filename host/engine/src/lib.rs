@@ -102,13 +102,13 @@ impl Default for EngineConfig {
     }
 }
 
-/// [`EngineConfig::keep_resident_bytes`] by default: 1 MiB. Measured on one machine (Linux
-/// 6.18, `probe`, `engine` and `http` benches, 2026-12-04): 16 MiB, which holds the whole PII
-/// snapshot, made a fresh 1 KB PII call 887 → 586 µs (257 page faults to 0) and HTTP render and
-/// detect throughput at 16 connections 1.7× and 2.3× higher, but raised the load test's peak
-/// memory from 547 to 1499 MiB with 64 concurrent calls; 4 and 8 MiB gained little. So the
-/// default keeps memory low and a deployment with memory to spare raises it
-/// (`server.keep_resident_bytes`).
+/// [`EngineConfig::keep_resident_bytes`] by default: 1 MiB. With `PAGEMAP_SCAN` it is a budget
+/// of *dirty* pages reset by copying the snapshot back (pages beyond it are unmapped and fault
+/// in again next call): one PII-detector call on 1 KB writes about 520 KiB, a render less, so
+/// 1 MiB resets every page a built-in call dirties with no page fault on the next call.
+/// Measured (Linux 6.18, `probe` bench, 2026-12-05, with the reset fix in `vendor/wasmtime`):
+/// a fresh 1 KB PII call took ~231 µs with 1 MiB and with 16 MiB alike, 0 faults per call; a
+/// larger budget only helps plugins that write more, at up to that much memory per pool slot.
 pub const DEFAULT_KEEP_RESIDENT: u64 = 1 << 20;
 
 /// Why the engine could not be built.

@@ -167,10 +167,11 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Sandbox calls running at once; more wait their turn.
     pub max_concurrent_calls: usize,
-    /// Bytes of each sandbox slot's memory kept resident after a call, so the next fresh
-    /// instance of the same plugin faults none of it in (at most 256 MiB). Raising it to the
-    /// size of your plugins' snapshots (16 MiB holds the built-in PII detector's) makes fresh
-    /// calls faster at up to this much memory per concurrent call.
+    /// Bytes of the pages a call dirtied that each sandbox slot resets by copying the snapshot
+    /// back instead of unmapping them, so the next fresh instance faults none of them in (at
+    /// most 256 MiB). The 1 MiB default covers what a built-in call writes (a 1 KB PII call:
+    /// about 520 KiB); raise it for plugins that write more, at up to this much memory per
+    /// concurrent call.
     pub keep_resident_bytes: u64,
     /// Longest a call waits for a sandbox slot before it is answered 503 with `Retry-After`.
     /// The wait counts against the call's own wall-clock limit.

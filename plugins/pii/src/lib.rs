@@ -250,6 +250,21 @@ pub fn warm() {
     for line in warm_shapes() {
         let _ = detect(&line, &opts);
     }
+    // What a pseudonymised text looks like (the OpenAI gateway re-checks the request body it
+    // is about to send): placeholders named after the entity types, whose words (`phone`,
+    // `number`, `address`) are context words, inside prose and inside JSON.
+    let placeholders: Vec<String> = catalogue()
+        .iter()
+        .map(|e| format!("<{0}_1> or <{0}>", e.entity))
+        .collect();
+    for group in placeholders.chunks(8) {
+        let prose = format!("Please call me back at {}. Thanks!", group.join(", "));
+        let _ = detect(&prose, &opts);
+        let json = format!(
+            "{{\"messages\":[{{\"content\":\"{prose}\",\"role\":\"user\"}}],\"model\":\"m\"}}"
+        );
+        let _ = detect(&json, &opts);
+    }
 }
 
 /// Lines of text covering the shapes prompts are made of, for [`warm`].
