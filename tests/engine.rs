@@ -503,7 +503,12 @@ fn private_kib_of_mappings(marker: &str) -> u64 {
         if first.contains('-') && !first.ends_with(':') {
             ours = line.contains(marker);
         } else if ours && let Some(v) = line.strip_prefix("Anonymous:") {
-            total += v.trim().trim_end_matches("kB").trim().parse::<u64>().unwrap();
+            total += v
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .unwrap();
         }
     }
     total

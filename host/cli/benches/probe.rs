@@ -47,7 +47,9 @@ fn main() {
     .load(warden_builtins::get("pii").unwrap())
     .unwrap();
     // `PROBE_KEEP=<bytes>`: the pool's `keep_resident_bytes` for this run.
-    let keep = std::env::var("PROBE_KEEP").ok().and_then(|s| s.parse().ok());
+    let keep = std::env::var("PROBE_KEEP")
+        .ok()
+        .and_then(|s| s.parse().ok());
     let engine = Engine::new(EngineConfig {
         cache_dir: Some(cache),
         keep_resident_bytes: keep.unwrap_or(warden_engine::DEFAULT_KEEP_RESIDENT),
@@ -191,10 +193,19 @@ fn dirty(engine: &Engine, pii: &warden_engine::Plugin, text: &str, limits: warde
         let mut total = 0;
         let mut ours = false;
         for line in smaps.lines() {
-            if line.split_whitespace().next().is_some_and(|f| f.contains('-') && f.len() > 20) {
+            if line
+                .split_whitespace()
+                .next()
+                .is_some_and(|f| f.contains('-') && f.len() > 20)
+            {
                 ours = line.contains("probe-cache");
             } else if ours && let Some(v) = line.strip_prefix("Anonymous:") {
-                total += v.trim().trim_end_matches(" kB").trim().parse::<u64>().unwrap();
+                total += v
+                    .trim()
+                    .trim_end_matches(" kB")
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap();
             }
         }
         total
@@ -204,7 +215,9 @@ fn dirty(engine: &Engine, pii: &warden_engine::Plugin, text: &str, limits: warde
         println!("clean slot, instantiated: {} KiB private", anon());
         kept.detect(pii, text).unwrap();
         println!("after a kept instance's first call: {} KiB private", anon());
-        print_runs("present file pages", |e| e >> 63 & 1 == 1 && e >> 61 & 1 == 1);
+        print_runs("present file pages", |e| {
+            e >> 63 & 1 == 1 && e >> 61 & 1 == 1
+        });
         if std::env::var("PROBE_WAIT").is_ok() {
             println!("waiting: pid {}", std::process::id());
             std::thread::sleep(std::time::Duration::from_secs(60));
@@ -236,26 +249,32 @@ fn print_runs(what: &str, pick: impl Fn(u64) -> bool) {
     use std::io::{Read, Seek, SeekFrom};
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     let mut pm = std::fs::File::open("/proc/self/pagemap").unwrap();
-    for line in maps.lines().filter(|l| l.contains("probe-cache") && l.contains("rw-p")) {
+    for line in maps
+        .lines()
+        .filter(|l| l.contains("probe-cache") && l.contains("rw-p"))
+    {
         let range = line.split_whitespace().next().unwrap();
         let (a, b) = range.split_once('-').unwrap();
-        let (a, b) = (u64::from_str_radix(a, 16).unwrap(), u64::from_str_radix(b, 16).unwrap());
+        let (a, b) = (
+            u64::from_str_radix(a, 16).unwrap(),
+            u64::from_str_radix(b, 16).unwrap(),
+        );
         let pages = (b - a) / 4096;
         let mut buf = vec![0u8; usize::try_from(pages * 8).unwrap()];
         pm.seek(SeekFrom::Start(a / 4096 * 8)).unwrap();
         pm.read_exact(&mut buf).unwrap();
         let private: Vec<bool> = buf
             .chunks(8)
-            .map(|c| {
-                pick(u64::from_le_bytes(c.try_into().unwrap()))
-            })
+            .map(|c| pick(u64::from_le_bytes(c.try_into().unwrap())))
             .collect();
         let n = private.iter().filter(|p| **p).count();
         println!("{what}, mapping {range} ({} KiB): {} KiB", pages * 4, n * 4);
         let mut i = 0;
         while i < private.len() {
             if private[i] {
-                let j = (i..private.len()).find(|&j| !private[j]).unwrap_or(private.len());
+                let j = (i..private.len())
+                    .find(|&j| !private[j])
+                    .unwrap_or(private.len());
                 println!("  {:>8} KiB +{} KiB", i * 4, (j - i) * 4);
                 i = j;
             } else {
