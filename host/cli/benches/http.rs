@@ -809,15 +809,32 @@ fn main() {
 
 /// Peak resident memory of a process (VmHWM), bytes.
 fn peak_rss(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+    proc_kb(&format!("/proc/{pid}/status"), "VmHWM:")
+}
+
+/// The `kB` value of field `key` in a `/proc` file of `key: value kB` lines, in bytes.
+fn proc_kb(path: &str, key: &str) -> u64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+/// What the server's resident memory is made of now, in MiB: (private anonymous, file-backed,
+/// proportional set size). A page of a compiled component's image that many pool slots map
+/// counts once per slot in RSS but once in all in PSS.
+fn memory_now(pid: u32) -> (u64, u64, u64) {
+    let status = format!("/proc/{pid}/status");
+    (
+        proc_kb(&status, "RssAnon:") >> 20,
+        proc_kb(&status, "RssFile:") >> 20,
+        proc_kb(&format!("/proc/{pid}/smaps_rollup"), "Pss:") >> 20,
+    )
 }
 
 /// The memory the server may use under the mixed load.
@@ -910,6 +927,7 @@ fn hostile_load(
         t.join().unwrap();
     }
     let rss = peak_rss(server.child.id());
+    let (anon, file, pss) = memory_now(server.child.id());
     let unloaded = find(runs, WARDEN_RENDER, 16);
     let counts = counts.lock().unwrap();
     let host_faults: u64 = counts
@@ -966,6 +984,12 @@ fn hostile_load(
         MEMORY_CAP >> 20,
         verdict(rss > 0 && rss < MEMORY_CAP),
         rss >> 20
+    );
+    let _ = writeln!(
+        out,
+        "  Resident at the end: {anon} MiB anonymous and {file} MiB file-backed; proportional set \
+         size {pss} MiB (the file-backed part is mostly the components' copy-on-write images, \
+         counted in RSS once per pool slot that maps a page but held once in the page cache)."
     );
     let _ = writeln!(
         out,
