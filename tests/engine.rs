@@ -996,9 +996,12 @@ fn async_callers_are_not_blocked_by_running_guests() {
         .unwrap();
     rt.block_on(async {
         let pool = warden_engine::CallPool::new(engine().clone(), 2, Duration::from_secs(30));
+        // The deadline must end the spin before the fuel does: the engine caps fuel at 50e9,
+        // which a tight loop burns in about 2.7 s on a fast, idle core (seen here: 3 s
+        // deadlines lost to `OutOfFuel`), so the deadline is 1 s.
         let slow = Limits {
             fuel: u64::MAX / 2,
-            wall_time: Duration::from_secs(3),
+            wall_time: Duration::from_secs(1),
             ..limits()
         };
         let spinning = tokio::spawn({
@@ -1012,7 +1015,7 @@ fn async_callers_are_not_blocked_by_running_guests() {
             }
         });
         // The runtime has one thread: if the guest ran on it, nothing else could run until the
-        // 3-second deadline. A normal call and a plain task both complete meanwhile.
+        // 1-second deadline. A normal call and a plain task both complete meanwhile.
         let normal = pool
             .run(|e| {
                 e.render(
