@@ -1042,3 +1042,80 @@ fn async_callers_are_not_blocked_by_running_guests() {
         );
     });
 }
+
+/// The pool answers a call before its store is torn down (the slot's reset runs after the
+/// caller has its result), but it must still give every slot back, and not before the reset:
+/// with as many permits as pool slots, a slot handed out again before its store dropped, or a
+/// store never dropped, makes a later instantiation fail for want of a slot.
+#[test]
+fn the_call_pool_gives_every_slot_back_after_its_reset() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let small = Engine::new(EngineConfig {
+        cache_dir: Some(common::cache_dir()),
+        pool_instances: 2,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    assert!(small.pooling(), "this test needs the pooling allocator");
+    let template = Arc::new(
+        small
+            .load(warden_builtins::get("template").unwrap())
+            .unwrap(),
+    );
+    let pool = warden_engine::CallPool::new(small, 2, Duration::from_secs(30));
+    let call = |pool: warden_engine::CallPool, template: Arc<Plugin>, i: usize| async move {
+        pool.run(move |e| {
+            e.render(
+                &template,
+                "{{ n * 2 }}",
+                &format!("{{\"n\": {i}}}"),
+                RenderOptions::default(),
+                limits(),
+            )
+            .result
+        })
+        .await
+    };
+    rt.block_on(async {
+        for i in 0..10 {
+            let out = call(pool.clone(), template.clone(), i).await.unwrap();
+            assert_eq!(out.unwrap(), (i * 2).to_string(), "sequential call {i}");
+        }
+        let all: Vec<_> = (0..40)
+            .map(|i| tokio::spawn(call(pool.clone(), template.clone(), i)))
+            .collect();
+        for (i, h) in all.into_iter().enumerate() {
+            let out = h.await.unwrap().unwrap();
+            assert_eq!(out.unwrap(), (i * 2).to_string(), "concurrent call {i}");
+        }
+    });
+}
+
+/// A host bug that panics inside a pooled call is an error for that caller, naming the panic,
+/// and the pool keeps serving.
+#[test]
+fn a_panic_in_a_pooled_call_is_a_host_error_and_the_pool_serves_on() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let pool = warden_engine::CallPool::new(engine().clone(), 1, Duration::from_secs(5));
+        let failed = pool
+            .run(|_| -> u32 { panic!("a host bug on purpose") })
+            .await;
+        match failed {
+            Err(warden_engine::PoolError::Host(m)) => {
+                assert!(m.contains("a host bug on purpose"), "{m}")
+            }
+            other => panic!("expected a host error, got {other:?}"),
+        }
+        // One permit: this call gets it only if the panicked call gave it back.
+        let ok = pool.run(|_| 7u32).await;
+        assert_eq!(ok, Ok(7));
+    });
+}

@@ -811,6 +811,7 @@ impl Sessions {
                     match opened.result {
                         Ok(mut s) => {
                             let mut out = s.eval(&code);
+                            s.close();
                             out.report.fuel_used += opened.report.fuel_used;
                             out.report.duration += opened.report.duration;
                             out

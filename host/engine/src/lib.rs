@@ -13,6 +13,7 @@
 //! threads even with yields, so async callers (the server) go through [`CallPool`]: calls on
 //! tokio's blocking threads behind a semaphore sized to the cores. The deadline is enforced by
 //! epoch interruption from a ticker thread, so a call never outlives its wall-clock limit.
+//! Inside the pool a spent store is torn down after the caller has its answer (`pool`'s docs).
 
 mod bindings;
 mod cache;
@@ -443,6 +444,7 @@ impl Engine {
             Err(e) => Err(classify(&e, store.data(), &limits)),
         };
         let report = report(&store, &limits, start);
+        pool::retire(store);
         Outcome {
             result: result.map_err(|e| with_panic_message(e, &report.logs)),
             report,

@@ -9,18 +9,45 @@
 //! engine on the blocking thread ([`asked_at`]), so a call that queued for 3 s of a 10 s
 //! deadline runs for at most 7 s; and no caller waits longer than the pool's `max_wait` for a
 //! slot (then [`PoolError::Busy`], which the server answers 503 with `Retry-After`).
+//!
+//! Teardown comes after the answer: resetting a slot's dirtied memory when a one-shot call's
+//! store drops is most of a fresh call's fixed cost (about 75 µs for the PII detector), and the
+//! caller does not need it. So inside the pool the engine hands the spent store to [`retire`],
+//! the caller gets its result first, and the blocking thread then drops the store while the
+//! caller answers its client. The call's slot stays taken until the reset is done, so the
+//! number of live instances is still bounded by the pool, and no later call can see the memory
+//! before it is reset (wasmtime reuses a slot only after resetting it).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
+use wasmtime::Store;
 
 use super::Engine;
+use super::state::CallState;
 
 thread_local! {
     /// When the call running on this blocking thread was asked for, before it queued.
     static ASKED_AT: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Stores of finished calls on this blocking thread, dropped once the caller has its
+    /// result (`None` outside the pool: stores are then dropped at once).
+    static RETIRED: RefCell<Option<Vec<Store<CallState>>>> = const { RefCell::new(None) };
+}
+
+/// Drops a finished call's store: at once outside the pool, after the caller has its result
+/// inside it (see the module docs).
+pub(crate) fn retire(store: Store<CallState>) {
+    let now = RETIRED.with(|r| match r.borrow_mut().as_mut() {
+        Some(later) => {
+            later.push(store);
+            None
+        }
+        None => Some(store),
+    });
+    drop(now);
 }
 
 /// When the caller of the call now running on this thread asked for it (`None` outside the
@@ -94,14 +121,34 @@ impl CallPool {
                 }
             };
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+        let (answer, result) = tokio::sync::oneshot::channel();
+        let started = tokio::task::spawn_blocking(move || {
             ASKED_AT.with(|a| a.set(Some(asked)));
-            let out = f(&engine);
+            RETIRED.with(|r| *r.borrow_mut() = Some(Vec::new()));
+            let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(&engine)));
             ASKED_AT.with(|a| a.set(None));
-            out
-        })
-        .await
-        .map_err(|e| PoolError::Host(format!("engine call did not complete: {e}")))
+            let _ = answer.send(out.map_err(|p| {
+                PoolError::Host(format!("engine call panicked: {}", panic_message(&*p)))
+            }));
+            // The caller is answering its client by now; reset the spent slots meanwhile, and
+            // only then give the permit back.
+            drop(RETIRED.with(|r| r.borrow_mut().take()));
+            drop(permit);
+        });
+        match result.await {
+            Ok(out) => out,
+            Err(_) => Err(PoolError::Host(match started.await {
+                Err(e) => format!("engine call did not complete: {e}"),
+                Ok(()) => "engine call did not complete".into(),
+            })),
+        }
     }
+}
+
+/// The text a panic was raised with, for the host error it becomes.
+fn panic_message(p: &(dyn std::any::Any + Send)) -> &str {
+    p.downcast_ref::<&str>()
+        .copied()
+        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }

@@ -982,6 +982,13 @@ impl CodeSession {
     pub fn peak_memory_bytes(&self) -> u64 {
         self.store.data().limiter.peak as u64
     }
+
+    /// Ends the session. Dropping it does the same, but inside a [`super::CallPool`] call this
+    /// lets the instance's teardown (the reset of its memory) run after the caller has its
+    /// answer, as for one-shot calls.
+    pub fn close(self) {
+        super::pool::retire(self.store);
+    }
 }
 
 /// One instance kept across calls, for measuring what a fresh instance per call costs.

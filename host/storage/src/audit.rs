@@ -372,6 +372,8 @@ const MAX_AUDIT_BATCH: usize = 4096;
 /// Commits audit records of calls and reads in batches on a background thread.
 pub struct AuditWriter {
     tx: std::sync::Mutex<Option<mpsc::SyncSender<Queued>>>,
+    /// The writer thread, to wake from its linger when a caller waits for the batch.
+    writer: Option<std::thread::Thread>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -407,20 +409,27 @@ impl AuditWriter {
                     let mut waiting = Vec::new();
                     let mut next = Some(first);
                     let linger_until = std::time::Instant::now() + AUDIT_LINGER;
-                    while let Some(item) = next.take() {
-                        match item {
-                            Queued::Event(e) => batch.push(e),
-                            Queued::Flush(w) => waiting.push(w),
-                        }
-                        if batch.len() < MAX_AUDIT_BATCH {
-                            next = rx.try_recv().ok();
-                            // Nothing more queued yet: wait a little for more records, unless
-                            // someone is waiting for this batch to be committed.
-                            let left = linger_until.saturating_duration_since(std::time::Instant::now());
-                            if next.is_none() && waiting.is_empty() && !left.is_zero() {
-                                next = rx.recv_timeout(left).ok();
+                    loop {
+                        while let Some(item) = next.take() {
+                            match item {
+                                Queued::Event(e) => batch.push(e),
+                                Queued::Flush(w) => waiting.push(w),
+                            }
+                            if batch.len() < MAX_AUDIT_BATCH {
+                                next = rx.try_recv().ok();
                             }
                         }
+                        // Nothing more queued yet: wait a little for more records, unless the
+                        // batch is full or someone is waiting for it to be committed. The wait
+                        // is a park, not a blocking receive, so that records sent meanwhile
+                        // are queued without waking this thread once per record; `flush`
+                        // unparks it.
+                        let left = linger_until.saturating_duration_since(std::time::Instant::now());
+                        if batch.len() >= MAX_AUDIT_BATCH || !waiting.is_empty() || left.is_zero() {
+                            break;
+                        }
+                        std::thread::park_timeout(left);
+                        next = rx.try_recv().ok();
                     }
                     if !batch.is_empty() {
                         // Fixed order, so backends that lock chain heads never deadlock.
@@ -447,6 +456,7 @@ impl AuditWriter {
             .ok();
         AuditWriter {
             tx: std::sync::Mutex::new(Some(tx)),
+            writer: thread.as_ref().map(|t| t.thread().clone()),
             thread: std::sync::Mutex::new(thread),
         }
     }
@@ -475,6 +485,10 @@ impl AuditWriter {
             Err(mpsc::TrySendError::Disconnected(_)) => false,
         };
         if sent {
+            // The writer may be lingering for more records: it is waiting for none now.
+            if let Some(t) = self.writer.as_ref() {
+                t.unpark();
+            }
             let _ = wait.await;
         }
     }
@@ -490,6 +504,9 @@ impl AuditWriter {
     pub fn close(&self) {
         if let Ok(mut tx) = self.tx.lock() {
             *tx = None;
+        }
+        if let Some(t) = self.writer.as_ref() {
+            t.unpark();
         }
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         if let Some(t) = thread {

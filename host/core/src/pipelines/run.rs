@@ -826,6 +826,7 @@ impl Run {
                             match opened.result {
                                 Ok(mut s) => {
                                     let mut out = s.eval(&program);
+                                    s.close();
                                     out.report.fuel_used += opened.report.fuel_used;
                                     out
                                 }
