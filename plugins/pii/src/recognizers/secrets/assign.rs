@@ -34,12 +34,6 @@ static PROSE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(passwords?|passwd|passphrase|passcode|pwd|api[ _-]?keys?|access[ _-]?keys?|secret(?:[ _-]keys?)?|tokens?)(?:[ \t]+for[ \t]+(?:[!-~]{1,30}[ \t]+){0,3}?[!-~]{1,30})?[ \t]+(?:is|was|are):?[ \t]+(?:now[ \t]+|still[ \t]+)?(?:set[ \t]+to[ \t]+)?",
     )
 });
-/// XML elements: `<password>…</password>`.
-static XML_ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"<([A-Za-z_][A-Za-z0-9_.:-]{0,60})>[ \t\r\n]*([\x21-\x3B\x3D-\x7E][\x20-\x3B\x3D-\x7E]{0,300}?)[ \t\r\n]*</",
-    )
-});
 /// XML key/value attributes: `<add key="DbPassword" value="…" />` (gitleaks
 /// `nuget-config-password`, .NET `appSettings`).
 static XML_ATTRIBUTES: LazyLock<Regex> = LazyLock::new(|| {
@@ -68,7 +62,6 @@ pub(super) fn warm() {
     for r in [
         &CLI,
         &PROSE,
-        &XML_ELEMENT,
         &XML_ATTRIBUTES,
         &CURL_USER,
         &CALL,
@@ -1211,22 +1204,84 @@ fn prose(text: &str, sink: &mut Sink<'_>) {
     }
 }
 
+/// XML elements with a one-line value: `<password>…</password>`. The tag name's and value's
+/// spans of every match of
+/// `<([A-Za-z_][A-Za-z0-9_.:-]{0,60})>[ \t\r\n]*([\x21-\x3B\x3D-\x7E][\x20-\x3B\x3D-\x7E]{0,300}?)[ \t\r\n]*</`,
+/// leftmost first, without overlaps.
+///
+/// Written out by hand rather than left to a regex: a lazy DFA builds a state per value
+/// length it meets (up to 301 of them after every `<tag>`), and a fresh sandbox instance
+/// starts from the snapshot's states, so a text with a `<PLACEHOLDER_1>` followed by a long
+/// paragraph (every request the OpenAI gateway re-checks) paid for building them on every
+/// call: about 1.9 M of the re-check's 3.1 M fuel.
+fn xml_elements(text: &str) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let b = text.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    // The value's bytes: printable ASCII but `<`, the first also not a space.
+    let value_byte = |c: u8| (0x20..=0x7E).contains(&c) && c != b'<';
+    let name_byte = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b':' | b'-');
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(off) = text[at..].find('<') {
+        let lt = at + off;
+        at = lt + 1;
+        let name_start = lt + 1;
+        if !b
+            .get(name_start)
+            .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+        {
+            continue;
+        }
+        let mut name_end = name_start + 1;
+        while name_end < b.len() && name_end - name_start < 61 && name_byte(b[name_end]) {
+            name_end += 1;
+        }
+        if b.get(name_end) != Some(&b'>') {
+            continue;
+        }
+        let mut start = name_end + 1;
+        while start < b.len() && ws(b[start]) {
+            start += 1;
+        }
+        if !b.get(start).is_some_and(|&c| value_byte(c) && c != b' ') {
+            continue;
+        }
+        // The shortest value that optional white space and `</` follow.
+        let mut end = start + 1;
+        let found = loop {
+            let mut k = end;
+            while k < b.len() && ws(b[k]) {
+                k += 1;
+            }
+            if b[k..].starts_with(b"</") {
+                break Some(k + 2);
+            }
+            if end - start == 301 || !b.get(end).is_some_and(|&c| value_byte(c)) {
+                break None;
+            }
+            end += 1;
+        };
+        if let Some(after) = found {
+            out.push((name_start..name_end, start..end));
+            at = after;
+        }
+    }
+    out
+}
+
 /// XML elements and attributes, calls with a literal, SQL passwords.
 fn markup(text: &str, sink: &mut Sink<'_>) {
-    for m in XML_ELEMENT.captures_iter(text) {
-        let (Some(tag), Some(val)) = (m.get(1), m.get(2)) else {
+    for (tag, val) in xml_elements(text) {
+        let Some(k) = classify(&text[tag.clone()]) else {
             continue;
         };
-        let Some(k) = classify(tag.as_str()) else {
-            continue;
-        };
-        let raw = val.as_str().trim_end();
+        let raw = text[val.clone()].trim_end();
         let v = Value {
-            start: val.start(),
-            end: val.start() + raw.len(),
+            start: val.start,
+            end: val.start + raw.len(),
             quoted: true,
         };
-        emit(text, tag.start(), &k, v, Form::Markup, sink);
+        emit(text, tag.start, &k, v, Form::Markup, sink);
     }
     for m in XML_ATTRIBUTES.captures_iter(text) {
         let (Some(name), Some(val)) = (m.get(1), m.get(2)) else {
@@ -1288,6 +1343,69 @@ fn markup(text: &str, sink: &mut Sink<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written element scanner finds exactly what the regex it replaced found: the
+    /// same tag and value spans, in the same order, over tricky and generated texts.
+    #[test]
+    fn xml_elements_match_the_regex_they_replace() {
+        let oracle = regex(
+            r"<([A-Za-z_][A-Za-z0-9_.:-]{0,60})>[ \t\r\n]*([\x21-\x3B\x3D-\x7E][\x20-\x3B\x3D-\x7E]{0,300}?)[ \t\r\n]*</",
+        );
+        let long = "x".repeat(300);
+        let name61 = format!("a{}", "b".repeat(60));
+        let mut texts: Vec<String> = [
+            "<password>Xml$ecret9</password>",
+            "<password></password>",
+            "<password> \t\n v a l </password>",
+            "<password>value \t\r\n </password>",
+            "<a><password>s3cret!</password></a>",
+            "<a>x <b>y</b>",
+            "<pw>tab\tinside</pw>",
+            "< password>x</password>",
+            "<1abc>x</x>",
+            "<_x.y:z-w>v</_x>",
+            "<x>\u{e9}t\u{e9}</x> <y>ok</y>",
+            "<x>a</ <y>b</y>",
+            "<x>a<</x> <y>b</y>",
+            "<<x>a</x>",
+            "<x>>a</x>",
+            "text <PHONE_NUMBER_1> and <EMAIL_ADDRESS_1>. More prose follows here without any tag.",
+            "<x>a</x><y>b</y><z> c </z>",
+            "<x>",
+            "<x>a",
+            "<x>a</",
+            "",
+        ]
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+        texts.push(format!("<k>{long}</k>"));
+        texts.push(format!("<k>{long}y</k>"));
+        texts.push(format!("<k>{long}  </k>"));
+        texts.push(format!("<{name61}>v</x>"));
+        texts.push(format!("<{name61}c>v</x>"));
+        // Generated: every short string over the bytes that matter here.
+        let alphabet = ["<", ">", "/", "a", " ", "\t", "1", "é", "-"];
+        let mut frontier = vec![String::new()];
+        for _ in 0..5 {
+            let mut next = Vec::new();
+            for t in &frontier {
+                for c in alphabet {
+                    next.push(format!("{t}{c}"));
+                }
+            }
+            texts.extend(next.iter().map(|t| format!("<a>{t}")));
+            texts.extend(next.iter().map(|t| format!("{t}</")));
+            frontier = next;
+        }
+        for t in &texts {
+            let want: Vec<_> = oracle
+                .captures_iter(t)
+                .filter_map(|m| Some((m.get(1)?.range(), m.get(2)?.range())))
+                .collect();
+            assert_eq!(xml_elements(t), want, "{t:?}");
+        }
+    }
 
     /// Keys split at separators and camel-case humps, in any script.
     #[test]
