@@ -574,6 +574,48 @@ fn a_fresh_call_keeps_resident_only_what_it_wrote() {
     }
 }
 
+#[test]
+fn a_rescan_reads_the_first_scans_findings_and_shares_its_instance_and_limits() {
+    let first_text = "Write to ada@example.com about the refund.";
+    let second_text = "Call +1 415 555 0100 tomorrow.";
+    let opts = DetectOptions::default();
+    let out = engine().detect_batch_then(builtin("pii"), &[first_text], &opts, limits(), |found| {
+        let kinds: Vec<String> = found[0].iter().map(|f| f.entity_type.clone()).collect();
+        (
+            kinds,
+            Some((second_text.to_owned(), DetectOptions::default())),
+        )
+    });
+    let r = out.result.unwrap();
+    assert_eq!(
+        r.value,
+        ["EMAIL_ADDRESS"],
+        "the continuation saw the first scan's findings"
+    );
+    assert_eq!(r.first[0].len(), 1, "{:?}", r.first);
+    let (text, found) = r.second.unwrap();
+    assert_eq!(text, second_text);
+    let kinds: Vec<&str> = found.iter().map(|f| f.entity_type.as_str()).collect();
+    assert_eq!(kinds, ["PHONE_NUMBER"]);
+    // Without a text from the continuation the call ends after the first scan.
+    let out = engine().detect_batch_then(builtin("pii"), &[first_text], &opts, limits(), |_| {
+        ((), None)
+    });
+    assert!(out.result.unwrap().second.is_none());
+    // One set of limits covers both scans: fuel enough for the first alone runs out.
+    let alone = engine().detect(builtin("pii"), first_text, &opts, limits());
+    let mut tight = limits();
+    tight.fuel = alone.report.fuel_used + alone.report.fuel_used / 20;
+    let out = engine().detect_batch_then(builtin("pii"), &[first_text], &opts, tight, |_| {
+        ((), Some((first_text.to_owned(), DetectOptions::default())))
+    });
+    assert!(
+        matches!(out.result, Err(CallError::OutOfFuel { .. })),
+        "{:?}",
+        out.result.map(|r| r.second)
+    );
+}
+
 // ---- pii built-in -----------------------------------------------------------------------
 
 fn detect(text: &str, opts: &DetectOptions) -> Vec<Finding> {

@@ -250,8 +250,13 @@ struct Setup {
 fn setup() -> Setup {
     let standin = StandIn::start();
     let u = &standin.url;
+    // `max_batch = 3`: a request with up to three texts is scanned and re-checked in one
+    // sandbox call; `tool_request`'s four go in batches, then the re-check.
     let server = Server::with_config(&format!(
         r#"
+[pii]
+max_batch = 3
+
 [providers.external]
 base_url = "{u}"
 model = "echo"
@@ -480,6 +485,86 @@ fn personal_data_outside_the_rewritten_texts_is_caught_on_the_exact_bytes_and_re
         "{r}"
     );
     assert!(s.standin.bodies().is_empty(), "the request was forwarded");
+}
+
+/// The `pii.detect` audit records of `s`'s server, once `n` of them are written (the audit
+/// writer batches records).
+fn detect_records(s: &Setup, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (st, page) = s
+            .server
+            .call("GET", "/v1/audit?action=pii.detect&limit=50", None);
+        assert_eq!(st, 200, "{page}");
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        if records.len() >= n {
+            return records;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} pii.detect records, not {n}: {page}",
+            records.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_bytes_to_send_are_re_checked_in_the_scans_own_call_and_after_batches() {
+    let s = setup();
+    // Two texts: scanned, decided and re-checked in one sandbox call, one audit record.
+    let r = client(
+        &s,
+        "chat",
+        json!({"model": "external", "messages": [
+            {"role": "system", "content": "You are a support agent."},
+            {"role": "user", "content": user_message()}]}),
+    );
+    assert!(
+        r["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .contains(EMAIL),
+        "{r}"
+    );
+    assert_never_sent(&s, &[EMAIL, PHONE]);
+    let records = detect_records(&s, 1);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["outcome"], "ok", "{records:?}");
+    assert!(
+        records[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("2 texts, then the text to send"),
+        "{records:?}"
+    );
+    // In that one call, the re-check still refuses what the pseudonymisation left in place.
+    s.standin.clear();
+    let r = client(
+        &s,
+        "chat",
+        json!({"model": "external",
+            "tools": [{"type": "function", "function": {"name": "send_mail",
+                "description": format!("Mail {EMAIL} a note"),
+                "parameters": {"type": "object", "properties": {}}}}],
+            "messages": [{"role": "user", "content": user_message()}]}),
+    );
+    assert_eq!(r["status"], 422, "{r}");
+    assert_eq!(r["body"]["code"], "pii_refused", "{r}");
+    assert!(s.standin.bodies().is_empty(), "the request was forwarded");
+    // Four texts, over `max_batch`: two batches, then the re-check of the bytes sent.
+    let r = client(&s, "chat", tool_request());
+    assert!(r["choices"][0]["message"].is_object(), "{r}");
+    assert_never_sent(&s, &[EMAIL, PHONE]);
+    let records = detect_records(&s, 5);
+    let details: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["detail"].as_str())
+        .collect();
+    assert_eq!(details.len(), 5, "{records:?}");
+    for want in ["3 texts", "1 texts"] {
+        assert!(details.contains(&want), "{details:?}");
+    }
 }
 
 #[test]

@@ -47,8 +47,8 @@ pub use self::tools::{NoTools, ToolError, Tools};
 pub use self::worlds::{CallPhases, ReusedInstance};
 pub use self::worlds::{
     ChatMessage, ChatTemplate, CodeSession, DetectOptions, DetectorInfo, Dialect, EntityInfo,
-    EvalOutput, Finding, Pattern, Recognizer, RenderOptions, SessionOptions, TemplateInfo,
-    UndefinedMode,
+    EvalOutput, Finding, Pattern, Recognizer, RenderOptions, Rescanned, SessionOptions,
+    TemplateInfo, UndefinedMode,
 };
 
 use self::cache::{Cache, Lookup};

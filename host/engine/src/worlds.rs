@@ -736,49 +736,56 @@ impl Engine {
         let Exports::Pii(idx, analyzer) = &plugin.exports else {
             return mismatch(plugin, World::PiiDetector);
         };
-        let plain = detector::DetectOptions::from(options);
-        let rich = analyzer::AnalyzeOptions::from(options);
-        let size = |all: &Vec<Vec<Finding>>| {
-            all.iter()
-                .flatten()
-                .map(|f| 16 + f.entity_type.len() + f.explanation.as_ref().map_or(0, String::len))
-                .sum()
+        let size = |all: &Vec<Vec<Finding>>| findings_size(all.iter().flatten());
+        self.call(plugin, limits, size, |store, instance| {
+            scan_batch(store, instance, idx, analyzer.as_ref(), texts, options)
+        })
+    }
+
+    /// Scans `texts`, then what `then` makes of their findings, in the same instance under
+    /// the same limits: a text the caller derives from the findings within the same request,
+    /// such as the bytes a gateway is about to send once it has pseudonymised what the first
+    /// scan found. `then` runs on the calling thread between the two scans and also returns
+    /// a value for the caller; without a second text the call ends after the first scan.
+    pub fn detect_batch_then<X>(
+        &self,
+        plugin: &Plugin,
+        texts: &[&str],
+        options: &DetectOptions,
+        limits: Limits,
+        then: impl FnOnce(&[Vec<Finding>]) -> (X, Option<(String, DetectOptions)>),
+    ) -> Outcome<Rescanned<X>> {
+        let Exports::Pii(idx, analyzer) = &plugin.exports else {
+            return mismatch(plugin, World::PiiDetector);
+        };
+        let size = |r: &Rescanned<X>| {
+            findings_size(
+                r.first
+                    .iter()
+                    .flatten()
+                    .chain(r.second.iter().flat_map(|s| &s.1)),
+            )
         };
         self.call(plugin, limits, size, |store, instance| {
-            let mut all = Vec::with_capacity(texts.len());
-            for text in texts {
-                let found = match analyzer {
-                    Some(a) => {
-                        a.load(&mut *store, instance)?
-                            .call_analyze(&mut *store, text, &rich)?
+            let first = match scan_batch(store, instance, idx, analyzer.as_ref(), texts, options)? {
+                Ok(found) => found,
+                Err(e) => return Ok(Err(e)),
+            };
+            let (value, next) = then(&first);
+            let second = match next {
+                None => None,
+                Some((text, options)) => {
+                    match scan_batch(store, instance, idx, analyzer.as_ref(), &[&text], &options)? {
+                        Ok(mut found) => Some((text, found.pop().unwrap_or_default())),
+                        Err(e) => return Ok(Err(e)),
                     }
-                    None => {
-                        idx.load(&mut *store, instance)?
-                            .call_detect(&mut *store, text, &plain)?
-                    }
-                };
-                let found = match found {
-                    Ok(found) => found,
-                    Err(e) => return Ok(Err(guest_error(e))),
-                };
-                let findings: Vec<Finding> = found
-                    .into_iter()
-                    .map(|f| Finding {
-                        entity_type: f.entity_type,
-                        start: f.start,
-                        end: f.end,
-                        score: f.score,
-                        explanation: f.explanation,
-                    })
-                    .collect();
-                if let Err(why) = check_findings(text, &findings) {
-                    return Ok(Err(GuestError::GuestFailure {
-                        message: format!("the detector returned an invalid result: {why}"),
-                    }));
                 }
-                all.push(findings);
-            }
-            Ok(Ok(all))
+            };
+            Ok(Ok(Rescanned {
+                first,
+                value,
+                second,
+            }))
         })
     }
 
@@ -847,6 +854,72 @@ impl Engine {
         });
         Outcome { result, report }
     }
+}
+
+/// What [`Engine::detect_batch_then`] found: the first scan's findings per text, the value its
+/// continuation returned, and the second scan's findings (if it asked for one).
+#[derive(Debug)]
+pub struct Rescanned<X> {
+    /// Findings per text of the first scan.
+    pub first: Vec<Vec<Finding>>,
+    /// What the continuation returned.
+    pub value: X,
+    /// The continuation's text and the findings in it, if it gave one.
+    pub second: Option<(String, Vec<Finding>)>,
+}
+
+/// The bytes a detector's findings count against the output limit.
+fn findings_size<'a>(found: impl IntoIterator<Item = &'a Finding>) -> usize {
+    found
+        .into_iter()
+        .map(|f| 16 + f.entity_type.len() + f.explanation.as_ref().map_or(0, String::len))
+        .sum()
+}
+
+/// Scans each of `texts` in `instance`, through `analyzer` when the component exports it, and
+/// checks every text's findings.
+fn scan_batch(
+    store: &mut Store<CallState>,
+    instance: &wasmtime::component::Instance,
+    idx: &detector::GuestIndices,
+    analyzer: Option<&analyzer::GuestIndices>,
+    texts: &[&str],
+    options: &DetectOptions,
+) -> wasmtime::Result<Result<Vec<Vec<Finding>>, GuestError>> {
+    let plain = detector::DetectOptions::from(options);
+    let rich = analyzer::AnalyzeOptions::from(options);
+    let mut all = Vec::with_capacity(texts.len());
+    for text in texts {
+        let found = match analyzer {
+            Some(a) => a
+                .load(&mut *store, instance)?
+                .call_analyze(&mut *store, text, &rich)?,
+            None => idx
+                .load(&mut *store, instance)?
+                .call_detect(&mut *store, text, &plain)?,
+        };
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => return Ok(Err(guest_error(e))),
+        };
+        let findings: Vec<Finding> = found
+            .into_iter()
+            .map(|f| Finding {
+                entity_type: f.entity_type,
+                start: f.start,
+                end: f.end,
+                score: f.score,
+                explanation: f.explanation,
+            })
+            .collect();
+        if let Err(why) = check_findings(text, &findings) {
+            return Ok(Err(GuestError::GuestFailure {
+                message: format!("the detector returned an invalid result: {why}"),
+            }));
+        }
+        all.push(findings);
+    }
+    Ok(Ok(all))
 }
 
 fn mismatch<T>(plugin: &Plugin, world: World) -> Outcome<T> {

@@ -169,12 +169,129 @@ struct Guarded<'a> {
     detect_us: u64,
 }
 
+/// Where a request may go, owned: the guard decides on the sandbox's thread, between the
+/// scan of the request and the re-check of the bytes to send.
+struct Route {
+    choice: Choice,
+    providers: Arc<Providers>,
+    min_score: Option<f32>,
+}
+
+/// A named provider, or a routed model's rules and default.
+enum Choice {
+    Provider(String),
+    Rules(Vec<Rule>, String),
+}
+
+/// The guard's decision before the re-check: the provider, the body to send, how it was
+/// pseudonymised, and the threshold to re-check it at (none for a provider with `allow_pii`).
+struct Decided {
+    provider: String,
+    text: String,
+    vault: Pseudonyms,
+    originals: Vec<String>,
+    findings: Vec<(String, f32)>,
+    recheck: Option<f32>,
+}
+
+impl Route {
+    /// Picks the provider for what was `found` in `slots`, names its model in `body`,
+    /// pseudonymises the slots there for a provider without `allow_pii`, and encodes the
+    /// body to send.
+    fn decide(&self, found: &[Vec<Span>], mut body: Value, slots: &[Slot]) -> Result<Decided> {
+        let findings: Vec<(String, f32)> = found
+            .iter()
+            .flatten()
+            .map(|s| (s.entity_type.clone(), s.score))
+            .collect();
+        let name = match &self.choice {
+            Choice::Provider(name) => name.as_str(),
+            Choice::Rules(rules, default) => rules
+                .iter()
+                .find(|rule| matches(&rule.when, &findings))
+                .map_or(default.as_str(), |rule| rule.provider.as_str()),
+        };
+        let provider = self
+            .providers
+            .get(name)
+            .ok_or_else(|| Error::Internal(format!("provider `{name}` is not configured")))?;
+        if let Some(model) = body.get_mut("model") {
+            *model = Value::String(provider.model.clone());
+        }
+        let mut vault = Pseudonyms::default();
+        let mut originals = Vec::new();
+        for (slot, spans) in slots.iter().zip(found) {
+            originals.extend(spans.iter().map(|s| slot.text[s.start..s.end].to_owned()));
+        }
+        if !provider.allow_pii && !findings.is_empty() {
+            let ops = Operators::pseudonymize_all();
+            for (slot, spans) in slots.iter().zip(found) {
+                let done = anonymize::anonymize(&slot.text, spans, &ops, &[], &mut vault)
+                    .map_err(|e| Error::Internal(format!("pseudonymisation failed: {e}")))?;
+                if let Some(v) = body.pointer_mut(&slot.pointer) {
+                    *v = Value::String(done.text);
+                }
+            }
+        }
+        let text = serde_json::to_string(&body)
+            .map_err(|e| Error::Internal(format!("cannot encode the request: {e}")))?;
+        let recheck = (!provider.allow_pii).then(|| {
+            self.min_score
+                .map_or(provider.pii_threshold, |m| m.max(provider.pii_threshold))
+        });
+        Ok(Decided {
+            provider: name.to_owned(),
+            text,
+            vault,
+            originals,
+            findings,
+            recheck,
+        })
+    }
+}
+
+/// An analyzer failure as the guard answers it: refused, never forwarded (fail closed);
+/// being over a quota or busy stays what it is, which the caller may retry.
+fn fail_closed(e: Error) -> Error {
+    match e {
+        e @ (Error::RateLimited(_) | Error::Busy { .. }) => e,
+        e => Error::GuardFailed(format!(
+            "the PII analyzer failed, so the request was not forwarded: {e}"
+        )),
+    }
+}
+
+impl<'a> Policy<'a> {
+    /// The detection pass over `texts` this policy asks for.
+    fn scan<'s>(
+        &'s self,
+        texts: Vec<&'s str>,
+        min_score: Option<f32>,
+        limits: &'s LimitOverrides,
+    ) -> Scan<'s> {
+        Scan {
+            texts,
+            entities: self.entities,
+            countries: self.countries,
+            language: None,
+            context: &[],
+            allow: AllowList::default(),
+            recognizers: &[],
+            min_score,
+            explain: false,
+            detectors: self.detectors,
+            dictionaries: true,
+            limits,
+        }
+    }
+}
+
 /// The gateway service.
 pub struct Gateway {
     pii: Arc<Pii>,
     sandbox: Arc<Sandbox>,
     pipelines: Arc<Pipelines>,
-    providers: Providers,
+    providers: Arc<Providers>,
     config: GatewayConfig,
     budget: Budget,
 }
@@ -193,7 +310,7 @@ impl Gateway {
             pii,
             sandbox,
             pipelines,
-            providers,
+            providers: Arc::new(providers),
             config,
             budget,
         }
@@ -258,8 +375,8 @@ impl Gateway {
         }
     }
 
-    /// Findings in `texts` under `policy`; any failure of the analyzer is `GuardFailed`
-    /// (fail closed), except being over a quota or busy, which the caller may retry.
+    /// Findings in `texts` under `policy`, in chunks of at most `pii.max_batch` texts; any
+    /// failure of the analyzer is `GuardFailed` (fail closed).
     async fn detect(
         &self,
         who: &Principal,
@@ -270,142 +387,105 @@ impl Gateway {
         let mut out = Vec::with_capacity(texts.len());
         let none = LimitOverrides::default();
         for chunk in texts.chunks(self.pii.max_batch().max(1)) {
-            let scan = Scan {
-                texts: chunk.to_vec(),
-                entities: policy.entities,
-                countries: policy.countries,
-                language: None,
-                context: &[],
-                allow: AllowList::default(),
-                recognizers: &[],
-                min_score,
-                explain: false,
-                detectors: policy.detectors,
-                dictionaries: true,
-                limits: &none,
-            };
-            match self.pii.find(who, scan).await {
-                Ok((spans, _, _)) => out.extend(spans),
-                Err(e @ (Error::RateLimited(_) | Error::Busy { .. })) => return Err(e),
-                Err(e) => {
-                    return Err(Error::GuardFailed(format!(
-                        "the PII analyzer failed, so the request was not forwarded: {e}"
-                    )));
-                }
-            }
+            let scan = policy.scan(chunk.to_vec(), min_score, &none);
+            let (spans, _, _) = self.pii.find(who, scan).await.map_err(fail_closed)?;
+            out.extend(spans);
         }
         Ok(out)
     }
 
     /// Detects personal data in `slots`, picks the provider, pseudonymises the slots in
-    /// `body` for a provider without `allow_pii`, and clears the exact bytes to send.
+    /// `body` for a provider without `allow_pii`, and clears the exact bytes to send. A
+    /// request whose texts fit one detection batch is scanned and re-checked in one sandbox
+    /// call (one instance for the request, the decision taken between the two scans); a
+    /// longer one in batches, then re-checked.
     async fn guard<'a>(
         &'a self,
         who: &Principal,
         target: &Target<'a>,
-        body: &mut Value,
+        body: Value,
         slots: Vec<Slot>,
     ) -> Result<Guarded<'a>> {
         let policy = self.policy(target);
         let started = Instant::now();
-        let texts: Vec<&str> = slots.iter().map(|s| s.text.as_str()).collect();
-        let found = self.detect(who, &policy, &texts, policy.min_score).await?;
-        let findings: Vec<(String, f32)> = found
-            .iter()
-            .flatten()
-            .map(|s| (s.entity_type.clone(), s.score))
-            .collect();
-        let provider_name = match target {
-            Target::Provider(name) => *name,
-            Target::Route(r) => r
-                .rules
-                .iter()
-                .find(|rule| matches(&rule.when, &findings))
-                .map_or(r.default.as_str(), |rule| rule.provider.as_str()),
+        let route = Route {
+            choice: match target {
+                Target::Provider(name) => Choice::Provider((*name).to_owned()),
+                Target::Route(r) => Choice::Rules(r.rules.clone(), r.default.clone()),
+            },
+            providers: self.providers.clone(),
+            min_score: policy.min_score,
         };
-        let provider = self.providers.get(provider_name).ok_or_else(|| {
-            Error::Internal(format!("provider `{provider_name}` is not configured"))
-        })?;
-        if let Some(model) = body.get_mut("model") {
-            *model = Value::String(provider.model.clone());
-        }
-        let mut vault = Pseudonyms::default();
-        let mut originals = Vec::new();
-        if !provider.allow_pii && !findings.is_empty() {
-            let ops = Operators::pseudonymize_all();
-            for (slot, spans) in slots.iter().zip(&found) {
-                originals.extend(spans.iter().map(|s| slot.text[s.start..s.end].to_owned()));
-                let done = anonymize::anonymize(&slot.text, spans, &ops, &[], &mut vault)
-                    .map_err(|e| Error::Internal(format!("pseudonymisation failed: {e}")))?;
-                if let Some(v) = body.pointer_mut(&slot.pointer) {
-                    *v = Value::String(done.text);
-                }
-            }
+        let texts: Vec<String> = slots.iter().map(|s| s.text.clone()).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (decided, left) = if refs.len() <= self.pii.max_batch().max(1) {
+            let none = LimitOverrides::default();
+            let scan = policy.scan(refs, policy.min_score, &none);
+            let found = self
+                .pii
+                .find_then(who, scan, move |found| {
+                    let decided = route.decide(found, body, &slots);
+                    let next = match &decided {
+                        Ok(d) => d.recheck.map(|t| (d.text.clone(), Some(t))),
+                        Err(_) => None,
+                    };
+                    (decided, next)
+                })
+                .await
+                .map_err(fail_closed)?;
+            (found.value?, found.second.unwrap_or_default())
         } else {
-            originals.extend(slots.iter().zip(&found).flat_map(|(slot, spans)| {
-                spans.iter().map(|s| slot.text[s.start..s.end].to_owned())
-            }));
-        }
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::Internal(format!("cannot encode the request: {e}")))?;
-        let cleared = self
-            .clear(who, &policy, provider_name, provider, bytes)
-            .await?;
-        Ok(Guarded {
-            provider_name,
-            provider,
-            cleared,
-            vault: Arc::new(vault),
-            counts: count(&findings),
-            originals,
-            scan_answers: policy.scan_answers,
-            detect_us: micros(started.elapsed()),
-        })
-    }
-
-    /// The last check before data leaves: for a provider without `allow_pii`, the exact
-    /// bytes about to be sent are scanned once more, and any finding refuses the request.
-    async fn clear(
-        &self,
-        who: &Principal,
-        policy: &Policy<'_>,
-        name: &str,
-        provider: &ProviderConfig,
-        bytes: Vec<u8>,
-    ) -> Result<Cleared> {
-        if provider.allow_pii {
-            return Ok(Cleared::new(bytes));
-        }
-        let text = String::from_utf8(bytes)
-            .map_err(|e| Error::Internal(format!("the request is not UTF-8: {e}")))?;
-        let threshold = policy
-            .min_score
-            .map_or(provider.pii_threshold, |m| m.max(provider.pii_threshold));
-        let found = self.detect(who, policy, &[&text], Some(threshold)).await?;
-        let left: Vec<(String, f32)> = found
-            .iter()
-            .flatten()
-            .map(|s| (s.entity_type.clone(), s.score))
-            .collect();
+            let found = self.detect(who, &policy, &refs, policy.min_score).await?;
+            let decided = route.decide(&found, body, &slots)?;
+            let left = match decided.recheck {
+                Some(t) => self
+                    .detect(who, &policy, &[decided.text.as_str()], Some(t))
+                    .await?
+                    .pop()
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
+            (decided, left)
+        };
+        let Some((provider_name, provider)) = self.providers.get_key_value(&decided.provider)
+        else {
+            return Err(Error::Internal(format!(
+                "provider `{}` is not configured",
+                decided.provider
+            )));
+        };
         if !left.is_empty() {
+            let left: Vec<(String, f32)> = left
+                .iter()
+                .map(|s| (s.entity_type.clone(), s.score))
+                .collect();
             let what = counts_text(&count(&left));
             self.sandbox.audit(
                 AuditEvent::new(
                     &who.tenant,
                     &who.actor,
                     "openai.refused",
-                    format!("provider/{name}"),
+                    format!("provider/{provider_name}"),
                 )
                 .outcome("policy_refused")
                 .detail(what.clone()),
             );
             return Err(Error::PolicyRefused(format!(
-                "the request for provider `{name}` (allow_pii = false) still holds personal data \
-                 ({what}) outside the message texts and tool-call arguments the gateway \
-                 pseudonymises (tool definitions, names, other fields); nothing was sent"
+                "the request for provider `{provider_name}` (allow_pii = false) still holds \
+                 personal data ({what}) outside the message texts and tool-call arguments the \
+                 gateway pseudonymises (tool definitions, names, other fields); nothing was sent"
             )));
         }
-        Ok(Cleared::new(text.into_bytes()))
+        Ok(Guarded {
+            provider_name,
+            provider,
+            cleared: Cleared::new(decided.text.into_bytes()),
+            vault: Arc::new(decided.vault),
+            counts: count(&decided.findings),
+            originals: decided.originals,
+            scan_answers: policy.scan_answers,
+            detect_us: micros(started.elapsed()),
+        })
     }
 
     /// The record of a request `g` cleared, started at `started`.
@@ -466,7 +546,7 @@ impl Gateway {
         let prompt_bytes: usize = slots.iter().map(|s| s.text.len()).sum();
         let (target, model_name) = self.target(&model)?;
         let deadline = started + Duration::from_millis(self.budget.wall_time_ms);
-        let g = self.guard(who, &target, &mut body, slots).await?;
+        let g = self.guard(who, &target, body, slots).await?;
         let mut meta = self.meta(who, model_name, &g, started, stream);
         let sent = match llm::send(
             g.provider_name,
@@ -730,7 +810,7 @@ impl Gateway {
         }
         let prompt_bytes: usize = slots.iter().map(|s| s.text.len()).sum();
         let deadline = started + Duration::from_millis(self.budget.wall_time_ms);
-        let g = self.guard(who, &target, &mut body, slots).await?;
+        let g = self.guard(who, &target, body, slots).await?;
         let mut meta = self.meta(who, model_name, &g, started, false);
         meta.model = format!("{model_name} (embeddings)");
         let result = async {

@@ -15,7 +15,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use warden_engine::{DetectOptions, DetectorInfo, Finding, LimitOverrides, Recognizer, World};
+use warden_engine::{
+    DetectOptions, DetectorInfo, Finding, LimitOverrides, Recognizer, Rescanned, World,
+};
 use warden_storage::audit::AuditEvent;
 use warden_storage::{Change, Scope, Store, Tx, now_ms, rfc3339, tables};
 
@@ -25,7 +27,7 @@ use super::crypto::MasterKey;
 use super::dictionary::{Dictionary, Matcher};
 use crate::auth::Principal;
 use crate::error::{Error, FieldError, Result};
-use crate::registry::plugins::Plugins;
+use crate::registry::plugins::{PluginRef, Plugins};
 use crate::sandbox::Sandbox;
 
 /// The built-in detector's name in requests and findings.
@@ -503,8 +505,99 @@ impl Pii {
         who: &Principal,
         scan: Scan<'_>,
     ) -> Result<(Vec<Vec<Span>>, u64, u64)> {
+        let texts = scan.texts.clone();
+        let resolved = self.resolve(who, scan).await?;
+        let (spans, fuel, micros) = self.run_detectors(who, &resolved, &texts, None).await?;
+        Ok((resolved.post.finish(&texts, spans), fuel, micros))
+    }
+
+    /// [`Pii::find`] on `scan`, then on the text `then` derives from its findings (with its
+    /// own threshold), within the same request: a gateway pseudonymises what the first scan
+    /// found and re-checks the exact bytes it is about to send. With one detector, both scans
+    /// run in one sandbox instance, and `then` on the pool thread between them (one call, one
+    /// audit record); with several, each scan calls each detector in turn.
+    pub(crate) async fn find_then<X, F>(
+        &self,
+        who: &Principal,
+        scan: Scan<'_>,
+        then: F,
+    ) -> Result<FoundThen<X>>
+    where
+        X: Send + 'static,
+        F: FnOnce(&[Vec<Span>]) -> (X, Option<(String, Option<f32>)>) + Send + 'static,
+    {
+        let texts = scan.texts.clone();
+        let mut resolved = self.resolve(who, scan).await?;
+        if resolved.calls.len() != 1 {
+            let (spans, _, _) = self.run_detectors(who, &resolved, &texts, None).await?;
+            let first = resolved.post.finish(&texts, spans);
+            let (value, next) = then(&first);
+            let second = match next {
+                None => None,
+                Some((text, min)) => {
+                    let (spans, _, _) = self
+                        .run_detectors(who, &resolved, &[text.as_str()], Some(min))
+                        .await?;
+                    let post = resolved.post.with_min_score(min);
+                    post.finish(&[text.as_str()], spans).pop()
+                }
+            };
+            return Ok(FoundThen { value, second });
+        }
+        let Some(call) = resolved.calls.pop() else {
+            return Err(Error::Internal("no detector to call".into()));
+        };
+        let event = call
+            .event(who, &texts)
+            .detail(format!("{} texts, then the text to send", texts.len()));
+        let post = Arc::new(resolved.post);
+        let for_call = post.clone();
+        let owned: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
+        let (options, limits, source) = (call.options, call.limits, call.pref.name);
+        let (found, _) = self
+            .sandbox
+            .call(
+                event,
+                call.plugin,
+                move |e, p| {
+                    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+                    e.detect_batch_then(p, &refs, &options, limits, |found| {
+                        let spans = found.iter().map(|f| spans_of(f, &source)).collect();
+                        let first = for_call.finish(&refs, spans);
+                        let (value, next) = then(&first);
+                        let next = next.map(|(text, min)| {
+                            let options = DetectOptions {
+                                min_score: min,
+                                ..options.clone()
+                            };
+                            (text, options)
+                        });
+                        let min = next.as_ref().map(|(_, o)| o.min_score);
+                        ((value, min, source.clone()), next)
+                    })
+                },
+                |r| {
+                    let second = r.second.as_ref().map(|(_, f)| f);
+                    serde_json::to_vec(&(&r.first, second)).unwrap_or_default()
+                },
+            )
+            .await?;
+        let Rescanned { value, second, .. } = found;
+        let (value, min, source) = value;
+        let second = second.and_then(|(text, found)| {
+            let post = post.with_min_score(min.flatten());
+            post.finish(&[text.as_str()], vec![spans_of(&found, &source)])
+                .pop()
+        });
+        Ok(FoundThen { value, second })
+    }
+
+    /// What `scan` asks for, resolved against the tenant's defaults, stored recognizers,
+    /// dictionaries and plugins: each detector to call with its options and limits, and the
+    /// host's part after them. A named entity nothing reports is refused here.
+    async fn resolve(&self, who: &Principal, scan: Scan<'_>) -> Result<Resolved> {
         let Scan {
-            texts,
+            texts: _,
             entities,
             countries,
             language,
@@ -585,9 +678,7 @@ impl Pii {
                 });
             }
         }
-        let mut spans: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
-        let (mut fuel, mut micros) = (0u64, 0u64);
-        let owned: Arc<Vec<String>> = Arc::new(texts.iter().map(|t| (*t).to_owned()).collect());
+        let mut calls = Vec::with_capacity(detectors.len());
         for reference in detectors {
             let (pref, plugin, limits) = self
                 .plugins
@@ -626,21 +717,52 @@ impl Pii {
                     Vec::new()
                 },
             };
-            let input = joined_texts(&texts);
-            let event = AuditEvent::new(
-                &who.tenant,
-                &who.actor,
-                "pii.detect",
-                format!("plugin/{}/{}", pref.name, pref.version),
-            )
-            .input(&input)
-            .detail(format!("{} texts", texts.len()));
+            calls.push(DetectorCall {
+                pref,
+                plugin,
+                limits,
+                options,
+            });
+        }
+        Ok(Resolved {
+            calls,
+            post: Post {
+                matcher,
+                entities: entities.to_vec(),
+                allow: Arc::new(allow),
+                min_score,
+            },
+        })
+    }
+
+    /// Calls each of `resolved`'s detectors on `texts` (one sandbox instance per detector for
+    /// the whole batch; `min_score`, when given, in place of the scan's), and returns their
+    /// findings per text, unmerged, with the fuel and time they took.
+    async fn run_detectors(
+        &self,
+        who: &Principal,
+        resolved: &Resolved,
+        texts: &[&str],
+        min_score: Option<Option<f32>>,
+    ) -> Result<(Vec<Vec<Span>>, u64, u64)> {
+        let mut spans: Vec<Vec<Span>> = vec![Vec::new(); texts.len()];
+        let (mut fuel, mut micros) = (0u64, 0u64);
+        let owned: Arc<Vec<String>> = Arc::new(texts.iter().map(|t| (*t).to_owned()).collect());
+        for call in &resolved.calls {
+            let mut options = call.options.clone();
+            if let Some(min) = min_score {
+                options.min_score = min;
+            }
+            let limits = call.limits;
+            let event = call
+                .event(who, texts)
+                .detail(format!("{} texts", texts.len()));
             let batch = owned.clone();
             let (found, report) = self
                 .sandbox
                 .call(
                     event,
-                    plugin,
+                    call.plugin.clone(),
                     move |e, p| {
                         let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
                         e.detect_batch(p, &refs, &options, limits)
@@ -651,36 +773,10 @@ impl Pii {
             fuel += report.fuel_used;
             micros += u64::try_from(report.duration.as_micros()).unwrap_or(u64::MAX);
             for (out, found) in spans.iter_mut().zip(found) {
-                out.extend(found.into_iter().map(|f| Span {
-                    entity_type: f.entity_type,
-                    start: f.start as usize,
-                    end: f.end as usize,
-                    score: f.score,
-                    source: pref.name.clone(),
-                    explanation: f.explanation,
-                }));
+                out.extend(spans_of(&found, &call.pref.name));
             }
         }
-        let mut out = Vec::with_capacity(texts.len());
-        for (text, mut found) in texts.iter().zip(spans) {
-            if let Some(m) = &matcher {
-                found.extend(
-                    m.find(text)
-                        .into_iter()
-                        .filter(|s| entities.is_empty() || entities.contains(&s.entity_type)),
-                );
-            }
-            let mut merged = anonymize::merge(found);
-            if let Some(m) = &matcher {
-                merged = m.filter_allowed(text, merged);
-            }
-            merged = allow.filter(text, merged);
-            if let Some(min) = min_score {
-                merged.retain(|s| s.score >= min);
-            }
-            out.push(merged);
-        }
-        Ok((out, fuel, micros))
+        Ok((spans, fuel, micros))
     }
 
     /// The most texts one detection call takes (`pii.max_batch`).
@@ -1265,6 +1361,100 @@ impl PiiConfig {
         }
         Ok(())
     }
+}
+
+/// What [`Pii::find_then`] gives back: the continuation's value, and the findings in its
+/// text (if it gave one).
+pub(crate) struct FoundThen<X> {
+    pub(crate) value: X,
+    pub(crate) second: Option<Vec<Span>>,
+}
+
+/// A scan resolved: the detectors to call, and the host's part after them.
+struct Resolved {
+    calls: Vec<DetectorCall>,
+    post: Post,
+}
+
+/// One detector of a scan, with what it is asked and the limits it runs under.
+struct DetectorCall {
+    pref: PluginRef,
+    plugin: Arc<warden_engine::Plugin>,
+    limits: warden_engine::Limits,
+    options: DetectOptions,
+}
+
+impl DetectorCall {
+    /// The audit record of a call of this detector on `texts` (before the call fills it in).
+    fn event(&self, who: &Principal, texts: &[&str]) -> AuditEvent {
+        AuditEvent::new(
+            &who.tenant,
+            &who.actor,
+            "pii.detect",
+            format!("plugin/{}/{}", self.pref.name, self.pref.version),
+        )
+        .input(&joined_texts(texts))
+    }
+}
+
+/// The host's part of a scan after the detectors: the tenant's dictionaries, merging by
+/// score, dictionary and request allow-lists, and the threshold. Owned, so it can run on
+/// the pool thread between two scans of one call.
+struct Post {
+    matcher: Option<Arc<Matcher>>,
+    entities: Vec<String>,
+    allow: Arc<AllowList>,
+    min_score: Option<f32>,
+}
+
+impl Post {
+    /// The same part with `min_score` as its threshold.
+    fn with_min_score(&self, min_score: Option<f32>) -> Post {
+        Post {
+            matcher: self.matcher.clone(),
+            entities: self.entities.clone(),
+            allow: self.allow.clone(),
+            min_score,
+        }
+    }
+
+    /// The detectors' `spans` per text of `texts`, with the dictionaries' findings added,
+    /// merged, allow-listed and thresholded.
+    fn finish(&self, texts: &[&str], spans: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for (text, mut found) in texts.iter().zip(spans) {
+            if let Some(m) = &self.matcher {
+                found.extend(m.find(text).into_iter().filter(|s| {
+                    self.entities.is_empty() || self.entities.contains(&s.entity_type)
+                }));
+            }
+            let mut merged = anonymize::merge(found);
+            if let Some(m) = &self.matcher {
+                merged = m.filter_allowed(text, merged);
+            }
+            merged = self.allow.filter(text, merged);
+            if let Some(min) = self.min_score {
+                merged.retain(|s| s.score >= min);
+            }
+            out.push(merged);
+        }
+        out
+    }
+}
+
+/// A detector's findings as spans from `source`.
+fn spans_of(found: &[Finding], source: &str) -> Vec<Span> {
+    found
+        .iter()
+        .map(|f| Span {
+            entity_type: f.entity_type.clone(),
+            start: f.start as usize,
+            end: f.end as usize,
+            score: f.score,
+            source: source.to_owned(),
+            explanation: f.explanation.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
