@@ -315,8 +315,8 @@ fn main() {
         "From `cargo bench --package warden --bench gateway` ({secs} s per row, {} cores). A \
          stand-in OpenAI-compatible provider in the bench process answers at once; the release \
          `warden serve` has it as a provider with `allow_pii = false`, so each request through \
-         the gateway is scanned (one sandboxed detector call over its texts), pseudonymised, \
-         re-checked on the exact bytes sent (a second call), forwarded, restored and audited. \
+         the gateway is scanned, pseudonymised and re-checked on the exact bytes sent (one \
+         sandboxed detector call: both scans in one instance), forwarded, restored and audited. \
          Prompt: 1 KB with two findings (an e-mail address and a telephone number). \
          Milliseconds.\n",
         std::thread::available_parallelism().map_or(0, |n| n.get())
