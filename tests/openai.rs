@@ -349,6 +349,13 @@ fn raw(s: &Setup, token: &str, path: &str, body: Option<Value>) -> (u16, Value) 
     (status, r.json().unwrap())
 }
 
+/// A support agent's system prompt and [`user_message`].
+fn support_chat() -> Value {
+    json!({"model": "external", "messages": [
+        {"role": "system", "content": "You are a support agent."},
+        {"role": "user", "content": user_message()}]})
+}
+
 fn user_message() -> String {
     format!("Please call Ann at {PHONE} or mail {EMAIL} about the refund.")
 }
@@ -366,13 +373,7 @@ fn assert_never_sent(s: &Setup, values: &[&str]) {
 #[test]
 fn a_chat_for_a_provider_without_allow_pii_is_pseudonymised_and_the_answer_restored() {
     let s = setup();
-    let r = client(
-        &s,
-        "chat",
-        json!({"model": "external", "messages": [
-            {"role": "system", "content": "You are a support agent."},
-            {"role": "user", "content": user_message()}]}),
-    );
+    let r = client(&s, "chat", support_chat());
     assert_never_sent(&s, &[EMAIL, PHONE]);
     let sent = &s.standin.bodies()[0];
     assert!(sent.contains("<EMAIL_ADDRESS_1>"), "{sent}");
@@ -474,7 +475,11 @@ fn personal_data_outside_the_rewritten_texts_is_caught_on_the_exact_bytes_and_re
     let s = setup();
     let mut request = tool_request();
     request["tools"][0]["function"]["description"] = json!(format!("Mail {EMAIL} a note"));
-    let r = client(&s, "chat", request);
+    assert_refused_for_an_email_address(&s, client(&s, "chat", request));
+}
+
+/// `r` is the re-check's refusal naming an e-mail address, and nothing reached the provider.
+fn assert_refused_for_an_email_address(s: &Setup, r: Value) {
     assert_eq!(r["status"], 422, "{r}");
     assert_eq!(r["body"]["code"], "pii_refused", "{r}");
     assert!(
@@ -513,13 +518,7 @@ fn detect_records(s: &Setup, n: usize) -> Vec<Value> {
 fn the_bytes_to_send_are_re_checked_in_the_scans_own_call_and_after_batches() {
     let s = setup();
     // Two texts: scanned, decided and re-checked in one sandbox call, one audit record.
-    let r = client(
-        &s,
-        "chat",
-        json!({"model": "external", "messages": [
-            {"role": "system", "content": "You are a support agent."},
-            {"role": "user", "content": user_message()}]}),
-    );
+    let r = client(&s, "chat", support_chat());
     assert!(
         r["choices"][0]["message"]["content"]
             .as_str()
@@ -549,9 +548,7 @@ fn the_bytes_to_send_are_re_checked_in_the_scans_own_call_and_after_batches() {
                 "parameters": {"type": "object", "properties": {}}}}],
             "messages": [{"role": "user", "content": user_message()}]}),
     );
-    assert_eq!(r["status"], 422, "{r}");
-    assert_eq!(r["body"]["code"], "pii_refused", "{r}");
-    assert!(s.standin.bodies().is_empty(), "the request was forwarded");
+    assert_refused_for_an_email_address(&s, r);
     // Four texts, over `max_batch`: two batches, then the re-check of the bytes sent.
     let r = client(&s, "chat", tool_request());
     assert!(r["choices"][0]["message"].is_object(), "{r}");
