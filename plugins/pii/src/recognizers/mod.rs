@@ -164,6 +164,12 @@ fn compile(spec: &Spec) -> Vec<Regex> {
 /// Aho-Corasick automaton. A pattern runs only when one of its literals occurs in the text
 /// (or it has none), so the ~400 compiled patterns' memory is not touched for a prompt that
 /// holds none of their prefixes — what makes a fresh instance slow is the pages it touches.
+///
+/// Most of the other patterns are identifiers that need a run of consecutive digits
+/// (`[A-Z][0-9]{9}`, `[0-9]{8}-?[A-Z]`); without a literal to look for, each searched the
+/// whole text. So each pattern also has the longest run of digits every match must hold
+/// ([`digit_run`]), and it runs only if the text has a run that long: prose with a telephone
+/// number in it (runs of four) skips every identifier that needs five or more.
 struct Prefilter {
     /// Literals of every prefiltered pattern.
     automaton: Option<aho_corasick::AhoCorasick>,
@@ -171,6 +177,8 @@ struct Prefilter {
     owner: Vec<usize>,
     /// Per pattern: whether it has literals (else it always runs).
     filtered: Vec<bool>,
+    /// Per pattern: the consecutive ASCII digits every match holds somewhere.
+    runs: Vec<usize>,
 }
 
 /// Shortest literal worth filtering on: shorter ones occur in most texts.
@@ -202,11 +210,146 @@ fn prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
+/// What every match of a piece of a pattern holds in consecutive ASCII digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    /// Every match is digits only, `pre` of them at least (then `suf` and `best` are too).
+    all: bool,
+    /// Digits every match starts with.
+    pre: usize,
+    /// Digits every match ends with.
+    suf: usize,
+    /// The longest run every match holds somewhere.
+    best: usize,
+}
+
+impl Run {
+    /// Only digits, at least `n` of them.
+    fn digits(n: usize) -> Run {
+        Run {
+            all: true,
+            pre: n,
+            suf: n,
+            best: n,
+        }
+    }
+
+    /// Nothing known.
+    const NONE: Run = Run {
+        all: false,
+        pre: 0,
+        suf: 0,
+        best: 0,
+    };
+
+    /// `self` followed by `next`: the runs at the seam join.
+    fn then(self, next: Run) -> Run {
+        if self.all && next.all {
+            return Run::digits(self.pre + next.pre);
+        }
+        Run {
+            all: false,
+            pre: if self.all {
+                self.pre + next.pre
+            } else {
+                self.pre
+            },
+            suf: if next.all {
+                self.suf + next.suf
+            } else {
+                next.suf
+            },
+            best: self.best.max(next.best).max(self.suf + next.pre),
+        }
+    }
+
+    /// `self` or `other`: only what both guarantee.
+    fn or(self, other: Run) -> Run {
+        if self.all && other.all {
+            return Run::digits(self.pre.min(other.pre));
+        }
+        Run {
+            all: false,
+            pre: self.pre.min(other.pre),
+            suf: self.suf.min(other.suf),
+            best: self.best.min(other.best),
+        }
+    }
+}
+
+/// The run of consecutive ASCII digits every match of `hir` holds.
+fn run_of(hir: &regex_syntax::hir::Hir) -> Run {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Run::digits(0),
+        HirKind::Literal(lit) => lit.0.iter().fold(Run::digits(0), |r, b| {
+            r.then(if b.is_ascii_digit() {
+                Run::digits(1)
+            } else {
+                Run::NONE
+            })
+        }),
+        HirKind::Class(class) => {
+            let digits = match class {
+                Class::Unicode(c) => c
+                    .ranges()
+                    .iter()
+                    .all(|r| r.start().is_ascii_digit() && r.end().is_ascii_digit()),
+                Class::Bytes(c) => c
+                    .ranges()
+                    .iter()
+                    .all(|r| r.start().is_ascii_digit() && r.end().is_ascii_digit()),
+            };
+            if digits { Run::digits(1) } else { Run::NONE }
+        }
+        HirKind::Repetition(rep) => {
+            let one = run_of(&rep.sub);
+            match rep.min {
+                0 if one.all => Run::digits(0),
+                0 => Run::NONE,
+                _ if one.all => Run::digits(one.pre * rep.min as usize),
+                1 => one,
+                _ => one.then(one),
+            }
+        }
+        HirKind::Capture(cap) => run_of(&cap.sub),
+        HirKind::Concat(parts) => parts.iter().map(run_of).fold(Run::digits(0), Run::then),
+        HirKind::Alternation(arms) => arms.iter().map(run_of).reduce(Run::or).unwrap_or(Run::NONE),
+    }
+}
+
+/// The consecutive ASCII digits every match of `pattern` holds (0 when it need hold none, or
+/// the pattern does not parse: then it always runs).
+fn digit_run(pattern: &str) -> usize {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_or(0, |hir| run_of(&hir).best)
+}
+
+/// The longest run of consecutive ASCII digits in `text`.
+fn longest_digit_run(text: &str) -> usize {
+    let (mut best, mut now) = (0, 0);
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            now += 1;
+            best = best.max(now);
+        } else {
+            now = 0;
+        }
+    }
+    best
+}
+
 static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| {
     let mut literals: Vec<Vec<u8>> = Vec::new();
     let mut owner = Vec::new();
     let mut filtered = Vec::new();
+    let mut runs = Vec::new();
     for (i, p) in all().flat_map(|s| s.patterns.iter()).enumerate() {
+        runs.push(digit_run(p.regex));
         match prefixes(p.regex) {
             Some(lits) => {
                 for l in lits {
@@ -230,6 +373,7 @@ static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| {
         automaton,
         owner,
         filtered,
+        runs,
     }
 });
 
@@ -247,6 +391,10 @@ impl Prefilter {
                     *slot = true;
                 }
             }
+        }
+        let longest = longest_digit_run(text);
+        for (slot, need) in may.iter_mut().zip(&self.runs) {
+            *slot &= *need <= longest;
         }
         may
     }
@@ -361,5 +509,148 @@ mod prefilter_tests {
         assert!(PREFILTER.filtered.iter().any(|f| *f));
         let may = PREFILTER.candidates("token ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         assert!(may.iter().filter(|m| **m).count() < may.len());
+    }
+
+    #[test]
+    fn the_digit_run_a_pattern_needs_is_what_its_matches_hold() {
+        assert_eq!(digit_run(r"(?i)\b[A-Z][0-9]{9}\b"), 9);
+        assert_eq!(digit_run(r"\b[0-9]?[0-9]{7}-?[A-Z]\b"), 7);
+        assert_eq!(
+            digit_run(r"\b(?:[0-9][ _]?){11}\b"),
+            1,
+            "separators may split it"
+        );
+        assert_eq!(
+            digit_run(r"\b\d{8}[A-Z]\b|\b[TSR]\d{2}[A-Z]{2}\d{4}[A-Z]\b"),
+            4
+        );
+        assert_eq!(digit_run(r"\d{3}-\d{2}-\d{4}"), 4);
+        assert_eq!(
+            digit_run(r"(?:12|3)[0-9]{2}x"),
+            3,
+            "a literal joins the class after it"
+        );
+        assert_eq!(digit_run(r"x[0-9]*"), 0);
+        assert_eq!(digit_run(r"(?:[0-9]{3}){2,}"), 6);
+        assert_eq!(
+            digit_run(r"(?:[0-9]{2}a[0-9]){2}"),
+            3,
+            "the seam of two repeats"
+        );
+        assert_eq!(longest_digit_run("call +1 212-555-0147, ref 98765x"), 5);
+        // The gate: an identifier of nine digits after a letter is searched only in a text
+        // with such a run.
+        let kvnr = all()
+            .flat_map(|s| s.patterns.iter())
+            .position(|p| p.regex == r"(?i)\b[A-Z][0-9]{9}\b")
+            .expect("the KVNR pattern");
+        assert!(!PREFILTER.candidates("call me at +1 212-555-0147")[kvnr]);
+        assert!(PREFILTER.candidates("KVNR A123456789")[kvnr]);
+    }
+
+    /// A small deterministic generator (xorshift) for [`sample`].
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n.max(1) as u64) as usize
+        }
+    }
+
+    /// Appends a random string `hir` may match (look-arounds are ignored, so the caller
+    /// checks with the compiled pattern).
+    fn sample(hir: &regex_syntax::hir::Hir, rng: &mut Rng, out: &mut Vec<u8>) {
+        use regex_syntax::hir::{Class, HirKind};
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(lit) => out.extend_from_slice(&lit.0),
+            HirKind::Class(Class::Bytes(c)) => {
+                let ascii: Vec<(u8, u8)> = c
+                    .ranges()
+                    .iter()
+                    .filter(|r| r.start() < 0x7f)
+                    .map(|r| (r.start().max(b' '), r.end().min(0x7e)))
+                    .filter(|(a, b)| a <= b)
+                    .collect();
+                if let Some(&(a, b)) = ascii.get(rng.below(ascii.len())) {
+                    out.push(a + rng.below(usize::from(b - a) + 1) as u8);
+                }
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                let ranges = c.ranges();
+                if let Some(r) = ranges.get(rng.below(ranges.len())) {
+                    let span = (r.end() as u32 - r.start() as u32).min(64);
+                    let ch = char::from_u32(r.start() as u32 + rng.below(span as usize + 1) as u32)
+                        .unwrap_or(r.start());
+                    out.extend_from_slice(ch.to_string().as_bytes());
+                }
+            }
+            HirKind::Repetition(rep) => {
+                let extra = rep.max.map_or(3, |m| (m - rep.min).min(3)) as usize;
+                // Often the fewest repeats: where the bound is tight.
+                let n = rep.min as usize
+                    + if rng.below(2) == 0 {
+                        0
+                    } else {
+                        rng.below(extra + 1)
+                    };
+                for _ in 0..n {
+                    sample(&rep.sub, rng, out);
+                }
+            }
+            HirKind::Capture(cap) => sample(&cap.sub, rng, out),
+            HirKind::Concat(parts) => parts.iter().for_each(|p| sample(p, rng, out)),
+            HirKind::Alternation(arms) => {
+                if let Some(arm) = arms.get(rng.below(arms.len())) {
+                    sample(arm, rng, out);
+                }
+            }
+        }
+    }
+
+    /// The gate must never hide a match: every match of every pattern, on strings generated
+    /// from the pattern itself, holds the run the pattern is said to need.
+    #[test]
+    fn no_match_of_any_pattern_is_shorter_than_its_digit_run() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut checked = 0;
+        let mut gated = 0;
+        for (spec, regexes) in all().zip(COMPILED.iter()) {
+            for (pat, re) in spec.patterns.iter().zip(regexes) {
+                let need = digit_run(pat.regex);
+                let hir = regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(pat.regex)
+                    .expect("every pattern parses");
+                let mut matched = 0;
+                for _ in 0..300 {
+                    let mut bytes = b" ".to_vec();
+                    sample(&hir, &mut rng, &mut bytes);
+                    bytes.push(b' ');
+                    let text = String::from_utf8_lossy(&bytes);
+                    for m in re.find_iter(&text) {
+                        matched += 1;
+                        assert!(
+                            longest_digit_run(m.as_str()) >= need,
+                            "{} {:?} needs {need} digits in a row, yet matched {:?}",
+                            spec.entity,
+                            pat.name,
+                            m.as_str()
+                        );
+                    }
+                }
+                if need > 0 && matched > 0 {
+                    gated += 1;
+                }
+                checked += matched;
+            }
+        }
+        assert!(checked > 10_000, "too few matches generated: {checked}");
+        assert!(gated > 100, "too few gated patterns exercised: {gated}");
     }
 }
