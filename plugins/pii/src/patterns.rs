@@ -91,6 +91,80 @@ pub(crate) fn warm() {
     warm_plans();
 }
 
+/// The bytes numbers are written with: digits and the separators of the number patterns
+/// (`CARD`, `SSN`, `TFN`, `MEDICARE`, `ABN`, `IPV4`, `PHONE_INTL`, `PHONE_NATIONAL`: each
+/// matches only these bytes, and has no look-around).
+fn numeric(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b' ' | b'.' | b'-' | b'(' | b')' | b'/' | b'+')
+}
+
+/// The bytes an IBAN is written with (`IBAN` matches only these).
+fn iban_byte(b: u8) -> bool {
+    b.is_ascii_digit() || b.is_ascii_uppercase() || matches!(b, b' ' | b'-')
+}
+
+/// The stretches of a text where a pattern that matches only certain bytes, and needs a digit,
+/// can match: the maximal runs of those bytes that hold a digit. Searching them instead of the
+/// whole text finds the same matches (none can cross a byte outside the set, and every match
+/// needs a digit), while prose is skipped in one pass instead of once per pattern: eight
+/// patterns each read every byte of a 1 KB prompt before.
+struct Stretches(Vec<(usize, usize)>);
+
+impl Stretches {
+    /// The stretches of `text` made of bytes `allowed` accepts.
+    fn of(text: &str, allowed: fn(u8) -> bool) -> Stretches {
+        let mut out = Vec::new();
+        let (mut start, mut digit) = (None, false);
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            if allowed(b) {
+                start.get_or_insert(i);
+                digit |= b.is_ascii_digit();
+            } else if let Some(s) = start.take() {
+                if digit {
+                    out.push((s, i));
+                }
+                digit = false;
+            }
+        }
+        if let Some(s) = start
+            && digit
+        {
+            out.push((s, text.len()));
+        }
+        Stretches(out)
+    }
+
+    /// The matches of `re` in `text`, as `re.find_iter(text)` would find them.
+    fn find_iter<'t>(&'t self, re: &'t Regex, text: &'t str) -> impl Iterator<Item = Found<'t>> {
+        self.0.iter().flat_map(move |&(a, b)| {
+            re.find_iter(&text[a..b]).map(move |m| Found {
+                start: a + m.start(),
+                end: a + m.end(),
+                text: &text[a + m.start()..a + m.end()],
+            })
+        })
+    }
+}
+
+/// One match found in a stretch, with offsets into the whole text.
+struct Found<'t> {
+    start: usize,
+    end: usize,
+    text: &'t str,
+}
+
+impl<'t> Found<'t> {
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+    fn as_str(&self) -> &'t str {
+        self.text
+    }
+}
+
 /// Runs every recognizer enabled by `want`, appending candidates to `out`.
 pub(crate) fn scan(
     text: &str,
@@ -98,6 +172,7 @@ pub(crate) fn scan(
     countries: &[&'static str],
     out: &mut Vec<Candidate>,
 ) {
+    let nums = &Stretches::of(text, numeric);
     if want(EntityType::EMAIL_ADDRESS) {
         emails(text, out);
     }
@@ -105,29 +180,29 @@ pub(crate) fn scan(
         urls(text, out);
     }
     if want(EntityType::CREDIT_CARD) {
-        cards(text, out);
+        cards(text, nums, out);
     }
     if want(EntityType::IBAN_CODE) {
-        ibans(text, out);
+        ibans(text, &Stretches::of(text, iban_byte), out);
     }
     if want(EntityType::IP_ADDRESS) {
-        ipv4(text, out);
+        ipv4(text, nums, out);
         ipv6(text, out);
     }
     if want(EntityType::US_SSN) {
-        ssns(text, out);
+        ssns(text, nums, out);
     }
     if want(EntityType::AU_TFN) {
-        tfns(text, out);
+        tfns(text, nums, out);
     }
     if want(EntityType::AU_MEDICARE) {
-        medicares(text, out);
+        medicares(text, nums, out);
     }
     if want(EntityType::AU_ABN) {
-        abns(text, out);
+        abns(text, nums, out);
     }
     if want(EntityType::PHONE_NUMBER) {
-        phones(text, countries, out);
+        phones(text, nums, countries, out);
     }
 }
 
@@ -288,8 +363,8 @@ fn scheme_of(d: &[u8]) -> Option<&'static str> {
 
 /// The spans of the card-shaped matches that are card numbers on their own digits (a known
 /// scheme and Luhn), whatever their surroundings.
-fn card_spans(text: &str) -> Vec<(usize, usize)> {
-    CARD.find_iter(text)
+fn card_spans(text: &str, nums: &Stretches) -> Vec<(usize, usize)> {
+    nums.find_iter(&CARD, text)
         .filter(|m| consistent_separators(m.as_str()))
         .filter(|m| {
             checksum::digits(m.as_str(), 19)
@@ -317,9 +392,9 @@ fn among_cards(text: &str, s: usize, e: usize, spans: &[(usize, usize)]) -> bool
     before && after
 }
 
-fn cards(text: &str, out: &mut Vec<Candidate>) {
-    let spans = card_spans(text);
-    for m in CARD.find_iter(text) {
+fn cards(text: &str, nums: &Stretches, out: &mut Vec<Candidate>) {
+    let spans = card_spans(text, nums);
+    for m in nums.find_iter(&CARD, text) {
         let (s, mut e) = (m.start(), m.end());
         let mut t = m.as_str();
         if !consistent_separators(t) {
@@ -366,8 +441,8 @@ fn cards(text: &str, out: &mut Vec<Candidate>) {
     }
 }
 
-fn ibans(text: &str, out: &mut Vec<Candidate>) {
-    for m in IBAN.find_iter(text) {
+fn ibans(text: &str, codes: &Stretches, out: &mut Vec<Candidate>) {
+    for m in codes.find_iter(&IBAN, text) {
         let s = m.start();
         if s > 0 && byte_at(text, s - 1).is_ascii_alphanumeric() {
             continue;
@@ -428,8 +503,8 @@ fn ibans(text: &str, out: &mut Vec<Candidate>) {
     }
 }
 
-fn ipv4(text: &str, out: &mut Vec<Candidate>) {
-    for m in IPV4.find_iter(text) {
+fn ipv4(text: &str, nums: &Stretches, out: &mut Vec<Candidate>) {
+    for m in nums.find_iter(&IPV4, text) {
         let (s, mut e) = (m.start(), m.end());
         let b = text.as_bytes();
         if s > 0 && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'.') {
@@ -553,8 +628,8 @@ fn ipv6(text: &str, out: &mut Vec<Candidate>) {
     }
 }
 
-fn ssns(text: &str, out: &mut Vec<Candidate>) {
-    for m in SSN.find_iter(text) {
+fn ssns(text: &str, nums: &Stretches, out: &mut Vec<Candidate>) {
+    for m in nums.find_iter(&SSN, text) {
         let (s, e) = (m.start(), m.end());
         let t = m.as_str();
         // One hyphen in ten characters: mis-grouped. A space beside it separates it from
@@ -591,8 +666,8 @@ fn ssns(text: &str, out: &mut Vec<Candidate>) {
     }
 }
 
-fn tfns(text: &str, out: &mut Vec<Candidate>) {
-    for m in TFN.find_iter(text) {
+fn tfns(text: &str, nums: &Stretches, out: &mut Vec<Candidate>) {
+    for m in nums.find_iter(&TFN, text) {
         let (s, e) = (m.start(), m.end());
         let t = m.as_str();
         if !consistent_separators(t) || !isolated(text, s, e, b" -./") {
@@ -624,8 +699,8 @@ fn tfns(text: &str, out: &mut Vec<Candidate>) {
     }
 }
 
-fn medicares(text: &str, out: &mut Vec<Candidate>) {
-    for m in MEDICARE.find_iter(text) {
+fn medicares(text: &str, nums: &Stretches, out: &mut Vec<Candidate>) {
+    for m in nums.find_iter(&MEDICARE, text) {
         let (s, e) = (m.start(), m.end());
         let t = m.as_str();
         if !consistent_separators(t) || !isolated(text, s, e, b" -./") {
@@ -651,8 +726,8 @@ fn medicares(text: &str, out: &mut Vec<Candidate>) {
     }
 }
 
-fn abns(text: &str, out: &mut Vec<Candidate>) {
-    for m in ABN.find_iter(text) {
+fn abns(text: &str, nums: &Stretches, out: &mut Vec<Candidate>) {
+    for m in nums.find_iter(&ABN, text) {
         let (s, e) = (m.start(), m.end());
         let t = m.as_str();
         if !isolated(text, s, e, b" -./") {
@@ -732,8 +807,8 @@ fn groups(t: &str) -> Option<Vec<Group>> {
     Some(out)
 }
 
-fn phones(text: &str, countries: &[&'static str], out: &mut Vec<Candidate>) {
-    for m in PHONE_INTL.find_iter(text) {
+fn phones(text: &str, nums: &Stretches, countries: &[&'static str], out: &mut Vec<Candidate>) {
+    for m in nums.find_iter(&PHONE_INTL, text) {
         let s = m.start();
         if s > 0 && byte_at(text, s - 1).is_ascii_alphanumeric() {
             continue;
@@ -742,7 +817,7 @@ fn phones(text: &str, countries: &[&'static str], out: &mut Vec<Candidate>) {
             phone_candidate(text, s, s + e, score, why, out);
         }
     }
-    for m in PHONE_NATIONAL.find_iter(text) {
+    for m in nums.find_iter(&PHONE_NATIONAL, text) {
         let s = m.start();
         let b = text.as_bytes();
         if s > 0
@@ -1117,5 +1192,85 @@ mod tests {
             found("CREDIT_CARD", "Dankort 5019717010103742", 0.5).len(),
             1
         );
+    }
+
+    /// Every byte `hir` can match is one `allowed` accepts, it looks at nothing around its
+    /// match, and every match holds a digit: what [`super::Stretches`] relies on.
+    fn confined(hir: &regex_syntax::hir::Hir, allowed: fn(u8) -> bool) -> bool {
+        use regex_syntax::hir::{Class, HirKind};
+        match hir.kind() {
+            HirKind::Empty => true,
+            HirKind::Look(_) => false,
+            HirKind::Literal(l) => l.0.iter().all(|b| allowed(*b)),
+            HirKind::Class(Class::Bytes(c)) => c
+                .ranges()
+                .iter()
+                .all(|r| (r.start()..=r.end()).all(allowed)),
+            HirKind::Class(Class::Unicode(c)) => c
+                .ranges()
+                .iter()
+                .all(|r| (r.start()..=r.end()).all(|ch| u8::try_from(ch).is_ok_and(allowed))),
+            HirKind::Repetition(r) => confined(&r.sub, allowed),
+            HirKind::Capture(c) => confined(&c.sub, allowed),
+            HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().all(|h| confined(h, allowed)),
+        }
+    }
+
+    #[test]
+    fn the_number_patterns_match_only_inside_their_stretches() {
+        use super::*;
+        type Allowed = fn(u8) -> bool;
+        let numbers: [(&Regex, Allowed); 9] = [
+            (&CARD, numeric),
+            (&SSN, numeric),
+            (&TFN, numeric),
+            (&MEDICARE, numeric),
+            (&ABN, numeric),
+            (&IPV4, numeric),
+            (&PHONE_INTL, numeric),
+            (&PHONE_NATIONAL, numeric),
+            (&IBAN, iban_byte),
+        ];
+        for (re, allowed) in numbers {
+            let hir = regex_syntax::Parser::new()
+                .parse(re.as_str())
+                .expect("parses");
+            assert!(
+                confined(&hir, allowed),
+                "{} matches outside its stretches",
+                re.as_str()
+            );
+            assert!(
+                crate::recognizers::digit_run(re.as_str()) >= 1,
+                "{} can match without a digit",
+                re.as_str()
+            );
+        }
+        // The same matches as a search of the whole text, on the corpus and on awkward text.
+        let corpus = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pii/dev.jsonl"),
+        )
+        .expect("the shared corpus");
+        let awkward = [
+            "+1 (212) 555-0147/8 or 4111 1111 1111 1111-1234, ip 10.0.0.1/24.",
+            "DE89 3704 0044 0532 0130 00DE89370400440532013000 GB82-WEST-1234-5698-7654-32",
+            "(03) 9999 9999 ext. 12; 123-45-6789; 123 456 782; 12 345 678 901.",
+            "9",
+            "a1b2 3c4 5.6.7.8.9.10 --99-- ((7)) ++44 20 7946 0958",
+        ];
+        let mut compared = 0;
+        for text in corpus.lines().chain(awkward) {
+            for (re, allowed) in numbers {
+                let whole: Vec<(usize, usize)> =
+                    re.find_iter(text).map(|m| (m.start(), m.end())).collect();
+                let stretches: Vec<(usize, usize)> = Stretches::of(text, allowed)
+                    .find_iter(re, text)
+                    .map(|m| (m.start(), m.end()))
+                    .collect();
+                assert_eq!(whole, stretches, "{} in {text:?}", re.as_str());
+                compared += whole.len();
+            }
+        }
+        assert!(compared > 1000, "too few matches compared: {compared}");
     }
 }

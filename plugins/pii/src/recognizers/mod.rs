@@ -320,7 +320,7 @@ fn run_of(hir: &regex_syntax::hir::Hir) -> Run {
 
 /// The consecutive ASCII digits every match of `pattern` holds (0 when it need hold none, or
 /// the pattern does not parse: then it always runs).
-fn digit_run(pattern: &str) -> usize {
+pub(crate) fn digit_run(pattern: &str) -> usize {
     regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
