@@ -166,10 +166,12 @@ fn compile(spec: &Spec) -> Vec<Regex> {
 /// holds none of their prefixes — what makes a fresh instance slow is the pages it touches.
 ///
 /// Most of the other patterns are identifiers that need a run of consecutive digits
-/// (`[A-Z][0-9]{9}`, `[0-9]{8}-?[A-Z]`); without a literal to look for, each searched the
-/// whole text. So each pattern also has the longest run of digits every match must hold
-/// ([`digit_run`]), and it runs only if the text has a run that long: prose with a telephone
-/// number in it (runs of four) skips every identifier that needs five or more.
+/// (`[A-Z][0-9]{9}`, `[0-9]{8}-?[A-Z]`) or tokens that need a long run of letters and digits
+/// (`[A-Za-z0-9]{29}`, a 16-character fiscal code); without a literal to look for, each
+/// searched the whole text. So each pattern also has the longest run of digits, and of
+/// letters and digits, every match must hold ([`needs`]), and it runs only if the text has
+/// runs that long: prose with a telephone number in it (runs of four digits, words of a dozen
+/// letters) skips every identifier that needs five digits and every token of twenty.
 struct Prefilter {
     /// Literals of every prefiltered pattern.
     automaton: Option<aho_corasick::AhoCorasick>,
@@ -177,8 +179,9 @@ struct Prefilter {
     owner: Vec<usize>,
     /// Per pattern: whether it has literals (else it always runs).
     filtered: Vec<bool>,
-    /// Per pattern: the consecutive ASCII digits every match holds somewhere.
-    runs: Vec<usize>,
+    /// Per pattern: the consecutive ASCII digits, and letters or digits, every match holds
+    /// somewhere.
+    runs: Vec<Needs>,
 }
 
 /// Shortest literal worth filtering on: shorter ones occur in most texts.
@@ -210,21 +213,22 @@ fn prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
-/// What every match of a piece of a pattern holds in consecutive ASCII digits.
+/// What every match of a piece of a pattern holds in consecutive bytes of one set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Run {
-    /// Every match is digits only, `pre` of them at least (then `suf` and `best` are too).
+    /// Every match is made of the set's bytes only, `pre` of them at least (then `suf` and
+    /// `best` are too).
     all: bool,
-    /// Digits every match starts with.
+    /// The set's bytes every match starts with.
     pre: usize,
-    /// Digits every match ends with.
+    /// The set's bytes every match ends with.
     suf: usize,
     /// The longest run every match holds somewhere.
     best: usize,
 }
 
 impl Run {
-    /// Only digits, at least `n` of them.
+    /// Only the set's bytes, at least `n` of them.
     fn digits(n: usize) -> Run {
         Run {
             all: true,
@@ -277,33 +281,28 @@ impl Run {
     }
 }
 
-/// The run of consecutive ASCII digits every match of `hir` holds.
-fn run_of(hir: &regex_syntax::hir::Hir) -> Run {
+/// The run of consecutive bytes of `set` every match of `hir` holds.
+fn run_of(hir: &regex_syntax::hir::Hir, set: fn(u8) -> bool) -> Run {
     use regex_syntax::hir::{Class, HirKind};
+    let one = |b: u8| if set(b) { Run::digits(1) } else { Run::NONE };
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => Run::digits(0),
-        HirKind::Literal(lit) => lit.0.iter().fold(Run::digits(0), |r, b| {
-            r.then(if b.is_ascii_digit() {
-                Run::digits(1)
-            } else {
-                Run::NONE
-            })
-        }),
+        HirKind::Literal(lit) => lit.0.iter().fold(Run::digits(0), |r, b| r.then(one(*b))),
         HirKind::Class(class) => {
-            let digits = match class {
-                Class::Unicode(c) => c
-                    .ranges()
-                    .iter()
-                    .all(|r| r.start().is_ascii_digit() && r.end().is_ascii_digit()),
+            let inside = match class {
+                Class::Unicode(c) => c.ranges().iter().all(|r| {
+                    (u32::from(r.start())..=u32::from(r.end()))
+                        .all(|c| u8::try_from(c).is_ok_and(|b| b.is_ascii() && set(b)))
+                }),
                 Class::Bytes(c) => c
                     .ranges()
                     .iter()
-                    .all(|r| r.start().is_ascii_digit() && r.end().is_ascii_digit()),
+                    .all(|r| (r.start()..=r.end()).all(|b| b.is_ascii() && set(b))),
             };
-            if digits { Run::digits(1) } else { Run::NONE }
+            if inside { Run::digits(1) } else { Run::NONE }
         }
         HirKind::Repetition(rep) => {
-            let one = run_of(&rep.sub);
+            let one = run_of(&rep.sub, set);
             match rep.min {
                 0 if one.all => Run::digits(0),
                 0 => Run::NONE,
@@ -312,33 +311,68 @@ fn run_of(hir: &regex_syntax::hir::Hir) -> Run {
                 _ => one.then(one),
             }
         }
-        HirKind::Capture(cap) => run_of(&cap.sub),
-        HirKind::Concat(parts) => parts.iter().map(run_of).fold(Run::digits(0), Run::then),
-        HirKind::Alternation(arms) => arms.iter().map(run_of).reduce(Run::or).unwrap_or(Run::NONE),
+        HirKind::Capture(cap) => run_of(&cap.sub, set),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .map(|p| run_of(p, set))
+            .fold(Run::digits(0), Run::then),
+        HirKind::Alternation(arms) => arms
+            .iter()
+            .map(|a| run_of(a, set))
+            .reduce(Run::or)
+            .unwrap_or(Run::NONE),
     }
 }
 
-/// The consecutive ASCII digits every match of `pattern` holds (0 when it need hold none, or
-/// the pattern does not parse: then it always runs).
-pub(crate) fn digit_run(pattern: &str) -> usize {
+/// The runs every match of a pattern holds: consecutive ASCII digits, and consecutive ASCII
+/// letters or digits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Needs {
+    /// Digits in a row.
+    pub digits: usize,
+    /// Letters or digits in a row.
+    pub alnum: usize,
+}
+
+impl Needs {
+    /// Whether a text with these longest runs can hold a match.
+    fn met_by(self, text: Needs) -> bool {
+        self.digits <= text.digits && self.alnum <= text.alnum
+    }
+}
+
+/// What every match of `pattern` needs (nothing when the pattern does not parse: then it
+/// always runs).
+pub(crate) fn needs(pattern: &str) -> Needs {
     regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(pattern)
-        .map_or(0, |hir| run_of(&hir).best)
+        .map_or(Needs::default(), |hir| Needs {
+            digits: run_of(&hir, |b| b.is_ascii_digit()).best,
+            alnum: run_of(&hir, |b| b.is_ascii_alphanumeric()).best,
+        })
 }
 
-/// The longest run of consecutive ASCII digits in `text`.
-fn longest_digit_run(text: &str) -> usize {
-    let (mut best, mut now) = (0, 0);
+/// The consecutive ASCII digits every match of `pattern` holds.
+#[cfg(test)]
+pub(crate) fn digit_run(pattern: &str) -> usize {
+    needs(pattern).digits
+}
+
+/// The longest runs of `text`, in one pass.
+fn longest_runs(text: &str) -> Needs {
+    let (mut best, mut digits, mut alnum) = (Needs::default(), 0, 0);
     for b in text.bytes() {
-        if b.is_ascii_digit() {
-            now += 1;
-            best = best.max(now);
+        digits = if b.is_ascii_digit() { digits + 1 } else { 0 };
+        alnum = if b.is_ascii_alphanumeric() {
+            alnum + 1
         } else {
-            now = 0;
-        }
+            0
+        };
+        best.digits = best.digits.max(digits);
+        best.alnum = best.alnum.max(alnum);
     }
     best
 }
@@ -349,7 +383,7 @@ static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| {
     let mut filtered = Vec::new();
     let mut runs = Vec::new();
     for (i, p) in all().flat_map(|s| s.patterns.iter()).enumerate() {
-        runs.push(digit_run(p.regex));
+        runs.push(needs(p.regex));
         match prefixes(p.regex) {
             Some(lits) => {
                 for l in lits {
@@ -361,8 +395,11 @@ static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| {
             None => filtered.push(false),
         }
     }
+    // A DFA: one table lookup per byte of every text; the literals are few enough that its
+    // table is small, and it is built once, into the snapshot.
     let automaton = aho_corasick::AhoCorasick::builder()
         .match_kind(aho_corasick::MatchKind::Standard)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&literals)
         .ok();
     // Without an automaton (it failed to build) every pattern runs: slower, never wrong.
@@ -392,9 +429,9 @@ impl Prefilter {
                 }
             }
         }
-        let longest = longest_digit_run(text);
+        let longest = longest_runs(text);
         for (slot, need) in may.iter_mut().zip(&self.runs) {
-            *slot &= *need <= longest;
+            *slot &= need.met_by(longest);
         }
         may
     }
@@ -537,7 +574,20 @@ mod prefilter_tests {
             3,
             "the seam of two repeats"
         );
-        assert_eq!(longest_digit_run("call +1 212-555-0147, ref 98765x"), 5);
+        assert_eq!(
+            longest_runs("call +1 212-555-0147, ref 98765x"),
+            Needs {
+                digits: 5,
+                alnum: 6
+            }
+        );
+        assert_eq!(needs(r"\b[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk\b").alnum, 29);
+        assert_eq!(needs(r"(?i)\b[A-Z]{2}[0-9]{7}\b").alnum, 9);
+        assert_eq!(
+            needs(r"[A-Za-z0-9_~.]{3}[0-9]Q~").alnum,
+            2,
+            "`_~.` are not letters"
+        );
         // The gate: an identifier of nine digits after a letter is searched only in a text
         // with such a run.
         let kvnr = all()
@@ -614,13 +664,13 @@ mod prefilter_tests {
     /// The gate must never hide a match: every match of every pattern, on strings generated
     /// from the pattern itself, holds the run the pattern is said to need.
     #[test]
-    fn no_match_of_any_pattern_is_shorter_than_its_digit_run() {
+    fn no_match_of_any_pattern_is_shorter_than_the_runs_it_needs() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut checked = 0;
         let mut gated = 0;
         for (spec, regexes) in all().zip(COMPILED.iter()) {
             for (pat, re) in spec.patterns.iter().zip(regexes) {
-                let need = digit_run(pat.regex);
+                let need = needs(pat.regex);
                 let hir = regex_syntax::ParserBuilder::new()
                     .unicode(false)
                     .utf8(false)
@@ -636,15 +686,15 @@ mod prefilter_tests {
                     for m in re.find_iter(&text) {
                         matched += 1;
                         assert!(
-                            longest_digit_run(m.as_str()) >= need,
-                            "{} {:?} needs {need} digits in a row, yet matched {:?}",
+                            need.met_by(longest_runs(m.as_str())),
+                            "{} {:?} needs {need:?} in a row, yet matched {:?}",
                             spec.entity,
                             pat.name,
                             m.as_str()
                         );
                     }
                 }
-                if need > 0 && matched > 0 {
+                if need != Needs::default() && matched > 0 {
                     gated += 1;
                 }
                 checked += matched;
