@@ -447,10 +447,24 @@ fn segments(key: &str) -> Vec<String> {
 }
 
 /// Classifies a key, or `None` when it does not name a secret.
+///
+/// What the key names comes first: most keys an assignment scan meets (`model`, `role`,
+/// `content`) name nothing secret, and the exceptions below only matter for those that do.
 fn classify(key: &str) -> Option<Key> {
     let segs = segments(key);
     let last = segs.last()?;
     let joined: String = segs.concat();
+    let kind = if PASSWORD_WORDS.iter().any(|w| joined.contains(w))
+        || segs.iter().any(|s| PASSWORD_SEGMENTS.contains(&s.as_str()))
+    {
+        Kind::Password
+    } else if STRONG_WORDS.iter().any(|w| joined.contains(w)) {
+        Kind::Secret { strong: true }
+    } else if segs.iter().any(|s| WEAK_SEGMENTS.contains(&s.as_str())) {
+        Kind::Secret { strong: false }
+    } else {
+        return None;
+    };
     if NOT_SECRET_JOINED.iter().any(|w| joined.contains(w)) {
         return None;
     }
@@ -474,17 +488,6 @@ fn classify(key: &str) -> Option<Key> {
             from = i + word.len();
         }
     }
-    let kind = if PASSWORD_WORDS.iter().any(|w| joined.contains(w))
-        || segs.iter().any(|s| PASSWORD_SEGMENTS.contains(&s.as_str()))
-    {
-        Kind::Password
-    } else if STRONG_WORDS.iter().any(|w| joined.contains(w)) {
-        Kind::Secret { strong: true }
-    } else if segs.iter().any(|s| WEAK_SEGMENTS.contains(&s.as_str())) {
-        Kind::Secret { strong: false }
-    } else {
-        return None;
-    };
     Some(Key { kind, joined })
 }
 
