@@ -112,7 +112,7 @@ struct Stretches(Vec<(usize, usize)>);
 
 impl Stretches {
     /// The stretches of `text` made of bytes `allowed` accepts.
-    fn of(text: &str, allowed: fn(u8) -> bool) -> Stretches {
+    fn of(text: &str, allowed: impl Fn(u8) -> bool) -> Stretches {
         let mut out = Vec::new();
         let (mut start, mut digit) = (None, false);
         for (i, &b) in text.as_bytes().iter().enumerate() {

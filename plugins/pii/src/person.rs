@@ -712,10 +712,17 @@ fn scan_line(
             continue;
         }
         let k = key(word(&t));
+        // Month names that are also given names count only when a greeting addresses them;
+        // every other stop word (`The`, `I`, most capitals in prose) ends here, before the
+        // text around it is read.
+        let month = matches!(k.as_str(), "april" | "may" | "june" | "august");
+        if !month && STOP.contains(k.as_str()) {
+            i += 1;
+            continue;
+        }
         let rel = t.start - base;
         let before = before_text(line, rel);
-        // Month names that are also given names count only when a greeting addresses them.
-        let addressed = matches!(k.as_str(), "april" | "may" | "june" | "august")
+        let addressed = month
             && ends_with_cue(&before, GREETINGS).is_some()
             && text[t.end..].starts_with(',');
         if STOP.contains(k.as_str()) && !addressed {
@@ -731,14 +738,14 @@ fn scan_line(
             ends_with_cue(&p, SIGNOFFS).is_some()
         };
         let strong = ends_with_cue(&before, STRONG_CUES).or(signoff.then_some("sign-off"));
-        let title = ends_with_cue(&before, TITLES).is_some();
-        let weak = ends_with_cue(&before, WEAK_CUES);
-        let negative = ends_with_cue(&before, NEGATIVE_CUES);
         let is_first = FIRST.contains(k.as_str());
         if !is_first && strong.is_none() {
             i += 1;
             continue;
         }
+        let title = ends_with_cue(&before, TITLES).is_some();
+        let weak = ends_with_cue(&before, WEAK_CUES);
+        let negative = ends_with_cue(&before, NEGATIVE_CUES);
         // Extend: [initial | second given name] surname.
         let mut end = t.end;
         let mut j = i + 1;
