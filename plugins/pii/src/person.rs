@@ -722,9 +722,8 @@ fn scan_line(
         }
         let rel = t.start - base;
         let before = before_text(line, rel);
-        let addressed = month
-            && ends_with_cue(&before, GREETINGS).is_some()
-            && text[t.end..].starts_with(',');
+        let addressed =
+            month && ends_with_cue(&before, GREETINGS).is_some() && text[t.end..].starts_with(',');
         if STOP.contains(k.as_str()) && !addressed {
             i += 1;
             continue;
