@@ -550,30 +550,31 @@ mod prefilter_tests {
 
     #[test]
     fn the_digit_run_a_pattern_needs_is_what_its_matches_hold() {
-        assert_eq!(digit_run(r"(?i)\b[A-Z][0-9]{9}\b"), 9);
-        assert_eq!(digit_run(r"\b[0-9]?[0-9]{7}-?[A-Z]\b"), 7);
-        assert_eq!(
-            digit_run(r"\b(?:[0-9][ _]?){11}\b"),
-            1,
-            "separators may split it"
-        );
-        assert_eq!(
-            digit_run(r"\b\d{8}[A-Z]\b|\b[TSR]\d{2}[A-Z]{2}\d{4}[A-Z]\b"),
-            4
-        );
-        assert_eq!(digit_run(r"\d{3}-\d{2}-\d{4}"), 4);
-        assert_eq!(
-            digit_run(r"(?:12|3)[0-9]{2}x"),
-            3,
-            "a literal joins the class after it"
-        );
-        assert_eq!(digit_run(r"x[0-9]*"), 0);
-        assert_eq!(digit_run(r"(?:[0-9]{3}){2,}"), 6);
-        assert_eq!(
-            digit_run(r"(?:[0-9]{2}a[0-9]){2}"),
-            3,
-            "the seam of two repeats"
-        );
+        for (pattern, digits, why) in [
+            (r"(?i)\b[A-Z][0-9]{9}\b", 9, "a class repeated"),
+            (
+                r"\b[0-9]?[0-9]{7}-?[A-Z]\b",
+                7,
+                "an optional digit does not count",
+            ),
+            (r"\b(?:[0-9][ _]?){11}\b", 1, "separators may split it"),
+            (
+                r"\b\d{8}[A-Z]\b|\b[TSR]\d{2}[A-Z]{2}\d{4}[A-Z]\b",
+                4,
+                "the shorter arm",
+            ),
+            (r"\d{3}-\d{2}-\d{4}", 4, "the longest group"),
+            (
+                r"(?:12|3)[0-9]{2}x",
+                3,
+                "a literal joins the class after it",
+            ),
+            (r"x[0-9]*", 0, "none at all"),
+            (r"(?:[0-9]{3}){2,}", 6, "a repeated group"),
+            (r"(?:[0-9]{2}a[0-9]){2}", 3, "the seam of two repeats"),
+        ] {
+            assert_eq!(digit_run(pattern), digits, "{pattern}: {why}");
+        }
         assert_eq!(
             longest_runs("call +1 212-555-0147, ref 98765x"),
             Needs {
