@@ -85,9 +85,22 @@ pub fn relay(
         meta,
         finished: false,
     };
-    Box::pin(futures_util::stream::unfold(relay, |mut r| async move {
-        r.next().await.map(|piece| (Ok(piece), r))
-    }))
+    Box::pin(futures_util::stream::unfold(
+        (relay, false),
+        |(mut r, flush)| async move {
+            if flush {
+                // The first text went out in the last piece. The server buffers the pieces a
+                // stream yields without waiting (up to 16 of them) and writes them together;
+                // when the provider has already sent more, this one `Pending` makes it write
+                // the first token now instead of after the pieces behind it.
+                tokio::task::yield_now().await;
+            }
+            let before = r.streamed;
+            let piece = r.next().await?;
+            let first_text = before == 0 && r.streamed > 0;
+            Some((Ok(piece), (r, first_text)))
+        },
+    ))
 }
 
 /// A streamed pipeline run as OpenAI chunks: each delta of its last `llm` step, then its
@@ -478,4 +491,91 @@ fn boundary(held: &str) -> usize {
         return i + 1;
     }
     held.rfind(". ").map_or(0, |i| i + 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::{Context, Poll};
+
+    use super::*;
+
+    /// A chunk of the provider's stream carrying `delta`.
+    fn event(delta: &str) -> String {
+        format!(
+            "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":null}}]}}\n\n"
+        )
+    }
+
+    /// When the provider has sent a burst at once, the piece with the first text is followed
+    /// by one `Pending`, so the server writes the first token before relaying the rest (it
+    /// writes out what it has buffered when the body is not ready).
+    #[tokio::test]
+    async fn the_first_token_leaves_before_the_rest_of_a_burst() {
+        let mut body = event(r#"{"role":"assistant","content":""}"#);
+        for t in ["one ", "two ", "three"] {
+            body.push_str(&event(&format!(r#"{{"content":"{t}"}}"#)));
+        }
+        body.push_str("data: [DONE]\n\n");
+        let response = reqwest::Response::from(
+            http::Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(body)
+                .expect("a response"),
+        );
+        let st = crate::testing::store();
+        let meta = Meta {
+            sandbox: crate::testing::sandbox(&st.store),
+            tenant: "acme".into(),
+            actor: "ada".into(),
+            model: "m".into(),
+            provider: "p".into(),
+            counts: BTreeMap::new(),
+            pseudonymised: 0,
+            started: Instant::now(),
+            detect_us: 0,
+            stream: true,
+            attempts: 1,
+            tokens: 0,
+            restored: 0,
+            flagged: BTreeMap::new(),
+            outcome: "ok",
+        };
+        let settings = Settings {
+            vault: Arc::new(Pseudonyms::default()),
+            model: "m".into(),
+            include_usage: false,
+            idle: Duration::from_secs(5),
+            deadline: Instant::now() + Duration::from_secs(10),
+            prompt_bytes: 0,
+        };
+        let mut stream = relay(response, settings, None, meta);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut seen = Vec::new();
+        let mut pending_after_first_text = None;
+        for _ in 0..100 {
+            match stream.as_mut().poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(piece))) => seen.push(piece),
+                Poll::Ready(None) => break,
+                Poll::Pending => {
+                    pending_after_first_text.get_or_insert(seen.clone());
+                }
+            }
+        }
+        let all = seen.concat();
+        let order: Vec<usize> = ["\"one \"", "\"two \"", "\"three\"", "[DONE]"]
+            .iter()
+            .map(|t| {
+                all.find(t)
+                    .unwrap_or_else(|| panic!("{t} not relayed: {all}"))
+            })
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "out of order: {all}");
+        let before = pending_after_first_text.expect("the relay never let the server write");
+        assert!(
+            before.last().is_some_and(|p| p.contains("\"one \"")),
+            "the pause came after {before:?}, not right after the first text"
+        );
+        assert!(!before.concat().contains("two"), "{before:?}");
+    }
 }
