@@ -153,13 +153,17 @@ struct Found<'t> {
     text: &'t str,
 }
 
+/// The three things the recognizers ask of a match, named as `regex::Match` names them.
 impl<'t> Found<'t> {
+    /// Where it starts in the whole text.
     fn start(&self) -> usize {
         self.start
     }
+    /// Where it ends in the whole text.
     fn end(&self) -> usize {
         self.end
     }
+    /// Its text.
     fn as_str(&self) -> &'t str {
         self.text
     }
